@@ -1,0 +1,107 @@
+// Command testwriter is a writer process for the end-to-end tests: it
+// creates one stats file with every field type set to known values, prints
+// the file's path, and waits until stdin closes or it gets SIGTERM or
+// SIGINT, then removes the file (unless -keep).
+//
+//	testwriter -dir DIR [-prefix P] [-name NAME] [-keep] [-counter N]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
+)
+
+// Every is a model with one field of every type.
+type Every struct {
+	Counter   mmstats.Counter       `mmstats:"every.counter"`
+	Average   mmstats.Average       `mmstats:"every.average"`
+	Moving    mmstats.MovingAverage `mmstats:"every.moving,window=3"`
+	Timer     mmstats.Timer         `mmstats:"every.timer"`
+	Bool      mmstats.Bool          `mmstats:"every.bool"`
+	Byte      mmstats.Byte          `mmstats:"every.byte"`
+	Short     mmstats.Short         `mmstats:"every.short"`
+	UShort    mmstats.UShort        `mmstats:"every.ushort"`
+	Int       mmstats.Int           `mmstats:"every.int"`
+	UInt      mmstats.UInt          `mmstats:"every.uint"`
+	UInt64    mmstats.UInt64        `mmstats:"every.uint64"`
+	Float     mmstats.Float         `mmstats:"every.float"`
+	Double    mmstats.Double        `mmstats:"every.double"`
+	String    mmstats.String        `mmstats:"every.string"`
+	Short16   mmstats.String        `mmstats:"every.string16,size=16"`
+	SUInt     mmstats.StaticUInt    `mmstats:"every.static_uint"`
+	SInt64    mmstats.StaticInt64   `mmstats:"every.static_int64"`
+	SUInt64   mmstats.StaticUInt64  `mmstats:"every.static_uint64"`
+	SFloat    mmstats.StaticFloat   `mmstats:"every.static_float"`
+	SDouble   mmstats.StaticDouble  `mmstats:"every.static_double"`
+	SText     mmstats.StaticText    `mmstats:"every.static_text"`
+	Unlabeled mmstats.Counter
+}
+
+func main() {
+	dir := flag.String("dir", "", "directory for the file (default: MMSTATS_PATH)")
+	prefix := flag.String("prefix", "", "label prefix")
+	name := flag.String("name", "", "file name template (default: MMSTATS_FILES)")
+	keep := flag.Bool("keep", false, "leave the file in place on exit")
+	counter := flag.Uint64("counter", 42, "value of every.counter")
+	flag.Parse()
+
+	var s Every
+	s.SUInt.Set(4000000000)
+	s.SInt64.Set(-42)
+	s.SUInt64.Set(1 << 63)
+	s.SFloat.Set(2.5)
+	s.SDouble.Set(-0.001)
+	s.SText.Set("static text")
+	f, err := mmstats.New(&s, mmstats.Options{Path: *dir, Filename: *name, LabelPrefix: *prefix})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testwriter:", err)
+		os.Exit(1)
+	}
+	s.Counter.Add(*counter)
+	s.Average.Add(10)
+	s.Average.Add(50)
+	for _, v := range []float64{1, 2, 3, 4} {
+		s.Moving.Add(v)
+	}
+	s.Timer.Observe(1500 * time.Millisecond)
+	s.Bool.Set(true)
+	s.Byte.Set(-5)
+	s.Short.Set(-1234)
+	s.UShort.Set(54321)
+	s.Int.Set(-100000)
+	s.UInt.Set(3000000000)
+	s.UInt64.Set(1099511627783)
+	s.Float.Set(0.1)
+	s.Double.Set(3.14159)
+	s.String.Set("hello, world")
+	s.Short16.Set("ünïcödé and more")
+	s.Unlabeled.Add(7)
+	fmt.Println(f.Path())
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	eof := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		close(eof)
+	}()
+	select {
+	case <-sigs:
+	case <-eof:
+	}
+	if *keep {
+		f.Close()
+		return
+	}
+	if err := f.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, "testwriter:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,103 @@
+package mmstats
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// spec describes how a field type is stored: its type code, the size of
+// one value, and whether it is double buffered.
+type spec struct {
+	code     string // the struct format without padding: "Q", "255s"
+	size     int    // calcsize(code)
+	buffered bool   // two buffers and a write_buffer index of 0 or 1
+	seq      bool   // a sequence word for torn-read detection (strings)
+}
+
+// placement is where a field's parts land in the file.
+type placement struct {
+	offset int    // label_sz
+	typ    []byte // the padded type signature
+	wb     int    // write_buffer byte
+	value  int    // value, or buffers[0]
+	seq    int    // sequence word, or -1
+	end    int    // just past the field
+}
+
+// maxU16 is the largest label or type signature the format can describe.
+const maxU16 = 1<<16 - 1
+
+// alignOf is the alignment a value of n bytes needs for atomic access.
+func alignOf(n int) int {
+	switch n {
+	case 8, 4, 2:
+		return n
+	}
+	return 1
+}
+
+// place lays out a field whose label_sz goes at offset o.
+//
+// The type signature is padded with spaces before the code, which Python's
+// struct module ignores, until (1) the value is aligned for its size, so
+// that 8- and 4-byte values are single aligned words and 1- and 2-byte
+// values sit inside one aligned 4-byte word; and (2) the field ends at a
+// multiple of 4, so that the next field's label_sz and first label bytes
+// form one aligned word that can be published with a single atomic store.
+// A buffered string also gets an 8-aligned sequence word at the start of
+// its signature (see reader.SeqAlphabet).
+func place(o int, label string, s spec) (placement, error) {
+	if label == "" {
+		return placement{}, ErrEmptyLabel
+	}
+	if len(label) > maxU16 {
+		return placement{}, fmt.Errorf("%w: label of %d bytes", ErrLabelTooLong, len(label))
+	}
+	t0 := o + 2 + len(label) + 2 // first byte of the type signature
+	var typ []byte
+	seq := -1
+	if s.seq {
+		pre := (8 - t0%8) % 8
+		typ = append(typ, "       "[:pre]...)
+		seq = t0 + pre
+		word := reader.EncodeSeq(0)
+		typ = append(typ, word[:]...)
+	}
+	values := s.size
+	if s.buffered {
+		values *= 2
+	}
+	for pad := 0; pad < 8; pad++ {
+		wb := t0 + len(typ) + pad + len(s.code)
+		v := wb + 1
+		if v%alignOf(s.size) == 0 && (v+values)%4 == 0 {
+			for i := 0; i < pad; i++ {
+				typ = append(typ, ' ')
+			}
+			typ = append(typ, s.code...)
+			return placement{offset: o, typ: typ, wb: wb, value: v, seq: seq, end: v + values}, nil
+		}
+	}
+	// Unreachable: some pad in [0, 8) always satisfies both rules.
+	return placement{}, fmt.Errorf("mmstats: no layout for %q at offset %d", s.code, o)
+}
+
+// writeHeader writes the field's label, type signature and write_buffer
+// byte into mem, and its label_sz unless publish is deferred (skipSize).
+func writeHeader(mem []byte, p placement, label string, buffered bool, skipSize bool) {
+	o := p.offset
+	if !skipSize {
+		binary.NativeEndian.PutUint16(mem[o:], uint16(len(label)))
+	}
+	copy(mem[o+2:], label)
+	t := o + 2 + len(label)
+	binary.NativeEndian.PutUint16(mem[t:], uint16(len(p.typ)))
+	copy(mem[t+2:], p.typ)
+	if buffered {
+		mem[p.wb] = 0
+	} else {
+		mem[p.wb] = reader.Unbuffered
+	}
+}

@@ -1,0 +1,77 @@
+package mmstats
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// DefaultFilename is the file name template used when neither
+// Options.Filename nor MMSTATS_FILES is set.
+const DefaultFilename = "{CMD}-{PID}-{TID}.mmstats"
+
+// DefaultMaxSize is the default Options.MaxSize: 16 MiB of address space,
+// room for thousands of fields. Only the pages in use take memory or disk.
+const DefaultMaxSize = 16 << 20
+
+// Options configure a stats file. The zero value gives the defaults.
+type Options struct {
+	// Path is the directory of the file. It may contain {CMD}, {PID} and
+	// {TID}. Default: $MMSTATS_PATH, or the system's temporary directory.
+	Path string
+	// Filename is the file name template, with {CMD} (the program's base
+	// name), {PID} and {TID} (the creating thread's ID). Default:
+	// $MMSTATS_FILES, or DefaultFilename.
+	Filename string
+	// LabelPrefix is prepended to every label, the default fields'
+	// included: "web.stats." makes "sys.pid" read "web.stats.sys.pid".
+	LabelPrefix string
+	// Mode is the file's permission bits, set exactly (the umask does not
+	// apply). Default: 0644.
+	Mode os.FileMode
+	// MaxSize is the largest the file may grow as fields are added, in
+	// bytes. Default: DefaultMaxSize.
+	MaxSize int
+}
+
+// resolved is Options with every default filled in and templates expanded.
+type resolved struct {
+	Options
+	dir      string // expanded directory
+	fullPath string // expanded path of the file
+	pid, tid int
+}
+
+func (o Options) resolve() resolved {
+	r := resolved{Options: o, pid: os.Getpid(), tid: gettid()}
+	if r.Path == "" {
+		r.Path = reader.DefaultPath()
+	}
+	if r.Filename == "" {
+		r.Filename = os.Getenv("MMSTATS_FILES")
+		if r.Filename == "" {
+			r.Filename = DefaultFilename
+		}
+	}
+	if r.Mode == 0 {
+		r.Mode = 0o644
+	}
+	if r.MaxSize <= 0 {
+		r.MaxSize = DefaultMaxSize
+	}
+	r.dir = r.expand(r.Path)
+	r.fullPath = filepath.Join(r.dir, r.expand(r.Filename))
+	return r
+}
+
+// expand substitutes {CMD}, {PID} and {TID} in a template.
+func (r *resolved) expand(template string) string {
+	return strings.NewReplacer(
+		"{CMD}", filepath.Base(os.Args[0]),
+		"{PID}", strconv.Itoa(r.pid),
+		"{TID}", strconv.Itoa(r.tid),
+	).Replace(template)
+}

@@ -1,0 +1,45 @@
+package reader
+
+// This file is the only place in the package that uses unsafe: reads of
+// shared (mapped) memory in aligned words, so that a value that a writer
+// stores atomically is also loaded atomically and never seen half-written.
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// atomicCopy copies len(dst) bytes of data starting at off into dst. Every
+// aligned 8-byte word that lies inside data is loaded with one atomic load;
+// bytes of words that straddle the ends of data are copied one by one. The
+// caller has checked that off+len(dst) <= len(data).
+func atomicCopy(dst, data []byte, off int) {
+	if len(dst) == 0 {
+		return
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	i := 0
+	for i < len(dst) {
+		pos := off + i
+		addr := base + uintptr(pos)
+		wordStart := pos - int(addr&7) // index in data of the aligned word
+		if wordStart < 0 || wordStart+8 > len(data) {
+			dst[i] = data[pos]
+			i++
+			continue
+		}
+		w := atomic.LoadUint64((*uint64)(unsafe.Pointer(unsafe.SliceData(data[wordStart : wordStart+8]))))
+		var word [8]byte
+		binary.NativeEndian.PutUint64(word[:], w)
+		n := copy(dst[i:], word[pos-wordStart:])
+		i += n
+	}
+}
+
+// loadByte loads one byte of data atomically (as part of its word).
+func loadByte(data []byte, off int) byte {
+	var b [1]byte
+	atomicCopy(b[:], data, off)
+	return b[0]
+}

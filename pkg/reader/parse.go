@@ -1,0 +1,182 @@
+package reader
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Version1 is the version byte of format v1.
+const Version1 = 0x01
+
+// Unbuffered is the write_buffer value of an unbuffered field.
+const Unbuffered = 0xff
+
+// SeqAlphabet holds the six whitespace characters that Python's struct
+// module skips; a string sequence word is a base-6 number written with
+// them, least significant digit first. See the package documentation.
+const SeqAlphabet = " \t\n\v\f\r"
+
+// SeqModulus is the number of distinct sequence words (6^8).
+const SeqModulus = 6 * 6 * 6 * 6 * 6 * 6 * 6 * 6
+
+// Field is the layout of one field: where its parts are in the file.
+type Field struct {
+	Label       string    // the label, decoded as UTF-8 (invalid bytes dropped)
+	Sig         Signature // the parsed type signature
+	Offset      int       // offset of label_sz: where the field starts
+	WriteBuffer int       // offset of the write_buffer byte
+	Buffered    bool      // true when write_buffer was 0 or 1 at parse time
+	Value       int       // offset of the value, or of the first buffer
+	Seq         int       // offset of the Go writer's sequence word, or -1
+}
+
+// End returns the offset just past the field.
+func (f *Field) End() int {
+	if f.Buffered {
+		return f.Value + 2*f.Sig.Size
+	}
+	return f.Value + f.Sig.Size
+}
+
+// Layout is the parsed structure of a file: its fields in file order.
+type Layout struct {
+	Fields []Field
+	// End is the offset just past the last field: where the terminating
+	// zero label_sz is, or the length of the data if the fields fill it.
+	End int
+}
+
+// Parse parses the layout of a v1 file held in data. It never panics; a
+// broken file gives an error that wraps one of the package's sentinel
+// errors, usually inside a *FormatError.
+func Parse(data []byte) (*Layout, error) {
+	if len(data) == 0 {
+		return nil, ErrEmpty
+	}
+	if data[0] != Version1 {
+		return nil, &FormatError{Offset: 0, Err: ErrVersion, Detail: fmt.Sprintf("version byte is 0x%02x", data[0])}
+	}
+	l := &Layout{End: 1}
+	if err := l.extend(data); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// extend parses fields from l.End onwards, appending them to l. On error l
+// keeps the fields parsed before the broken one.
+func (l *Layout) extend(data []byte) error {
+	for {
+		f, next, err := parseField(data, l.End)
+		if err != nil {
+			return err
+		}
+		if next == l.End {
+			return nil
+		}
+		l.Fields = append(l.Fields, f)
+		l.End = next
+	}
+}
+
+// parseField parses the field at offset o. It returns next == o at the end
+// of the field list.
+func parseField(data []byte, o int) (f Field, next int, err error) {
+	n := len(data)
+	if o >= n {
+		return f, o, nil
+	}
+	if o+2 > n {
+		if data[o] == 0 {
+			return f, o, nil
+		}
+		return f, o, &FormatError{Offset: o, Err: ErrTruncated, Detail: "label size runs past the end"}
+	}
+	labelSize := int(binary.NativeEndian.Uint16(data[o:]))
+	if labelSize == 0 {
+		return f, o, nil
+	}
+	t := o + 2 + labelSize
+	if t > n {
+		return f, o, &FormatError{Offset: o, Err: ErrTruncated, Detail: fmt.Sprintf("label of %d bytes runs past the end", labelSize)}
+	}
+	f.Offset = o
+	f.Label = cString(data[o+2 : t])
+	if t+2 > n {
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: "type size runs past the end"}
+	}
+	typeSize := int(binary.NativeEndian.Uint16(data[t:]))
+	w := t + 2 + typeSize
+	if w+1 > n {
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: "type signature runs past the end"}
+	}
+	rawType := data[t+2 : w]
+	f.Sig, err = ParseSignature(rawType)
+	if err != nil {
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrSignature, Detail: err.Error()}
+	}
+	f.WriteBuffer = w
+	f.Value = w + 1
+	f.Seq = -1
+	switch wb := data[w]; wb {
+	case Unbuffered:
+	case 0, 1:
+		f.Buffered = true
+		if f.Sig.Code == 's' || f.Sig.Code == 'p' {
+			f.Seq = seqOffset(rawType, t+2)
+		}
+	default:
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
+	}
+	if end := f.End(); end > n || end < f.Value {
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: fmt.Sprintf("value of %d bytes runs past the end", end-f.Value)}
+	}
+	return f, f.End(), nil
+}
+
+// seqOffset finds the sequence word the Go writer keeps in the leading
+// whitespace of a buffered string's type signature: the first 8-aligned
+// 8 bytes inside that whitespace. It returns -1 when there is none.
+func seqOffset(rawType []byte, start int) int {
+	lead := 0
+	for lead < len(rawType) && isStructSpace(rawType[lead]) {
+		lead++
+	}
+	a := (start + 7) &^ 7
+	if a+8 <= start+lead {
+		return a
+	}
+	return -1
+}
+
+// DecodeSeq decodes a sequence word (8 bytes of SeqAlphabet). ok is false
+// if a byte is not in the alphabet.
+func DecodeSeq(word [8]byte) (seq uint32, ok bool) {
+	for i := 7; i >= 0; i-- {
+		d := seqDigit(word[i])
+		if d < 0 {
+			return 0, false
+		}
+		seq = seq*6 + uint32(d)
+	}
+	return seq, true
+}
+
+func seqDigit(c byte) int {
+	for i := 0; i < len(SeqAlphabet); i++ {
+		if SeqAlphabet[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// EncodeSeq encodes seq (taken modulo SeqModulus) as a sequence word.
+func EncodeSeq(seq uint32) (word [8]byte) {
+	seq %= SeqModulus
+	for i := 0; i < 8; i++ {
+		word[i] = SeqAlphabet[seq%6]
+		seq /= 6
+	}
+	return word
+}

@@ -1,0 +1,136 @@
+package reader
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Stat is one field's label, type and current value.
+type Stat struct {
+	Label string // the field's label
+	Type  string // the type signature without whitespace
+	Value Value  // the current value
+}
+
+// maxCopyTime bounds how long a string copy may take and still be trusted.
+// A sequence word wraps after SeqModulus writes; no writer can make that
+// many string writes (each at least tens of nanoseconds) in this time, so a
+// copy that finished this fast cannot have been fooled by a wrapped word.
+const maxCopyTime = time.Millisecond
+
+// maxStringTries bounds the attempts to take a consistent string copy.
+const maxStringTries = 1000
+
+// ReadValue reads the current value of field f from data, which must be
+// the same bytes (or mapping) that f was parsed from. For a buffered field
+// it reads buffers[write_buffer^1]; for a Go writer's string it follows the
+// sequence-word protocol so that it never returns a torn string.
+func ReadValue(data []byte, f *Field) (Value, error) {
+	if f.End() > len(data) || f.Value < 0 {
+		return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrTruncated, Detail: "field runs past the end"}
+	}
+	if !f.Buffered {
+		return readItem(data, f, f.Value), nil
+	}
+	if f.Seq < 0 {
+		return readBuffered(data, f)
+	}
+	return readSeqString(data, f)
+}
+
+// readBuffered reads buffers[write_buffer^1] of a buffered field.
+func readBuffered(data []byte, f *Field) (Value, error) {
+	wb := loadByte(data, f.WriteBuffer)
+	if wb > 1 {
+		return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
+	}
+	return readItem(data, f, f.Value+int(wb^1)*f.Sig.Size), nil
+}
+
+// readItem decodes the value item of the buffer that starts at off.
+func readItem(data []byte, f *Field, off int) Value {
+	var small [8]byte
+	var item []byte
+	if f.Sig.ItemSize <= len(small) {
+		item = small[:f.Sig.ItemSize]
+	} else {
+		item = make([]byte, f.Sig.ItemSize)
+	}
+	atomicCopy(item, data, off+f.Sig.Offset)
+	return decode(&f.Sig, item)
+}
+
+// readSeqString reads a Go writer's double-buffered string.
+//
+// The writer, holding the field exclusively, does for each write:
+//
+//	W1 seq = seq+1 (odd)   W2 write buffers[wb]   W3 wb ^= 1   W4 seq = seq+1 (even)
+//
+// The reader loads s1 = seq, wb, copies buffers[wb^1], then loads s2. A copy
+// can only be torn if some write wrote buffers[wb^1] during it, which takes
+// a flip (W3) after the reader loaded wb and then the W2 of a later write.
+// Counting the seq steps between s1 and s2 (d = s2-s1):
+//   - s1 even, d <= 2: at most one whole write ran; it wrote buffers[wb]
+//     (the other buffer) or, if its flip came first, the reader copied
+//     the buffer that write had finished. Consistent.
+//   - s1 odd, d <= 1: the write in flight at s1 writes buffers[wb], or had
+//     flipped and finished its buffer before the reader loaded wb; no
+//     later write started (its W1 would make d >= 2). Consistent.
+//
+// Anything else is retried. All loads are atomic word loads, so they are
+// ordered on weakly ordered CPUs too. The sequence word wraps after
+// SeqModulus steps, which maxCopyTime rules out.
+func readSeqString(data []byte, f *Field) (Value, error) {
+	item := make([]byte, f.Sig.ItemSize)
+	for try := 0; try < maxStringTries; try++ {
+		s1, ok := loadSeq(data, f.Seq)
+		if !ok {
+			// Not a sequence word after all: read it as a plain buffer.
+			return readBuffered(data, f)
+		}
+		start := time.Now()
+		wb := loadByte(data, f.WriteBuffer)
+		if wb > 1 {
+			return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
+		}
+		atomicCopy(item, data, f.Value+int(wb^1)*f.Sig.Size+f.Sig.Offset)
+		s2, _ := loadSeq(data, f.Seq)
+		if time.Since(start) < maxCopyTime && consistent(s1, s2) {
+			return decode(&f.Sig, item), nil
+		}
+		if try%8 == 7 {
+			runtime.Gosched()
+		}
+	}
+	return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrBusy}
+}
+
+// consistent applies the acceptance rule of readSeqString.
+func consistent(s1, s2 uint32) bool {
+	d := (s2 + SeqModulus - s1) % SeqModulus
+	if s1%2 == 0 {
+		return d <= 2
+	}
+	return d <= 1
+}
+
+func loadSeq(data []byte, off int) (uint32, bool) {
+	var w [8]byte
+	atomicCopy(w[:], data, off)
+	return DecodeSeq(w)
+}
+
+// Stats reads every field of layout l from data.
+func Stats(data []byte, l *Layout) ([]Stat, error) {
+	stats := make([]Stat, 0, len(l.Fields))
+	for i := range l.Fields {
+		f := &l.Fields[i]
+		v, err := ReadValue(data, f)
+		if err != nil {
+			return stats, err
+		}
+		stats = append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v})
+	}
+	return stats, nil
+}

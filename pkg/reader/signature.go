@@ -1,0 +1,147 @@
+package reader
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+)
+
+// Signature is a parsed type signature: a Python struct format that yields
+// exactly one value.
+type Signature struct {
+	// Text is the signature with whitespace removed, as tools print it.
+	Text string
+	// Code is the format character of the value ('Q', 'd', 's', ...).
+	Code byte
+	// Count is the repeat count of the value item: the byte length for 's'
+	// and 'p', otherwise 1.
+	Count int
+	// Order is the byte-order character: '@' (native, the default), '=',
+	// '<', '>' or '!'.
+	Order byte
+	// Size is calcsize(signature): the bytes one value occupies.
+	Size int
+	// Offset is where the value item starts inside those Size bytes (after
+	// any pad bytes or native alignment).
+	Offset int
+	// ItemSize is the number of bytes of the value item itself.
+	ItemSize int
+}
+
+// maxSignatureSize bounds calcsize so that offsets never overflow an int;
+// no field can be larger than this anyway (it would not fit any file).
+const maxSignatureSize = 1 << 40
+
+// isStructSpace reports whether Python's struct module skips c (C isspace).
+func isStructSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return true
+	}
+	return false
+}
+
+// nativeLongSize is sizeof(long) on this platform: 8 on LP64 (Linux on
+// amd64 and arm64), 4 on 32-bit platforms.
+const nativeLongSize = bits.UintSize / 8
+
+// itemSize returns the size and native alignment of one item of code, and
+// whether the code produces values. ok is false for an unknown code or one
+// that the byte-order mode does not allow.
+func itemSize(code byte, native bool) (size, align int, ok bool) {
+	switch code {
+	case 'x', 'c', 'b', 'B', '?', 's', 'p':
+		return 1, 1, true
+	case 'h', 'H', 'e':
+		return 2, 2, true
+	case 'i', 'I', 'f':
+		return 4, 4, true
+	case 'l', 'L':
+		if native {
+			return nativeLongSize, nativeLongSize, true
+		}
+		return 4, 4, true
+	case 'q', 'Q', 'd':
+		return 8, 8, true
+	case 'n', 'N', 'P':
+		if native {
+			return bits.UintSize / 8, bits.UintSize / 8, true
+		}
+	}
+	return 0, 0, false
+}
+
+// ParseSignature parses a type signature the way Python's struct module
+// does (calcsize and unpack) and checks that it yields exactly one value.
+func ParseSignature(raw []byte) (Signature, error) {
+	sig := Signature{Order: '@'}
+	text := make([]byte, 0, len(raw))
+	i := 0
+	if len(raw) > 0 {
+		switch raw[0] {
+		case '@', '=', '<', '>', '!':
+			sig.Order = raw[0]
+			text = append(text, raw[0])
+			i = 1
+		}
+	}
+	native := sig.Order == '@'
+	values := 0
+	size := 0
+	for i < len(raw) {
+		c := raw[i]
+		if isStructSpace(c) {
+			i++
+			continue
+		}
+		count := 1
+		start := i
+		if c >= '0' && c <= '9' {
+			n := 0
+			for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+				n = n*10 + int(raw[i]-'0')
+				if n > maxSignatureSize {
+					return sig, fmt.Errorf("%w: repeat count too large", ErrSignature)
+				}
+				i++
+			}
+			if i == len(raw) || isStructSpace(raw[i]) {
+				return sig, fmt.Errorf("%w: repeat count given without format specifier", ErrSignature)
+			}
+			count = n
+			c = raw[i]
+		}
+		isz, align, ok := itemSize(c, native)
+		if !ok {
+			return sig, fmt.Errorf("%w: bad char %s in struct format", ErrSignature, strconv.QuoteRune(rune(c)))
+		}
+		text = append(text, raw[start:i+1]...)
+		i++
+		if native && align > 1 && size%align != 0 {
+			size += align - size%align
+		}
+		switch c {
+		case 'x':
+			size += count
+		case 's', 'p':
+			values++
+			sig.Code, sig.Count, sig.Offset, sig.ItemSize = c, count, size, count
+			size += count
+		default:
+			if count > 0 {
+				values += count
+				sig.Code, sig.Count, sig.Offset, sig.ItemSize = c, 1, size, isz
+			}
+			size += count * isz
+		}
+		if size > maxSignatureSize {
+			return sig, fmt.Errorf("%w: total struct size too long", ErrSignature)
+		}
+	}
+	if values != 1 {
+		return sig, fmt.Errorf("%w: %q yields %d values, want 1", ErrSignature, text, values)
+	}
+	sig.Size = size
+	sig.Text = string(text)
+	return sig, nil
+}
