@@ -101,7 +101,7 @@ func (s *String) Set(v string) {
 	s.lock()
 	defer s.unlock()
 	if !s.bound {
-		s.local = v
+		s.local = truncateUTF8(v, s.size())
 		return
 	}
 	s.write(truncateUTF8(v, s.n))

@@ -7,6 +7,7 @@ package mmstats
 
 import (
 	"errors"
+	"runtime/debug"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -41,7 +42,7 @@ func mapReserve(fd, reserve int) ([]byte, error) {
 // after Close then writes to memory that stays valid instead of faulting.
 func detach(mem []byte, used int) error {
 	saved := make([]byte, used)
-	copy(saved, mem[:used])
+	copyNoFault(saved, mem[:used])
 	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem)),
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE)
 	if err != nil {
@@ -49,6 +50,15 @@ func detach(mem []byte, used int) error {
 	}
 	copy(mem, saved)
 	return nil
+}
+
+// copyNoFault copies src to dst; if src is a mapping of a file that was
+// truncated, the copy stops at the first page that faults (SIGBUS) instead
+// of crashing.
+func copyNoFault(dst, src []byte) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { recover() }()
+	copy(dst, src)
 }
 
 func msync(mem []byte, async bool) error {

@@ -101,7 +101,7 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 		return f, o, &FormatError{Offset: o, Err: ErrTruncated, Detail: fmt.Sprintf("label of %d bytes runs past the end", labelSize)}
 	}
 	f.Offset = o
-	f.Label = cString(data[o+2 : t])
+	f.Label = utf8Ignore(data[o+2 : t])
 	if t+2 > n {
 		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: "type size runs past the end"}
 	}

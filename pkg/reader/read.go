@@ -14,13 +14,15 @@ type Stat struct {
 }
 
 // maxCopyTime bounds how long a string copy may take and still be trusted.
-// A sequence word wraps after SeqModulus writes; no writer can make that
-// many string writes (each at least tens of nanoseconds) in this time, so a
-// copy that finished this fast cannot have been fooled by a wrapped word.
+// A sequence word wraps after SeqModulus steps, two per write; no writer
+// can make SeqModulus/2 string writes (each takes tens of nanoseconds) in
+// this time, so a copy that finished this fast cannot have been fooled by a
+// wrapped word.
 const maxCopyTime = time.Millisecond
 
-// maxStringTries bounds the attempts to take a consistent string copy.
-const maxStringTries = 1000
+// maxStringWait bounds how long ReadValue keeps trying to take a
+// consistent copy of a string that writers keep changing.
+const maxStringWait = 100 * time.Millisecond
 
 // ReadValue reads the current value of field f from data, which must be
 // the same bytes (or mapping) that f was parsed from. For a buffered field
@@ -83,27 +85,37 @@ func readItem(data []byte, f *Field, off int) Value {
 // SeqModulus steps, which maxCopyTime rules out.
 func readSeqString(data []byte, f *Field) (Value, error) {
 	item := make([]byte, f.Sig.ItemSize)
-	for try := 0; try < maxStringTries; try++ {
+	// The clock is read only when a try succeeds: if everything since
+	// start took less than maxCopyTime, so did the successful try.
+	start := time.Now()
+	first := start
+	for try := 1; ; try++ {
 		s1, ok := loadSeq(data, f.Seq)
 		if !ok {
 			// Not a sequence word after all: read it as a plain buffer.
 			return readBuffered(data, f)
 		}
-		start := time.Now()
 		wb := loadByte(data, f.WriteBuffer)
 		if wb > 1 {
 			return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
 		}
 		atomicCopy(item, data, f.Value+int(wb^1)*f.Sig.Size+f.Sig.Offset)
 		s2, _ := loadSeq(data, f.Seq)
-		if time.Since(start) < maxCopyTime && consistent(s1, s2) {
-			return decode(&f.Sig, item), nil
+		if consistent(s1, s2) {
+			now := time.Now()
+			if now.Sub(start) < maxCopyTime {
+				return decode(&f.Sig, item), nil
+			}
+			start = now // descheduled somewhere: the copy is not trusted
 		}
-		if try%8 == 7 {
+		if try%64 == 0 {
+			if time.Since(first) > maxStringWait {
+				return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrBusy}
+			}
 			runtime.Gosched()
+			start = time.Now()
 		}
 	}
-	return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrBusy}
 }
 
 // consistent applies the acceptance rule of readSeqString.

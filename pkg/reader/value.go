@@ -283,6 +283,11 @@ func cString(b []byte) string {
 			break
 		}
 	}
+	return utf8Ignore(b)
+}
+
+// utf8Ignore decodes b as UTF-8, dropping invalid bytes.
+func utf8Ignore(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}

@@ -1,0 +1,43 @@
+// Package mmstats publishes an application's stats in a memory-mapped file
+// that separate tools (slurpstats, pollstats, cleanstats, mmash) read
+// without disturbing the application: "/proc for your application".
+//
+// Declare the stats as a struct of field types and create the file once:
+//
+//	type WebStats struct {
+//		Status2XX mmstats.Counter `mmstats:"status.2XX"`
+//		LastHit   mmstats.Double  `mmstats:"timers.last_hit"`
+//	}
+//	var stats WebStats
+//	f, err := mmstats.New(&stats, mmstats.Options{LabelPrefix: "web.stats."})
+//	defer f.Remove()
+//	stats.Status2XX.Incr()
+//
+// or add fields by name at run time with File.Add. The file is format v1,
+// byte-compatible with Python mmstats 0.8.0: package reader documents it.
+//
+// # Cost
+//
+// After New, updating a counter, gauge or bool is one atomic instruction on
+// the mapped page: no lock, no system call, no allocation, safe from any
+// number of goroutines. Values of up to 8 bytes sit at aligned addresses
+// (the writer pads type signatures with spaces, which readers ignore), so
+// they are written and read atomically and never tear. Strings are double
+// buffered with a sequence word so that readers never see a torn string;
+// averages and timers keep their state in memory and publish a mean after
+// each sample without making recorders wait for each other.
+//
+// # Files
+//
+// A file is created under a temporary name in its directory and renamed
+// into place only when complete, never over an existing file and never
+// through a symlink; its mode is 0644 unless Options.Mode says otherwise.
+// Every file carries the default fields sys.pid, sys.tid, sys.uid, sys.gid,
+// org.golang.version and sys.created (as Python's MmStats model does) and
+// sys.flock: the writer holds a shared flock(2) on its file while it lives,
+// so cleanstats can tell a live file from a stale one whatever PID
+// namespace the writer runs in.
+//
+// Truncating a live file from outside (only its owner or root can) makes
+// the writer fault on its next update, as with any shared mapping.
+package mmstats

@@ -1,0 +1,60 @@
+package mmstats
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+var allSpecs = []spec{
+	(*Counter)(nil).spec(), (*Double)(nil).spec(), (*Int)(nil).spec(), (*Float)(nil).spec(),
+	(*Short)(nil).spec(), (*UShort)(nil).spec(), (*Byte)(nil).spec(), (*Bool)(nil).spec(),
+	(*StaticText)(nil).spec(), (&String{}).spec(), (&String{Size: 16}).spec(), (&String{Size: 1}).spec(),
+}
+
+// TestPlaceAlignsEveryValue checks the layout rules for every field type at
+// every offset and label length: values aligned for atomic access, small
+// values inside one aligned word, fields ending at a multiple of 4, and a
+// padded signature that reads back as the plain code with the right size.
+func TestPlaceAlignsEveryValue(t *testing.T) {
+	for _, s := range allSpecs {
+		for o := 1; o < 40; o++ {
+			for n := 1; n < 20; n++ {
+				label := strings.Repeat("x", n)
+				p, err := place(o, label, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.value%alignOf(s.size) != 0 {
+					t.Fatalf("%s at %d, label %d: value at %d not %d-aligned", s.code, o, n, p.value, alignOf(s.size))
+				}
+				if s.size <= 4 && p.value/4 != (p.value+s.size-1)/4 {
+					t.Fatalf("%s at %d: value at %d crosses a 4-byte word", s.code, o, p.value)
+				}
+				if p.end%4 != 0 {
+					t.Fatalf("%s at %d, label %d: field ends at %d", s.code, o, n, p.end)
+				}
+				sig, err := reader.ParseSignature(p.typ)
+				if err != nil || sig.Text != s.code || sig.Size != s.size {
+					t.Fatalf("signature %q parses as %+v, %v", p.typ, sig, err)
+				}
+				if p.wb != o+2+n+2+len(p.typ) || p.value != p.wb+1 {
+					t.Fatalf("%s: header offsets wrong: %+v", s.code, p)
+				}
+				if s.seq && (p.seq%8 != 0 || p.seq < o+2+n+2 || p.seq+8 > p.wb) {
+					t.Fatalf("%s: sequence word at %d outside the signature", s.code, p.seq)
+				}
+			}
+		}
+	}
+}
+
+func TestPlaceRejectsBadLabels(t *testing.T) {
+	if _, err := place(1, "", (*Counter)(nil).spec()); err != ErrEmptyLabel {
+		t.Errorf("empty label: %v", err)
+	}
+	if _, err := place(1, strings.Repeat("x", 1<<16), (*Counter)(nil).spec()); err == nil {
+		t.Error("label of 65536 bytes accepted")
+	}
+}

@@ -1,0 +1,155 @@
+package reader_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// newWriter creates a stats file in a temporary directory.
+func newWriter(t *testing.T, model any) *mmstats.File {
+	t.Helper()
+	f, err := mmstats.New(model, mmstats.Options{Path: t.TempDir(), Filename: "w.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Remove() })
+	return f
+}
+
+func TestFileSeesLiveUpdates(t *testing.T) {
+	var s struct {
+		Hits mmstats.Counter `mmstats:"hits"`
+		Name mmstats.String  `mmstats:"name"`
+	}
+	w := newWriter(t, &s)
+	r, err := reader.Open(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Fields()[0].Label != "hits" || !r.Mapped() {
+		t.Fatalf("unexpected layout %+v", r.Fields()[0])
+	}
+	for i := uint64(1); i <= 3; i++ {
+		s.Hits.Incr()
+		s.Name.Set("round " + string(rune('0'+i)))
+		v, err := r.Value(0)
+		if err != nil || v.Uint() != i {
+			t.Fatalf("hits = %v, %v; want %d", v, err, i)
+		}
+		n, err := r.Value(1)
+		if err != nil || n.Str() != "round "+string(rune('0'+i)) {
+			t.Fatalf("name = %q, %v", n.Str(), err)
+		}
+	}
+}
+
+func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
+	w := newWriter(t, nil)
+	r, err := reader.Open(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before := len(r.Fields())
+	if changed, err := r.Refresh(); err != nil || changed {
+		t.Fatalf("Refresh with nothing new = %v, %v", changed, err)
+	}
+	// Enough long labels to need several more pages.
+	counters := make([]mmstats.Counter, 40)
+	for i := range counters {
+		label := fmt.Sprintf("appended.%02d.%s", i, strings.Repeat("x", 200))
+		if err := w.Add(label, &counters[i]); err != nil {
+			t.Fatal(err)
+		}
+		counters[i].Add(uint64(i))
+	}
+	if w.Size() <= 4096 {
+		t.Fatalf("file did not grow: %d bytes", w.Size())
+	}
+	changed, err := r.Refresh()
+	if err != nil || !changed {
+		t.Fatalf("Refresh = %v, %v", changed, err)
+	}
+	if got := len(r.Fields()); got != before+40 {
+		t.Fatalf("%d fields after refresh, want %d", got, before+40)
+	}
+	v, err := r.Value(before + 39)
+	if err != nil || v.Uint() != 39 {
+		t.Fatalf("last appended counter = %v, %v", v, err)
+	}
+}
+
+func TestFileTruncatedWhileMappedGivesErrFault(t *testing.T) {
+	var s struct {
+		Hits mmstats.Counter `mmstats:"hits"`
+	}
+	w := newWriter(t, &s)
+	r, err := reader.Open(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.Truncate(w.Path(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Stats(); !errors.Is(err, reader.ErrFault) {
+		t.Fatalf("Stats after truncation = %v, want ErrFault", err)
+	}
+	if _, err := r.Value(0); !errors.Is(err, reader.ErrFault) {
+		t.Fatalf("Value after truncation = %v, want ErrFault", err)
+	}
+}
+
+func TestOpenRefusesNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.mmstats")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.Open(fifo); !errors.Is(err, reader.ErrNotRegular) {
+		t.Errorf("Open(fifo) = %v, want ErrNotRegular", err)
+	}
+	if _, err := reader.Open(dir); !errors.Is(err, reader.ErrNotRegular) {
+		t.Errorf("Open(dir) = %v, want ErrNotRegular", err)
+	}
+	if _, err := reader.Open("/dev/null"); !errors.Is(err, reader.ErrNotRegular) {
+		t.Errorf("Open(/dev/null) = %v, want ErrNotRegular", err)
+	}
+	empty := filepath.Join(dir, "empty.mmstats")
+	os.WriteFile(empty, nil, 0o644)
+	if _, err := reader.Open(empty); !errors.Is(err, reader.ErrEmpty) {
+		t.Errorf("Open(empty) = %v, want ErrEmpty", err)
+	}
+	var pe *reader.PathError
+	if _, err := reader.Open(empty); !errors.As(err, &pe) || pe.Path != empty {
+		t.Errorf("error %v does not name the file", err)
+	}
+}
+
+func TestOpenNoFollowRefusesSymlinks(t *testing.T) {
+	w := newWriter(t, nil)
+	link := filepath.Join(t.TempDir(), "link.mmstats")
+	if err := os.Symlink(w.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.OpenNoFollow(link); !errors.Is(err, reader.ErrSymlink) {
+		t.Errorf("OpenNoFollow(symlink) = %v, want ErrSymlink", err)
+	}
+	f, err := reader.Open(link)
+	if err != nil {
+		t.Fatalf("Open follows symlinks: %v", err)
+	}
+	f.Close()
+	if _, err := f.Stats(); !errors.Is(err, reader.ErrClosed) {
+		t.Errorf("Stats after Close = %v, want ErrClosed", err)
+	}
+}
