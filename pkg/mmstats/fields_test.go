@@ -241,9 +241,9 @@ func TestStringTruncatesAtCharacterBoundary(t *testing.T) {
 	}{
 		{4, "abcdef", "abcd"},
 		{4, "abc", "abc"},
-		{4, "aé€", "aé"},      // € (3 bytes) would not fit
-		{3, "ééé", "é"},        // é is 2 bytes
-		{2, "€", ""},           // nothing fits
+		{4, "aé€", "aé"}, // € (3 bytes) would not fit
+		{3, "ééé", "é"},  // é is 2 bytes
+		{2, "€", ""},     // nothing fits
 		{5, "a\U0001F600", "a\U0001F600"},
 		{4, "a\U0001F600", "a"},
 	}
@@ -320,13 +320,13 @@ func TestModelErrors(t *testing.T) {
 		model any
 		want  error
 	}{
-		"nil pointer": {(*struct{})(nil), mmstats.ErrModel},
-		"not a struct": {&notStruct, mmstats.ErrModel},
-		"value":        {struct{ X int }{}, mmstats.ErrModel},
-		"bad option":   {&badOption, mmstats.ErrModel},
-		"bad window":   {&badWindow, mmstats.ErrModel},
-		"tag on int":   {&wrongType, mmstats.ErrModel},
-		"duplicate":    {&dup, mmstats.ErrDuplicateLabel},
+		"nil pointer":   {(*struct{})(nil), mmstats.ErrModel},
+		"not a struct":  {&notStruct, mmstats.ErrModel},
+		"value":         {struct{ X int }{}, mmstats.ErrModel},
+		"bad option":    {&badOption, mmstats.ErrModel},
+		"bad window":    {&badWindow, mmstats.ErrModel},
+		"tag on int":    {&wrongType, mmstats.ErrModel},
+		"duplicate":     {&dup, mmstats.ErrDuplicateLabel},
 		"default clash": {&clash, mmstats.ErrDuplicateLabel},
 	} {
 		f, err := mmstats.New(tc.model, mmstats.Options{Path: dir})

@@ -3,9 +3,9 @@ package reader_test
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
