@@ -108,19 +108,27 @@ func RunIn(t testing.TB, dir string, env []string, bin string, args ...string) R
 type Process struct {
 	Cmd    *exec.Cmd
 	Lines  chan string // its stdout, line by line
+	stdin  io.WriteCloser
 	stderr bytes.Buffer
 	done   chan struct{}
 	err    error
 }
 
-// Start starts bin in the background with env added. It is killed when
-// the test ends, if still running.
+// Start starts bin in the background with env added. Its stdin is a pipe
+// that stays open until CloseStdin or the end of the test (testwriter and
+// similar helpers exit when it closes). When the test ends, stdin is
+// closed and the process gets a few seconds to exit before it is killed.
 func Start(t testing.TB, env []string, bin string, args ...string) *Process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &Process{Cmd: cmd, Lines: make(chan string, 1024), done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stdin = stdin
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -141,15 +149,22 @@ func Start(t testing.TB, env []string, bin string, args ...string) *Process {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		p.stdin.Close()
 		select {
 		case <-p.done:
-		default:
+		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
 			<-p.done
 		}
 	})
 	return p
 }
+
+// CloseStdin closes the process's stdin.
+func (p *Process) CloseStdin() error { return p.stdin.Close() }
+
+// Done is closed when the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Line waits up to timeout for the next line of output.
 func (p *Process) Line(t testing.TB, timeout time.Duration) string {

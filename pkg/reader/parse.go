@@ -3,6 +3,7 @@ package reader
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Version1 is the version byte of format v1.
@@ -113,7 +114,8 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 	rawType := data[t+2 : w]
 	f.Sig, err = ParseSignature(rawType)
 	if err != nil {
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrSignature, Detail: err.Error()}
+		detail := strings.TrimPrefix(err.Error(), ErrSignature.Error()+": ")
+		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrSignature, Detail: detail}
 	}
 	f.WriteBuffer = w
 	f.Value = w + 1

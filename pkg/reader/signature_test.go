@@ -1,7 +1,9 @@
 package reader
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -177,6 +179,20 @@ func TestConsistent(t *testing.T) {
 	for _, tt := range tests {
 		if got := consistent(tt.s1, tt.s2); got != tt.want {
 			t.Errorf("consistent(%d, %d) = %v, want %v", tt.s1, tt.s2, got, tt.want)
+		}
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "web.stats.requests", "/tmp/a b/c.mmstats", `quote"`, `back\slash`,
+		"<tag>&", "tab\there", "nl\n", "\x00", "\x7f", "ünïcödé", "\u2028"} {
+		b := AppendJSONString([]byte("x"), s)
+		var back string
+		if err := json.Unmarshal(b[1:], &back); err != nil || back != s || b[0] != 'x' {
+			t.Errorf("%q: %s does not decode back (%v)", s, b, err)
+		}
+		if strings.Contains(s, "<") && !strings.Contains(string(b), "<") {
+			t.Errorf("%q: HTML characters escaped: %s", s, b)
 		}
 	}
 }

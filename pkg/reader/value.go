@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -180,10 +181,22 @@ func (v Value) AppendJSON(b []byte) []byte {
 // MarshalJSON implements json.Marshaler with AppendJSON.
 func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
 
-// AppendJSONString appends s as a JSON string.
+// AppendJSONString appends s as a JSON string, escaping only what JSON
+// requires (as Python's json.dumps does, not HTML characters). Plain ASCII
+// strings take a path that does not allocate.
 func AppendJSONString(b []byte, s string) []byte {
-	out, _ := json.Marshal(s) // a string always marshals
-	return append(b, out...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s) // a string always encodes
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // AppendPythonFloat appends f the way Python's repr prints a float: the

@@ -1,0 +1,375 @@
+package slurpstats
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// field is one unbuffered field of a test file.
+type field struct {
+	label, typ string
+	value      []byte
+}
+
+func u64(v uint64) []byte  { return binary.NativeEndian.AppendUint64(nil, v) }
+func f64(v float64) []byte { return u64(math.Float64bits(v)) }
+func str(s string, n int) []byte {
+	b := make([]byte, n)
+	copy(b, s)
+	return b
+}
+
+// writeStats writes a v1 file of unbuffered fields, zero-padded to a page.
+func writeStats(t testing.TB, path string, fields ...field) string {
+	t.Helper()
+	b := []byte{1}
+	for _, f := range fields {
+		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.label)))
+		b = append(b, f.label...)
+		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.typ)))
+		b = append(b, f.typ...)
+		b = append(b, 0xff)
+		b = append(b, f.value...)
+	}
+	b = append(b, make([]byte, 4096-len(b)%4096)...)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fixture makes a directory with a.mmstats and b.mmstats.
+func fixture(t *testing.T) (dir, a, b string) {
+	t.Helper()
+	dir = t.TempDir()
+	a = writeStats(t, filepath.Join(dir, "a.mmstats"),
+		field{"web.requests", "Q", u64(42)},
+		field{"web.status", "16s", str("ok", 16)},
+		field{"load", "d", f64(1.5)},
+	)
+	b = writeStats(t, filepath.Join(dir, "b.mmstats"),
+		field{"web.requests", "Q", u64(7)},
+		field{"db.ratio", "d", f64(math.NaN())},
+		field{"big", "d", f64(1e16)},
+		field{"up", "?", []byte{1}},
+	)
+	return dir, a, b
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs the command like main does, with fake streams: those of s
+// (if not nil) with Out, unless set, and Err recorded.
+func run(t *testing.T, s *cli.Streams, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	streams := cli.Streams{Out: &out}
+	if s != nil {
+		streams.IsTerminal, streams.Color = s.IsTerminal, s.Color
+		if s.Out != nil {
+			streams.Out = s.Out
+		}
+	}
+	streams.Err = &errb
+	streams.Width = func() int { return 80 }
+	cmd := NewCommand(&streams)
+	cmd.SetArgs(args)
+	code := cli.Main(cmd, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+func TestText(t *testing.T) {
+	dir, a, b := fixture(t)
+	want := "==> " + a + "\n" +
+		"  web.requests 42\n" +
+		"  web.status   ok\n" +
+		"  load         1.5\n" +
+		"\n" +
+		"==> " + b + "\n" +
+		"  web.requests 7\n" +
+		"  db.ratio     nan\n" +
+		"  big          1e+16\n" +
+		"  up           True\n" +
+		"\n"
+	// Text is the same on a terminal, in colour or not, and through a pipe.
+	for _, s := range []cli.Streams{{}, {IsTerminal: true}, {IsTerminal: true, Color: true}} {
+		for _, args := range [][]string{{dir}, {b, a}, {filepath.Join(dir, "*.mmstats")}, {"-o", "text", dir}} {
+			r := run(t, &s, args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+			}
+			if r.stdout != want {
+				t.Errorf("%v (terminal %v): got\n%s\nwant\n%s", args, s.IsTerminal, r.stdout, want)
+			}
+		}
+	}
+}
+
+func TestDefaultGlob(t *testing.T) {
+	dir, a, b := fixture(t)
+	t.Setenv("MMSTATS_GLOB", "")
+	t.Setenv("MMSTATS_PATH", dir)
+	r := run(t, nil)
+	if r.code != 0 || !strings.Contains(r.stdout, "==> "+a+"\n") || !strings.Contains(r.stdout, "==> "+b+"\n") {
+		t.Errorf("MMSTATS_PATH: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+	t.Setenv("MMSTATS_GLOB", filepath.Join(dir, "b.*"))
+	r = run(t, nil)
+	if r.code != 0 || strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, "==> "+b+"\n") {
+		t.Errorf("MMSTATS_GLOB: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}
+
+func TestFieldFilter(t *testing.T) {
+	dir, a, b := fixture(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"prefix", []string{"-f", "web.*", dir},
+			"==> " + a + "\n  web.requests 42\n  web.status   ok\n\n==> " + b + "\n  web.requests 7\n\n"},
+		{"repeated", []string{"-f", "load", "--field", "up", dir},
+			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  up True\n\n"},
+		{"no match keeps the header", []string{"-f", "nothing", a},
+			"==> " + a + "\n\n"},
+		{"class", []string{"-f", "[bl]*", dir},
+			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  big 1e+16\n\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, nil, tt.args...)
+			if r.code != 0 || r.stdout != tt.want {
+				t.Errorf("exit %d, got\n%s\nwant\n%s", r.code, r.stdout, tt.want)
+			}
+		})
+	}
+}
+
+func TestJSON(t *testing.T) {
+	dir, a, b := fixture(t)
+	empty := writeStats(t, filepath.Join(dir, "c.mmstats"))
+	inf := writeStats(t, filepath.Join(t.TempDir(), "inf.mmstats"),
+		field{"pos", "d", f64(math.Inf(1))}, field{"neg", "d", f64(math.Inf(-1))},
+		field{"whole", "d", f64(30)}, field{"max", "Q", u64(math.MaxUint64)})
+	j := func(s string) string { return `"` + s + `"` }
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"all", []string{"--json", dir}, "[\n" +
+			` {"path": ` + j(a) + `, "stats": [` + "\n" +
+			`  {"label": "web.requests", "type": "Q", "value": 42},` + "\n" +
+			`  {"label": "web.status", "type": "16s", "value": "ok"},` + "\n" +
+			`  {"label": "load", "type": "d", "value": 1.5}` + "\n ]},\n" +
+			` {"path": ` + j(b) + `, "stats": [` + "\n" +
+			`  {"label": "web.requests", "type": "Q", "value": 7},` + "\n" +
+			`  {"label": "db.ratio", "type": "d", "value": "NaN"},` + "\n" +
+			`  {"label": "big", "type": "d", "value": 1e+16},` + "\n" +
+			`  {"label": "up", "type": "?", "value": true}` + "\n ]},\n" +
+			` {"path": ` + j(empty) + `, "stats": []}` + "\n]\n"},
+		{"filtered", []string{"-o", "json", "-f", "up", b, empty}, "[\n" +
+			` {"path": ` + j(b) + `, "stats": [` + "\n" +
+			`  {"label": "up", "type": "?", "value": true}` + "\n ]},\n" +
+			` {"path": ` + j(empty) + `, "stats": []}` + "\n]\n"},
+		{"specials", []string{"--json", "-o", "json", inf}, "[\n" +
+			` {"path": ` + j(inf) + `, "stats": [` + "\n" +
+			`  {"label": "pos", "type": "d", "value": "+Inf"},` + "\n" +
+			`  {"label": "neg", "type": "d", "value": "-Inf"},` + "\n" +
+			`  {"label": "whole", "type": "d", "value": 30.0},` + "\n" +
+			`  {"label": "max", "type": "Q", "value": 18446744073709551615}` + "\n ]}\n]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, &cli.Streams{IsTerminal: true, Color: true}, tt.args...)
+			if r.code != 0 || r.stdout != tt.want {
+				t.Errorf("exit %d, got\n%s\nwant\n%s", r.code, r.stdout, tt.want)
+			}
+		})
+	}
+}
+
+func TestTable(t *testing.T) {
+	dir, a, b := fixture(t)
+	r := run(t, &cli.Streams{IsTerminal: false}, "-o", "table", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Errorf("escape codes without colour:\n%q", r.stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	// Border, header, separator, 6 labels, border.
+	if len(lines) != 10 {
+		t.Fatalf("got %d lines, want 10:\n%s", len(lines), r.stdout)
+	}
+	if got := cells(lines[1]); strings.Join(got, "|") != "label|"+a+"|"+b {
+		t.Errorf("header: got %q", got)
+	}
+	wantRows := [][]string{
+		{"web.requests", "42", "7"},
+		{"web.status", "ok", ""},
+		{"load", "1.5", ""},
+		{"db.ratio", "", "nan"},
+		{"big", "", "1e+16"},
+		{"up", "", "True"},
+	}
+	for i, want := range wantRows {
+		if got := cells(lines[3+i]); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("row %d: got %q, want %q", i, got, want)
+		}
+	}
+
+	col := run(t, &cli.Streams{IsTerminal: true, Color: true}, "-o", "table", "-f", "web.*", dir)
+	if col.code != 0 || !strings.Contains(col.stdout, "\x1b[1mlabel\x1b[0m") {
+		t.Errorf("colour: no bold header:\n%q", col.stdout)
+	}
+	if strings.Contains(col.stdout, "load") {
+		t.Errorf("-f ignored in the table:\n%s", col.stdout)
+	}
+	noColor := run(t, &cli.Streams{IsTerminal: true}, "-o", "table", dir)
+	if strings.Contains(noColor.stdout, "\x1b[") {
+		t.Errorf("escape codes on a terminal without colour:\n%q", noColor.stdout)
+	}
+}
+
+// cells splits a table line into its trimmed cells.
+func cells(line string) []string {
+	parts := strings.Split(line, "│")
+	if len(parts) < 3 {
+		return nil
+	}
+	out := parts[1 : len(parts)-1]
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}
+
+func TestErrors(t *testing.T) {
+	dir, a, _ := fixture(t)
+	bad := filepath.Join(dir, "bad.mmstats")
+	if err := os.WriteFile(bad, []byte{2, 0, 0}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.mmstats")
+	for _, mode := range []string{"text", "table", "json"} {
+		t.Run(mode, func(t *testing.T) {
+			r := run(t, nil, "-o", mode, dir, missing)
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1", r.code)
+			}
+			want := "slurpstats: " + bad + ": not an mmstats v1 file: version byte is 0x02 (at offset 0)\n" +
+				"slurpstats: " + missing + ": no such file or directory\n"
+			if r.stderr != want {
+				t.Errorf("stderr: got\n%s\nwant\n%s", r.stderr, want)
+			}
+			if !strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, "42") {
+				t.Errorf("good files not printed:\n%s", r.stdout)
+			}
+			if mode == "json" && !strings.Contains(r.stdout, `{"path": "`+missing+`", "error": "`+missing+`: no such file or directory"}`) {
+				t.Errorf("no error object:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestNoMatch(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, nil, dir)
+	if r.code != 1 || r.stdout != "" || r.stderr != "slurpstats: no stats files match "+dir+"\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	t.Setenv("MMSTATS_GLOB", filepath.Join(dir, "*.stats"))
+	r = run(t, nil)
+	if r.code != 1 || !strings.Contains(r.stderr, "no stats files match "+filepath.Join(dir, "*.stats")) {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir, _, _ := fixture(t)
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-o", "xml", dir}, `invalid argument "xml" for "-o, --output" flag: must be one of text, table, json`},
+		{[]string{"--output=", dir}, "must be one of"},
+		{[]string{"--bogus", dir}, "unknown flag: --bogus"},
+		{[]string{"-f", "[", dir}, `bad --field pattern "["`},
+		{[]string{"--json", "-o", "table", dir}, "--json conflicts with --output table"},
+		{[]string{"[", dir}, `bad pattern "["`},
+	}
+	for _, tt := range tests {
+		r := run(t, nil, tt.args...)
+		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, tt.msg) || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tt.args, r.code, r.stdout, r.stderr, tt.msg)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	r := run(t, nil, "--help")
+	for _, s := range []string{"Usage:", "Examples:", "slurpstats -f 'web.stats.*' -o table", "--field GLOB", "--output FORMAT", "--json"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("help lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	r = run(t, nil, "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "slurpstats ") {
+		t.Errorf("version: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// errWriter fails every write with err.
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
+
+func TestWriteErrors(t *testing.T) {
+	dir, _, _ := fixture(t)
+	for _, mode := range []string{"text", "table", "json"} {
+		// A closed pipe ends the run quietly.
+		r := run(t, &cli.Streams{Out: errWriter{syscall.EPIPE}}, "-o", mode, dir)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%s, EPIPE: exit %d, stderr %q", mode, r.code, r.stderr)
+		}
+		// Any other write error is reported.
+		r = run(t, &cli.Streams{Out: errWriter{syscall.ENOSPC}}, "-o", mode, dir)
+		if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") {
+			t.Errorf("%s, ENOSPC: exit %d, stderr %q", mode, r.code, r.stderr)
+		}
+	}
+}
+
+func TestExecuteErrors(t *testing.T) {
+	dir, _, _ := fixture(t)
+	var out, errb bytes.Buffer
+	cmd := NewCommand(&cli.Streams{Out: &out, Err: &errb})
+	cmd.SetArgs([]string{"-o", "nope", dir})
+	var exit *cli.ExitError
+	if err := cmd.Execute(); !errors.As(err, &exit) || exit.Code != cli.ExitUsage {
+		t.Errorf("bad -o: got %v, want a usage ExitError", err)
+	}
+	cmd = NewCommand(&cli.Streams{Out: &out, Err: &errb})
+	cmd.SetArgs([]string{dir})
+	if err := cmd.Execute(); err != nil {
+		t.Errorf("good run: %v", err)
+	}
+	if !strings.Contains(out.String(), "web.requests 42") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

@@ -1,0 +1,54 @@
+// Package clean removes the mmstats files that dead processes left behind,
+// and never anything else. It is the library behind the cleanstats tool.
+//
+// # Which files are stale
+//
+// A file names its writer with default fields (any label prefix allowed;
+// when a label occurs twice the last one counts, as in Python mmstats):
+//
+//	label ends in   type   meaning
+//	sys.pid         I      the writer's process ID (required)
+//	sys.uid         Q      the writer's real user ID (optional)
+//	sys.created     d      when the file was created, UNIX seconds (optional)
+//	sys.flock       ?      true: the writer holds a shared flock(2) on the
+//	                       file while it lives (the Go writer; optional)
+//
+// The rules, in order:
+//
+//  1. A file with the sys.flock marker is decided by its lock alone: the
+//     Cleaner tries to take an exclusive lock without blocking. If that
+//     would block, the writer lives, whatever its PID says; if the lock is
+//     taken, the writer is gone. This holds across PID reuse and PID
+//     namespaces, where sys.pid means nothing to this process.
+//  2. Otherwise (files of the Python writer) the PID decides. kill(pid, 0)
+//     failing with ESRCH means the process is gone. Success or EPERM means
+//     a process with that ID exists (EPERM: owned by someone else), but it
+//     may be another process that reused the ID: it is one when its real
+//     uid (/proc/PID/status) differs from sys.uid, or when it started
+//     (/proc/stat btime + /proc/PID/stat starttime) later than sys.created
+//     plus [DefaultStartSlack]. A missing sys.uid or sys.created skips that
+//     check. A PID that cannot be read in /proc but still exists is alive.
+//
+// Python mmstats 0.8.0 also removed every file whose PID was alive but
+// owned by another user; this package does not.
+//
+// # What is never removed
+//
+// Symlinks (never followed: neither the link nor its target is touched),
+// anything but a regular file (directories, FIFOs, devices, sockets), files
+// that are not valid v1 mmstats files, files without sys.pid, files whose
+// sys.pid cannot be a process ID (0, negative, beyond pid_t: kill(0, sig)
+// would signal the process group, kill(-1, sig) every process), and a file
+// that was replaced between the check and the removal.
+//
+// Files are opened relative to a descriptor of their directory with
+// O_NOFOLLOW|O_NONBLOCK, so a FIFO cannot hang a run. Just before removing,
+// the Cleaner compares the device and inode that the name has now
+// (fstatat(AT_SYMLINK_NOFOLLOW)) with those of the file it checked, and
+// only then calls unlinkat on the same directory descriptor.
+//
+// # Cost
+//
+// One pass, no processes spawned: a few system calls per file, and /proc is
+// read once per PID per run. Thousands of files take well under a second.
+package clean

@@ -1,0 +1,131 @@
+package clean
+
+import "strconv"
+
+// Decision is what a Cleaner did with a file.
+type Decision int
+
+// The decisions. Only Removed changes anything on disk.
+const (
+	// Alive: the writer lives; the file is kept.
+	Alive Decision = iota + 1
+	// Removed: the writer is gone and the file was removed.
+	Removed
+	// WouldRemove: the writer is gone; a dry run left the file in place.
+	WouldRemove
+	// Skipped: the file is not one the Cleaner may judge or remove (a
+	// symlink, not a regular file, invalid, no sys.pid, replaced, gone);
+	// it is kept and reported.
+	Skipped
+	// Failed: the file could not be handled (permission denied, I/O
+	// error); it is kept and Result.Err says why.
+	Failed
+)
+
+var decisionNames = [...]string{Alive: "alive", Removed: "removed", WouldRemove: "would-remove", Skipped: "skipped", Failed: "error"}
+
+// String returns the decision's name as cleanstats --json prints it:
+// alive, removed, would-remove, skipped or error.
+func (d Decision) String() string {
+	if d > 0 && int(d) < len(decisionNames) {
+		return decisionNames[d]
+	}
+	return "Decision(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Reason says why a Cleaner decided as it did.
+type Reason int
+
+// The reasons.
+const (
+	// LockHeld (Alive): the writer holds its flock.
+	LockHeld Reason = iota + 1
+	// ProcessAlive (Alive): the PID exists, with the file's owner and a
+	// start time that fits (or checks that could not be made).
+	ProcessAlive
+	// LockFree (stale): the file has the sys.flock marker and nobody holds
+	// its lock.
+	LockFree
+	// NoProcess (stale): kill(pid, 0) failed with ESRCH.
+	NoProcess
+	// OtherUID (stale): the PID belongs to a process whose real uid is not
+	// the file's sys.uid: the PID was reused.
+	OtherUID
+	// StartedAfter (stale): the PID belongs to a process that started
+	// after the file was created: the PID was reused.
+	StartedAfter
+	// Symlink (Skipped): the path is a symlink.
+	Symlink
+	// NotRegular (Skipped): the path is a directory, FIFO, device or socket.
+	NotRegular
+	// Invalid (Skipped): not a valid v1 file, or sys.pid is no process ID.
+	Invalid
+	// NoPID (Skipped): the file has no sys.pid.
+	NoPID
+	// Replaced (Skipped): the path named another file at removal time.
+	Replaced
+	// Vanished (Skipped): the file was gone before it could be handled.
+	Vanished
+	// OpenFailed (Failed): the file or its directory could not be opened.
+	OpenFailed
+	// ReadFailed (Failed): the file could not be read.
+	ReadFailed
+	// ProbeFailed (Failed): kill or flock failed unexpectedly.
+	ProbeFailed
+	// RemoveFailed (Failed): unlinkat failed.
+	RemoveFailed
+)
+
+var reasonNames = [...]string{
+	LockHeld: "lock-held", ProcessAlive: "pid-alive", LockFree: "lock-free",
+	NoProcess: "no-process", OtherUID: "uid-differs", StartedAfter: "started-after",
+	Symlink: "symlink", NotRegular: "not-regular", Invalid: "invalid", NoPID: "no-pid",
+	Replaced: "replaced", Vanished: "vanished", OpenFailed: "open-failed",
+	ReadFailed: "read-failed", ProbeFailed: "probe-failed", RemoveFailed: "remove-failed",
+}
+
+// String returns the reason's stable name, such as "no-process" or
+// "uid-differs", as cleanstats --json prints it.
+func (r Reason) String() string {
+	if r > 0 && int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Stale reports whether the reason says that the writer is gone.
+func (r Reason) Stale() bool {
+	return r == LockFree || r == NoProcess || r == OtherUID || r == StartedAfter
+}
+
+// Writer is what a file says about the process that wrote it.
+type Writer struct {
+	PID        int64   // sys.pid; meaningful when HasPID
+	HasPID     bool    // the file has an integer sys.pid
+	UID        uint64  // sys.uid; meaningful when HasUID
+	HasUID     bool    // the file has an integer sys.uid
+	Created    float64 // sys.created, UNIX seconds; meaningful when HasCreated
+	HasCreated bool    // the file has a finite, positive sys.created
+	Flock      bool    // sys.flock is true: the writer holds a flock while alive
+}
+
+// Process is what the system says about a running process.
+type Process struct {
+	UID   uint64  // real user ID
+	Start float64 // start time, UNIX seconds (1/100 s resolution, ±1 s)
+}
+
+// Result is the outcome for one path.
+type Result struct {
+	Path     string
+	Decision Decision
+	Reason   Reason
+	// Err says why a file was skipped or failed (it wraps a sentinel error
+	// or a system error); for Alive it may hold a /proc lookup error that
+	// made the Cleaner skip the uid and start time checks.
+	Err error
+	// Writer is what the file says about its writer (zero if unread).
+	Writer Writer
+	// Process is what /proc said about Writer.PID, if it was looked up.
+	Process *Process
+}
