@@ -148,4 +148,3 @@ func (p *jsonPrinter) end() error {
 	}
 	return err
 }
-
