@@ -53,6 +53,10 @@ func Binary(t testing.TB, pkg string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Tests run some binaries as another user (nobody).
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		binDir = d
 	}
 	out := filepath.Join(binDir, filepath.Base(pkg))
@@ -122,6 +126,7 @@ func Start(t testing.TB, env []string, bin string, args ...string) *Process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.WaitDelay = 5 * time.Second // a grandchild holding stdout cannot hang Wait
 	p := &Process{Cmd: cmd, Lines: make(chan string, 1024), done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr}
 	stdin, err := cmd.StdinPipe()

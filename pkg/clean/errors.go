@@ -18,7 +18,7 @@ var (
 	// ErrVanished means the file disappeared before it could be checked or
 	// removed (its writer or another cleaner removed it).
 	ErrVanished = errors.New("no such file")
-	// ErrTooLarge means the file's fields run past MaxRead bytes: no
+	// ErrTooLarge means the file's fields run past its first 64 MiB: no
 	// mmstats writer makes such files.
 	ErrTooLarge = errors.New("file too large for an mmstats file")
 )

@@ -216,7 +216,8 @@ func TestTable(t *testing.T) {
 	if len(lines) != 10 {
 		t.Fatalf("got %d lines, want 10:\n%s", len(lines), r.stdout)
 	}
-	if got := cells(lines[1]); strings.Join(got, "|") != "label|"+a+"|"+b {
+	// Files of one directory are named by their base names.
+	if got := cells(lines[1]); strings.Join(got, "|") != "label|"+filepath.Base(a)+"|"+filepath.Base(b) {
 		t.Errorf("header: got %q", got)
 	}
 	wantRows := [][]string{
@@ -277,7 +278,7 @@ func TestErrors(t *testing.T) {
 			if r.stderr != want {
 				t.Errorf("stderr: got\n%s\nwant\n%s", r.stderr, want)
 			}
-			if !strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, "42") {
+			if !strings.Contains(r.stdout, filepath.Base(a)) || !strings.Contains(r.stdout, "42") {
 				t.Errorf("good files not printed:\n%s", r.stdout)
 			}
 			if mode == "json" && !strings.Contains(r.stdout, `{"path": "`+missing+`", "error": "`+missing+`: no such file or directory"}`) {
@@ -371,5 +372,14 @@ func TestExecuteErrors(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "web.requests 42") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func TestColumnNames(t *testing.T) {
+	if got := columnNames([]string{"/a/x.mmstats", "/a/y.mmstats"}); strings.Join(got, " ") != "x.mmstats y.mmstats" {
+		t.Errorf("one directory: %q", got)
+	}
+	if got := columnNames([]string{"/a/x.mmstats", "/b/x.mmstats"}); strings.Join(got, " ") != "/a/x.mmstats /b/x.mmstats" {
+		t.Errorf("two directories: %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package slurpstats
 
 import (
 	"bufio"
+	"path/filepath"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -51,7 +52,7 @@ func (p *tablePrinter) end() error {
 	if len(p.paths) == 0 {
 		return nil
 	}
-	header := append([]string{"label"}, p.paths...)
+	header := append([]string{"label"}, columnNames(p.paths)...)
 	opts := []tablewriter.Option{
 		// Paths and labels print as they are: no upper-casing.
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -75,6 +76,20 @@ func (p *tablePrinter) end() error {
 		}
 	}
 	return t.Render()
+}
+
+// columnNames names the file columns: the base names when every file is
+// in the same directory (the usual case), the paths otherwise.
+func columnNames(paths []string) []string {
+	dir := filepath.Dir(paths[0])
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		if filepath.Dir(p) != dir {
+			return paths
+		}
+		names[i] = filepath.Base(p)
+	}
+	return names
 }
 
 // bold wraps each header cell in the ANSI bold escape; the table measures

@@ -16,12 +16,16 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/commands/cleanstats"
+	"github.com/mmstats/mmstats/internal/commands/demo"
 	"github.com/mmstats/mmstats/internal/commands/slurpstats"
 )
 
 // commands are the tools that get a man page: add a tool with one line.
 var commands = []func(*cli.Streams) *cobra.Command{
 	slurpstats.NewCommand,
+	cleanstats.NewCommand,
+	demo.NewCommand,
 }
 
 // date is the date every page shows, fixed so that the output is

@@ -1,0 +1,587 @@
+package main
+
+// End-to-end tests of the built cleanstats binary, against files of real
+// writer processes (testwriter, also in a PID namespace), files in the
+// Python writer's layout naming real processes (exited, live, reused,
+// another user's), things that are not stats files, permission errors,
+// and 10,000 files at once.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+func bin(t *testing.T) string { return testutil.Binary(t, "cmd/cleanstats") }
+
+// pyFile returns a v1 file with the default fields of the Python writer
+// (mmstats 0.8.0), which has no sys.flock marker: the PID rules apply.
+func pyFile(pid uint32, uid uint64, created float64) []byte {
+	b := []byte{1}
+	add := func(label, typ string, value []byte) {
+		b = binary.NativeEndian.AppendUint16(b, uint16(len(label)))
+		b = append(b, label...)
+		b = binary.NativeEndian.AppendUint16(b, uint16(len(typ)))
+		b = append(b, typ...)
+		b = append(b, 0xff)
+		b = append(b, value...)
+	}
+	add("sys.pid", "I", binary.NativeEndian.AppendUint32(nil, pid))
+	add("sys.tid", "q", binary.NativeEndian.AppendUint64(nil, uint64(pid)))
+	add("sys.uid", "Q", binary.NativeEndian.AppendUint64(nil, uid))
+	add("sys.gid", "Q", binary.NativeEndian.AppendUint64(nil, uid))
+	add("org.python.version", "256s", make([]byte, 256))
+	add("sys.created", "d", binary.NativeEndian.AppendUint64(nil, math.Float64bits(created)))
+	return append(b, make([]byte, 4096-len(b))...)
+}
+
+func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+func write(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func exists(t *testing.T, path string) bool {
+	t.Helper()
+	_, err := os.Lstat(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// exitedPID returns the PID of a child that has exited and been reaped.
+func exitedPID(t *testing.T) uint32 {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return uint32(cmd.Process.Pid)
+}
+
+// startSleep starts a sleep child (as cred, if not nil), killed and reaped
+// when the test ends.
+func startSleep(t *testing.T, cred *syscall.Credential) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "600")
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd
+}
+
+// nobody returns the credentials of user nobody; it skips the test when
+// this process cannot take them (not root).
+func nobody(t *testing.T) *syscall.Credential {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a process as another user (CI runs as root)")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatalf("user nobody: %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+}
+
+// sharedDir returns a new directory that other users can enter.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "cleanstats-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		filepath.Walk(d, func(p string, _ os.FileInfo, _ error) error { os.Chmod(p, 0o755); return nil })
+		os.RemoveAll(d)
+	})
+	os.Chmod(d, 0o755)
+	return d
+}
+
+// runAs runs cleanstats as cred: a copy of the binary in a directory that
+// user can enter.
+func runAs(t *testing.T, cred *syscall.Credential, args ...string) testutil.Result {
+	t.Helper()
+	dir := sharedDir(t)
+	data, err := os.ReadFile(bin(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := filepath.Join(dir, "cleanstats")
+	if err := os.WriteFile(b, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(b, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err = cmd.Run()
+	res := testutil.Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if exit, ok := err.(*exec.ExitError); ok {
+		res.Code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// clean runs cleanstats and checks its exit status.
+func clean(t *testing.T, code int, args ...string) testutil.Result {
+	t.Helper()
+	r := testutil.Run(t, nil, bin(t), args...)
+	if r.Code != code {
+		t.Fatalf("cleanstats %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.Code, code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// hasLines checks that every line is in out, whole.
+func hasLines(t *testing.T, out string, lines ...string) {
+	t.Helper()
+	got := strings.Split(out, "\n")
+	for _, l := range lines {
+		if !slices.Contains(got, l) {
+			t.Errorf("no line %q in:\n%s", l, out)
+		}
+	}
+}
+
+// startWriter starts testwriter -keep, through prefix (such as unshare),
+// and returns it with its file's path.
+func startWriter(t *testing.T, dir, name string, prefix ...string) (*testutil.Process, string) {
+	t.Helper()
+	args := append(prefix, testutil.Binary(t, "internal/testwriter"), "-dir", dir, "-name", name, "-keep")
+	p := testutil.Start(t, nil, args[0], args[1:]...)
+	path := p.Line(t, 30*time.Second)
+	if path != filepath.Join(dir, name) {
+		t.Fatalf("writer printed %q", path)
+	}
+	return p, path
+}
+
+func TestWriterProcesses(t *testing.T) {
+	dir := t.TempDir()
+	killed, killedPath := startWriter(t, dir, "killed.mmstats")
+	exited, exitedPath := startWriter(t, dir, "exited.mmstats")
+	live, livePath := startWriter(t, dir, "live.mmstats")
+	killed.Cmd.Process.Kill()
+	killed.Wait(t, 10*time.Second)
+	exited.CloseStdin() // exits normally, leaving its file (-keep)
+	if err := exited.Wait(t, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r := clean(t, 0, "-v", dir)
+	hasLines(t, r.Stdout,
+		fmt.Sprintf("Writer (PID %d) no longer holds its lock. Deleting %s", killed.Cmd.Process.Pid, killedPath),
+		fmt.Sprintf("Writer (PID %d) no longer holds its lock. Deleting %s", exited.Cmd.Process.Pid, exitedPath),
+		fmt.Sprintf("Writer (PID %d) holds its lock. Keeping %s", live.Cmd.Process.Pid, livePath),
+		"Removed 2  -  1 alive")
+	if exists(t, killedPath) || exists(t, exitedPath) || !exists(t, livePath) {
+		t.Error("wrong files removed")
+	}
+}
+
+// TestPIDRules covers files without the marker: the PID decides.
+func TestPIDRules(t *testing.T) {
+	uid := uint64(os.Getuid())
+	t.Run("exited child removed, live child kept", func(t *testing.T) {
+		dir := t.TempDir()
+		dead := exitedPID(t)
+		child := startSleep(t, nil)
+		stale := write(t, dir, "stale.mmstats", pyFile(dead, uid, now()))
+		live := write(t, dir, "live.mmstats", pyFile(uint32(child.Process.Pid), uid, now()))
+		r := clean(t, 0, dir)
+		hasLines(t, r.Stdout, fmt.Sprintf("PID %d not found. Deleting %s", dead, stale), "Removed 1  -  1 alive")
+		if exists(t, stale) || !exists(t, live) {
+			t.Error("wrong files removed")
+		}
+	})
+	t.Run("PID reused by a process started after the file", func(t *testing.T) {
+		dir := t.TempDir()
+		created := now() - 60
+		child := startSleep(t, nil)
+		p := write(t, dir, "reused.mmstats", pyFile(uint32(child.Process.Pid), uid, created))
+		r := clean(t, 0, dir)
+		want := fmt.Sprintf("PID %d is now a process started ", child.Process.Pid)
+		if !strings.HasPrefix(r.Stdout, want) || !strings.Contains(r.Stdout, "after the file was created (PID reused). Deleting "+p+"\n") {
+			t.Errorf("got:\n%s", r.Stdout)
+		}
+		if exists(t, p) {
+			t.Error("the file of the reused PID is still there")
+		}
+	})
+	t.Run("live process whose owner differs from sys.uid", func(t *testing.T) {
+		dir := t.TempDir()
+		child := startSleep(t, nil)
+		p := write(t, dir, "owner.mmstats", pyFile(uint32(child.Process.Pid), uid+1, now()))
+		r := clean(t, 0, dir)
+		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is now a process of uid %d, not the file's uid %d (PID reused). Deleting %s", child.Process.Pid, uid, uid+1, p))
+		if exists(t, p) {
+			t.Error("file still there")
+		}
+	})
+	t.Run("live process of another user, same sys.uid", func(t *testing.T) {
+		cred := nobody(t)
+		dir := t.TempDir()
+		child := startSleep(t, cred) // its credentials are set before it runs sleep
+		p := write(t, dir, "nobody.mmstats", pyFile(uint32(child.Process.Pid), uint64(cred.Uid), now()))
+		r := clean(t, 0, "-v", dir)
+		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is alive. Keeping %s", child.Process.Pid, p), "Removed 0  -  1 alive")
+		if !exists(t, p) {
+			t.Error("file removed")
+		}
+	})
+	t.Run("kill gives EPERM: alive (0.8.0 removed it)", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			// init is another user's process: kill(1, 0) gives EPERM.
+			status, err := os.ReadFile("/proc/1/status")
+			if err != nil || strings.Contains(string(status), fmt.Sprintf("\nUid:\t%d\t", os.Getuid())) {
+				t.Skip("needs root, or a PID 1 of another user")
+			}
+			dir := t.TempDir()
+			p := write(t, dir, "init.mmstats", pyFile(1, 0, now()))
+			r := clean(t, 0, "-v", dir)
+			hasLines(t, r.Stdout, "PID 1 is alive. Keeping "+p, "Removed 0  -  1 alive")
+			return
+		}
+		cred := nobody(t)
+		dir := sharedDir(t)
+		child := startSleep(t, nil) // ours (root): nobody gets EPERM
+		p := write(t, dir, "root.mmstats", pyFile(uint32(child.Process.Pid), uid, now()))
+		r := runAs(t, cred, "-v", dir)
+		if r.Code != 0 {
+			t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+		}
+		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is alive. Keeping %s", child.Process.Pid, p), "Removed 0  -  1 alive")
+		if !exists(t, p) {
+			t.Error("file removed")
+		}
+	})
+}
+
+func TestSymlinkToStaleFile(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := write(t, elsewhere, "target.mmstats", pyFile(exitedPID(t), uint64(os.Getuid()), now()))
+	link := filepath.Join(dir, "link.mmstats")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{dir, link} {
+		r := clean(t, 0, arg)
+		hasLines(t, r.Stdout, "Symlink, not followed: "+link, "Removed 0  -  0 alive")
+		if !exists(t, link) || !exists(t, target) {
+			t.Fatalf("cleanstats %s removed the link or its target", arg)
+		}
+	}
+}
+
+func TestNotStatsFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.mmstats")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "dir.mmstats")
+	os.Mkdir(sub, 0o755)
+	invalid := write(t, dir, "invalid.mmstats", []byte("#!/bin/sh\necho not stats\n"))
+	// A v1 file of the Python writer's other fields, without sys.pid.
+	noPID := write(t, dir, "nopid.mmstats", append([]byte{1}, pyFile(1, 0, 1)[1+2+7+2+1+1+4:]...))
+	zero := write(t, dir, "zero.mmstats", pyFile(0, 0, now()))
+	start := time.Now()
+	r := clean(t, 0, dir)
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+	hasLines(t, r.Stdout,
+		"Not a regular file (FIFO): "+fifo,
+		"Not a regular file (directory): "+sub,
+		"Invalid file: "+invalid+" (not an mmstats v1 file: version byte is 0x23 (at offset 0))",
+		"File has no sys.pid entry: "+noPID,
+		"Invalid file: "+zero+" (sys.pid is not a process ID: 0)",
+		"Removed 0  -  0 alive")
+	for _, p := range []string{fifo, sub, invalid, noPID, zero} {
+		if !exists(t, p) {
+			t.Errorf("%s removed", p)
+		}
+	}
+}
+
+// unshareArgs returns the command prefix that starts a process in a new
+// PID namespace, or skips the test.
+func unshareArgs(t *testing.T) []string {
+	t.Helper()
+	var tries [][]string
+	if os.Geteuid() == 0 {
+		tries = append(tries, []string{"unshare", "--pid", "--fork", "--kill-child"})
+	}
+	tries = append(tries, []string{"unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"})
+	var errs []string
+	for _, args := range tries {
+		out, err := exec.Command(args[0], append(args[1:], "true")...).CombinedOutput()
+		if err == nil {
+			return args
+		}
+		errs = append(errs, fmt.Sprintf("%v: %v %s", args, err, out))
+	}
+	t.Skipf("cannot start a process in a new PID namespace: %s", strings.Join(errs, "; "))
+	return nil
+}
+
+// TestPIDNamespace: the writer's sys.pid is 1 in its namespace, which on
+// the host names init, alive. The lock decides.
+func TestPIDNamespace(t *testing.T) {
+	prefix := unshareArgs(t)
+	dir := t.TempDir()
+	w, path := startWriter(t, dir, "ns.mmstats", prefix...)
+	stats, err := reader.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stats {
+		if s.Label == "sys.pid" && s.Value.Uint() != 1 {
+			t.Fatalf("sys.pid is %v: not in a new PID namespace?", s.Value)
+		}
+	}
+	r := clean(t, 0, "-v", dir)
+	hasLines(t, r.Stdout, "Writer (PID 1) holds its lock. Keeping "+path, "Removed 0  -  1 alive")
+	w.CloseStdin()
+	if err := w.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("writer: %v: %s", err, w.Stderr())
+	}
+	if !exists(t, path) {
+		t.Fatal("the writer removed its file despite -keep")
+	}
+	r = clean(t, 0, dir)
+	hasLines(t, r.Stdout, "Writer (PID 1) no longer holds its lock. Deleting "+path, "Removed 1  -  0 alive")
+	if exists(t, path) {
+		t.Error("file still there")
+	}
+}
+
+func TestFlags(t *testing.T) {
+	setup := func(t *testing.T) (dir, stale, live string) {
+		dir = t.TempDir()
+		stale = write(t, dir, "stale.mmstats", pyFile(exitedPID(t), uint64(os.Getuid()), now()))
+		live = write(t, dir, "live.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
+		return
+	}
+	t.Run("dry-run", func(t *testing.T) {
+		dir, stale, live := setup(t)
+		r := clean(t, 0, "--dry-run", dir)
+		pid := binary.NativeEndian.Uint32(must(os.ReadFile(stale))[1+2+7+2+1+1:])
+		hasLines(t, r.Stdout, fmt.Sprintf("PID %d not found. Would delete %s", pid, stale), "Would remove 1  -  1 alive")
+		if !exists(t, stale) || !exists(t, live) {
+			t.Error("dry run removed a file")
+		}
+	})
+	t.Run("quiet", func(t *testing.T) {
+		dir, stale, _ := setup(t)
+		r := clean(t, 0, "-q", dir)
+		if r.Stdout != "" || r.Stderr != "" || exists(t, stale) {
+			t.Errorf("stdout %q, stderr %q, stale exists %v", r.Stdout, r.Stderr, exists(t, stale))
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		dir, stale, live := setup(t)
+		os.Mkdir(filepath.Join(dir, "sub.mmstats"), 0o755)
+		r := clean(t, 0, "--json", dir)
+		want := map[string]string{stale: "removed", live: "alive", filepath.Join(dir, "sub.mmstats"): "skipped"}
+		lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
+		if len(lines) != len(want) {
+			t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), r.Stdout)
+		}
+		for _, l := range lines {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			for _, k := range []string{"path", "pid", "decision", "reason", "message"} {
+				if _, ok := v[k]; !ok {
+					t.Errorf("line %q has no %q", l, k)
+				}
+			}
+			path, _ := v["path"].(string)
+			if v["decision"] != want[path] {
+				t.Errorf("%s: decision %v, want %s", path, v["decision"], want[path])
+			}
+			if _, isNum := v["pid"].(float64); isNum != (want[path] != "skipped") {
+				t.Errorf("%s: pid %v", path, v["pid"])
+			}
+		}
+	})
+	t.Run("help", func(t *testing.T) {
+		r := clean(t, 0, "--help")
+		for _, s := range []string{"Examples:", "crontab", "cleanstats -q", "--dry-run", "--json"} {
+			if !strings.Contains(r.Stdout, s) {
+				t.Errorf("--help lacks %q", s)
+			}
+		}
+		if r := clean(t, 0, "--version"); !strings.HasPrefix(r.Stdout, "cleanstats ") {
+			t.Errorf("--version: %q", r.Stdout)
+		}
+		clean(t, 2, "--no-such-flag")
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestPermissionDenied: files that cannot be opened or removed give one
+// stderr line each and exit status 1; the other files are still handled.
+func TestPermissionDenied(t *testing.T) {
+	base := sharedDir(t)
+	ro, rw := filepath.Join(base, "ro"), filepath.Join(base, "rw")
+	os.Mkdir(ro, 0o755)
+	os.Mkdir(rw, 0o777)
+	os.Chmod(rw, 0o777) // whatever the umask
+	stale := pyFile(exitedPID(t), uint64(os.Getuid()), now())
+	locked := write(t, ro, "a.mmstats", stale)
+	secret := write(t, ro, "b.mmstats", stale)
+	os.Chmod(secret, 0)
+	free := write(t, rw, "c.mmstats", stale)
+
+	args := []string{ro, rw}
+	var r testutil.Result
+	if os.Geteuid() == 0 {
+		r = runAs(t, nobody(t), args...)
+	} else {
+		os.Chmod(ro, 0o555)
+		r = testutil.Run(t, nil, bin(t), args...)
+	}
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	want := "cleanstats: " + locked + ": cannot remove: permission denied\n" +
+		"cleanstats: " + secret + ": open: permission denied\n"
+	if r.Stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.Stderr, want)
+	}
+	if !strings.HasSuffix(r.Stdout, "Deleting "+free+"\nRemoved 1  -  0 alive\n") {
+		t.Errorf("stdout:\n%s", r.Stdout)
+	}
+	if !exists(t, locked) || !exists(t, secret) || exists(t, free) {
+		t.Error("wrong files removed")
+	}
+
+	// -q prints the errors only.
+	os.Chmod(rw, 0o777)
+	write(t, rw, "d.mmstats", stale)
+	os.Chmod(filepath.Join(rw, "d.mmstats"), 0o644)
+	args = append([]string{"-q"}, args...)
+	if os.Geteuid() == 0 {
+		r = runAs(t, nobody(t), args...)
+	} else {
+		r = testutil.Run(t, nil, bin(t), args...)
+	}
+	if r.Code != 1 || r.Stdout != "" || r.Stderr != want {
+		t.Errorf("-q: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// memDir returns a new directory in /dev/shm (tmpfs, as /tmp often is:
+// allocating 10,000 blocks on a virtual disk takes seconds) or, without
+// it, the test's temporary directory.
+func memDir(t *testing.T) string {
+	d, err := os.MkdirTemp("/dev/shm", "cleanstats-e2e-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// TestTenThousandFiles cleans 10,000 files, half of them stale.
+func TestTenThousandFiles(t *testing.T) {
+	const n = 10000
+	dir := memDir(t)
+	live := pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now())
+	stale := pyFile(exitedPID(t), uint64(os.Getuid()), now())
+	var keep []string
+	for i := 0; i < n; i += 2 {
+		keep = append(keep, fmt.Sprintf("f%05d.mmstats", i))
+	}
+	start := time.Now()
+	for i := range n {
+		data := stale
+		if i%2 == 0 {
+			data = live
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d.mmstats", i)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote %d files in %s in %v", n, dir, time.Since(start).Round(time.Millisecond))
+
+	// Run the binary directly, to log its CPU time beside the wall time.
+	cmd := exec.Command(bin(t), dir)
+	var stdout strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	start = time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	out := stdout.String()
+	if want := fmt.Sprintf("Removed %d  -  %d alive\n", n/2, n/2); !strings.HasSuffix(out, want) {
+		t.Errorf("summary: %q", out[max(0, len(out)-100):])
+	}
+	if lines := strings.Count(out, " not found. Deleting "); lines != n/2 {
+		t.Errorf("%d lines say a file was deleted, want %d", lines, n/2)
+	}
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, keep) {
+		t.Errorf("%d files left, want the %d live ones", len(names), len(keep))
+	}
+	t.Logf("cleanstats over %d files (%d stale, removed): %v wall, %v user + %v system CPU",
+		n, n/2, elapsed.Round(time.Millisecond), cmd.ProcessState.UserTime().Round(time.Millisecond), cmd.ProcessState.SystemTime().Round(time.Millisecond))
+
+	start = time.Now()
+	r := clean(t, 0, "-q", dir)
+	if r.Stdout != "" || !exists(t, filepath.Join(dir, keep[0])) {
+		t.Errorf("second pass: %q", r.Stdout)
+	}
+	t.Logf("second pass over the %d live files: %v", n/2, time.Since(start).Round(time.Millisecond))
+}

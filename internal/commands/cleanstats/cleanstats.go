@@ -1,0 +1,136 @@
+// Package cleanstats implements the cleanstats command: remove the mmstats
+// files that dead processes left behind, and nothing else.
+package cleanstats
+
+import (
+	"bufio"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/clean"
+)
+
+const long = `Remove the mmstats files that dead processes left behind, and nothing else.
+
+With no argument, cleanstats looks at the files that $MMSTATS_GLOB matches
+(default: $MMSTATS_PATH/*.mmstats, where MMSTATS_PATH defaults to the
+temporary directory). A DIR argument means the *.mmstats files in it, and a
+quoted glob is expanded by cleanstats itself.
+
+A file is stale, and removed, when its writer is gone:
+
+  - Files of the Go writer carry sys.flock: the writer holds a shared lock
+    on its file while it lives. cleanstats tries to take an exclusive lock
+    without waiting; if it gets it, the writer is gone, whatever its PID
+    says and whatever PID namespace it ran in.
+  - Other files (such as the Python writer's) name their writer by sys.pid.
+    It is gone when no process has that PID, or when the process that has
+    it now is another one: its real uid differs from sys.uid, or it started
+    after sys.created (the PID was reused). A live process of another user
+    is no reason to remove its file.
+
+Never removed, only reported: symlinks (neither the link nor its target is
+touched), directories, FIFOs and other files that are not regular, invalid
+files, files without a usable sys.pid, and a file that was replaced while
+cleanstats checked it. A FIFO cannot make cleanstats hang.
+
+cleanstats prints a line per file it removes, such as
+"PID 4242 not found. Deleting /tmp/x.mmstats", a line per file it keeps for
+another reason than a live writer, and a last line "Removed N  -  M alive".
+-v adds a line per live writer's file; -q prints nothing but errors.
+--json prints one JSON object per file and line instead: {"path", "pid" (a
+number, or null), "decision" (removed, would-remove, alive, skipped or
+error), "reason" (a stable name such as no-process, uid-differs,
+started-after, lock-free, lock-held, pid-alive, symlink, not-regular,
+invalid, no-pid, replaced, vanished), "message"}.
+
+The exit status is 0 when every file was handled (files kept and reported
+count as handled), 1 when some file could not be (permission denied, I/O
+error: each one reported on stderr as "cleanstats: PATH: reason", and the
+other files still handled), and 2 for bad flags.`
+
+const examples = `  # remove the stale files in $MMSTATS_PATH (default: the temporary directory)
+  cleanstats
+
+  # what would be removed in a directory, removing nothing
+  cleanstats --dry-run /var/run/myapp
+
+  # crontab line: every 10 minutes, printing only errors
+  */10 * * * * cleanstats -q /var/run/myapp
+
+  # the paths that would be removed
+  cleanstats -n --json | jq -r 'select(.decision == "would-remove") | .path'`
+
+// Options are the settings of one cleanstats run.
+type Options struct {
+	Streams *cli.Streams
+	// DryRun reports what would be removed and removes nothing.
+	DryRun bool
+	// Quiet prints only errors.
+	Quiet bool
+	// Verbose also prints a line per live writer's file.
+	Verbose bool
+	// JSON prints one JSON object per file and line.
+	JSON bool
+	// Args are the FILE|DIR|GLOB arguments.
+	Args []string
+	// Probe replaces the system's process and lock probes (for tests);
+	// nil means clean.SystemProbe().
+	Probe clean.Probe
+}
+
+// NewCommand returns the cleanstats command, writing to streams.
+func NewCommand(streams *cli.Streams) *cobra.Command {
+	opts := &Options{Streams: streams}
+	cmd := &cobra.Command{
+		Use:     "cleanstats [flags] [FILE|DIR|GLOB]...",
+		Short:   "Remove the mmstats files of dead processes",
+		Long:    long,
+		Example: examples,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			return Run(opts)
+		},
+	}
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.Err)
+	opts.AddFlags(cmd)
+	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
+	return cli.Setup(cmd)
+}
+
+// AddFlags adds the command's flags, bound to o.
+func (o *Options) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVarP(&o.DryRun, "dry-run", "n", false, "say what would be removed, remove nothing")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors (for cron)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "also print a line per file kept because its writer lives")
+	f.BoolVar(&o.JSON, "json", false, "print one JSON object per file and line (JSON Lines)")
+}
+
+// Run cleans the files that o names.
+func Run(o *Options) error {
+	paths, err := cli.NewFileSet(o.Args).Resolve()
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
+	p := &printer{o: o, out: w}
+	c := &clean.Cleaner{DryRun: o.DryRun, Probe: o.Probe}
+	if err := c.Clean(paths, p.result); err != nil {
+		return err
+	}
+	if err := p.summary(); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if p.failed {
+		return cli.Failed()
+	}
+	return nil
+}

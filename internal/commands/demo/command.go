@@ -1,0 +1,130 @@
+// Package demo is the mmstats-demo command: the WebStats example of the
+// mmstats documentation as a running web server. A supervisor listens on
+// one socket and runs worker processes that share it, as gunicorn does;
+// each worker counts its responses in its own stats file and can drive
+// traffic at the server so that the numbers move.
+package demo
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// maxWorkers bounds --workers: each worker is a process.
+const maxWorkers = 64
+
+// Options are the flags of mmstats-demo.
+type Options struct {
+	// Listen is the HOST:PORT to listen on; port 0 picks a free port.
+	Listen string
+	// Workers is how many worker processes share the socket.
+	Workers int
+	// Load makes each worker send requests to the server.
+	Load bool
+	// Rate is the load of each worker, in requests per second.
+	Rate float64
+	// Duration is how long to run; 0 means until interrupted.
+	Duration time.Duration
+
+	// worker is the hidden flag the supervisor gives the processes it
+	// starts: serve the inherited socket instead of supervising.
+	worker bool
+}
+
+// AddFlags registers the options as flags of fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5001", "serve on `HOST:PORT` (port 0 picks a free port)")
+	fs.IntVar(&o.Workers, "workers", 1, "run `N` worker processes sharing the socket")
+	fs.BoolVar(&o.Load, "load", false, "make each worker send requests to the server")
+	fs.Float64Var(&o.Rate, "rate", 200, "with --load, `R` requests per second per worker")
+	fs.DurationVar(&o.Duration, "duration", 0, "exit after `D`, such as 20s (default: run until interrupted)")
+	fs.BoolVar(&o.worker, "worker", false, "run as a worker (internal)")
+	_ = fs.MarkHidden("worker") // the flag exists: MarkHidden cannot fail
+}
+
+// Validate checks the options; its errors are usage errors.
+func (o *Options) Validate() error {
+	if o.Workers < 1 || o.Workers > maxWorkers {
+		return cli.UsageError("--workers must be between 1 and %d, got %d", maxWorkers, o.Workers)
+	}
+	if !(o.Rate > 0) || math.IsInf(o.Rate, 0) {
+		return cli.UsageError("--rate must be a positive number of requests per second, got %v", o.Rate)
+	}
+	if o.Duration < 0 {
+		return cli.UsageError("--duration must not be negative, got %v", o.Duration)
+	}
+	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
+		return cli.UsageError("--listen: %v", err)
+	}
+	return nil
+}
+
+// NewCommand returns the mmstats-demo command.
+func NewCommand(streams *cli.Streams) *cobra.Command {
+	return newCommand(streams, run)
+}
+
+// newCommand builds the command with runF as its run function, so tests
+// can check the parsed options without starting a server.
+func newCommand(streams *cli.Streams, runF func(*cobra.Command, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "mmstats-demo [flags]",
+		Short: "Run the WebStats example: a web server that writes mmstats",
+		Long: `mmstats-demo runs the WebStats example of the mmstats documentation: an
+HTTP server whose workers count their responses by status class in
+memory-mapped stats files, one per worker, in MMSTATS_PATH.
+
+Routes: / answers 200, /500 answers 500, /redirect answers 302, /status
+shows the answering worker's stats, and any other path answers 404.
+With --load, each worker also requests them all, so every counter moves.
+
+On start it prints one line on stdout with the URL, the stats directory
+and the workers' PIDs. SIGINT or SIGTERM stops the workers, which remove
+their files, and it exits 0.`,
+		Example: `  # Serve on 127.0.0.1:5001 until interrupted
+  mmstats-demo
+
+  # Four workers with traffic, for 20 seconds
+  MMSTATS_PATH=/tmp/demo mmstats-demo --workers 4 --load --duration 20s
+
+  # Then, in another terminal
+  curl http://127.0.0.1:5001/status
+  slurpstats /tmp/demo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			return runF(cmd, opts)
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	cmd.SetIn(streams.In)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.Err)
+	return cli.Setup(cmd)
+}
+
+// run runs a worker or, without the hidden --worker flag, the supervisor.
+func run(cmd *cobra.Command, opts *Options) error {
+	if opts.worker {
+		return runWorker(opts, cmd.ErrOrStderr())
+	}
+	return supervise(opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+}
+
+// plural returns "n word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,108 @@
+package demo
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// execute runs the command with args and a run function that records the
+// options instead of serving.
+func execute(args ...string) (opts *Options, stdout string, err error) {
+	var out, errOut bytes.Buffer
+	streams := &cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
+	cmd := newCommand(streams, func(_ *cobra.Command, o *Options) error {
+		opts = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err = cmd.Execute()
+	return opts, out.String(), err
+}
+
+func TestFlagValidation(t *testing.T) {
+	tests := [][]string{
+		{"--workers", "0"},
+		{"--workers", "-2"},
+		{"--workers", "65"},
+		{"--rate", "0"},
+		{"--rate", "-5"},
+		{"--rate", "NaN"},
+		{"--rate", "+Inf"},
+		{"--duration", "-1s"},
+		{"--duration", "soon"},
+		{"--listen", "5001"},
+		{"--no-such-flag"},
+		{"extra-argument"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			opts, _, err := execute(args...)
+			var exit *cli.ExitError
+			if !errors.As(err, &exit) || exit.Code != cli.ExitUsage {
+				t.Fatalf("error %v, want exit status %d", err, cli.ExitUsage)
+			}
+			if opts != nil {
+				t.Error("the command ran despite bad flags")
+			}
+		})
+	}
+}
+
+func TestFlags(t *testing.T) {
+	opts, _, err := execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Options{Listen: "127.0.0.1:5001", Workers: 1, Rate: 200}
+	if *opts != want {
+		t.Errorf("defaults = %+v, want %+v", *opts, want)
+	}
+	host, _, _ := net.SplitHostPort(opts.Listen)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Errorf("default --listen %q is not a loopback address", opts.Listen)
+	}
+
+	opts, _, err = execute("--workers", "3", "--load", "--rate", "12.5", "--duration", "2s", "--listen", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Options{Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second}
+	if *opts != want {
+		t.Errorf("parsed %+v, want %+v", *opts, want)
+	}
+	if got := workerArgs(opts); strings.Join(got, " ") != "--worker --rate=12.5 --load" {
+		t.Errorf("worker arguments %q", got)
+	}
+	if back, _, err := execute(workerArgs(opts)...); err != nil || !back.worker || !back.Load || back.Rate != 12.5 {
+		t.Errorf("worker arguments parse back as %+v, %v", back, err)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	_, out, err := execute("--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Examples:", "--workers", "--load", "--rate", "--duration", "--listen", "/status"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("--help lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Contains(out, "--worker ") {
+		t.Errorf("--help shows the internal --worker flag:\n%s", out)
+	}
+	_, out, err = execute("--version")
+	if err != nil || !strings.HasPrefix(out, "mmstats-demo ") {
+		t.Errorf("--version printed %q, %v", out, err)
+	}
+}

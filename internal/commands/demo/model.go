@@ -1,0 +1,45 @@
+package demo
+
+import "github.com/mmstats/mmstats/pkg/mmstats"
+
+// LabelPrefix is the prefix of every label in a demo worker's file, as in
+// the WebStats example of the mmstats documentation.
+const LabelPrefix = "web.stats."
+
+// FilenameTemplate names each worker's stats file. The TID makes the name
+// Python-compatible, and lets File.Remove find the process's files.
+const FilenameTemplate = "mmstats-demo-{PID}-{TID}.mmstats"
+
+// WebStats is the stats model of a demo worker: the documentation's
+// WebStats (responses by status class and the time of the last hit) plus a
+// request timer, a busy flag and the last path requested. Its zero value
+// works in memory, so handlers can be tested without a file.
+type WebStats struct {
+	Status2XX mmstats.Counter `mmstats:"status.2XX"`
+	Status3XX mmstats.Counter `mmstats:"status.3XX"`
+	Status4XX mmstats.Counter `mmstats:"status.4XX"`
+	Status5XX mmstats.Counter `mmstats:"status.5XX"`
+	// LastHit is the UNIX time of the last request, in seconds.
+	LastHit mmstats.Double `mmstats:"timers.last_hit"`
+	// Request is the moving average of the time to answer, in seconds.
+	Request mmstats.Timer `mmstats:"timers.request"`
+	// Working is true while at least one request is being handled.
+	Working mmstats.Bool `mmstats:"working"`
+	// LastPath is the path of the last request, cut to 64 bytes.
+	LastPath mmstats.String `mmstats:"last_path,size=64"`
+}
+
+// countStatus counts one response with status code in its class; codes
+// outside 2XX-5XX are not counted.
+func (s *WebStats) countStatus(code int) {
+	switch code / 100 {
+	case 2:
+		s.Status2XX.Incr()
+	case 3:
+		s.Status3XX.Incr()
+	case 4:
+		s.Status4XX.Incr()
+	case 5:
+		s.Status5XX.Incr()
+	}
+}

@@ -1,0 +1,114 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
+)
+
+// The file descriptors a worker inherits from the supervisor.
+const (
+	listenerFD = 3 // the shared listening socket
+	readyFD    = 4 // a pipe: the worker writes "ready PATH\n" and closes it
+)
+
+// shutdownGrace bounds how long a stopping worker waits for requests in
+// flight.
+const shutdownGrace = 3 * time.Second
+
+// errNotWorker is returned when --worker is given by hand.
+var errNotWorker = errors.New("--worker is internal: run mmstats-demo without it")
+
+// runWorker serves the inherited socket with a stats file of its own
+// until SIGINT or SIGTERM, then stops its load, finishes the requests in
+// flight and removes the file.
+func runWorker(opts *Options, errOut io.Writer) error {
+	// Catch the signals before the file exists, so that none can end the
+	// process between creating the file and being able to remove it. They
+	// stay caught until the process exits: a Ctrl-C reaches a worker twice
+	// (from the terminal and forwarded), and the second must not kill it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+
+	if !isSocket(listenerFD) || !isPipe(readyFD) {
+		return errNotWorker
+	}
+	ready := os.NewFile(readyFD, "ready")
+	defer ready.Close()
+	lnFile := os.NewFile(listenerFD, "listener")
+	ln, err := net.FileListener(lnFile)
+	lnFile.Close()
+	if err != nil {
+		return fmt.Errorf("inherited socket: %w", err)
+	}
+	stats := new(WebStats)
+	file, err := mmstats.New(stats, mmstats.Options{Filename: FilenameTemplate, LabelPrefix: LabelPrefix})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newHandler(stats),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(errOut, fmt.Sprintf("mmstats-demo: worker %d: ", os.Getpid()), 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var loading sync.WaitGroup
+	if opts.Load {
+		l := newLoad("http://"+dialAddr(ln.Addr()), opts.Rate)
+		loading.Go(func() { l.run(ctx) })
+	}
+	var failed error
+	if _, err := fmt.Fprintf(ready, "ready %s\n", file.Path()); err != nil {
+		failed = fmt.Errorf("telling the supervisor: %w", err)
+	} else if err := ready.Close(); err != nil {
+		failed = fmt.Errorf("telling the supervisor: %w", err)
+	} else {
+		select {
+		case <-sigs:
+		case err := <-served: // Serve returns early only when it fails
+			failed = fmt.Errorf("serve: %w", err)
+		}
+	}
+
+	cancel()
+	loading.Wait()
+	stopCtx, stop := context.WithTimeout(context.Background(), shutdownGrace)
+	defer stop()
+	if err := srv.Shutdown(stopCtx); err != nil {
+		srv.Close()
+	}
+	return errors.Join(failed, file.Remove())
+}
+
+// dialAddr returns the address to connect to for a server listening on
+// addr: addr itself, or loopback in place of a wildcard address.
+func dialAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+		if tcp.IP.To4() == nil {
+			ip = net.IPv6loopback
+		}
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+}

@@ -1,0 +1,65 @@
+package demo
+
+import (
+	"net"
+	"os"
+	"testing"
+)
+
+func TestDialAddr(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:5001", "127.0.0.1:5001"},
+		{"0.0.0.0:80", "127.0.0.1:80"},
+		{"[::]:80", "[::1]:80"},
+		{"[::1]:8080", "[::1]:8080"},
+		{"10.1.2.3:9", "10.1.2.3:9"},
+	}
+	for _, tt := range tests {
+		a, err := net.ResolveTCPAddr("tcp", tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dialAddr(a); got != tt.want {
+			t.Errorf("dialAddr(%s) = %s, want %s", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// TestInheritedKinds checks the checks a worker makes on its fds 3 and 4
+// before trusting them.
+func TestInheritedKinds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	reg, err := os.CreateTemp(t.TempDir(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+
+	if !isSocket(int(sock.Fd())) || isPipe(int(sock.Fd())) {
+		t.Error("a socket is not recognised")
+	}
+	if !isPipe(int(w.Fd())) || isSocket(int(w.Fd())) {
+		t.Error("a pipe is not recognised")
+	}
+	if isSocket(int(reg.Fd())) || isPipe(int(reg.Fd())) {
+		t.Error("a regular file passes for a socket or a pipe")
+	}
+	if isSocket(-1) || isPipe(-1) {
+		t.Error("a closed descriptor passes")
+	}
+}

@@ -1,0 +1,100 @@
+//go:build linux
+
+package clean
+
+// The file system calls of a Cleaner. Every file is reached through a
+// descriptor of its directory, so that the name checked, opened and
+// unlinked is the same directory entry, and never through a symlink.
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// fileID is the identity of a file: its device and inode.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
+
+// openDir opens a directory for the *at calls.
+func openDir(path string) (int, error) {
+	return retry(func() (int, error) {
+		return unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
+}
+
+// lstatAt stats name in dir without following a symlink.
+func lstatAt(dir int, name string, st *unix.Stat_t) error {
+	_, err := retry(func() (int, error) {
+		return 0, unix.Fstatat(dir, name, st, unix.AT_SYMLINK_NOFOLLOW)
+	})
+	return err
+}
+
+// openAt opens name in dir read-only, refusing a symlink (ELOOP) and
+// without blocking, so that a FIFO swapped in cannot hang the run.
+func openAt(dir int, name string) (int, error) {
+	return retry(func() (int, error) {
+		return unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	})
+}
+
+func fstat(fd int, st *unix.Stat_t) error { return unix.Fstat(fd, st) }
+
+// preadFull reads len(buf) bytes from offset 0, or up to the end of the
+// file, and returns what it read.
+func preadFull(fd int, buf []byte) ([]byte, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Pread(fd, buf[n:], int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
+}
+
+// unlinkAt removes name from dir; it refuses a directory (EISDIR).
+func unlinkAt(dir int, name string) error { return unix.Unlinkat(dir, name, 0) }
+
+func closeFD(fd int) { unix.Close(fd) }
+
+// typeName names the file type in st.Mode for messages.
+func typeName(st *unix.Stat_t) string {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "directory"
+	case unix.S_IFIFO:
+		return "FIFO"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFLNK:
+		return "symlink"
+	case unix.S_IFREG:
+		return "regular file"
+	}
+	return "unknown file type"
+}
+
+func isSymlink(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFLNK }
+func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFREG }
+
+// retry repeats a call interrupted by a signal.
+func retry(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
