@@ -83,6 +83,7 @@ func main() {
 	s.String.Set("hello, world")
 	s.Short16.Set("ünïcödé and more")
 	s.Unlabeled.Add(7)
+	f.Refresh() // publish the timer's derived stats now
 	fmt.Println(f.Path())
 
 	sigs := make(chan os.Signal, 1)

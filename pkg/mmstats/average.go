@@ -1,9 +1,9 @@
 package mmstats
 
 import (
+	"github.com/mmstats/mmstats/pkg/reader"
 	"math"
 	"sync/atomic"
-	"time"
 )
 
 // snapshotter computes a derived value from a field's recorded samples.
@@ -66,7 +66,7 @@ type Average struct {
 	pub     publisher
 }
 
-func (*Average) spec() spec { return spec{code: "d", size: 8} }
+func (*Average) spec() spec { return spec{code: "d", size: 8, kind: reader.MetricGauge} }
 
 // Add adds a sample and publishes the new mean.
 func (a *Average) Add(v float64) {
@@ -117,7 +117,7 @@ type MovingAverage struct {
 	sinceFull int       // incremental updates since the last full sum
 }
 
-func (*MovingAverage) spec() spec { return spec{code: "d", size: 8} }
+func (*MovingAverage) spec() spec { return spec{code: "d", size: 8, kind: reader.MetricGauge} }
 
 func (m *MovingAverage) setOption(key, value string) error {
 	if key != "window" {
@@ -199,72 +199,4 @@ func (m *MovingAverage) snapshot() (float64, bool) {
 // Value returns the published moving average (0 before the first sample).
 func (m *MovingAverage) Value() float64 {
 	return math.Float64frombits(atomic.LoadUint64(m.ptr()))
-}
-
-// Timer is a moving average of durations in seconds (Python's TimerField,
-// type "d"), with helpers to measure them.
-type Timer struct {
-	// Window is how many of the latest durations are averaged; 0 means
-	// DefaultWindow. Struct tag: window=N.
-	Window int
-
-	avg  MovingAverage
-	last atomic.Int64 // nanoseconds
-}
-
-func (*Timer) spec() spec                        { return spec{code: "d", size: 8} }
-func (t *Timer) claim() bool                     { return t.avg.claim() }
-func (t *Timer) unclaim()                        { t.avg.unclaim() }
-func (t *Timer) initial(mem []byte, p placement) { t.avg.initial(mem, p) }
-
-func (t *Timer) bind(mem []byte, p placement) {
-	t.avg.slots(t.Window)
-	t.avg.cell64.bind(mem, p)
-}
-
-func (t *Timer) setOption(key, value string) error {
-	if key != "window" {
-		return modelError("Timer takes window=N, not %s", key)
-	}
-	n, err := positiveOption(key, value, maxWindow)
-	t.Window = n
-	return err
-}
-
-// Observe records a duration.
-func (t *Timer) Observe(d time.Duration) {
-	t.last.Store(int64(d))
-	t.avg.add(d.Seconds(), t.Window)
-}
-
-// Start starts timing; call Stop on the result to record the duration.
-func (t *Timer) Start() Stopwatch { return Stopwatch{timer: t, start: time.Now()} }
-
-// Time runs fn and records how long it took.
-func (t *Timer) Time(fn func()) time.Duration {
-	s := t.Start()
-	fn()
-	return s.Stop()
-}
-
-// Last returns the last duration recorded.
-func (t *Timer) Last() time.Duration { return time.Duration(t.last.Load()) }
-
-// Value returns the published moving average, in seconds.
-func (t *Timer) Value() float64 { return t.avg.Value() }
-
-// Stopwatch is one running measurement of a Timer.
-type Stopwatch struct {
-	timer *Timer
-	start time.Time
-}
-
-// Elapsed returns the time since Start.
-func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }
-
-// Stop records the time since Start in the timer and returns it.
-func (s Stopwatch) Stop() time.Duration {
-	d := time.Since(s.start)
-	s.timer.Observe(d)
-	return d
 }

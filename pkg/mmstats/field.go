@@ -3,26 +3,137 @@ package mmstats
 import (
 	"strconv"
 	"sync/atomic"
+
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // Field is a stat that can live in a File: one of this package's field
-// types (Counter, Double, String, ...). Add one to a file with File.Add, or
-// declare several as the fields of a struct and pass it to New or
-// File.Register. A field lives in one file at most. Its methods are safe
+// types (Counter, Double, String, Histogram, ...). Add one to a file with
+// File.Add, or declare several as the fields of a struct and pass it to New
+// or File.Register. A field lives in one file at most. Its methods are safe
 // for concurrent use, and before it is added to a file it keeps its value
 // in memory, so the zero value of every field type is ready to use.
+//
+// Most types are one stat in the file. A Histogram or Timer, and a Counter
+// with time windows, publish several stats next to their label (such as
+// "latency.p99" and "requests.rate1m") as one group that readers see
+// consistently.
 type Field interface {
-	// spec says how the field is stored.
-	spec() spec
 	// claim marks the field as added, reporting false if it already was.
 	claim() bool
 	// unclaim undoes claim when adding fails.
 	unclaim()
+}
+
+// simple is a Field stored as one v1 field.
+type simple interface {
+	Field
+	// spec says how the field is stored.
+	spec() spec
 	// initial writes the current value into the file before the field
 	// becomes visible to readers.
 	initial(mem []byte, p placement)
 	// bind makes the field write to the file from now on.
 	bind(mem []byte, p placement)
+}
+
+// composite is a Field stored as one or more v1 fields: a main part and
+// derived parts that a refresher publishes as a group.
+type composite interface {
+	Field
+	// parts lists the v1 fields, the main one first.
+	parts(o fieldOptions) ([]part, error)
+	// initialParts writes the current values before the parts are visible.
+	initialParts(mem []byte, ps []placement)
+	// bindParts makes the field write to the file from now on; a field
+	// with derived parts registers its refresher with f.addRefresher.
+	bindParts(f *File, mem []byte, ps []placement)
+}
+
+// part is one v1 field of a Field.
+type part struct {
+	suffix string // appended to the field's label: "" for the main part
+	spec   spec
+	meta   reader.Meta
+}
+
+// Kind says what a field's number means to the tools: pollstats shows the
+// change of a counter and the value of a gauge, mmash and slurpstats -o
+// prometheus emit it as the Prometheus type, slurpstats --human prints a
+// timestamp as a date. Every field type has a default kind; WithKind and
+// the struct tag kind=... change it.
+type Kind = reader.MetricKind
+
+// The kinds a field can have.
+const (
+	KindCounter   = reader.MetricCounter   // only goes up
+	KindGauge     = reader.MetricGauge     // a current value
+	KindTimestamp = reader.MetricTimestamp // seconds since the UNIX epoch
+	KindInfo      = reader.MetricInfo      // a fact, such as a PID or a version
+)
+
+// fieldOptions are the per-field settings of File.Add and the struct tags.
+type fieldOptions struct {
+	kind    reader.MetricKind // MetricUnknown: the type's default
+	unit    string
+	unitSet bool
+}
+
+// AddOption changes how File.Add publishes a field.
+type AddOption func(*fieldOptions) error
+
+// WithKind sets the kind of a field that is one stat; it does not apply
+// to the derived stats of a Histogram, Timer or windowed Counter.
+func WithKind(k Kind) AddOption {
+	return func(o *fieldOptions) error {
+		if k.String() == "" {
+			return modelError("unknown kind %d", k)
+		}
+		o.kind = k
+		return nil
+	}
+}
+
+// WithUnit sets the unit of a field's values (one of reader.Units, such as
+// "seconds" or "bytes"); for a Histogram it applies to every stat that
+// holds a value (not to counts and rates).
+func WithUnit(unit string) AddOption {
+	return func(o *fieldOptions) error {
+		if _, ok := reader.UnitIndex(unit); !ok {
+			return modelError("unknown unit %q (known: %v)", unit, reader.Units[1:])
+		}
+		o.unit, o.unitSet = unit, true
+		return nil
+	}
+}
+
+// metaOf applies the options to a simple field's defaults.
+func (o fieldOptions) metaOf(s spec) reader.Meta {
+	m := reader.Meta{Kind: s.kind, Unit: s.unit}
+	if o.kind != reader.MetricUnknown {
+		m.Kind = o.kind
+	}
+	if o.unitSet {
+		m.Unit = o.unit
+	}
+	return m
+}
+
+// tagOption applies a struct tag option that every field takes: kind=...
+// or unit=.... It reports false for other keys.
+func (o *fieldOptions) tagOption(key, value string) (bool, error) {
+	switch key {
+	case "kind":
+		k, ok := reader.ParseMetricKind(value)
+		if !ok {
+			return true, modelError("unknown kind %q (want counter, gauge, timestamp or info)", value)
+		}
+		o.kind = k
+		return true, nil
+	case "unit":
+		return true, WithUnit(value)(o)
+	}
+	return false, nil
 }
 
 // optionSetter is implemented by fields that take struct tag options such

@@ -31,6 +31,10 @@ type File struct {
 	closed bool
 
 	defaults defaultFields
+
+	rmu        sync.Mutex // guards refreshers and serialises refreshes
+	refreshers []refresher
+	stop, done chan struct{} // the refresher goroutine, once started
 }
 
 // defaultFields are the fields every file has, as the Python MmStats model
@@ -93,18 +97,14 @@ func (f *File) setDefaults() error {
 // create lays out the fields, writes the file under a temporary name,
 // renames it into place and binds the fields to it.
 func (f *File) create(fields []labeled) (err error) {
-	places := make([]placement, len(fields))
+	plans := make([]*planned, len(fields))
+	taken := map[string]bool{}
 	off := 1 // after the version byte
-	for i := range fields {
-		fields[i].label = f.opts.LabelPrefix + fields[i].label
-		if f.labels[fields[i].label] {
-			return fmt.Errorf("%w: %q", ErrDuplicateLabel, fields[i].label)
+	for i, l := range fields {
+		if plans[i], err = f.plan(l.label, l.field, l.opts, off, taken); err != nil {
+			return err
 		}
-		f.labels[fields[i].label] = true
-		if places[i], err = place(off, fields[i].label, fields[i].field.spec()); err != nil {
-			return fmt.Errorf("field %q: %w", fields[i].label, err)
-		}
-		off = places[i].end
+		off = plans[i].end()
 	}
 	claimed := 0
 	defer func() {
@@ -114,9 +114,9 @@ func (f *File) create(fields []labeled) (err error) {
 			}
 		}
 	}()
-	for _, l := range fields {
+	for i, l := range fields {
 		if !l.field.claim() {
-			return fmt.Errorf("%w: %q", ErrAlreadyAdded, l.label)
+			return fmt.Errorf("%w: %q", ErrAlreadyAdded, plans[i].labels[0])
 		}
 		claimed++
 	}
@@ -152,9 +152,8 @@ func (f *File) create(fields []labeled) (err error) {
 		return fmt.Errorf("mmstats: mmap %s: %w", tmp, err)
 	}
 	f.mem[0] = reader.Version1
-	for i, l := range fields {
-		writeHeader(f.mem, places[i], l.label, l.field.spec().buffered, false)
-		l.field.initial(f.mem, places[i])
+	for _, p := range plans {
+		p.write(f.mem, false)
 	}
 	if err = chmod(f.fd, uint32(f.opts.Mode.Perm())); err != nil {
 		return fmt.Errorf("mmstats: chmod %s: %w", tmp, err)
@@ -169,10 +168,13 @@ func (f *File) create(fields []labeled) (err error) {
 		return fmt.Errorf("mmstats: rename %s to %s: %w", tmp, final, err)
 	}
 	published = true
-	for i, l := range fields {
-		l.field.bind(f.mem, places[i])
-	}
 	f.end = off
+	for _, p := range plans {
+		p.bind(f, f.mem)
+		for _, l := range p.labels {
+			f.labels[l] = true
+		}
+	}
 	return nil
 }
 
@@ -193,30 +195,36 @@ func randomSuffix() string {
 // Add adds a field to the file under label (after the label prefix),
 // appending it to the file, which grows by whole pages when full. Readers
 // see the field appear whole: its first word, holding the label size, is
-// published last with one atomic store.
-func (f *File) Add(label string, field Field) error {
+// published last with one atomic store. Options set the field's kind and
+// unit (WithKind, WithUnit).
+func (f *File) Add(label string, field Field, options ...AddOption) error {
+	var o fieldOptions
+	for _, opt := range options {
+		if err := opt(&o); err != nil {
+			return err
+		}
+	}
+	return f.add(label, field, o)
+}
+
+func (f *File) add(label string, field Field, o fieldOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return ErrClosed
 	}
-	label = f.opts.LabelPrefix + label
-	if f.labels[label] {
-		return fmt.Errorf("%w: %q", ErrDuplicateLabel, label)
-	}
-	s := field.spec()
-	p, err := place(f.end, label, s)
+	p, err := f.plan(label, field, o, f.end, map[string]bool{})
 	if err != nil {
-		return fmt.Errorf("field %q: %w", label, err)
+		return err
 	}
 	if !field.claim() {
-		return fmt.Errorf("%w: %q", ErrAlreadyAdded, label)
+		return fmt.Errorf("%w: %q", ErrAlreadyAdded, p.labels[0])
 	}
-	if p.end > f.size {
-		size := roundPage(p.end)
+	if end := p.end(); end > f.size {
+		size := roundPage(end)
 		if size > len(f.mem) {
 			field.unclaim()
-			return fmt.Errorf("%w: %q needs %d bytes, MaxSize is %d", ErrFileFull, label, size, len(f.mem))
+			return fmt.Errorf("%w: %q needs %d bytes, MaxSize is %d", ErrFileFull, p.labels[0], size, len(f.mem))
 		}
 		if err := resize(f.fd, size); err != nil {
 			field.unclaim()
@@ -226,16 +234,19 @@ func (f *File) Add(label string, field Field) error {
 	}
 	// Every field ends at a multiple of 4 (see place), so this field's
 	// label_sz starts an aligned word that still reads 0, the end of the
-	// list, until publishWord stores it.
-	writeHeader(f.mem, p, label, s.buffered, true)
-	field.initial(f.mem, p)
-	var first [4]byte
-	binary.NativeEndian.PutUint16(first[:], uint16(len(label)))
-	copy(first[2:], f.mem[p.offset+2:p.offset+4])
-	publishWord(f.mem, p.offset, first)
-	field.bind(f.mem, p)
-	f.labels[label] = true
-	f.end = p.end
+	// list, until publishWord stores it; the later parts are complete
+	// before that.
+	first := p.places[0].offset
+	p.write(f.mem, true)
+	var word [4]byte
+	binary.NativeEndian.PutUint16(word[:], uint16(len(p.labels[0])))
+	copy(word[2:], f.mem[first+2:first+4])
+	publishWord(f.mem, first, word)
+	p.bind(f, f.mem)
+	for _, l := range p.labels {
+		f.labels[l] = true
+	}
+	f.end = p.end()
 	return nil
 }
 
@@ -250,11 +261,53 @@ func (f *File) Register(model any) error {
 		return err
 	}
 	for _, l := range fields {
-		if err := f.Add(l.label, l.field); err != nil {
+		if err := f.add(l.label, l.field, l.opts); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addRefresher registers a field whose derived stats must be published
+// every RefreshInterval, and starts the goroutine that does it.
+func (f *File) addRefresher(r refresher) {
+	f.rmu.Lock()
+	f.refreshers = append(f.refreshers, r)
+	r.refresh(time.Now())
+	f.rmu.Unlock()
+	if f.stop == nil {
+		f.stop, f.done = make(chan struct{}), make(chan struct{})
+		go f.refreshLoop(f.opts.RefreshInterval, f.stop, f.done)
+	}
+}
+
+func (f *File) refreshLoop(interval time.Duration, stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			f.Refresh()
+		}
+	}
+}
+
+// Refresh publishes the derived stats of the file's histograms, timers and
+// time windows now. The File does it every Options.RefreshInterval and on
+// Close; call it to publish at once, for example before a short-lived
+// program exits.
+func (f *File) Refresh() { f.refreshAt(time.Now()) }
+
+// refreshAt publishes the derived stats as of now (tests pass a fake clock).
+func (f *File) refreshAt(now time.Time) {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	for _, r := range f.refreshers {
+		r.refresh(now)
+	}
 }
 
 // Path returns the file's path.
@@ -297,6 +350,11 @@ func (f *File) closeLocked() error {
 		return nil
 	}
 	f.closed = true
+	if f.stop != nil {
+		close(f.stop)
+		<-f.done
+	}
+	f.Refresh() // the final values of the derived stats
 	err := detach(f.mem, f.size)
 	if cerr := closeFD(f.fd); err == nil {
 		err = cerr

@@ -8,12 +8,14 @@ import (
 )
 
 // spec describes how a field type is stored: its type code, the size of
-// one value, and whether it is double buffered.
+// one value, whether it is double buffered, and its default metadata.
 type spec struct {
 	code     string // the struct format without padding: "Q", "255s"
 	size     int    // calcsize(code)
 	buffered bool   // two buffers and a write_buffer index of 0 or 1
 	seq      bool   // a sequence word for torn-read detection (strings)
+	kind     reader.MetricKind
+	unit     string
 }
 
 // placement is where a field's parts land in the file.
@@ -40,28 +42,35 @@ func alignOf(n int) int {
 
 // place lays out a field whose label_sz goes at offset o.
 //
-// The type signature is padded with spaces before the code, which Python's
-// struct module ignores, until (1) the value is aligned for its size, so
-// that 8- and 4-byte values are single aligned words and 1- and 2-byte
-// values sit inside one aligned 4-byte word; and (2) the field ends at a
-// multiple of 4, so that the next field's label_sz and first label bytes
-// form one aligned word that can be published with a single atomic store.
-// A buffered string also gets an 8-aligned sequence word at the start of
-// its signature (see reader.SeqAlphabet).
-func place(o int, label string, s spec) (placement, error) {
+// The type signature starts with the metadata prefix (reader.MetaSize
+// bytes of whitespace: kind, unit, group role). Then, for a buffered
+// string or a group head, comes an 8-aligned sequence word (see
+// reader.SeqAlphabet). Then spaces pad the signature before the code,
+// which Python's struct module ignores, until (1) the value is aligned for
+// its size, so that 8- and 4-byte values are single aligned words and 1-
+// and 2-byte values sit inside one aligned 4-byte word; and (2) the field
+// ends at a multiple of 4, so that the next field's label_sz and first
+// label bytes form one aligned word that can be published with a single
+// atomic store.
+func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if label == "" {
 		return placement{}, ErrEmptyLabel
 	}
 	if len(label) > maxU16 {
 		return placement{}, fmt.Errorf("%w: label of %d bytes", ErrLabelTooLong, len(label))
 	}
+	prefix, ok := reader.EncodeMeta(meta)
+	if !ok {
+		return placement{}, modelError("unknown unit %q", meta.Unit)
+	}
 	t0 := o + 2 + len(label) + 2 // first byte of the type signature
-	var typ []byte
+	typ := append([]byte(nil), prefix[:]...)
 	seq := -1
-	if s.seq {
-		pre := (8 - t0%8) % 8
+	if s.seq || meta.Role == reader.GroupHead {
+		at := t0 + len(typ)
+		pre := (8 - at%8) % 8
 		typ = append(typ, "       "[:pre]...)
-		seq = t0 + pre
+		seq = at + pre
 		word := reader.EncodeSeq(0)
 		typ = append(typ, word[:]...)
 	}

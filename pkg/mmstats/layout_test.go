@@ -8,7 +8,7 @@ import (
 )
 
 var allSpecs = []spec{
-	(*Counter)(nil).spec(), (*Double)(nil).spec(), (*Int)(nil).spec(), (*Float)(nil).spec(),
+	{code: "Q", size: 8}, (*Double)(nil).spec(), (*Int)(nil).spec(), (*Float)(nil).spec(),
 	(*Short)(nil).spec(), (*UShort)(nil).spec(), (*Byte)(nil).spec(), (*Bool)(nil).spec(),
 	(*StaticText)(nil).spec(), (&String{}).spec(), (&String{Size: 16}).spec(), (&String{Size: 1}).spec(),
 }
@@ -22,7 +22,11 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 		for o := 1; o < 40; o++ {
 			for n := 1; n < 20; n++ {
 				label := strings.Repeat("x", n)
-				p, err := place(o, label, s)
+				meta := reader.Meta{Kind: reader.MetricGauge, Unit: "seconds"}
+				if o%3 == 0 {
+					meta.Role = reader.GroupHead
+				}
+				p, err := place(o, label, s, meta)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -42,8 +46,12 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 				if p.wb != o+2+n+2+len(p.typ) || p.value != p.wb+1 {
 					t.Fatalf("%s: header offsets wrong: %+v", s.code, p)
 				}
-				if s.seq && (p.seq%8 != 0 || p.seq < o+2+n+2 || p.seq+8 > p.wb) {
+				hasSeq := s.seq || meta.Role == reader.GroupHead
+				if hasSeq && (p.seq%8 != 0 || p.seq < o+2+n+2+reader.MetaSize || p.seq+8 > p.wb) {
 					t.Fatalf("%s: sequence word at %d outside the signature", s.code, p.seq)
+				}
+				if !hasSeq && p.seq != -1 {
+					t.Fatalf("%s: unexpected sequence word", s.code)
 				}
 			}
 		}
@@ -51,10 +59,13 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 }
 
 func TestPlaceRejectsBadLabels(t *testing.T) {
-	if _, err := place(1, "", (*Counter)(nil).spec()); err != ErrEmptyLabel {
+	if _, err := place(1, "", allSpecs[0], reader.Meta{}); err != ErrEmptyLabel {
 		t.Errorf("empty label: %v", err)
 	}
-	if _, err := place(1, strings.Repeat("x", 1<<16), (*Counter)(nil).spec()); err == nil {
+	if _, err := place(1, strings.Repeat("x", 1<<16), allSpecs[0], reader.Meta{}); err == nil {
 		t.Error("label of 65536 bytes accepted")
+	}
+	if _, err := place(1, "x", allSpecs[0], reader.Meta{Unit: "furlongs"}); err == nil {
+		t.Error("unknown unit accepted")
 	}
 }

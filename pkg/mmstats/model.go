@@ -13,17 +13,20 @@ func modelError(format string, args ...any) error {
 
 var fieldType = reflect.TypeFor[Field]()
 
-// labeled is a field with its label, ready to be added.
+// labeled is a field with its label and tag options, ready to be added.
 type labeled struct {
 	label string
 	field Field
+	opts  fieldOptions
 }
 
 // modelFields returns the fields of model, a pointer to a struct whose
 // fields are field types (or pointers to them, allocated if nil), in
 // declaration order. The tag `mmstats:"label,key=value,..."` sets the
 // label (default: the Go field name) and options (size=N for String,
-// window=N for MovingAverage and Timer); `mmstats:"-"` skips a field.
+// window=N for MovingAverage, Histogram and Timer, windows=10s|1m for
+// Counter, Histogram and Timer, and for every field kind=counter|gauge|
+// timestamp|info and unit=seconds|bytes|...); `mmstats:"-"` skips a field.
 // Struct fields of other types are ignored.
 func modelFields(model any) ([]labeled, error) {
 	v := reflect.ValueOf(model)
@@ -59,11 +62,21 @@ func modelFields(model any) ([]labeled, error) {
 		if label == "" {
 			label = sf.Name
 		}
+		var fo fieldOptions
 		if opts != "" {
 			for _, opt := range strings.Split(opts, ",") {
 				key, value, ok := strings.Cut(opt, "=")
+				if !ok {
+					return nil, modelError("field %s: tag option %q is not key=value", sf.Name, opt)
+				}
+				if handled, err := fo.tagOption(key, value); handled {
+					if err != nil {
+						return nil, fmt.Errorf("field %s: %w", sf.Name, err)
+					}
+					continue
+				}
 				setter, can := f.(optionSetter)
-				if !ok || !can {
+				if !can {
 					return nil, modelError("field %s: unknown tag option %q", sf.Name, opt)
 				}
 				if err := setter.setOption(key, value); err != nil {
@@ -71,7 +84,7 @@ func modelFields(model any) ([]labeled, error) {
 				}
 			}
 		}
-		out = append(out, labeled{label: label, field: f})
+		out = append(out, labeled{label: label, field: f, opts: fo})
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -35,7 +36,14 @@ type Options struct {
 	// MaxSize is the largest the file may grow as fields are added, in
 	// bytes. Default: DefaultMaxSize.
 	MaxSize int
+	// RefreshInterval is how often the derived stats of histograms,
+	// timers and time windows are published. Default:
+	// DefaultRefreshInterval.
+	RefreshInterval time.Duration
 }
+
+// DefaultRefreshInterval is the default Options.RefreshInterval.
+const DefaultRefreshInterval = time.Second
 
 // resolved is Options with every default filled in and templates expanded.
 type resolved struct {
@@ -61,6 +69,9 @@ func (o Options) resolve() resolved {
 	}
 	if r.MaxSize <= 0 {
 		r.MaxSize = DefaultMaxSize
+	}
+	if r.RefreshInterval <= 0 {
+		r.RefreshInterval = DefaultRefreshInterval
 	}
 	r.dir = r.expand(r.Path)
 	r.fullPath = filepath.Join(r.dir, r.expand(r.Filename))

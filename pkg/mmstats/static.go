@@ -2,6 +2,7 @@ package mmstats
 
 import (
 	"encoding/binary"
+	"github.com/mmstats/mmstats/pkg/reader"
 	"math"
 	"sync"
 )
@@ -64,7 +65,7 @@ func (s *static) putBits(mem []byte, p placement, size int) {
 // StaticUIntField, type "I"). Set it before adding the field to a file.
 type StaticUInt struct{ static }
 
-func (*StaticUInt) spec() spec                        { return spec{code: "I", size: 4} }
+func (*StaticUInt) spec() spec                        { return spec{code: "I", size: 4, kind: reader.MetricInfo} }
 func (s *StaticUInt) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -77,7 +78,7 @@ func (s *StaticUInt) Value() uint32 { b, _ := s.get(); return uint32(b) }
 // StaticInt64Field, type "q").
 type StaticInt64 struct{ static }
 
-func (*StaticInt64) spec() spec                        { return spec{code: "q", size: 8} }
+func (*StaticInt64) spec() spec                        { return spec{code: "q", size: 8, kind: reader.MetricInfo} }
 func (s *StaticInt64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -90,7 +91,7 @@ func (s *StaticInt64) Value() int64 { b, _ := s.get(); return int64(b) }
 // StaticUInt64Field, type "Q").
 type StaticUInt64 struct{ static }
 
-func (*StaticUInt64) spec() spec                        { return spec{code: "Q", size: 8} }
+func (*StaticUInt64) spec() spec                        { return spec{code: "Q", size: 8, kind: reader.MetricInfo} }
 func (s *StaticUInt64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -103,7 +104,7 @@ func (s *StaticUInt64) Value() uint64 { b, _ := s.get(); return b }
 // type "f").
 type StaticFloat struct{ static }
 
-func (*StaticFloat) spec() spec                        { return spec{code: "f", size: 4} }
+func (*StaticFloat) spec() spec                        { return spec{code: "f", size: 4, kind: reader.MetricInfo} }
 func (s *StaticFloat) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -116,7 +117,7 @@ func (s *StaticFloat) Value() float32 { b, _ := s.get(); return math.Float32from
 // type "d").
 type StaticDouble struct{ static }
 
-func (*StaticDouble) spec() spec                        { return spec{code: "d", size: 8} }
+func (*StaticDouble) spec() spec                        { return spec{code: "d", size: 8, kind: reader.MetricInfo} }
 func (s *StaticDouble) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -133,7 +134,9 @@ const StaticTextSize = 256
 // boundary.
 type StaticText struct{ static }
 
-func (*StaticText) spec() spec { return spec{code: "256s", size: StaticTextSize} }
+func (*StaticText) spec() spec {
+	return spec{code: "256s", size: StaticTextSize, kind: reader.MetricInfo}
+}
 
 func (s *StaticText) initial(mem []byte, p placement) {
 	_, text := s.get()

@@ -29,6 +29,10 @@ type Field struct {
 	Buffered    bool      // true when write_buffer was 0 or 1 at parse time
 	Value       int       // offset of the value, or of the first buffer
 	Seq         int       // offset of the Go writer's sequence word, or -1
+	Meta        Meta      // the Go writer's metadata: kind, unit, group role
+	// Group is the index in Layout.Fields of the head of the field's
+	// group, for heads and members; -1 for a standalone field.
+	Group int
 }
 
 // End returns the offset just past the field.
@@ -44,7 +48,8 @@ type Layout struct {
 	Fields []Field
 	// End is the offset just past the last field: where the terminating
 	// zero label_sz is, or the length of the data if the fields fill it.
-	End int
+	End  int
+	head int // index of the last group head, for the members after it
 }
 
 // Parse parses the layout of a v1 file held in data. It never panics; a
@@ -57,7 +62,7 @@ func Parse(data []byte) (*Layout, error) {
 	if data[0] != Version1 {
 		return nil, &FormatError{Offset: 0, Err: ErrVersion, Detail: fmt.Sprintf("version byte is 0x%02x", data[0])}
 	}
-	l := &Layout{End: 1}
+	l := &Layout{End: 1, head: -1}
 	if err := l.extend(data); err != nil {
 		return nil, err
 	}
@@ -74,6 +79,16 @@ func (l *Layout) extend(data []byte) error {
 		}
 		if next == l.End {
 			return nil
+		}
+		f.Group = -1
+		switch f.Meta.Role {
+		case GroupHead:
+			l.head = len(l.Fields)
+			f.Group = l.head
+		case GroupMember:
+			f.Group = l.head // -1 if no head came before: read it alone
+		default:
+			l.head = -1
 		}
 		l.Fields = append(l.Fields, f)
 		l.End = next
@@ -120,12 +135,21 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 	f.WriteBuffer = w
 	f.Value = w + 1
 	f.Seq = -1
+	skip := 0
+	if m, ok := parseMeta(rawType); ok {
+		f.Meta, skip = m, MetaSize
+	}
+	if f.Meta.Role == GroupHead {
+		if f.Seq = seqOffset(rawType, t+2, skip); f.Seq < 0 {
+			f.Meta.Role = Standalone // no sequence word: not a usable head
+		}
+	}
 	switch wb := data[w]; wb {
 	case Unbuffered:
 	case 0, 1:
 		f.Buffered = true
 		if f.Sig.Code == 's' || f.Sig.Code == 'p' {
-			f.Seq = seqOffset(rawType, t+2)
+			f.Seq = seqOffset(rawType, t+2, skip)
 		}
 	default:
 		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
@@ -137,14 +161,15 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 }
 
 // seqOffset finds the sequence word the Go writer keeps in the leading
-// whitespace of a buffered string's type signature: the first 8-aligned
-// 8 bytes inside that whitespace. It returns -1 when there is none.
-func seqOffset(rawType []byte, start int) int {
+// whitespace of a buffered string's or a group head's type signature: the
+// first 8-aligned 8 bytes of that whitespace after the skip bytes of the
+// metadata prefix. It returns -1 when there is none.
+func seqOffset(rawType []byte, start, skip int) int {
 	lead := 0
 	for lead < len(rawType) && isStructSpace(rawType[lead]) {
 		lead++
 	}
-	a := (start + 7) &^ 7
+	a := (start + skip + 7) &^ 7
 	if a+8 <= start+lead {
 		return a
 	}

@@ -133,16 +133,71 @@ func loadSeq(data []byte, off int) (uint32, bool) {
 	return DecodeSeq(w)
 }
 
-// Stats reads every field of layout l from data.
+// Stats reads every field of layout l from data. The fields of a group
+// (see Role) are read as one consistent snapshot.
 func Stats(data []byte, l *Layout) ([]Stat, error) {
 	stats := make([]Stat, 0, len(l.Fields))
-	for i := range l.Fields {
-		f := &l.Fields[i]
+	for i := 0; i < len(l.Fields); {
+		j := i + 1
+		if l.Fields[i].Meta.Role == GroupHead {
+			for j < len(l.Fields) && l.Fields[j].Group == i {
+				j++
+			}
+		}
+		group := l.Fields[i:j]
+		var err error
+		if stats, err = readGroup(data, group, stats); err != nil {
+			return stats, err
+		}
+		i = j
+	}
+	return stats, nil
+}
+
+// readGroup appends the values of fields, a group head and its members (or
+// one field alone), to stats. The writer of a group bumps the sequence word
+// in the head's signature to odd, stores every value, then bumps it to
+// even; a snapshot is consistent when the word was even and unchanged
+// across the reads (and the reads took less than maxCopyTime, for the same
+// reason as strings).
+func readGroup(data []byte, fields []Field, stats []Stat) ([]Stat, error) {
+	n := len(stats)
+	if len(fields) == 1 {
+		f := &fields[0]
 		v, err := ReadValue(data, f)
 		if err != nil {
 			return stats, err
 		}
-		stats = append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v})
+		return append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v}), nil
 	}
-	return stats, nil
+	head := &fields[0]
+	first := time.Now()
+	firstSeq, _ := loadSeq(data, head.Seq)
+	for try := 1; ; try++ {
+		stats = stats[:n]
+		start := time.Now()
+		s1, ok := loadSeq(data, head.Seq)
+		for i := range fields {
+			v, err := ReadValue(data, &fields[i])
+			if err != nil {
+				return stats, err
+			}
+			stats = append(stats, Stat{Label: fields[i].Label, Type: fields[i].Sig.Text, Value: v})
+		}
+		s2, _ := loadSeq(data, head.Seq)
+		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
+			return stats, nil
+		}
+		if try%64 == 0 {
+			if time.Since(first) > maxStringWait {
+				if s1 == s2 && s1 == firstSeq {
+					// The word never moved: a writer stopped (or died)
+					// in the middle of an update. Each value is whole.
+					return stats, nil
+				}
+				return stats[:n], &FormatError{Offset: head.Offset, Label: head.Label, Err: ErrBusy}
+			}
+			runtime.Gosched()
+		}
+	}
 }
