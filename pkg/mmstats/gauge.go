@@ -124,7 +124,7 @@ func (b *Byte) Value() int8 { return int8(b.sub(0xff).load()) }
 // Bool is a boolean (Python's BoolField, type "?"), stored as 0 or 1.
 type Bool struct{ cellSub }
 
-func (*Bool) spec() spec { return spec{code: "?", size: 1, kind: reader.MetricGauge} }
+func (*Bool) spec() spec                        { return spec{code: "?", size: 1, kind: reader.MetricGauge} }
 func (b *Bool) initial(mem []byte, p placement) { b.initialN(mem, p, 1) }
 func (b *Bool) bind(mem []byte, p placement)    { b.bindN(mem, p, 1) }
 

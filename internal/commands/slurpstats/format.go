@@ -14,9 +14,12 @@ const (
 	FormatText  Format = "text"  // the Python slurpstats layout
 	FormatTable Format = "table" // labels × files
 	FormatJSON  Format = "json"  // the JSON schema of the tools
+	// FormatPrometheus is the Prometheus text exposition format, for
+	// node_exporter's textfile collector (see internal/prom).
+	FormatPrometheus Format = "prometheus"
 )
 
-var formatNames = []string{string(FormatText), string(FormatTable), string(FormatJSON)}
+var formatNames = []string{string(FormatText), string(FormatTable), string(FormatJSON), string(FormatPrometheus)}
 
 // String returns the format's name.
 func (f *Format) String() string { return string(*f) }

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -27,6 +28,8 @@ func newPrinter(f Format, w *bufio.Writer, s *cli.Streams) printer {
 		return &jsonPrinter{w: w}
 	case FormatTable:
 		return &tablePrinter{w: w, color: s.Color, index: map[string]int{}}
+	case FormatPrometheus:
+		return &promPrinter{w: w}
 	}
 	return &textPrinter{w: w}
 }
@@ -146,5 +149,27 @@ func (p *jsonPrinter) end() error {
 	} else {
 		_, err = p.w.WriteString("\n]\n")
 	}
+	return err
+}
+
+// promPrinter prints the numeric stats in the Prometheus text format, one
+// series per file labelled with the file's base name and its writer's PID,
+// for node_exporter's textfile collector. The format groups the series of
+// a metric, so it prints everything at the end. Files that cannot be read
+// are left out (they are reported on stderr).
+type promPrinter struct {
+	w   *bufio.Writer
+	set prom.Set
+}
+
+func (p *promPrinter) file(path string, stats []reader.Stat) error {
+	p.set.AddFile(path, "", stats)
+	return nil
+}
+
+func (p *promPrinter) fail(path, msg string) error { return nil }
+
+func (p *promPrinter) end() error {
+	_, err := p.set.WriteTo(p.w)
 	return err
 }

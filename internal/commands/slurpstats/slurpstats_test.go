@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/prom/promtest"
 )
 
 // field is one unbuffered field of a test file.
@@ -202,6 +203,57 @@ func TestJSON(t *testing.T) {
 	}
 }
 
+func TestPrometheus(t *testing.T) {
+	dir, a, b := fixture(t)
+	pid := writeStats(t, filepath.Join(dir, "c.mmstats"),
+		field{"web.requests", "Q", u64(1)},
+		field{"app.sys.pid", "Q", u64(4242)},
+	)
+	want := `# HELP mmstats_app_sys_pid app.sys.pid
+# TYPE mmstats_app_sys_pid untyped
+mmstats_app_sys_pid{file="c.mmstats",pid="4242"} 4242
+# HELP mmstats_big big
+# TYPE mmstats_big untyped
+mmstats_big{file="b.mmstats"} 1e+16
+# HELP mmstats_db_ratio db.ratio
+# TYPE mmstats_db_ratio untyped
+mmstats_db_ratio{file="b.mmstats"} NaN
+# HELP mmstats_load load
+# TYPE mmstats_load untyped
+mmstats_load{file="a.mmstats"} 1.5
+# HELP mmstats_up up
+# TYPE mmstats_up untyped
+mmstats_up{file="b.mmstats"} 1
+# HELP mmstats_web_requests web.requests
+# TYPE mmstats_web_requests untyped
+mmstats_web_requests{file="a.mmstats"} 42
+mmstats_web_requests{file="b.mmstats"} 7
+mmstats_web_requests{file="c.mmstats",pid="4242"} 1
+`
+	// The same on a terminal and through a pipe, whatever the order of
+	// the arguments.
+	for _, s := range []cli.Streams{{}, {IsTerminal: true, Color: true}} {
+		for _, args := range [][]string{{"-o", "prometheus", dir}, {"--output=prometheus", pid, b, a}} {
+			r := run(t, &s, args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+			}
+			if r.stdout != want {
+				t.Errorf("%v: got\n%s\nwant\n%s", args, r.stdout, want)
+			}
+		}
+	}
+	families := promtest.Parse(t, want)
+	if got := families["mmstats_web_requests"].GetMetric(); len(got) != 3 || got[0].GetUntyped().GetValue() != 42 {
+		t.Errorf("parsed web.requests: %v", got)
+	}
+	// No file: a valid, empty exposition.
+	r := run(t, nil, "-o", "prometheus", "-f", "nothing", dir)
+	if r.code != 0 || r.stdout != "" {
+		t.Errorf("no stats: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
 func TestTable(t *testing.T) {
 	dir, a, b := fixture(t)
 	r := run(t, &cli.Streams{IsTerminal: false}, "-o", "table", dir)
@@ -267,7 +319,7 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.mmstats")
-	for _, mode := range []string{"text", "table", "json"} {
+	for _, mode := range []string{"text", "table", "json", "prometheus"} {
 		t.Run(mode, func(t *testing.T) {
 			r := run(t, nil, "-o", mode, dir, missing)
 			if r.code != 1 {
@@ -342,7 +394,7 @@ func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func TestWriteErrors(t *testing.T) {
 	dir, _, _ := fixture(t)
-	for _, mode := range []string{"text", "table", "json"} {
+	for _, mode := range []string{"text", "table", "json", "prometheus"} {
 		// A closed pipe ends the run quietly.
 		r := run(t, &cli.Streams{Out: errWriter{syscall.EPIPE}}, "-o", mode, dir)
 		if r.code != 0 || r.stderr != "" {
