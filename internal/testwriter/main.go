@@ -42,6 +42,12 @@ type Every struct {
 	SDouble   mmstats.StaticDouble  `mmstats:"every.static_double"`
 	SText     mmstats.StaticText    `mmstats:"every.static_text"`
 	Unlabeled mmstats.Counter
+	// Beyond 0.8.0: a histogram (a group of stats), a counter with rate
+	// windows, and explicit kinds and units.
+	Hist  mmstats.Histogram `mmstats:"every.histogram,unit=bytes,windows=10s"`
+	Rated mmstats.Counter   `mmstats:"every.rated,windows=10s|1m"`
+	Stamp mmstats.Double    `mmstats:"every.stamp,kind=timestamp,unit=seconds"`
+	Temp  mmstats.Float     `mmstats:"every.temperature,unit=celsius"`
 }
 
 func main() {
@@ -83,7 +89,13 @@ func main() {
 	s.String.Set("hello, world")
 	s.Short16.Set("ünïcödé and more")
 	s.Unlabeled.Add(7)
-	f.Refresh() // publish the timer's derived stats now
+	for _, v := range []float64{100, 200, 300, 400} {
+		s.Hist.Observe(v)
+	}
+	s.Rated.Add(5)
+	s.Stamp.Set(1795635079.5)
+	s.Temp.Set(21.5)
+	f.Refresh() // publish the derived stats now
 	fmt.Println(f.Path())
 
 	sigs := make(chan os.Signal, 1)

@@ -19,14 +19,15 @@ func benchFile(b *testing.B) (*File, *benchModel) {
 }
 
 type benchModel struct {
-	Anchor  Counter `mmstats:"anchor"` // its word is the raw-atomic anchor
-	Counter Counter `mmstats:"counter"`
-	Double  Double  `mmstats:"double"`
-	Bool    Bool    `mmstats:"bool"`
-	Int     Int     `mmstats:"int"`
-	String  String  `mmstats:"string,size=32"`
-	Timer   Timer   `mmstats:"timer"`
-	Average Average `mmstats:"average"`
+	Anchor  Counter   `mmstats:"anchor"` // its word is the raw-atomic anchor
+	Counter Counter   `mmstats:"counter"`
+	Double  Double    `mmstats:"double"`
+	Bool    Bool      `mmstats:"bool"`
+	Int     Int       `mmstats:"int"`
+	String  String    `mmstats:"string,size=32"`
+	Timer   Timer     `mmstats:"timer"`
+	Average Average   `mmstats:"average"`
+	Hist    Histogram `mmstats:"hist"`
 }
 
 // BenchmarkHotPath measures each hot-path operation next to the anchor: a
@@ -48,6 +49,7 @@ func BenchmarkHotPath(b *testing.B) {
 		{"string_set", func(i int) { m.String.Set(benchStrings[i&3]) }},
 		{"timer_observe", func(i int) { m.Timer.Observe(time.Duration(i)) }},
 		{"average_add", func(i int) { m.Average.Add(float64(i)) }},
+		{"histogram_observe", func(i int) { m.Hist.Observe(float64(i&1023) * 1e-4) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -81,16 +83,17 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	}
 	defer f.Remove()
 	ops := map[string]func(){
-		"Counter.Incr":  func() { m.Counter.Incr() },
-		"Counter.Add":   func() { m.Counter.Add(3) },
-		"Double.Set":    func() { m.Double.Set(1.5) },
-		"Double.Add":    func() { m.Double.Add(1.5) },
-		"Bool.Set":      func() { m.Bool.Set(true) },
-		"Int.Set":       func() { m.Int.Set(-3) },
-		"String.Set":    func() { m.String.Set("serving /index") },
-		"Timer.Observe": func() { m.Timer.Observe(time.Millisecond) },
-		"Timer.Start":   func() { m.Timer.Start().Stop() },
-		"Average.Add":   func() { m.Average.Add(2) },
+		"Counter.Incr":      func() { m.Counter.Incr() },
+		"Counter.Add":       func() { m.Counter.Add(3) },
+		"Double.Set":        func() { m.Double.Set(1.5) },
+		"Double.Add":        func() { m.Double.Add(1.5) },
+		"Bool.Set":          func() { m.Bool.Set(true) },
+		"Int.Set":           func() { m.Int.Set(-3) },
+		"String.Set":        func() { m.String.Set("serving /index") },
+		"Timer.Observe":     func() { m.Timer.Observe(time.Millisecond) },
+		"Timer.Start":       func() { m.Timer.Start().Stop() },
+		"Average.Add":       func() { m.Average.Add(2) },
+		"Histogram.Observe": func() { m.Hist.Observe(0.25) },
 	}
 	for name, op := range ops {
 		if n := testing.AllocsPerRun(1000, op); n != 0 {

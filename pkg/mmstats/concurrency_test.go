@@ -16,10 +16,64 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("MMSTATS_TEST_ROLE") == "torn-reader" {
+	switch os.Getenv("MMSTATS_TEST_ROLE") {
+	case "torn-reader":
 		os.Exit(tornReader(os.Getenv("MMSTATS_TEST_FILE")))
+	case "group-reader":
+		os.Exit(groupReader(os.Getenv("MMSTATS_TEST_FILE")))
 	}
 	os.Exit(m.Run())
+}
+
+// groupReader is the reader process of TestGroupsAreReadConsistently: the
+// writer publishes groups whose values are all equal, so a snapshot with
+// two different values is torn. It also counts how often reading the same
+// fields one by one, without the group protocol, sees a mix.
+func groupReader(path string) int {
+	f, err := reader.Open(path)
+	if err != nil {
+		fmt.Println("open:", err)
+		return 1
+	}
+	var reads, violations, mixedSingly int
+	for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); {
+		stats, err := f.Stats()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "read:", err)
+			violations++
+			continue
+		}
+		reads++
+		var first float64
+		seen := false
+		for _, s := range stats {
+			if s.Label != "g" && !strings.HasPrefix(s.Label, "g.") {
+				continue
+			}
+			if !seen {
+				first, seen = s.Value.Float(), true
+			} else if s.Value.Float() != first {
+				violations++
+				fmt.Fprintf(os.Stderr, "torn group: %s = %v, g = %v\n", s.Label, s.Value.Float(), first)
+				break
+			}
+		}
+		var firstSingle float64
+		for i, fl := range f.Fields() {
+			if fl.Label != "g" && !strings.HasPrefix(fl.Label, "g.") {
+				continue
+			}
+			v, _ := f.Value(i)
+			if fl.Label == "g" {
+				firstSingle = v.Float()
+			} else if v.Float() != firstSingle {
+				mixedSingly++
+				break
+			}
+		}
+	}
+	fmt.Printf("reads=%d violations=%d mixed-singly=%d\n", reads, violations, mixedSingly)
+	return 0
 }
 
 func TestConcurrentUpdatesAreExact(t *testing.T) {

@@ -47,7 +47,7 @@ type defaultFields struct {
 	UID     StaticUInt64 `mmstats:"sys.uid"`
 	GID     StaticUInt64 `mmstats:"sys.gid"`
 	Version StaticText   `mmstats:"org.golang.version"`
-	Created StaticDouble `mmstats:"sys.created"`
+	Created StaticDouble `mmstats:"sys.created,kind=timestamp,unit=seconds"`
 	Flock   Bool         `mmstats:"sys.flock"`
 }
 

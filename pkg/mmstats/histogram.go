@@ -54,19 +54,35 @@ func bucketMid(i int) float64 {
 // sum, the sample ring and, rarely, the min and max: a few atomic adds and
 // no locks.
 type histState struct {
-	n       atomic.Uint64 // samples recorded; also the next ring slot
-	sum     atomicFloat
-	min     atomic.Uint64 // float64 bits; for values >= 0 bit order is value order
-	max     atomic.Uint64
-	ring    []atomic.Uint64 // the latest samples, for the moving average
+	// Read by every Observe, written rarely: a cache line of their own,
+	// so that the writes to n and sum by other cores do not evict them.
+	ring   []atomic.Uint64 // the latest samples; a power of two >= window
+	window uint64          // how many of them the moving average takes
+	min    atomic.Uint64   // float64 bits; for values >= 0 bit order is value order
+	max    atomic.Uint64
+	_      [cacheLine - 48]byte
+
+	// Written by every Observe.
+	n   atomic.Uint64 // samples recorded; also the next ring slot
+	sum atomicFloat
+	_   [cacheLine - 16]byte
+
 	buckets [histBuckets]atomic.Uint64
 }
+
+// cacheLine is the size of a CPU cache line on amd64 and arm64.
+const cacheLine = 64
 
 func newHistState(window int) *histState {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	st := &histState{ring: make([]atomic.Uint64, min(window, maxWindow))}
+	window = min(window, maxWindow)
+	size := 1
+	for size < window {
+		size <<= 1 // a mask instead of a division on the hot path
+	}
+	st := &histState{ring: make([]atomic.Uint64, size), window: uint64(window)}
 	st.min.Store(math.Float64bits(math.Inf(1)))
 	return st
 }
@@ -86,21 +102,34 @@ func (st *histState) observe(v float64) {
 	}
 	for old := st.max.Load(); bits > old && !st.max.CompareAndSwap(old, bits); old = st.max.Load() {
 	}
+	// The ring slot is written after n is bumped: the moving average may
+	// briefly miss the newest sample, never mix a stale slot with a count.
 	i := st.n.Add(1) - 1
-	st.ring[i%uint64(len(st.ring))].Store(bits)
+	st.ring[i&uint64(len(st.ring)-1)].Store(bits)
+}
+
+// last returns the latest sample recorded, or 0.
+func (st *histState) last() float64 {
+	n := st.n.Load()
+	if n == 0 {
+		return 0
+	}
+	return math.Float64frombits(st.ring[(n-1)&uint64(len(st.ring)-1)].Load())
 }
 
 // movingAverage is the mean of the latest samples in the ring.
 func (st *histState) movingAverage() float64 {
-	n := min(st.n.Load(), uint64(len(st.ring)))
-	if n == 0 {
+	n := st.n.Load()
+	k := min(n, st.window)
+	if k == 0 {
 		return 0
 	}
 	var sum float64
-	for i := uint64(0); i < n; i++ {
-		sum += math.Float64frombits(st.ring[i].Load())
+	mask := uint64(len(st.ring) - 1)
+	for i := n - k; i < n; i++ {
+		sum += math.Float64frombits(st.ring[i&mask].Load())
 	}
-	return sum / float64(n)
+	return sum / float64(k)
 }
 
 // extremes returns the min and max recorded, or 0, 0 before any sample.

@@ -1,7 +1,7 @@
 package mmstats
 
 import (
-	"sync/atomic"
+	"math"
 	"time"
 )
 
@@ -18,8 +18,7 @@ type Timer struct {
 	// slice none. Struct tag: windows=10s|1m or windows=none.
 	Windows []time.Duration
 
-	h    Histogram
-	last atomic.Int64 // nanoseconds
+	h Histogram
 }
 
 func (t *Timer) claim() bool { return t.h.claim() }
@@ -51,10 +50,7 @@ func (t *Timer) setOption(key, value string) error {
 }
 
 // Observe records a duration.
-func (t *Timer) Observe(d time.Duration) {
-	t.last.Store(int64(d))
-	t.h.get(t.Window).observe(d.Seconds())
-}
+func (t *Timer) Observe(d time.Duration) { t.h.get(t.Window).observe(d.Seconds()) }
 
 // Start starts timing; call Stop on the result to record the duration.
 func (t *Timer) Start() Stopwatch { return Stopwatch{timer: t, start: time.Now()} }
@@ -67,7 +63,9 @@ func (t *Timer) Time(fn func()) time.Duration {
 }
 
 // Last returns the last duration recorded.
-func (t *Timer) Last() time.Duration { return time.Duration(t.last.Load()) }
+func (t *Timer) Last() time.Duration {
+	return time.Duration(math.Round(t.h.get(t.Window).last() * float64(time.Second)))
+}
 
 // Value returns the moving average of the last Window durations, in
 // seconds.

@@ -70,29 +70,37 @@ type sample struct {
 	sum   float64 // sum of the values so far (histograms)
 }
 
-// history keeps the snapshots of the last refreshes, enough to reach back
-// over the longest window. It is used by one refresher goroutine only.
+// history keeps snapshots far enough back to cover the longest window:
+// historySize of them, at least span/(historySize-8) apart, so that
+// refreshes more frequent than planned (File.Refresh calls) cannot push
+// the oldest ones out early. It is used by one refresher goroutine only.
 type history struct {
-	ring  []sample
-	next  int // where the next snapshot goes
-	count int // snapshots held
-	span  time.Duration
+	ring    []sample
+	next    int // where the next snapshot goes
+	count   int // snapshots held
+	spacing time.Duration
 }
 
-func newHistory(windows []time.Duration, interval time.Duration) *history {
+// historySize is the number of snapshots a history keeps.
+const historySize = 128
+
+func newHistory(windows []time.Duration, _ time.Duration) *history {
 	var longest time.Duration
 	for _, w := range windows {
 		longest = max(longest, w)
 	}
-	n := 2
-	if interval > 0 {
-		n = int(longest/interval) + 3
-	}
-	return &history{ring: make([]sample, min(n, 100000)), span: longest}
+	return &history{ring: make([]sample, historySize), spacing: longest / (historySize - 8)}
 }
 
-// add records a snapshot.
+// add records a snapshot, unless the last one is more recent than the
+// spacing.
 func (h *history) add(s sample) {
+	if h.count > 0 {
+		last := h.ring[(h.next-1+len(h.ring))%len(h.ring)]
+		if s.at.Sub(last.at) < h.spacing {
+			return
+		}
+	}
 	h.ring[h.next] = s
 	h.next = (h.next + 1) % len(h.ring)
 	h.count = min(h.count+1, len(h.ring))

@@ -21,19 +21,40 @@
 // implementation (mmstats 0.8.0): files it wrote must read identically here,
 // and files the Go writer writes must read in its reader.
 //
-// Two conventions of the Go writer stay inside that contract, because
-// Python's struct module ignores whitespace in a format:
+// The Go writer stays inside that contract with conventions that live in
+// the whitespace of a type signature, which Python's struct module skips.
+// The six whitespace characters " \t\n\v\f\r" serve as the base-6 digits
+// 0 to 5 (see [SeqAlphabet]). A Go writer's signature reads, in order:
 //
-//   - Alignment. The writer pads a type signature with spaces so that the
-//     value after it is aligned for an atomic access (8-byte values at
-//     8-byte offsets, and so on). Readers strip whitespace, so the type
-//     reads as "Q" whatever the padding.
-//   - String sequence words. A buffered string field written by the Go
-//     writer carries, inside the leading whitespace of its type, an 8-byte
-//     aligned word whose bytes are whitespace characters encoding a
-//     sequence number in base 6 (see [SeqAlphabet]). The writer bumps it
-//     before and after each write; this reader uses it to reject a copy
-//     that a writer overtook (a torn read). Other readers see whitespace.
+//	'\r' K U U R       metadata (MetaSize bytes, optional): '\r', then
+//	                   digits: the kind K (0 none, 1 counter, 2 gauge,
+//	                   3 timestamp, 4 info), the unit U U (two digits, an
+//	                   index into [Units]: 1 seconds, 2 bytes, ...), and the
+//	                   group role R (0 alone, 1 group head, 2 group member)
+//	spaces, 8 digits   a sequence word, 8-aligned in the file (buffered
+//	                   strings and group heads only): a number in base 6,
+//	                   least significant digit first
+//	spaces             padding that aligns the value for an atomic access
+//	code               the struct format itself: "Q", "d", "255s"
+//
+// Readers strip whitespace, so the type reads as "Q" or "255s" whatever
+// the metadata and padding; the Python reader shows the same stats.
+//
+//   - Alignment: 8-byte values sit at 8-byte offsets, 4-byte ones at
+//     4-byte offsets, and 1- and 2-byte ones inside one aligned 4-byte
+//     word, so that they are written and read atomically and never tear.
+//   - Strings: the writer bumps a string's sequence word to odd, writes
+//     the buffer readers are not reading, flips write_buffer, and bumps
+//     the word to even; this reader uses it to reject a copy that a write
+//     overtook (a torn read).
+//   - Groups: a field that publishes several stats (a histogram's count,
+//     sum and percentiles) marks the first as the group head and the rest
+//     as members; the head's sequence word guards the whole group, which
+//     [Stats] reads as one consistent snapshot.
+//   - Kinds and units tell tools what a number means: pollstats shows
+//     counters as deltas and gauges as values, Prometheus output gets
+//     "# TYPE" and unit suffixes, timestamps can print as dates. Files
+//     without metadata (the Python writer's) keep the tools' defaults.
 //
 // Parse is pure: it takes bytes and returns the layout or an error, never
 // panics, and is fuzzed. File maps a file read-only and re-reads values
