@@ -15,13 +15,16 @@ const FilenameTemplate = "mmstats-demo-{PID}-{TID}.mmstats"
 // request timer, a busy flag and the last path requested. Its zero value
 // works in memory, so handlers can be tested without a file.
 type WebStats struct {
-	Status2XX mmstats.Counter `mmstats:"status.2XX"`
+	// Responses by status class; the 2XX counter also publishes its rate
+	// over the last 10 s and minute (status.2XX.rate10s, .rate1m).
+	Status2XX mmstats.Counter `mmstats:"status.2XX,windows=10s|1m"`
 	Status3XX mmstats.Counter `mmstats:"status.3XX"`
 	Status4XX mmstats.Counter `mmstats:"status.4XX"`
 	Status5XX mmstats.Counter `mmstats:"status.5XX"`
 	// LastHit is the UNIX time of the last request, in seconds.
-	LastHit mmstats.Double `mmstats:"timers.last_hit"`
-	// Request is the moving average of the time to answer, in seconds.
+	LastHit mmstats.Double `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	// Request times the answers, in seconds: the moving average of the last
+	// 100, and timers.request.count, .p50, .p90, .p99, .p999, .rate1m...
 	Request mmstats.Timer `mmstats:"timers.request"`
 	// Working is true while at least one request is being handled.
 	Working mmstats.Bool `mmstats:"working"`
