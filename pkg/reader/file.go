@@ -118,6 +118,27 @@ func (f *File) Value(i int) (v Value, err error) {
 	return ReadValue(f.data, &f.layout.Fields[i])
 }
 
+// Values reads the fields at the indexes idx into dst (len(dst) >=
+// len(idx)), with one fault guard for all of them: the cheap way to poll a
+// few fields of a file. A negative index gives the zero Value.
+func (f *File) Values(idx []int, dst []Value) (err error) {
+	if f.data == nil {
+		return ErrClosed
+	}
+	defer f.wrap(&err)
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	for k, i := range idx {
+		if i < 0 {
+			dst[k] = Value{}
+			continue
+		}
+		if dst[k], err = ReadValue(f.data, &f.layout.Fields[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Stats reads every field's current value.
 func (f *File) Stats() (stats []Stat, err error) {
 	if f.data == nil {

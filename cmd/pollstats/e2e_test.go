@@ -1,0 +1,496 @@
+package main
+
+// End-to-end tests of the built pollstats binary against live mmstats-demo
+// processes: piped and in a pseudo-terminal, with processes that start and
+// stop while it runs.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/creack/pty"
+
+	"github.com/mmstats/mmstats/internal/testutil"
+)
+
+var startLine = regexp.MustCompile(`^mmstats-demo: \d+ workers? on (http://127\.0\.0\.1:\d+), stats in \S+ \(pids ([\d ]+)\)$`)
+
+var escapes = regexp.MustCompile("\033\\[[0-9;?]*[A-Za-z]")
+
+func bin(t *testing.T) string { return testutil.Binary(t, "cmd/pollstats") }
+
+// demo is a running mmstats-demo.
+type demo struct {
+	p    *testutil.Process
+	url  string
+	pids []int
+}
+
+// startDemo starts mmstats-demo with its stats in dir and waits until its
+// workers' files exist.
+func startDemo(t *testing.T, dir string, args ...string) *demo {
+	t.Helper()
+	args = append([]string{"--listen", "127.0.0.1:0"}, args...)
+	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, testutil.Binary(t, "cmd/mmstats-demo"), args...)
+	line := p.Line(t, 20*time.Second)
+	m := startLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("mmstats-demo startup line %q does not match %v", line, startLine)
+	}
+	d := &demo{p: p, url: m[1]}
+	for _, f := range strings.Fields(m[2]) {
+		pid, _ := strconv.Atoi(f)
+		d.pids = append(d.pids, pid)
+	}
+	// Stop it at the end, before testutil would wait for it to exit by
+	// itself (cleanups run last first).
+	t.Cleanup(func() {
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return d
+}
+
+// files returns the stats files of the demo's workers.
+func (d *demo) files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, pid := range d.pids {
+		m, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("mmstats-demo-%d-*.mmstats", pid)))
+		if len(m) != 1 {
+			t.Fatalf("worker %d has files %v, want one", pid, m)
+		}
+		out = append(out, m[0])
+	}
+	return out
+}
+
+// stop sends the demo SIGTERM and waits for it to exit.
+func (d *demo) stop(t *testing.T) {
+	t.Helper()
+	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("mmstats-demo: %v", err)
+	}
+}
+
+// client does not follow redirects, so that /redirect counts as one 3XX.
+var client = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       10 * time.Second,
+}
+
+// requests sends n requests for path and returns how many answered with
+// status want.
+func requests(t *testing.T, url, path string, n, want int) int {
+	got := 0
+	for range n {
+		resp, err := client.Get(url + path)
+		if err != nil {
+			t.Errorf("GET %s: %v", path, err)
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == want {
+			got++
+		}
+	}
+	return got
+}
+
+// parseRows checks that lines are a header of fields and rows of as many
+// non-negative numbers, and returns the column sums.
+func parseRows(t *testing.T, lines []string, header []string) []float64 {
+	t.Helper()
+	sums := make([]float64, len(header))
+	rows := 0
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if strings.Join(f, " ") == strings.Join(header, " ") {
+			continue
+		}
+		if len(f) != len(header) {
+			t.Fatalf("line %q is neither the header %v nor %d numbers", l, header, len(header))
+		}
+		rows++
+		for i, s := range f {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || v < 0 {
+				t.Fatalf("line %q: %q is not a non-negative number", l, s)
+			}
+			sums[i] += v
+		}
+	}
+	if rows == 0 {
+		t.Fatalf("no rows in %q", lines)
+	}
+	return sums
+}
+
+var classes = []string{"2XX", "3XX", "4XX", "5XX"}
+
+func TestPipedLinesAddUpToTheRequests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDemo(t, dir, "--workers", "2")
+	args := append([]string{"-c", "3", "-d", "0.2", "-p", "web.stats.status", strings.Join(classes, ",")}, d.files(t, dir)...)
+	p := testutil.Start(t, nil, bin(t), args...)
+	var lines []string
+	lines = append(lines, p.Line(t, 10*time.Second)) // printed after the first read
+
+	// Requests answered after the first read and well before the last,
+	// 0.6s later: the lines must add up to exactly them.
+	sent := make(chan [4]int, 1)
+	go func() {
+		var n [4]int
+		n[0] = requests(t, d.url, "/", 20, http.StatusOK)
+		n[1] = requests(t, d.url, "/redirect", 3, http.StatusFound)
+		n[2] = requests(t, d.url, "/nope", 2, http.StatusNotFound)
+		n[3] = requests(t, d.url, "/500", 4, http.StatusInternalServerError)
+		sent <- n
+	}()
+	var n [4]int
+	select {
+	case n = <-sent:
+	case <-time.After(5 * time.Second):
+		t.Fatal("requests not answered in 5s")
+	}
+	for range 3 {
+		lines = append(lines, p.Line(t, 10*time.Second))
+	}
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("pollstats: %v; stderr: %s", err, p.Stderr())
+	}
+	if len(p.Lines) > 0 {
+		t.Errorf("more than a header and 3 lines: %q", append(lines, <-p.Lines))
+	}
+	out := strings.Join(lines, "\n")
+	if strings.Contains(out, "\033") {
+		t.Errorf("escape codes in piped output: %q", out)
+	}
+	sums := parseRows(t, lines, classes)
+	for i, c := range classes {
+		if sums[i] != float64(n[i]) {
+			t.Errorf("%s column adds up to %v, want the %d answers sent:\n%s", c, sums[i], n[i], out)
+		}
+	}
+}
+
+func TestTheDocumentedCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startDemo(t, dir, "--workers", "4", "--load")
+	// pollstats -p web.stats.status 2XX,3XX,4XX,5XX $MMSTATS_PATH/mmstats-*
+	files, _ := filepath.Glob(filepath.Join(dir, "mmstats-*"))
+	if len(files) != 4 {
+		t.Fatalf("files %v, want 4", files)
+	}
+	args := append([]string{"-c", "2", "-d", "0.2", "-p", "web.stats.status", "2XX,3XX,4XX,5XX"}, files...)
+	res := testutil.Run(t, nil, bin(t), args...)
+	if res.Code != 0 || res.Stderr != "" {
+		t.Fatalf("exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(res.Stdout, "\n"), "\n")
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "2XX 3XX 4XX 5XX" {
+		t.Fatalf("want a header and 2 lines:\n%s", res.Stdout)
+	}
+	if sums := parseRows(t, lines, classes); sums[0] == 0 {
+		t.Errorf("no 2XX answers counted under --load:\n%s", res.Stdout)
+	}
+}
+
+func TestProcessesComingAndGoing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, b := startDemo(t, dir, "--workers", "1"), startDemo(t, dir, "--workers", "1")
+	aFile := a.files(t, dir)[0]
+	// A quoted glob: pollstats expands it again every interval.
+	p := testutil.Start(t, nil, bin(t), "-vv", "-d", "0.2", "-p", "web.stats.status", "2XX,5XX",
+		filepath.Join(dir, "mmstats-demo-*.mmstats"))
+	lines := []string{p.Line(t, 10*time.Second)}
+	waitStderr := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(p.Stderr(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("pollstats did not report %q; stderr:\n%s", want, p.Stderr())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	ok := requests(t, a.url, "/", 5, http.StatusOK) + requests(t, b.url, "/", 7, http.StatusOK)
+	c := startDemo(t, dir, "--workers", "1")
+	waitStderr("added " + c.files(t, dir)[0])
+	ok += requests(t, c.url, "/", 11, http.StatusOK)
+	failed := requests(t, c.url, "/500", 2, http.StatusInternalServerError)
+	a.stop(t)
+	waitStderr("removed " + aFile)
+	ok += requests(t, b.url, "/", 3, http.StatusOK)
+	// Three more lines: the last requests are in one of them.
+	drained := len(p.Lines)
+	for range drained + 3 {
+		lines = append(lines, p.Line(t, 10*time.Second))
+	}
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("pollstats after SIGINT: %v (want exit status 0); stderr:\n%s", err, p.Stderr())
+	}
+	for len(p.Lines) > 0 {
+		lines = append(lines, <-p.Lines)
+	}
+	sums := parseRows(t, lines, []string{"2XX", "5XX"})
+	if sums[0] != float64(ok) || sums[1] != float64(failed) {
+		t.Errorf("columns add up to %v, want [%d %d] (the new process's answers included):\n%s\nstderr:\n%s",
+			sums, ok, failed, strings.Join(lines, "\n"), p.Stderr())
+	}
+}
+
+func TestErrorsAndInterrupt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startDemo(t, dir, "--workers", "1")
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"-p", "web.stats.status", "2XY", dir}, 2, `no file has the field "2XY" (web.stats.status2XY or web.stats.status.2XY); did you mean "2XX"?`},
+		{[]string{"-p", "web.stats", "last_path", dir}, 2, `field "last_path" (web.stats.last_path) is a string`},
+		{[]string{"2XX", filepath.Join(dir, "none-*")}, 1, "no stats files match"},
+		{[]string{"--version"}, 0, ""},
+	} {
+		res := testutil.Run(t, nil, bin(t), tt.args...)
+		if res.Code != tt.code || !strings.Contains(res.Stderr, tt.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, res.Code, res.Stderr, tt.code, tt.stderr)
+		}
+	}
+
+	// MMSTATS_GLOB when no file is given; SIGINT mid-run exits 0.
+	p := testutil.Start(t, []string{"MMSTATS_GLOB=" + filepath.Join(dir, "*.mmstats")}, bin(t), "-d", "0.1", "-p", "web.stats.status", "2XX")
+	p.Line(t, 10*time.Second)
+	p.Line(t, 10*time.Second)
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Errorf("after SIGINT: %v, want exit status 0; stderr: %s", err, p.Stderr())
+	}
+}
+
+// terminal is pollstats running in a pseudo-terminal.
+type terminal struct {
+	cmd  *exec.Cmd
+	tty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+// startTerminal runs pollstats in a pseudo-terminal cols wide, with colour
+// allowed.
+func startTerminal(t *testing.T, cols int, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command(bin(t), args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, "TERM=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TERM=xterm")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: uint16(cols)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{cmd: cmd, tty: tty, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil { // EIO once pollstats has exited
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		tty.Close()
+	})
+	return term
+}
+
+// output returns what the terminal showed so far.
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
+// lines returns the complete lines shown so far, without escapes.
+func (term *terminal) lines() []string {
+	s := strings.ReplaceAll(escapes.ReplaceAllString(term.output(), ""), "\r", "")
+	l := strings.Split(s, "\n")
+	return l[:len(l)-1]
+}
+
+// waitLines waits until n lines were shown.
+func (term *terminal) waitLines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(term.lines()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines after 10s, want %d:\n%q", len(term.lines()), n, term.output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wait waits for pollstats to exit and returns its exit status.
+func (term *terminal) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-term.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("pollstats still running; output:\n%q", term.output())
+	}
+	err := term.cmd.Wait()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// checkFits checks that no line is wider than cols.
+func checkFits(t *testing.T, lines []string, cols int) {
+	t.Helper()
+	for _, l := range lines {
+		if utf8.RuneCountInString(l) > cols {
+			t.Errorf("line %q is wider than the %d-column terminal", l, cols)
+		}
+	}
+}
+
+// checkReset checks that the output leaves no attribute set: the last
+// SGR sequence resets.
+func checkReset(t *testing.T, out string) {
+	t.Helper()
+	sgr := regexp.MustCompile("\033\\[[0-9;]*m").FindAllString(out, -1)
+	if len(sgr) == 0 {
+		t.Fatalf("no colour or bold in the terminal: %q", out)
+	}
+	if last := sgr[len(sgr)-1]; last != "\033[0m" {
+		t.Errorf("the output ends with %q set: %q", last, out)
+	}
+}
+
+func TestTerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startDemo(t, dir, "--workers", "2", "--load")
+	fields := "status.2XX,status.3XX,status.4XX,status.5XX,timers.request,working"
+
+	term := startTerminal(t, 40, "-c", "3", "-d", "0.2", "-p", "web.stats", fields, dir)
+	if code := term.wait(t); code != 0 {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	out := term.output()
+	if !strings.Contains(out, "\033[1m") || !strings.Contains(out, "\033[33m") {
+		t.Errorf("no bold header or coloured values on a terminal: %q", out)
+	}
+	checkReset(t, out)
+	lines := term.lines()
+	if len(lines) < 4 {
+		t.Fatalf("want a header and 3 lines: %q", out)
+	}
+	checkFits(t, lines, 40)
+
+	// Resized to 30 columns, then Ctrl-C.
+	term = startTerminal(t, 60, "-d", "0.1", "-p", "web.stats", fields, dir)
+	term.waitLines(t, 3)
+	if err := pty.Setsize(term.tty, &pty.Winsize{Rows: 24, Cols: 30}); err != nil { // sends SIGWINCH
+		t.Fatal(err)
+	}
+	resized := len(term.lines()) + 1 // a line may have been on its way
+	term.waitLines(t, resized+3)
+	if _, err := term.tty.Write([]byte{3}); err != nil { // ^C
+		t.Fatal(err)
+	}
+	if code := term.wait(t); code != 0 {
+		t.Errorf("exit %d after Ctrl-C, want 0", code)
+	}
+	lines = term.lines()
+	checkFits(t, lines[:resized-1], 60)
+	checkFits(t, lines[resized:], 30)
+	checkReset(t, term.output())
+}
+
+// TestFieldKindsChooseDeltaOrValue runs with no --absolute against the
+// demo, whose files carry field metadata: the request counters show as
+// changes, the "working" flag and the request timer's percentile (gauges)
+// as values.
+func TestFieldKindsChooseDeltaOrValue(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := startDemo(t, dir, "--workers", "1")
+	// Traffic before pollstats starts: in the counter's value, not in any
+	// line; and a percentile to show once the timer publishes it.
+	before := requests(t, d.url, "/", 30, http.StatusOK)
+	time.Sleep(1200 * time.Millisecond) // the timer's stats are published every second
+	header := []string{"status.2XX", "working", "timers.request.count", "timers.request.p50"}
+	args := append([]string{"-c", "2", "-d", "0.3", "-p", "web.stats", "status.2XX,working,timers.request.count,timers.request.p50"}, d.files(t, dir)...)
+	r := testutil.Run(t, nil, bin(t), args...)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 lines:\n%s", r.Stdout)
+	}
+	if got := strings.Join(strings.Fields(lines[0]), " "); got != strings.Join(header, " ") {
+		t.Errorf("header %q, want %q", got, header)
+	}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) != len(header) {
+			t.Fatalf("line %q has %d columns", l, len(f))
+		}
+		if f[0] != "0" || f[2] != "0" {
+			t.Errorf("counters show %s and %s: want changes (0: no traffic during the run, %d before)", f[0], f[2], before)
+		}
+		if f[1] != "0" {
+			t.Errorf("working = %s, want 0 files busy", f[1])
+		}
+		if p50, err := strconv.ParseFloat(f[3], 64); err != nil || p50 <= 0 {
+			t.Errorf("p50 = %q: want the gauge's value, > 0", f[3])
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package pollstats
+
+import (
+	"fmt"
+	"io"
+)
+
+// The -v levels.
+const (
+	levelWarn  = 1 // files that cannot be read or drop out
+	levelInfo  = 2 // files coming and going
+	levelDebug = 3 // what each interval costs
+)
+
+// logger prints "pollstats: message" lines on stderr, each up to a
+// verbosity level.
+type logger struct {
+	w     io.Writer
+	level int
+}
+
+func (l *logger) printf(level int, format string, args ...any) {
+	if l.level >= level {
+		fmt.Fprintf(l.w, "pollstats: "+format+"\n", args...)
+	}
+}
+
+func (l *logger) warnf(format string, args ...any)  { l.printf(levelWarn, format, args...) }
+func (l *logger) infof(format string, args ...any)  { l.printf(levelInfo, format, args...) }
+func (l *logger) debugf(format string, args ...any) { l.printf(levelDebug, format, args...) }
+
+// on reports whether messages of level are printed, to skip building them.
+func (l *logger) on(level int) bool { return l.level >= level }

@@ -1,0 +1,266 @@
+package pollstats
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// poller keeps the files open between intervals and sums their columns.
+// A file is parsed once, when it is first seen; each interval then costs
+// one stat per directory (see sources) and one load per value.
+type poller struct {
+	cols     []column
+	filters  []filter
+	absolute bool
+	src      *sources
+	log      *logger
+
+	files map[string]*tracked // by path; the ID tells a replaced file
+	gen   int                 // scan generation, to find the files gone
+
+	// The files by what each interval does with them, rebuilt when dirty.
+	active  []*tracked // read and summed
+	refresh []*tracked // lacking a column or a filter match: Refresh
+	failed  []*tracked // cannot be read: opened again
+	dirty   bool
+
+	totals, scratch []total
+}
+
+// startPoller finds and opens the files, resolves the fields against
+// their labels, and reads the first values. Its errors are exit errors:
+// 1 when no file can be read, 2 for unknown and string fields.
+func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
+	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, src: src, log: log, files: map[string]*tracked{}}
+	p.src.scan(time.Now(), p.warnErr)
+	p.gen++
+	p.src.paths(func(path string, id fileID) {
+		if p.files[path] != nil {
+			return // named twice
+		}
+		t := &tracked{path: path, id: id, seen: p.gen}
+		p.files[path] = t
+		p.open(t)
+	}, p.warnErr)
+	for _, path := range src.missing() {
+		p.log.warnf("%s: no such file", path)
+	}
+	labels := labelSet{}
+	var failed []string
+	for _, t := range p.files {
+		if t.f == nil {
+			failed = append(failed, t.err)
+			continue
+		}
+		for _, f := range t.f.Fields() {
+			labels[f.Label] = labels[f.Label] || reader.KindOf(f.Sig.Code) == reader.String
+		}
+	}
+	if len(p.files) == 0 {
+		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(argNames(o.Args), " "))}
+	}
+	if len(failed) == len(p.files) {
+		sort.Strings(failed)
+		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("cannot read any stats file:\n  " + strings.Join(failed, "\n  "))}
+	}
+	cols, err := resolveColumns(o.Fields, o.Prefix, labels)
+	if err != nil {
+		return nil, err
+	}
+	p.cols = cols
+	p.totals, p.scratch = make([]total, len(cols)), make([]total, len(cols))
+	for _, t := range p.files {
+		if t.f != nil {
+			t.bind(p.cols, p.filters, p.log)
+		}
+	}
+	p.rebuild()
+	p.log.infof("reading %d files, summing %d", len(p.files), len(p.active))
+	return p, nil
+}
+
+// argNames returns the arguments as given, or the default glob.
+func argNames(args []string) []string {
+	if len(args) == 0 {
+		return []string{reader.DefaultGlob()}
+	}
+	return args
+}
+
+// poll reads every file once and returns the columns' totals, valid
+// until the next poll.
+func (p *poller) poll(now time.Time) []total {
+	if p.src.scan(now, p.warnErr) {
+		p.reconcile()
+	}
+	if p.dirty {
+		p.rebuild()
+	}
+	for _, t := range p.failed {
+		if p.open(t) {
+			t.idx = nil // counted again from now, as a new file
+			t.bind(p.cols, p.filters, p.log)
+			p.dirty = true
+		}
+	}
+	for _, t := range p.refresh {
+		p.refreshLayout(t)
+	}
+	if p.dirty {
+		p.rebuild()
+	}
+	for c := range p.totals {
+		p.totals[c] = total{}
+	}
+	for _, t := range p.active {
+		if !t.f.Mapped() && !p.reload(t) {
+			continue
+		}
+		if err := t.read(p.totals, p.scratch, p.absolute); err != nil {
+			p.fail(t, err)
+		}
+	}
+	if p.dirty {
+		p.rebuild()
+	}
+	return p.totals
+}
+
+// reconcile brings the files in line with what the sources found: new
+// paths are opened, paths gone are closed, and a path whose ID changed
+// is read as a new file.
+func (p *poller) reconcile() {
+	p.gen++
+	p.src.paths(func(path string, id fileID) {
+		t := p.files[path]
+		switch {
+		case t == nil:
+			t = &tracked{path: path, id: id}
+			p.files[path] = t
+			p.log.infof("added %s", path)
+		case t.id != id:
+			t.close()
+			*t = tracked{path: path, id: id}
+			p.log.infof("replaced %s", path)
+		default:
+			t.seen = p.gen
+			return
+		}
+		t.seen = p.gen
+		if p.open(t) {
+			t.bind(p.cols, p.filters, p.log)
+		}
+		p.dirty = true
+	}, p.warnErr)
+	for path, t := range p.files {
+		if t.seen != p.gen {
+			t.close()
+			delete(p.files, path)
+			p.log.infof("removed %s", path)
+			p.dirty = true
+		}
+	}
+}
+
+// open opens t's file and reports whether it could.
+func (p *poller) open(t *tracked) bool {
+	f, err := reader.Open(t.path)
+	if err != nil {
+		p.fail(t, err)
+		return false
+	}
+	if t.err != "" {
+		p.log.warnf("%s: readable again", t.path)
+	}
+	t.f, t.err = f, ""
+	if !f.Mapped() {
+		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", t.path)
+	}
+	return true
+}
+
+// reload reads a new copy of a file that could not be mapped.
+func (p *poller) reload(t *tracked) bool {
+	f, err := reader.Open(t.path)
+	if err != nil {
+		p.fail(t, err)
+		return false
+	}
+	t.f.Close()
+	t.f = f
+	t.bind(p.cols, p.filters, p.log)
+	if !t.included {
+		p.dirty = true
+	}
+	return t.included
+}
+
+// refreshLayout picks up fields appended to t's file.
+func (p *poller) refreshLayout(t *tracked) {
+	changed, err := t.f.Refresh()
+	switch {
+	case errors.Is(err, reader.ErrReplaced):
+		t.close()
+		id, _ := lstatID(t.path) // what the next scan will find
+		*t = tracked{path: t.path, id: id, seen: t.seen}
+		p.log.infof("replaced %s", t.path)
+		if p.open(t) {
+			t.bind(p.cols, p.filters, p.log)
+		}
+		p.dirty = true
+	case err != nil:
+		p.fail(t, err)
+	case changed:
+		t.bind(p.cols, p.filters, p.log)
+		p.dirty = true
+	}
+}
+
+// fail closes t's file after err, warning once per distinct error.
+func (p *poller) fail(t *tracked, err error) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, t.path) {
+		msg = t.path + ": " + msg
+	}
+	if msg != t.err {
+		p.log.warnf("%s", msg)
+	}
+	if t.f != nil {
+		t.close()
+		p.dirty = true
+	}
+	t.err = msg
+}
+
+// warnErr reports a problem with a source.
+func (p *poller) warnErr(err error) { p.log.warnf("%v", err) }
+
+// rebuild sorts the files into the lists each interval goes through.
+func (p *poller) rebuild() {
+	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
+	for _, t := range p.files {
+		switch {
+		case t.f == nil:
+			p.failed = append(p.failed, t)
+		case t.included:
+			p.active = append(p.active, t)
+		}
+		if t.f != nil && (t.partial || !t.included) {
+			p.refresh = append(p.refresh, t)
+		}
+	}
+	p.dirty = false
+}
+
+// close closes every file.
+func (p *poller) close() {
+	for _, t := range p.files {
+		t.close()
+	}
+}

@@ -1,0 +1,177 @@
+// Package pollstats implements the pollstats command: a vmstat-like live
+// view of some fields of many mmstats files, one line per interval, each
+// column the change of one field summed over every file.
+package pollstats
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+const long = `Print one line per interval with, for each field, its change since the
+previous line summed over every stats file: a vmstat for mmstats.
+
+FIELDS is a comma-separated list of labels. With -p PREFIX, each field is
+looked up as PREFIX+FIELD or, if no file has that label, as
+PREFIX.FIELD, so "-p web.stats.status 2XX" and "-p web.stats.status. 2XX"
+both show web.stats.status.2XX. The header shows the fields as given,
+without the prefix.
+
+pollstats reads the files once at start, prints the header, and prints the
+first line after one delay (-d): it covers that first interval, not the
+totals since the processes began. Deltas are taken per file and then
+summed, so a file that goes away, or whose value goes backwards (its
+process restarted), counts nothing for that interval rather than a
+negative number. With --absolute, each line shows the current values
+summed instead, for gauges. A bool field always shows the number of files
+in which it is true. A string field, or a field that no file has, is an
+error.
+
+With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
+(default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats
+files in it, and a quoted glob is expanded by pollstats itself. For those
+the set of files is looked at again every interval: a process that starts
+later joins (counted from when it is first seen), one that exits leaves.
+A plain list of files stays fixed, though a file in it that is removed
+drops out and one that comes back is read again. A file is read if it has
+any of the fields or matches a -f filter.
+
+Numbers are right-aligned in columns as wide as their header and the
+widest value so far; integers print exactly, floats with up to 6
+significant digits. On a terminal the header is bold, non-zero values are
+coloured (unless NO_COLOR is set or TERM=dumb), the header is printed
+again whenever the columns change, and the columns are fitted to the
+width of the terminal, again when it is resized: the gap between columns
+shrinks from two spaces to one, headers lose their leading parts
+(timers.request becomes request) and are then cut (requ~), values are
+shown in 5 characters (1.2k, 45M), and columns that still do not fit are
+left out, the lines ending in ">". When piped, lines are plain text with
+exact values, written out every interval.
+
+Exit status: 0 after -c lines or when interrupted (SIGINT, SIGTERM), 1 if
+no file can be read at start, 2 for bad flags, an unknown field or a
+string field.`
+
+const examples = `  # requests by status class of every mmstats-demo worker, every second
+  pollstats -p web.stats.status 2XX,3XX,4XX,5XX /tmp/mmstats-demo-*
+
+  # the same for the processes that come and go in a directory, 5 lines
+  pollstats -c 5 -d 0.5 -p web.stats.status 2XX,5XX /tmp/stats
+
+  # how many workers are busy, and their summed request time
+  pollstats --absolute -p web.stats working,timers.request '/tmp/mmstats-*'`
+
+// Options are the settings of one pollstats run.
+type Options struct {
+	Streams *cli.Streams
+	// Fields are the fields to show, as given (without the prefix).
+	Fields []string
+	// Args are the FILE|DIR|GLOB arguments.
+	Args []string
+	// Count is the number of lines to print; 0 means until interrupted.
+	Count int
+	// Delay is the time between lines.
+	Delay time.Duration
+	// Filters include files that lack the fields: KEY matches files with
+	// a label that starts with KEY, KEY=VALUE files where label KEY has
+	// the text VALUE.
+	Filters []string
+	// Headers is how many lines to print between headers; 0 prints the
+	// header once.
+	Headers int
+	// Prefix is prepended to each field (see the package documentation).
+	Prefix string
+	// Verbosity is the number of -v flags: 1 warnings, 2 info, 3 debug.
+	Verbosity int
+	// Absolute shows current values summed instead of changes.
+	Absolute bool
+
+	// Hooks for tests: after returns a channel that fires after d, and
+	// notify and stop subscribe to and unsubscribe from signals.
+	after  func(d time.Duration) <-chan time.Time
+	notify func(c chan<- os.Signal)
+	stop   func(c chan<- os.Signal)
+}
+
+// NewCommand returns the pollstats command, writing to streams.
+func NewCommand(streams *cli.Streams) *cobra.Command {
+	return newCommand(&Options{Streams: streams})
+}
+
+// newCommand builds the command around opts, whose hooks tests may set.
+func newCommand(opts *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "pollstats [flags] FIELDS [FILE|DIR|GLOB]...",
+		Short:   "Show the changes of some stats, summed over files, every interval",
+		Long:    long,
+		Example: examples,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cli.UsageError("missing FIELDS, a comma-separated list of labels")
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			fields, err := parseFields(args[0])
+			if err != nil {
+				return err
+			}
+			opts.Fields, opts.Args = fields, args[1:]
+			return Run(opts)
+		},
+	}
+	cmd.SetOut(opts.Streams.Out)
+	cmd.SetErr(opts.Streams.Err)
+	opts.AddFlags(cmd)
+	return cli.Setup(cmd)
+}
+
+// AddFlags adds the command's flags, bound to o.
+func (o *Options) AddFlags(cmd *cobra.Command) {
+	o.Delay = time.Second
+	o.Headers = 20
+	f := cmd.Flags()
+	f.IntVarP(&o.Count, "count", "c", 0, "print `N` lines, then exit (default: until interrupted)")
+	f.VarP((*delayValue)(&o.Delay), "delay", "d", "`SECONDS` between lines; fractions allowed, such as 0.5")
+	f.StringArrayVarP(&o.Filters, "filter", "f", nil, "also read files with a label starting with `KEY`, or where KEY=VALUE (repeatable)")
+	f.IntVarP(&o.Headers, "headers", "n", 20, "print the header again every `N` lines (0: only once)")
+	f.StringVarP(&o.Prefix, "prefix", "p", "", "`PREFIX` of every field")
+	f.CountVarP(&o.Verbosity, "verbose", "v", "report on stderr: -v warnings, -vv files coming and going, -vvv timings")
+	f.BoolVarP(&o.Absolute, "absolute", "a", false, "show current values summed instead of changes (for gauges)")
+}
+
+// parseFields splits the FIELDS argument.
+func parseFields(arg string) ([]string, error) {
+	fields := strings.Split(arg, ",")
+	for i, f := range fields {
+		fields[i] = strings.TrimSpace(f)
+		if fields[i] == "" {
+			return nil, cli.UsageError("empty field name in FIELDS %q", arg)
+		}
+	}
+	return fields, nil
+}
+
+// validate checks the numeric options; its errors are usage errors.
+func (o *Options) validate() error {
+	if o.Count < 0 {
+		return cli.UsageError("--count must not be negative, got %d", o.Count)
+	}
+	if o.Headers < 0 {
+		return cli.UsageError("--headers must not be negative, got %d", o.Headers)
+	}
+	if o.Delay <= 0 {
+		return cli.UsageError("--delay must be positive, got %v", o.Delay)
+	}
+	for _, f := range o.Filters {
+		if k, _, _ := strings.Cut(f, "="); k == "" {
+			return cli.UsageError("bad --filter %q: want KEY or KEY=VALUE", f)
+		}
+	}
+	return nil
+}

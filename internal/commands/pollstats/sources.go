@@ -1,0 +1,254 @@
+package pollstats
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// fileID identifies the file a path names (its inode number), so that a
+// path replaced by a new file is read as a new file. A file system may
+// give a freed inode number to the next file created, but not while
+// pollstats maps the file that has it: a new file at the path of a file
+// being read always has another number.
+type fileID uint64
+
+// racyWindow is how long after a directory changed its listing is not
+// trusted to be complete. A change made in the same timestamp tick as an
+// earlier one leaves the directory's mtime as it was; listing again while
+// the mtime is this recent catches it (git's "racy" index entries). A
+// second is far above any file system's timestamp granularity.
+const racyWindow = time.Second
+
+// listThreshold is how many plain files of one directory make listing
+// the directory cheaper than looking each file up.
+const listThreshold = 16
+
+// sources are the places the FILE|DIR|GLOB arguments name. Each interval
+// they find the paths to read and their IDs; a directory that has not
+// changed since it was last looked at costs one stat.
+type sources struct {
+	dirs  []*dirSource
+	globs []string // globs with wildcards in a directory part
+	buf   []byte   // for directory listings
+}
+
+// dirSource is one directory: the files in it that match patterns (DIR
+// and glob arguments) and the files named in it (FILE arguments).
+type dirSource struct {
+	dir      string            // as listed; "." for bare globs
+	join     string            // joined with names to make paths
+	patterns []matcher         // name patterns
+	named    map[string]string // name -> path as given
+	stamp    dirStamp          // the directory when last looked at
+	looked   bool              // found is the result of a look at stamp
+	racy     bool              // stamp was too recent to trust
+	gen      int               // counts the looks
+	found    map[string]*entry // by name, from the last look
+}
+
+// entry is a file a dirSource found.
+type entry struct {
+	path string
+	id   fileID
+	gen  int // the look that last found it
+}
+
+// matcher matches names against a pattern; "prefix*suffix", the usual
+// shape, without filepath.Match.
+type matcher struct {
+	pattern, prefix, suffix string
+	simple                  bool
+}
+
+func newMatcher(pattern string) matcher {
+	if i := strings.IndexByte(pattern, '*'); i >= 0 && strings.Count(pattern, "*") == 1 && !strings.ContainsAny(pattern, `?[\`) {
+		return matcher{prefix: pattern[:i], suffix: pattern[i+1:], simple: true}
+	}
+	return matcher{pattern: pattern}
+}
+
+func (m matcher) match(name string) bool {
+	if m.simple {
+		return len(name) >= len(m.prefix)+len(m.suffix) && strings.HasPrefix(name, m.prefix) && strings.HasSuffix(name, m.suffix)
+	}
+	ok, _ := filepath.Match(m.pattern, name)
+	return ok
+}
+
+// newSources classifies args as cli.FileSet does; no args means
+// MMSTATS_GLOB.
+func newSources(args []string, defaultGlob string) (*sources, error) {
+	if len(args) == 0 {
+		args = []string{defaultGlob}
+	}
+	s := &sources{}
+	byDir := map[string]*dirSource{}
+	dirFor := func(dir, join string) *dirSource {
+		d := byDir[dir]
+		if d == nil {
+			d = &dirSource{dir: dir, join: join, named: map[string]string{}, found: map[string]*entry{}}
+			byDir[dir] = d
+			s.dirs = append(s.dirs, d)
+		}
+		return d
+	}
+	for _, a := range args {
+		if !cli.NewFileSet([]string{a}).Dynamic() {
+			d := dirFor(filepath.Dir(a), filepath.Dir(a))
+			d.named[filepath.Base(a)] = a
+			continue
+		}
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			d := dirFor(filepath.Clean(a), filepath.Clean(a))
+			d.patterns = append(d.patterns, newMatcher("*.mmstats"))
+			continue
+		}
+		dir, pattern := filepath.Split(a)
+		if _, err := filepath.Match(pattern, ""); err != nil {
+			return nil, cli.UsageError("bad pattern %q: %v", a, err)
+		}
+		if strings.ContainsAny(dir, `*?[\`) {
+			if _, err := filepath.Glob(a); err != nil {
+				return nil, cli.UsageError("bad pattern %q: %v", a, err)
+			}
+			s.globs = append(s.globs, a)
+			continue
+		}
+		join := filepath.Clean(dir)
+		if dir == "" {
+			dir, join = ".", ""
+		}
+		d := dirFor(filepath.Clean(dir), join)
+		d.patterns = append(d.patterns, newMatcher(pattern))
+	}
+	return s, nil
+}
+
+// scan looks at every source and reports whether the set of paths or
+// their IDs may have changed since the last scan. errf reports a source
+// that cannot be looked at.
+func (s *sources) scan(now time.Time, errf func(error)) (changed bool) {
+	for _, d := range s.dirs {
+		if d.scan(s, now, errf) {
+			changed = true
+		}
+	}
+	return changed || len(s.globs) > 0
+}
+
+// paths calls fn for every path the sources found in their last scan.
+// errf reports a glob match that cannot be looked up.
+func (s *sources) paths(fn func(path string, id fileID), errf func(error)) {
+	for _, d := range s.dirs {
+		for _, e := range d.found {
+			fn(e.path, e.id)
+		}
+	}
+	for _, g := range s.globs {
+		matches, _ := cli.NewFileSet([]string{g}).Resolve() // checked in newSources
+		for _, p := range matches {
+			id, err := lstatID(p)
+			if err != nil {
+				errf(err)
+				continue
+			}
+			fn(p, id)
+		}
+	}
+}
+
+// missing returns the FILE arguments that the last scan did not find.
+func (s *sources) missing() []string {
+	var out []string
+	for _, d := range s.dirs {
+		for name, p := range d.named {
+			if d.found[name] == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// scan looks at the directory again if it changed, and reports whether
+// it did.
+func (d *dirSource) scan(s *sources, now time.Time, errf func(error)) bool {
+	st, err := statDir(d.dir)
+	if err != nil {
+		if len(d.found) == 0 && d.looked {
+			return false // still gone
+		}
+		errf(err)
+		clear(d.found)
+		d.looked = true
+		return true
+	}
+	if d.looked && !d.racy && st == d.stamp {
+		return false
+	}
+	d.stamp, d.looked = st, true
+	d.racy = st.recent(now, racyWindow)
+	d.gen++
+	if len(d.patterns) == 0 && len(d.named) < listThreshold {
+		for name, p := range d.named {
+			if id, err := lstatID(p); err == nil {
+				d.see(name, p, id)
+			} else if !os.IsNotExist(err) {
+				errf(err)
+			}
+		}
+	} else {
+		s.buf, err = listDir(d.dir, s.buf, func(name []byte, id fileID) {
+			if e := d.found[string(name)]; e != nil { // matched before: no allocation
+				e.id, e.gen = id, d.gen
+				return
+			}
+			n := string(name)
+			if p, ok := d.named[n]; ok {
+				d.see(n, p, id)
+				return
+			}
+			for _, m := range d.patterns {
+				if m.match(n) {
+					d.see(n, d.pathOf(n), id)
+					return
+				}
+			}
+		})
+		if err != nil {
+			errf(err)
+		}
+	}
+	for name, e := range d.found {
+		if e.gen != d.gen {
+			delete(d.found, name)
+		}
+	}
+	return true
+}
+
+// see records that the current look found name.
+func (d *dirSource) see(name, path string, id fileID) {
+	if e := d.found[name]; e != nil {
+		e.id, e.gen = id, d.gen
+		return
+	}
+	d.found[name] = &entry{path: path, id: id, gen: d.gen}
+}
+
+// pathOf returns the path of the file name in the directory.
+func (d *dirSource) pathOf(name string) string {
+	switch {
+	case d.join == "":
+		return name
+	case strings.HasSuffix(d.join, "/"):
+		return d.join + name
+	}
+	return d.join + "/" + name
+}
