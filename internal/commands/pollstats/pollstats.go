@@ -27,9 +27,12 @@ first line after one delay (-d): it covers that first interval, not the
 totals since the processes began. Deltas are taken per file and then
 summed, so a file that goes away, or whose value goes backwards (its
 process restarted), counts nothing for that interval rather than a
-negative number. With --absolute, each line shows the current values
-summed instead, for gauges. A bool field always shows the number of files
-in which it is true. A string field, or a field that no file has, is an
+negative number. A field that its writer marks as a gauge (the Go
+writer's gauges, averages, percentiles and rates; see "kinds" in the
+README) shows its current value summed instead, and --absolute does that
+for every field. Fields without that metadata, such as the Python
+writer's, count as counters. A bool field always shows the number of
+files in which it is true. A string field, or a field that no file has, is an
 error.
 
 With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
@@ -63,8 +66,8 @@ const examples = `  # requests by status class of every mmstats-demo worker, eve
   # the same for the processes that come and go in a directory, 5 lines
   pollstats -c 5 -d 0.5 -p web.stats.status 2XX,5XX /tmp/stats
 
-  # how many workers are busy, and their summed request time
-  pollstats --absolute -p web.stats working,timers.request '/tmp/mmstats-*'`
+  # how many workers are busy, and the request time percentiles (gauges)
+  pollstats -p web.stats working,timers.request.p50,timers.request.p99 '/tmp/mmstats-*'`
 
 // Options are the settings of one pollstats run.
 type Options struct {

@@ -18,12 +18,14 @@ import (
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/commands/cleanstats"
 	"github.com/mmstats/mmstats/internal/commands/demo"
+	"github.com/mmstats/mmstats/internal/commands/pollstats"
 	"github.com/mmstats/mmstats/internal/commands/slurpstats"
 )
 
 // commands are the tools that get a man page: add a tool with one line.
 var commands = []func(*cli.Streams) *cobra.Command{
 	slurpstats.NewCommand,
+	pollstats.NewCommand,
 	cleanstats.NewCommand,
 	demo.NewCommand,
 }
