@@ -153,3 +153,70 @@ func TestOpenNoFollowRefusesSymlinks(t *testing.T) {
 		t.Errorf("Stats after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestMetadata(t *testing.T) {
+	var s struct {
+		Hits  mmstats.Counter   `mmstats:"hits"`
+		Stamp mmstats.Double    `mmstats:"stamp,kind=timestamp,unit=seconds"`
+		Size  mmstats.Histogram `mmstats:"size,unit=bytes,windows=none"`
+		Name  mmstats.String    `mmstats:"name"`
+	}
+	w := newWriter(t, &s)
+	stats, err := reader.ReadFile(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]reader.Meta{
+		"hits":        {Kind: reader.MetricCounter},
+		"stamp":       {Kind: reader.MetricTimestamp, Unit: "seconds"},
+		"size":        {Kind: reader.MetricGauge, Unit: "bytes", Role: reader.GroupHead},
+		"size.count":  {Kind: reader.MetricCounter, Role: reader.GroupMember},
+		"size.p99":    {Kind: reader.MetricGauge, Unit: "bytes", Role: reader.GroupMember},
+		"name":        {Kind: reader.MetricInfo},
+		"sys.pid":     {Kind: reader.MetricInfo},
+		"sys.created": {Kind: reader.MetricTimestamp, Unit: "seconds"},
+	}
+	seen := 0
+	for _, st := range stats {
+		if m, ok := want[st.Label]; ok {
+			seen++
+			if st.Meta != m {
+				t.Errorf("%s: meta %+v, want %+v", st.Label, st.Meta, m)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of %d labels", seen, len(want))
+	}
+	// Python's files have none.
+	py, err := reader.ReadFile(filepath.Join("testdata", "python-v1", "defaults.mmstats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range py {
+		if st.Meta != (reader.Meta{}) {
+			t.Errorf("python file: %s has meta %+v", st.Label, st.Meta)
+		}
+	}
+}
+
+func TestEncodeMetaRoundTrip(t *testing.T) {
+	for k := reader.MetricUnknown; k <= reader.MetricInfo; k++ {
+		for _, u := range reader.Units {
+			for r := reader.Standalone; r <= reader.GroupMember; r++ {
+				m := reader.Meta{Kind: k, Unit: u, Role: r}
+				prefix, ok := reader.EncodeMeta(m)
+				if !ok {
+					t.Fatalf("EncodeMeta(%+v) failed", m)
+				}
+				sig, err := reader.ParseSignature(append(prefix[:], 'Q'))
+				if err != nil || sig.Text != "Q" {
+					t.Fatalf("metadata %q is not whitespace to struct: %v", prefix, err)
+				}
+			}
+		}
+	}
+	if _, ok := reader.EncodeMeta(reader.Meta{Unit: "furlongs"}); ok {
+		t.Error("unknown unit encoded")
+	}
+}

@@ -11,6 +11,7 @@ type Stat struct {
 	Label string // the field's label
 	Type  string // the type signature without whitespace
 	Value Value  // the current value
+	Meta  Meta   // the Go writer's metadata: kind and unit (zero if none)
 }
 
 // maxCopyTime bounds how long a string copy may take and still be trusted.
@@ -168,7 +169,7 @@ func readGroup(data []byte, fields []Field, stats []Stat) ([]Stat, error) {
 		if err != nil {
 			return stats, err
 		}
-		return append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v}), nil
+		return append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v, Meta: f.Meta}), nil
 	}
 	head := &fields[0]
 	first := time.Now()
@@ -182,7 +183,7 @@ func readGroup(data []byte, fields []Field, stats []Stat) ([]Stat, error) {
 			if err != nil {
 				return stats, err
 			}
-			stats = append(stats, Stat{Label: fields[i].Label, Type: fields[i].Sig.Text, Value: v})
+			stats = append(stats, Stat{Label: fields[i].Label, Type: fields[i].Sig.Text, Value: v, Meta: fields[i].Meta})
 		}
 		s2, _ := loadSeq(data, head.Seq)
 		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
