@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
+)
+
+var (
+	demoLine  = regexp.MustCompile(`^mmstats-demo: \d+ workers? on http://127\.0\.0\.1:\d+, stats in (\S+) \(pids [\d ]+\)$`)
+	mmashLine = regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (\S+)\)$`)
+)
+
+// startDemo runs mmstats-demo with load in a new stats directory and
+// returns the directory. It is stopped with SIGTERM when the test ends.
+func startDemo(t *testing.T, workers int) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, testutil.Binary(t, "cmd/mmstats-demo"),
+		"--workers", strconv.Itoa(workers), "--load", "--rate", "50", "--listen", "127.0.0.1:0", "--duration", "5m")
+	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
+	line := p.Line(t, 20*time.Second)
+	if m := demoLine.FindStringSubmatch(line); m == nil || m[1] != dir {
+		t.Fatalf("mmstats-demo printed %q", line)
+	}
+	return dir
+}
+
+// startMmash runs mmash on a free loopback port for the stats in dir and
+// returns its URL, ending in '/'.
+func startMmash(t *testing.T, dir string, args ...string) (string, *testutil.Process) {
+	t.Helper()
+	args = append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)
+	p := testutil.Start(t, nil, testutil.Binary(t, "cmd/mmash"), args...)
+	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
+	line := p.Line(t, 20*time.Second)
+	m := mmashLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("mmash printed %q; stderr: %s", line, p.Stderr())
+	}
+	if m[2] != filepath.Join(dir, "*.mmstats") {
+		t.Errorf("mmash serves %s, want %s/*.mmstats", m[2], dir)
+	}
+	return m[1], p
+}
+
+// eventually calls cond every 200ms until it is true, or fails the test
+// after timeout with msg().
+func eventually(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, msg())
+		}
+	}
+}
+
+// getJSON GETs u and decodes its JSON body into v, returning the status.
+func getJSON(t *testing.T, u string, v any) int {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %d, not JSON: %v\n%s", u, res.StatusCode, err, b)
+	}
+	return res.StatusCode
+}
+
+// rawStatus sends a request line exactly as given (no client-side
+// cleaning of the path) and returns the response's status code.
+func rawStatus(t *testing.T, base, target string) int {
+	t.Helper()
+	u, _ := url.Parse(base)
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, u.Host)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestServeDemo(t *testing.T) {
+	dir := startDemo(t, 2)
+	base, p := startMmash(t, dir)
+
+	var files struct{ Files []string }
+	eventually(t, 20*time.Second, func() bool {
+		getJSON(t, base+"files/", &files)
+		return len(files.Files) == 2
+	}, func() string { return fmt.Sprintf("files: %v", files.Files) })
+	for _, f := range files.Files {
+		if !strings.HasPrefix(f, "mmstats-demo-") || strings.Contains(f, "/") {
+			t.Errorf("file %q is not named relative to the stats directory", f)
+		}
+	}
+
+	var sum map[string]float64
+	var last float64
+	eventually(t, 20*time.Second, func() bool {
+		if code := getJSON(t, base+"stats/web.stats.status.2XX?exact=1&aggr=sum", &sum); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		v := sum["web.stats.status.2XX"]
+		grew := last > 0 && v > last
+		last = v
+		return grew
+	}, func() string { return fmt.Sprintf("the 2XX counter does not grow: %v", sum) })
+
+	var each map[string][]any
+	getJSON(t, base+"stats/web.stats.status", &each)
+	for _, class := range []string{"2XX", "3XX", "4XX", "5XX"} {
+		if vals := each["web.stats.status."+class]; len(vals) != 2 {
+			t.Errorf("%s: %v, want a value per worker", class, vals)
+		}
+	}
+
+	// Requests sent byte for byte: no client cleans these paths.
+	for target, want := range map[string]int{
+		"/files/..%2f..%2fetc":                   400,
+		"/files/../../etc/passwd":                400,
+		"/files/%2e%2e/%2e%2e/etc":               400,
+		"/files/%252e%252e%252fetc":              400,
+		"/stats/web?glob=../../etc/*":            400,
+		"/stats/web?glob=%2fetc%2f*":             400,
+		"/stats/web?glob=..%2f..%2fetc%2fpasswd": 400,
+		"/../../etc/passwd":                      404,
+		"/static/../../../etc/passwd":            404,
+	} {
+		if code := rawStatus(t, base, target); code != want {
+			t.Errorf("GET %s: %d, want %d", target, code, want)
+		}
+	}
+
+	// SIGTERM: a clean exit.
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Errorf("mmash exited with %v; stderr: %s", err, p.Stderr())
+	}
+}
+
+func TestHelp(t *testing.T) {
+	r := testutil.Run(t, nil, testutil.Binary(t, "cmd/mmash"), "--help")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "scrape_configs:") || !strings.Contains(r.Stdout, "Examples:") {
+		t.Errorf("--help: exit %d\n%s", r.Code, r.Stdout)
+	}
+	r = testutil.Run(t, nil, testutil.Binary(t, "cmd/mmash"), "--listen", "nonsense")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "mmash: --listen") {
+		t.Errorf("bad --listen: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// promBinary returns the path of Prometheus, or fails the test with how
+// to install it.
+func promBinary(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/prometheus"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatal("this test needs the Prometheus server, which is not installed: " +
+			"run `apt-get install prometheus` as root (scripts/test does it when run as root)")
+	}
+	return p
+}
+
+func TestPrometheusScrapesMmash(t *testing.T) {
+	bin := promBinary(t)
+	dir := startDemo(t, 2)
+	base, _ := startMmash(t, dir)
+	target, _ := url.Parse(base)
+
+	work := t.TempDir()
+	config := filepath.Join(work, "prometheus.yml")
+	err := os.WriteFile(config, []byte(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: mmash
+    static_configs:
+      - targets: ['`+target.Host+`']
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	promURL := "http://127.0.0.1:" + freePort(t)
+	p := testutil.Start(t, nil, bin,
+		"--config.file="+config,
+		"--storage.tsdb.path="+filepath.Join(work, "data"),
+		"--web.listen-address="+strings.TrimPrefix(promURL, "http://"),
+		"--log.level=warn")
+	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
+
+	var res struct {
+		Status string
+		Error  string
+		Data   struct {
+			Result []struct {
+				Value [2]any
+			}
+		}
+	}
+	query := promURL + "/api/v1/query?query=" + url.QueryEscape("sum(mmstats_web_stats_status_2XX)")
+	var value float64
+	eventually(t, 60*time.Second, func() bool {
+		select {
+		case <-p.Done():
+			t.Fatalf("prometheus exited: %s", p.Stderr())
+		default:
+		}
+		resp, err := http.Get(query)
+		if err != nil {
+			return false // not listening yet
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || res.Status != "success" || len(res.Data.Result) != 1 {
+			return false
+		}
+		s, _ := res.Data.Result[0].Value[1].(string)
+		value, _ = strconv.ParseFloat(s, 64)
+		return value > 0
+	}, func() string {
+		var targets any
+		if resp, err := http.Get(promURL + "/api/v1/targets"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&targets)
+			resp.Body.Close()
+		}
+		return fmt.Sprintf("no sum(mmstats_web_stats_status_2XX) > 0 in Prometheus: last answer %+v\ntargets: %v\nprometheus stderr:\n%s",
+			res, targets, p.Stderr())
+	})
+	t.Logf("Prometheus reads sum(mmstats_web_stats_status_2XX) = %v", value)
+
+	// One series per worker, with the labels mmash gives.
+	var series struct {
+		Data []map[string]string
+	}
+	getJSON(t, promURL+"/api/v1/series?match[]=mmstats_web_stats_status_2XX", &series)
+	if len(series.Data) != 2 {
+		t.Fatalf("series: %v", series.Data)
+	}
+	for _, s := range series.Data {
+		if !strings.HasPrefix(s["file"], "mmstats-demo-"+s["pid"]+"-") || s["job"] != "mmash" {
+			t.Errorf("series labels %v", s)
+		}
+	}
+}
+
+// TestMetricsMatchSlurpstats checks that mmash's /metrics and slurpstats -o
+// prometheus (for the textfile collector) print the same text, on the
+// reference files of Python mmstats.
+func TestMetricsMatchSlurpstats(t *testing.T) {
+	dir := filepath.Join(testutil.Root(t), "cmd", "slurpstats", "testdata", "python-v1")
+	base, _ := startMmash(t, dir)
+	res, err := http.Get(base + "metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	r := testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "-o", "prometheus", dir)
+	if r.Code != 0 {
+		t.Fatalf("slurpstats: exit %d: %s", r.Code, r.Stderr)
+	}
+	if string(served) != r.Stdout {
+		t.Errorf("/metrics:\n%s\nslurpstats -o prometheus:\n%s", served, r.Stdout)
+	}
+	if !strings.Contains(r.Stdout, `mmstats_myapp_sys_pid{file="defaults.mmstats",pid="15055"} 15055`) {
+		t.Errorf("no pid label:\n%s", r.Stdout)
+	}
+}

@@ -1,0 +1,172 @@
+package mmash
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// parse runs the command with args and a runF that records the options.
+func parse(t *testing.T, args ...string) (*Options, int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var got *Options
+	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _ io.Writer) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	code := cli.Main(cmd, &errb)
+	return got, code, out.String() + errb.String()
+}
+
+func TestOptions(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MMSTATS_PATH", dir)
+	t.Setenv("MMSTATS_GLOB", "")
+	tests := []struct {
+		env              string // MMSTATS_GLOB
+		args             []string
+		listen, dir, glb string
+	}{
+		{"", nil, "127.0.0.1:5002", dir, "*.mmstats"},
+		{"", []string{"--listen", "[::1]:0", "--dir", "/srv/stats", "--glob", "web-*"}, "[::1]:0", "/srv/stats", "web-*"},
+		{filepath.Join(dir, "app-*.mmstats"), nil, "127.0.0.1:5002", dir, "app-*.mmstats"},
+		{filepath.Join(dir, "sub", "*.stats"), nil, "127.0.0.1:5002", dir, "sub/*.stats"},
+		{"/elsewhere/*.mmstats", []string{"--glob", "x*"}, "127.0.0.1:5002", dir, "x*"},
+	}
+	for _, tt := range tests {
+		t.Setenv("MMSTATS_GLOB", tt.env)
+		o, code, msg := parse(t, tt.args...)
+		if code != 0 || o == nil {
+			t.Errorf("%v: exit %d: %s", tt.args, code, msg)
+			continue
+		}
+		if o.Listen != tt.listen || o.Dir != tt.dir || o.Glob != tt.glb {
+			t.Errorf("%v, MMSTATS_GLOB=%s: got %+v, want %s %s %s", tt.args, tt.env, *o, tt.listen, tt.dir, tt.glb)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Setenv("MMSTATS_PATH", "/var/stats")
+	tests := []struct {
+		env  string
+		args []string
+		msg  string
+	}{
+		{"", []string{"--listen", "5002"}, "--listen: address 5002: missing port in address"},
+		{"", []string{"--glob", "../*"}, `--glob "../*": must not contain ".."`},
+		{"", []string{"--glob", "/etc/*"}, "must be relative"},
+		{"", []string{"extra"}, `unknown command "extra"`},
+		{"", []string{"--bogus"}, "unknown flag: --bogus"},
+		{"/tmp/*.mmstats", nil, "$MMSTATS_GLOB (/tmp/*.mmstats) is not inside the stats directory /var/stats"},
+		{"relative/*.mmstats", nil, "is not inside the stats directory"},
+	}
+	for _, tt := range tests {
+		t.Setenv("MMSTATS_GLOB", tt.env)
+		o, code, msg := parse(t, tt.args...)
+		if code != cli.ExitUsage || o != nil || !strings.Contains(msg, tt.msg) {
+			t.Errorf("%v: exit %d, ran %v, output %q; want exit 2 and %q", tt.args, code, o != nil, msg, tt.msg)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	_, code, out := parse(t, "--help")
+	for _, want := range []string{"Usage:", "Examples:", "--listen HOST:PORT", "--dir DIR", "--glob GLOB",
+		"scrape_configs:", "targets: ['127.0.0.1:5002']", "GET /metrics", "nonzero-avg", "127.0.0.1:5002"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("--help: exit %d", code)
+	}
+	if _, code, out = parse(t, "--version"); code != 0 || !strings.HasPrefix(out, "mmash ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	dir := fixture(t)
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, &Options{Listen: "127.0.0.1:0", Dir: dir, Glob: "*.mmstats"}, &out) }()
+
+	startLine := regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (.+)\)\n$`)
+	var m []string
+	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no startup line: %q", out.String())
+		}
+		m = startLine.FindStringSubmatch(out.String())
+	}
+	if m[2] != filepath.Join(dir, "*.mmstats") {
+		t.Errorf("stats: %s", m[2])
+	}
+	res, err := http.Get(m[1] + "stats/web.requests?aggr=sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != `{"web.requests": 49}`+"\n" {
+		t.Errorf("got %s", body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = run(context.Background(), &Options{Listen: ln.Addr().String(), Dir: t.TempDir(), Glob: "*"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("busy port: %v", err)
+	}
+	err = run(context.Background(), &Options{Listen: "127.0.0.1:0", Dir: filepath.Join(t.TempDir(), "nope"), Glob: "*"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Errorf("missing dir: %v", err)
+	}
+}

@@ -1,0 +1,69 @@
+package mmash
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mmstats/mmstats/internal/prom"
+	"github.com/mmstats/mmstats/internal/prom/promtest"
+)
+
+func TestMetrics(t *testing.T) {
+	dir := fixture(t)
+	writeStats(t, filepath.Join(dir, "odd name.mmstats"),
+		stat("web.stats.status.2XX", u64(3)), stat("a-b c", f64(0.25)), stat("x.sys.pid", u64(300)))
+	s := newTestServer(t, dir)
+	r := get(t, s, "/metrics")
+	if r.code != 200 || r.header.Get("Content-Type") != prom.ContentType {
+		t.Fatalf("%d %q", r.code, r.header.Get("Content-Type"))
+	}
+	families := promtest.Parse(t, r.body)
+	type series struct {
+		file, pid string
+		value     float64
+	}
+	want := map[string][]series{
+		"mmstats_web_requests":         {{"a.mmstats", "100", 42}, {"b.mmstats", "200", 7}},
+		"mmstats_load":                 {{"a.mmstats", "100", 1.5}, {"b.mmstats", "200", 2.5}},
+		"mmstats_up":                   {{"a.mmstats", "100", 1}, {"b.mmstats", "200", 0}},
+		"mmstats_zero":                 {{"a.mmstats", "100", 0}, {"b.mmstats", "200", 0}},
+		"mmstats_neg":                  {{"b.mmstats", "200", -5}},
+		"mmstats_app_sys_pid":          {{"a.mmstats", "100", 100}, {"b.mmstats", "200", 200}},
+		"mmstats_web_stats_status_2XX": {{"odd name.mmstats", "300", 3}},
+		"mmstats_a_b_c":                {{"odd name.mmstats", "300", 0.25}},
+		"mmstats_x_sys_pid":            {{"odd name.mmstats", "300", 300}},
+	}
+	if len(families) != len(want) {
+		t.Errorf("%d metrics, want %d (strings are left out):\n%s", len(families), len(want), r.body)
+	}
+	for name, ws := range want {
+		f := families[name]
+		if f == nil {
+			t.Errorf("no %s:\n%s", name, r.body)
+			continue
+		}
+		if f.GetType().String() != "UNTYPED" {
+			t.Errorf("%s has type %v", name, f.GetType())
+		}
+		ms := f.GetMetric()
+		if len(ms) != len(ws) {
+			t.Errorf("%s: %d series, want %d", name, len(ms), len(ws))
+			continue
+		}
+		for i, w := range ws {
+			m := ms[i]
+			got := series{promtest.Label(m, "file"), promtest.Label(m, "pid"), m.GetUntyped().GetValue()}
+			if got != w {
+				t.Errorf("%s[%d] = %+v, want %+v", name, i, got, w)
+			}
+		}
+	}
+	if !strings.Contains(r.body, "# HELP mmstats_a_b_c a-b c\n") {
+		t.Errorf("help is not the original label:\n%s", r.body)
+	}
+	// An empty directory is an empty, valid exposition.
+	if r := get(t, newTestServer(t, t.TempDir()), "/metrics"); r.code != 200 || r.body != "" {
+		t.Errorf("empty: %d %q", r.code, r.body)
+	}
+}

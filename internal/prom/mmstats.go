@@ -1,0 +1,57 @@
+package prom
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// Namespace starts the name of every metric made from an mmstats label.
+const Namespace = "mmstats_"
+
+// MetricName returns the metric name of an mmstats label: Namespace, then
+// the label with every byte outside [a-zA-Z0-9_] replaced by '_'. So
+// "web.stats.status.2XX" is "mmstats_web_stats_status_2XX". Different
+// labels can give the same name ("a.b" and "a_b").
+func MetricName(label string) string {
+	b := make([]byte, 0, len(Namespace)+len(label))
+	b = append(b, Namespace...)
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// PID returns the value of the stat whose label ends in "sys.pid" (the
+// writer's process ID, as cleanstats finds it), or "" if there is none.
+func PID(stats []reader.Stat) string {
+	for _, s := range stats {
+		if strings.HasSuffix(s.Label, "sys.pid") && s.Value.Kind().Numeric() {
+			return s.Value.String()
+		}
+	}
+	return ""
+}
+
+// AddFile adds one series per numeric stat of the file at path, named by
+// MetricName with the original label as help text, labelled with the file's
+// base name (file) and, when the file has one, the writer's PID (pid).
+// Booleans are 0 and 1; strings are skipped. pid is the PID to use, or ""
+// to find it in stats with PID. Every series is Untyped.
+func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
+	if pid == "" {
+		pid = PID(stats)
+	}
+	labels := []Label{{Name: "file", Value: filepath.Base(path)}}
+	if pid != "" {
+		labels = append(labels, Label{Name: "pid", Value: pid})
+	}
+	for _, st := range stats {
+		s.Add(MetricName(st.Label), st.Label, Untyped, labels, st.Value)
+	}
+}

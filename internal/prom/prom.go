@@ -1,0 +1,219 @@
+// Package prom writes the Prometheus text exposition format, version 0.0.4,
+// which mmash serves on /metrics and slurpstats prints with -o prometheus
+// (for node_exporter's textfile collector).
+//
+// The format requires every series of a metric to follow its # HELP and
+// # TYPE lines in one group, so a Set collects the series first and writes
+// them grouped by name, in sorted order, so that the output is
+// deterministic.
+package prom
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/binary"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// ContentType is the HTTP Content-Type of the text format 0.0.4.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// Type is a metric type, as written in the # TYPE line.
+type Type string
+
+// The metric types a Set writes.
+const (
+	Untyped Type = "untyped"
+	Counter Type = "counter"
+	Gauge   Type = "gauge"
+)
+
+// Label is one label of a series. Its name must be a valid Prometheus
+// label name; the value is any text (it is escaped on output).
+type Label struct {
+	Name, Value string
+}
+
+// Set collects the series of metrics and writes them in the text format.
+// The zero Set is empty and ready to use. A Set is not safe for concurrent
+// use.
+type Set struct {
+	families map[string]*family
+}
+
+type family struct {
+	help   string
+	typ    Type
+	series []series
+	keys   map[string]struct{} // labelKey of each series
+}
+
+type series struct {
+	labels []Label
+	value  reader.Value
+}
+
+// Add adds the series name{labels} with value v and reports whether it was
+// added. name must be a valid metric name (see SanitizeName). The first
+// Add of a name sets its help text and type; later ones keep them. A
+// series whose name and labels equal those of a series already added is
+// dropped, as is a value that is not numeric (a string): the format has no
+// room for either.
+func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) bool {
+	if !v.Kind().Numeric() {
+		return false
+	}
+	if s.families == nil {
+		s.families = map[string]*family{}
+	}
+	f := s.families[name]
+	if f == nil {
+		f = &family{help: help, typ: typ, keys: map[string]struct{}{}}
+		s.families[name] = f
+	}
+	key := labelKey(labels)
+	if _, dup := f.keys[key]; dup {
+		return false
+	}
+	f.keys[key] = struct{}{}
+	f.series = append(f.series, series{labels: slices.Clone(labels), value: v})
+	return true
+}
+
+// Len returns the number of series in the set.
+func (s *Set) Len() int {
+	n := 0
+	for _, f := range s.families {
+		n += len(f.series)
+	}
+	return n
+}
+
+// WriteTo writes the set: metrics sorted by name, each as its # HELP and
+// # TYPE lines followed by its series sorted by label values.
+func (s *Set) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	bw := bufio.NewWriter(cw)
+	var b []byte
+	for _, name := range slices.Sorted(maps.Keys(s.families)) {
+		f := s.families[name]
+		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
+		b = append(b[:0], "# HELP "...)
+		b = append(b, name...)
+		b = append(b, ' ')
+		b = appendEscaped(b, f.help, false)
+		b = append(b, "\n# TYPE "...)
+		b = append(b, name...)
+		b = append(b, ' ')
+		b = append(b, f.typ...)
+		b = append(b, '\n')
+		for _, sr := range f.series {
+			b = append(b, name...)
+			if len(sr.labels) > 0 {
+				b = append(b, '{')
+				for i, l := range sr.labels {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, l.Name...)
+					b = append(b, `="`...)
+					b = appendEscaped(b, l.Value, true)
+					b = append(b, '"')
+				}
+				b = append(b, '}')
+			}
+			b = append(b, ' ')
+			b = AppendValue(b, sr.value)
+			b = append(b, '\n')
+		}
+		if _, err := bw.Write(b); err != nil {
+			return cw.n, err
+		}
+	}
+	err := bw.Flush()
+	return cw.n, err
+}
+
+// labelKey encodes labels as a map key, each string prefixed with its
+// length so that no two label lists share a key.
+func labelKey(labels []Label) string {
+	var b []byte
+	for _, l := range labels {
+		b = binary.AppendUvarint(b, uint64(len(l.Name)))
+		b = append(b, l.Name...)
+		b = binary.AppendUvarint(b, uint64(len(l.Value)))
+		b = append(b, l.Value...)
+	}
+	return string(b)
+}
+
+// compareLabels orders label lists by their names and values in turn.
+func compareLabels(x, y []Label) int {
+	for i := 0; i < len(x) && i < len(y); i++ {
+		if c := cmp.Or(strings.Compare(x[i].Name, y[i].Name), strings.Compare(x[i].Value, y[i].Value)); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(x), len(y))
+}
+
+// AppendValue appends a sample value: integers exactly, floats in the
+// shortest form that parses back, NaN and the infinities as NaN, +Inf and
+// -Inf, booleans as 0 and 1.
+func AppendValue(b []byte, v reader.Value) []byte {
+	switch v.Kind() {
+	case reader.Int:
+		return strconv.AppendInt(b, v.Int(), 10)
+	case reader.Uint, reader.Bool:
+		return strconv.AppendUint(b, v.Uint(), 10)
+	}
+	f := v.Float()
+	switch {
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// appendEscaped appends s, made valid UTF-8, with the escapes of the
+// format: backslash and newline (in help texts), and double quotes as
+// well in label values.
+func appendEscaped(b []byte, s string, quote bool) []byte {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b = append(b, `\\`...)
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '"' && quote:
+			b = append(b, `\"`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// countWriter counts the bytes written through it, for WriteTo's result.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
