@@ -38,11 +38,36 @@ func PID(stats []reader.Stat) string {
 	return ""
 }
 
+// TypeOf maps a stat's metadata to a Prometheus type: counters are
+// Counter, gauges and timestamps Gauge, and stats without metadata (the
+// Python writer's) or info stats (PIDs, versions) stay Untyped.
+func TypeOf(m reader.Meta) Type {
+	switch m.Kind {
+	case reader.MetricCounter:
+		return Counter
+	case reader.MetricGauge, reader.MetricTimestamp:
+		return Gauge
+	}
+	return Untyped
+}
+
+// NameOf returns the metric name of a stat: MetricName of its label, then
+// its unit as a suffix ("_seconds", "_bytes"), as Prometheus's naming
+// conventions ask, unless the name already ends with it. Stats without
+// metadata keep the bare MetricName.
+func NameOf(st reader.Stat) string {
+	name := MetricName(st.Label)
+	if u := st.Meta.Unit; u != "" && !strings.HasSuffix(name, "_"+u) {
+		name += "_" + u
+	}
+	return name
+}
+
 // AddFile adds one series per numeric stat of the file at path, named by
-// MetricName with the original label as help text, labelled with the file's
-// base name (file) and, when the file has one, the writer's PID (pid).
-// Booleans are 0 and 1; strings are skipped. pid is the PID to use, or ""
-// to find it in stats with PID. Every series is Untyped.
+// NameOf with the original label as help text and the type of TypeOf,
+// labelled with the file's base name (file) and, when the file has one,
+// the writer's PID (pid). Booleans are 0 and 1; strings are skipped. pid
+// is the PID to use, or "" to find it in stats with PID.
 func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
 	if pid == "" {
 		pid = PID(stats)
@@ -52,6 +77,6 @@ func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
 		labels = append(labels, Label{Name: "pid", Value: pid})
 	}
 	for _, st := range stats {
-		s.Add(MetricName(st.Label), st.Label, Untyped, labels, st.Value)
+		s.Add(NameOf(st), st.Label, TypeOf(st.Meta), labels, st.Value)
 	}
 }

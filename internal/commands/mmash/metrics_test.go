@@ -4,9 +4,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
 func TestMetrics(t *testing.T) {
@@ -65,5 +67,41 @@ func TestMetrics(t *testing.T) {
 	// An empty directory is an empty, valid exposition.
 	if r := get(t, newTestServer(t, t.TempDir()), "/metrics"); r.code != 200 || r.body != "" {
 		t.Errorf("empty: %d %q", r.code, r.body)
+	}
+}
+
+// TestMetricsTypesFromMetadata: files of the Go writer carry kinds and
+// units; /metrics types counters and gauges and adds unit suffixes.
+func TestMetricsTypesFromMetadata(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Hits mmstats.Counter `mmstats:"web.hits"`
+		Req  mmstats.Timer   `mmstats:"web.req,windows=10s"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	s.Hits.Add(9)
+	s.Req.Observe(5 * time.Millisecond)
+	f.Refresh()
+	families := promtest.Parse(t, get(t, newTestServer(t, dir), "/metrics").body)
+	for name, typ := range map[string]string{
+		"mmstats_web_hits":            "COUNTER",
+		"mmstats_web_req_seconds":     "GAUGE",
+		"mmstats_web_req_p99_seconds": "GAUGE",
+		"mmstats_web_req_count":       "COUNTER",
+		"mmstats_web_req_rate10s":     "GAUGE",
+		"mmstats_web_req_sum_seconds": "COUNTER",
+		"mmstats_sys_created_seconds": "GAUGE",
+		"mmstats_sys_pid":             "UNTYPED",
+	} {
+		if fam := families[name]; fam == nil || fam.GetType().String() != typ {
+			t.Errorf("%s: %v, want %s", name, fam.GetType(), typ)
+		}
+	}
+	if v := families["mmstats_web_hits"].GetMetric()[0].GetCounter().GetValue(); v != 9 {
+		t.Errorf("web.hits = %v", v)
 	}
 }

@@ -13,8 +13,9 @@ import (
 // methods return the error of the buffered writer, which is sticky, so
 // that a broken pipe stops the run.
 type printer interface {
-	// file prints the stats of a file that was read.
-	file(path string, stats []reader.Stat) error
+	// file prints the stats of a file that was read: shown, the ones
+	// that -f keeps, out of all of them.
+	file(path string, all, shown []reader.Stat) error
 	// fail records a file that could not be read (msg is "PATH: reason",
 	// already printed on stderr).
 	fail(path, msg string) error
@@ -22,16 +23,16 @@ type printer interface {
 	end() error
 }
 
-func newPrinter(f Format, w *bufio.Writer, s *cli.Streams) printer {
+func newPrinter(f Format, w *bufio.Writer, s *cli.Streams, human *humanizer) printer {
 	switch f {
 	case FormatJSON:
 		return &jsonPrinter{w: w}
 	case FormatTable:
-		return &tablePrinter{w: w, color: s.Color, index: map[string]int{}}
+		return &tablePrinter{w: w, color: s.Color, index: map[string]int{}, human: human}
 	case FormatPrometheus:
 		return &promPrinter{w: w}
 	}
-	return &textPrinter{w: w}
+	return &textPrinter{w: w, human: human}
 }
 
 // textPrinter prints the layout of the Python slurpstats:
@@ -44,11 +45,12 @@ func newPrinter(f Format, w *bufio.Writer, s *cli.Streams) printer {
 // Labels are padded to the longest label of the file, counted in code
 // points as Python's '%-Ns' does.
 type textPrinter struct {
-	w   *bufio.Writer
-	buf []byte // reused for each file
+	w     *bufio.Writer
+	buf   []byte     // reused for each file
+	human *humanizer // nil: values as they are
 }
 
-func (p *textPrinter) file(path string, stats []reader.Stat) error {
+func (p *textPrinter) file(path string, _, stats []reader.Stat) error {
 	width := 0
 	for i := range stats {
 		if n := utf8.RuneCountInString(stats[i].Label); n > width {
@@ -66,7 +68,7 @@ func (p *textPrinter) file(path string, stats []reader.Stat) error {
 			b = append(b, ' ')
 		}
 		b = append(b, ' ')
-		b = s.Value.AppendText(b)
+		b = p.human.appendValue(b, s)
 		b = append(b, '\n')
 	}
 	b = append(b, '\n')
@@ -107,7 +109,7 @@ func (p *jsonPrinter) begin() []byte {
 	return b
 }
 
-func (p *jsonPrinter) file(path string, stats []reader.Stat) error {
+func (p *jsonPrinter) file(path string, _, stats []reader.Stat) error {
 	b := reader.AppendJSONString(p.begin(), path)
 	b = append(b, `, "stats": [`...)
 	for i := range stats {
@@ -162,8 +164,8 @@ type promPrinter struct {
 	set prom.Set
 }
 
-func (p *promPrinter) file(path string, stats []reader.Stat) error {
-	p.set.AddFile(path, "", stats)
+func (p *promPrinter) file(path string, all, shown []reader.Stat) error {
+	p.set.AddFile(path, prom.PID(all), shown) // the PID even if -f leaves sys.pid out
 	return nil
 }
 

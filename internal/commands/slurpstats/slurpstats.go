@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,15 @@ labels aligned, then a blank line, as the Python slurpstats does. table
 prints one row per label and one column per file, to compare processes side
 by side. json prints an array with one object per file,
 {"path": ..., "stats": [{"label": ..., "type": ..., "value": ...}]}, or
-{"path": ..., "error": ...} for a file that cannot be read.
+{"path": ..., "error": ...} for a file that cannot be read. prometheus
+prints the numeric stats in the Prometheus text format (one series per
+file, labelled file and pid), for node_exporter's textfile collector:
+counters and gauges get their # TYPE and unit suffix from the writer's
+field metadata, stats without metadata are untyped.
+
+With --human (-H), text and table output show what the writer's metadata
+says a number is: timestamps as dates, seconds as durations (12.3ms) and
+bytes in KiB, MiB... Stats without metadata print as they are.
 
 A file that cannot be read (missing, corrupt, not a regular file, such as a
 directory or FIFO that a glob matched) is reported as one line on stderr and
@@ -45,6 +54,13 @@ const examples = `  # every stats file in $MMSTATS_PATH
   # compare the web stats of every process side by side
   slurpstats -f 'web.stats.*' -o table
 
+  # timestamps as dates, durations and sizes for people
+  slurpstats -H -f 'web.stats.timers.*'
+
+  # for node_exporter's textfile collector
+  slurpstats -o prometheus > /var/lib/node_exporter/textfile/mmstats.prom.$$ &&
+    mv /var/lib/node_exporter/textfile/mmstats.prom.$$ /var/lib/node_exporter/textfile/mmstats.prom
+
   # the "requests" counter of every file in DIR
   slurpstats --json DIR | jq '.[] | {path, requests: (.stats[]? | select(.label == "requests") | .value)}'`
 
@@ -58,6 +74,11 @@ type Options struct {
 	Output Format
 	// JSON is the --json shorthand: it overrides Output with FormatJSON.
 	JSON bool
+	// Human prints timestamps as dates, seconds as durations and bytes in
+	// KiB, MiB... in text and table output (from the fields' metadata).
+	Human bool
+	// Location is the time zone of --human dates (nil: the local one).
+	Location *time.Location
 	// Args are the FILE|DIR|GLOB arguments.
 	Args []string
 }
@@ -89,8 +110,9 @@ func NewCommand(streams *cli.Streams) *cobra.Command {
 func (o *Options) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Fields, "field", "f", nil, "print only the labels that match `GLOB` (repeatable)")
-	f.VarP(&o.Output, "output", "o", "output `FORMAT`: text, table or json")
+	f.VarP(&o.Output, "output", "o", "output `FORMAT`: text, table, json or prometheus")
 	f.BoolVar(&o.JSON, "json", false, "print JSON (same as -o json)")
+	f.BoolVarP(&o.Human, "human", "H", false, "print timestamps as dates, durations and sizes for people (text and table)")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -118,7 +140,11 @@ func Run(o *Options) error {
 	if o.JSON {
 		format = FormatJSON
 	}
-	p := newPrinter(format, w, o.Streams)
+	var human *humanizer
+	if o.Human {
+		human = &humanizer{loc: o.Location}
+	}
+	p := newPrinter(format, w, o.Streams, human)
 	failed := false
 	for _, name := range paths {
 		stats, err := reader.ReadFile(name)
@@ -128,7 +154,7 @@ func Run(o *Options) error {
 			fmt.Fprintf(o.Streams.Err, "slurpstats: %s\n", msg)
 			err = p.fail(name, msg)
 		} else {
-			err = p.file(name, filter(stats, o.Fields))
+			err = p.file(name, stats, filter(stats, o.Fields))
 		}
 		if err != nil {
 			return err // the write failed: stop reading
@@ -155,12 +181,12 @@ func errorMessage(name string, err error) string {
 	return name + ": " + err.Error()
 }
 
-// filter keeps, in place, the stats whose label matches one of patterns.
+// filter returns the stats whose label matches one of patterns.
 func filter(stats []reader.Stat, patterns []string) []reader.Stat {
 	if len(patterns) == 0 {
 		return stats
 	}
-	kept := stats[:0]
+	var kept []reader.Stat
 	for _, s := range stats {
 		for _, p := range patterns {
 			if ok, _ := path.Match(p, s.Label); ok {

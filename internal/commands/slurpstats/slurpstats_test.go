@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
@@ -433,5 +436,99 @@ func TestColumnNames(t *testing.T) {
 	}
 	if got := columnNames([]string{"/a/x.mmstats", "/b/x.mmstats"}); strings.Join(got, " ") != "/a/x.mmstats /b/x.mmstats" {
 		t.Errorf("two directories: %q", got)
+	}
+}
+
+// metaFile writes a file with the Go writer, whose fields carry kinds and
+// units.
+func metaFile(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	var s struct {
+		Hit   mmstats.Double    `mmstats:"last_hit,kind=timestamp,unit=seconds"`
+		Req   mmstats.Timer     `mmstats:"req,windows=none"`
+		Size  mmstats.Histogram `mmstats:"size,unit=bytes,windows=none"`
+		Plain mmstats.Double    `mmstats:"plain"`
+		Count mmstats.Counter   `mmstats:"count"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "m.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Remove() })
+	s.Hit.Set(1795635079.25)
+	s.Req.Observe(12345 * time.Microsecond)
+	s.Size.Observe(3 << 20)
+	s.Plain.Set(1795635079.25)
+	s.Count.Add(5)
+	f.Refresh()
+	return dir, f.Path()
+}
+
+func TestHuman(t *testing.T) {
+	_, path := metaFile(t)
+	lines := func(args ...string) map[string]string {
+		var out bytes.Buffer
+		streams := &cli.Streams{Out: &out, Err: new(bytes.Buffer)}
+		opts := &Options{Streams: streams, Output: FormatText, Location: time.UTC, Args: []string{path}}
+		for _, a := range args {
+			if a == "-H" {
+				opts.Human = true
+			}
+		}
+		if err := Run(opts); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, l := range strings.Split(out.String(), "\n")[1:] {
+			if f := strings.Fields(l); len(f) >= 2 {
+				m[f[0]] = strings.Join(f[1:], " ")
+			}
+		}
+		return m
+	}
+	human, plain := lines("-H"), lines()
+	for label, want := range map[string]string{
+		"last_hit":    "2026-11-25 19:31:19.250 UTC",
+		"req":         "12.35ms",
+		"req.p50":     "12.35ms", // one sample: min = max = p50
+		"req.count":   "1",
+		"size":        "3.0 MiB",
+		"size.sum":    "3.0 MiB",
+		"plain":       "1795635079.25", // a gauge without a unit
+		"count":       "5",
+		"sys.created": human["sys.created"],
+	} {
+		if human[label] != want {
+			t.Errorf("--human %s = %q, want %q", label, human[label], want)
+		}
+	}
+	if !strings.HasSuffix(human["sys.created"], " UTC") {
+		t.Errorf("sys.created is not a date: %q", human["sys.created"])
+	}
+	if plain["last_hit"] != "1795635079.25" || plain["req"] != "0.012345" {
+		t.Errorf("without --human: %q %q", plain["last_hit"], plain["req"])
+	}
+	// A file without metadata prints the same either way.
+	dir, _, _ := fixture(t)
+	r1 := run(t, nil, "-H", dir)
+	r2 := run(t, nil, dir)
+	if r1.stdout != r2.stdout {
+		t.Errorf("--human changed a file without metadata:\n%s\n%s", r1.stdout, r2.stdout)
+	}
+}
+
+func TestPrometheusKeepsThePIDWhenFiltered(t *testing.T) {
+	dir, _ := metaFile(t)
+	r := run(t, nil, "-o", "prometheus", "-f", "count", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := fmt.Sprintf(`mmstats_count{file="m.mmstats",pid="%d"} 5`, os.Getpid())
+	if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "# TYPE mmstats_count counter") {
+		t.Errorf("want %s and a counter type in\n%s", want, r.stdout)
+	}
+	if strings.Contains(r.stdout, "sys_pid") {
+		t.Errorf("-f let other stats through:\n%s", r.stdout)
 	}
 }

@@ -21,9 +21,10 @@ type tablePrinter struct {
 	labels []string
 	index  map[string]int // label -> row
 	cells  [][]string     // cells[row][file]
+	human  *humanizer     // nil: values as they are
 }
 
-func (p *tablePrinter) file(path string, stats []reader.Stat) error {
+func (p *tablePrinter) file(path string, _, stats []reader.Stat) error {
 	col := len(p.paths)
 	p.paths = append(p.paths, path)
 	var buf []byte
@@ -39,7 +40,7 @@ func (p *tablePrinter) file(path string, stats []reader.Stat) error {
 			p.cells[row] = append(p.cells[row], "")
 		}
 		if p.cells[row][col] == "" { // a repeated label keeps its first value
-			buf = stats[i].Value.AppendText(buf[:0])
+			buf = p.human.appendValue(buf[:0], &stats[i])
 			p.cells[row][col] = string(buf)
 		}
 	}
