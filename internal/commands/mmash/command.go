@@ -57,7 +57,10 @@ On /metrics every numeric stat is a series named mmstats_ and the label
 with each character outside [a-zA-Z0-9_] made '_' (web.stats.status.2XX
 is mmstats_web_stats_status_2XX), labelled with the file's base name
 (file) and its writer's PID (pid); booleans are 0 and 1, strings are left
-out. slurpstats -o prometheus writes the same for node_exporter's textfile
+out. Stats that the Go writer marks as counters or gauges get that # TYPE
+and their unit as a suffix (web.stats.timers.request.p99 is
+mmstats_web_stats_timers_request_p99_seconds); the others are untyped.
+slurpstats -o prometheus writes the same for node_exporter's textfile
 collector.
 
 mmash listens on 127.0.0.1:5002 unless told otherwise, prints one line

@@ -18,6 +18,7 @@ import (
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/commands/cleanstats"
 	"github.com/mmstats/mmstats/internal/commands/demo"
+	"github.com/mmstats/mmstats/internal/commands/mmash"
 	"github.com/mmstats/mmstats/internal/commands/pollstats"
 	"github.com/mmstats/mmstats/internal/commands/slurpstats"
 )
@@ -27,6 +28,7 @@ var commands = []func(*cli.Streams) *cobra.Command{
 	slurpstats.NewCommand,
 	pollstats.NewCommand,
 	cleanstats.NewCommand,
+	mmash.NewCommand,
 	demo.NewCommand,
 }
 
