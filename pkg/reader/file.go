@@ -62,6 +62,11 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 		}
 		return err
 	}
+	if !mapped {
+		if err := stabilize(fd, data, layout); err != nil {
+			return err
+		}
+	}
 	f.release()
 	f.data, f.mapped, f.layout = data, mapped, layout
 	return nil

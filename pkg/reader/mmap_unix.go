@@ -2,7 +2,12 @@
 
 package reader
 
-import "golang.org/x/sys/unix"
+import (
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // openRegular opens path read-only without blocking (a FIFO cannot hang
 // it) and returns the descriptor only if it is a regular file. With
@@ -47,11 +52,17 @@ func openRegular(path string, noFollow bool) (fd int, st unix.Stat_t, err error)
 	return fd, st, nil
 }
 
+// copyOnly makes mapFile take the fallback path, for tests.
+var copyOnly bool
+
 // mapFile maps size bytes of fd read-only and shared, so that the mapping
 // shows the writer's updates. If the process has no mappings left
 // (vm.max_map_count), it falls back to a private copy read with pread.
 func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
-	data, err = unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	err = unix.ENOMEM
+	if !copyOnly {
+		data, err = unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	}
 	if err == nil {
 		return data, true, nil
 	}
@@ -67,3 +78,63 @@ func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
 }
 
 func unmapFile(data []byte) error { return unix.Munmap(data) }
+
+// stabilize makes a private copy of a file (the fallback of mapFile)
+// consistent where writers use sequence words: a pread of the whole file
+// can overlap a string write or a group update and copy a torn value,
+// which the sequence word in the copy, frozen like the rest, cannot show.
+// So each string field and each group is read again from the file, under
+// the same protocol as a mapped read, and the consistent bytes replace
+// those of the first copy.
+func stabilize(fd int, data []byte, l *Layout) error {
+	for i := 0; i < len(l.Fields); i++ {
+		f := &l.Fields[i]
+		if f.Seq < 0 {
+			continue
+		}
+		start, end := f.Offset, f.End()
+		group := f.Meta.Role == GroupHead
+		for group && i+1 < len(l.Fields) && l.Fields[i+1].Group == f.Group {
+			i++
+			end = l.Fields[i].End()
+		}
+		if err := copyConsistent(fd, data, start, end, f.Seq, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyConsistent preads data[start:end] from fd until the sequence word at
+// seq shows that no write overlapped the read.
+func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error {
+	region := make([]byte, end-start)
+	var w1, w2 [8]byte
+	deadline := time.Now().Add(maxStringWait)
+	for {
+		if _, err := unix.Pread(fd, w1[:], int64(seq)); err != nil {
+			return err
+		}
+		begin := time.Now()
+		if _, err := unix.Pread(fd, region, int64(start)); err != nil {
+			return err
+		}
+		if _, err := unix.Pread(fd, w2[:], int64(seq)); err != nil {
+			return err
+		}
+		s1, ok1 := DecodeSeq(w1)
+		s2, ok2 := DecodeSeq(w2)
+		fresh := time.Since(begin) < maxCopyTime
+		if !ok1 || !ok2 { // not a sequence word: nothing to protect
+			return nil
+		}
+		if fresh && ((group && s1%2 == 0 && s1 == s2) || (!group && consistent(s1, s2))) {
+			copy(data[start:end], region)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return ErrBusy
+		}
+		runtime.Gosched()
+	}
+}
