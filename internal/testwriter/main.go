@@ -3,7 +3,11 @@
 // the file's path, and waits until stdin closes or it gets SIGTERM or
 // SIGINT, then removes the file (unless -keep).
 //
-//	testwriter -dir DIR [-prefix P] [-name NAME] [-keep] [-counter N]
+//	testwriter -dir DIR [-prefix P] [-name NAME] [-keep] [-counter N] [-increments N]
+//
+// With -increments N it first increments every.counter N times, one
+// Incr at a time, while readers may watch: the path is printed once the
+// increments are done, so it also says "finished counting".
 package main
 
 import (
@@ -56,6 +60,7 @@ func main() {
 	name := flag.String("name", "", "file name template (default: MMSTATS_FILES)")
 	keep := flag.Bool("keep", false, "leave the file in place on exit")
 	counter := flag.Uint64("counter", 42, "value of every.counter")
+	increments := flag.Uint64("increments", 0, "increment every.counter this many times more before printing the path (load tests)")
 	flag.Parse()
 
 	var s Every
@@ -95,6 +100,9 @@ func main() {
 	s.Rated.Add(5)
 	s.Stamp.Set(1795635079.5)
 	s.Temp.Set(21.5)
+	for range *increments {
+		s.Counter.Incr()
+	}
 	f.Refresh() // publish the derived stats now
 	fmt.Println(f.Path())
 

@@ -1,0 +1,48 @@
+// Command toolbench measures the built tools on many stats files and
+// prints the table of scripts/bench. It has three verbs:
+//
+//	toolbench tools -bin DIR -out FILE [-sizes 1000,10000,100000] [-reps 5]
+//	toolbench table -raw DIR
+//	toolbench hold            (internal: holds the writers' locks of live files)
+//
+// tools writes copies of one file made by the real writer (a web worker's
+// stats) into a directory on /dev/shm (or the temp dir without it), runs
+// slurpstats, pollstats and cleanstats on them as child processes, and
+// records each run's wall time, CPU time (user + system, from the child's
+// rusage) and peak RSS (ru_maxrss), next to the same-run anchors: cat(1)
+// of the same files, and rm(1) of the files cleanstats removes.
+//
+// table reads what scripts/bench left in its raw directory (go test
+// outputs and tools' JSON) and prints one fixed-width table.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "tools":
+		err = toolsMain(os.Args[2:])
+	case "table":
+		err = tableMain(os.Args[2:])
+	case "hold":
+		err = holdMain()
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "toolbench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: toolbench tools -bin DIR -out FILE [-sizes N,N] [-reps N] | table -raw DIR | hold")
+	os.Exit(2)
+}

@@ -1,0 +1,475 @@
+// Package test holds the cross-tool torture tests: hostile files for
+// every reading tool, the writer's refusal to follow or take over what is
+// at its file name, and many writer processes under load. They run the
+// built binaries (testutil.Binary) against files of the real writer.
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+func slurpstats(t testing.TB) string { return testutil.Binary(t, "cmd/slurpstats") }
+func pollstats(t testing.TB) string  { return testutil.Binary(t, "cmd/pollstats") }
+func cleanstats(t testing.TB) string { return testutil.Binary(t, "cmd/cleanstats") }
+func testwriter(t testing.TB) string { return testutil.Binary(t, "internal/testwriter") }
+
+// counterLabel is the testwriter's counter, 42 unless told otherwise.
+const counterLabel = "every.counter"
+
+var (
+	templateOnce sync.Once
+	templateData []byte
+	templateErr  error
+)
+
+// template returns the bytes of a file that a real testwriter process
+// wrote (every.counter = 42) and left behind when it exited: copies of it
+// are stale files (nobody holds their lock) that every tool can read.
+func template(t testing.TB) []byte {
+	t.Helper()
+	templateOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mmstats-template-")
+		if err != nil {
+			templateErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		cmd := exec.Command(testwriter(t), "-dir", dir, "-name", "template.mmstats", "-keep")
+		// stdin is /dev/null: the writer exits at once, keeping its file.
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			templateErr = fmt.Errorf("testwriter: %v: %s", err, out)
+			return
+		}
+		templateData, templateErr = os.ReadFile(filepath.Join(dir, "template.mmstats"))
+	})
+	if templateErr != nil {
+		t.Fatal(templateErr)
+	}
+	return templateData
+}
+
+// withCounter returns a copy of the template whose every.counter is v.
+func withCounter(t testing.TB, v uint64) []byte {
+	t.Helper()
+	data := bytes.Clone(template(t))
+	for _, off := range counterOffsets(t, data) {
+		binary.NativeEndian.PutUint64(data[off:], v)
+	}
+	return data
+}
+
+// counterOffsets returns where every.counter's value is in a template
+// file (both buffers if it is double buffered).
+func counterOffsets(t testing.TB, data []byte) []int {
+	t.Helper()
+	layout, err := reader.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range layout.Fields {
+		if f.Label == counterLabel {
+			if f.Sig.Size != 8 {
+				t.Fatalf("%s has size %d", counterLabel, f.Sig.Size)
+			}
+			if f.Buffered {
+				return []int{f.Value, f.Value + 8}
+			}
+			return []int{f.Value}
+		}
+	}
+	t.Fatalf("no %s in the template", counterLabel)
+	return nil
+}
+
+// put writes data as dir/name and returns the path.
+func put(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	return p
+}
+
+// sharedDir returns a new directory that every user may enter and read
+// (mode), removed at the end of the test.
+func sharedDir(t testing.TB, mode os.FileMode) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "mmstats-torture-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, mode); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		filepath.Walk(d, func(p string, fi os.FileInfo, _ error) error {
+			if fi != nil && fi.IsDir() {
+				os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+		os.RemoveAll(d)
+	})
+	return d
+}
+
+// memDir returns a new directory on /dev/shm (tmpfs: tens of thousands
+// of files are memory, not disk) or, without it, in the temp dir.
+func memDir(t testing.TB) string {
+	t.Helper()
+	d, err := os.MkdirTemp("/dev/shm", "mmstats-torture-")
+	if err != nil {
+		return sharedDir(t, 0o755)
+	}
+	os.Chmod(d, 0o755)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// nobody returns the credentials of user nobody, or skips the test with
+// why when this process cannot run a child as another user.
+func nobody(t *testing.T, why string) *syscall.Credential {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root to run the tools as another user (%s); scripts/test runs it as root in CI", why)
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+}
+
+// runAs runs bin as cred (nil: as this process) and waits up to a minute.
+func runAs(t testing.TB, cred *syscall.Credential, bin string, args ...string) testutil.Result {
+	t.Helper()
+	if cred == nil {
+		return testutil.Run(t, nil, bin, args...)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Run()
+	res := testutil.Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if exit, ok := err.(*exec.ExitError); ok {
+		res.Code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// proc is a background process: testutil.Start's, with credentials.
+type proc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string // stdout, line by line
+	stderr lockedBuffer
+	done   chan struct{}
+	err    error
+}
+
+// start starts bin as cred (nil: as this process) with a stdin pipe that
+// stays open until closeStdin or the end of the test (testwriter exits
+// when it closes). At the end of the test, the process gets a few seconds
+// to exit after its stdin closes, then is killed.
+func start(t testing.TB, cred *syscall.Credential, bin string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	cmd.WaitDelay = 5 * time.Second
+	p := &proc{cmd: cmd, lines: make(chan string, 1<<14), done: make(chan struct{})}
+	cmd.Stderr = &p.stderr
+	var err error
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		io.Copy(io.Discard, stdout)
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stdin.Close()
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// line waits up to timeout for the next line of output.
+func (p *proc) line(t testing.TB, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case l := <-p.lines:
+		return l
+	case <-p.done:
+		select {
+		case l := <-p.lines: // printed before it exited
+			return l
+		default:
+		}
+		t.Fatalf("%s exited (%v) instead of printing a line; stderr:\n%s", filepath.Base(p.cmd.Path), p.err, brief(p.stderr.String()))
+	case <-time.After(timeout):
+		t.Fatalf("no output from %s within %v; stderr:\n%s", filepath.Base(p.cmd.Path), timeout, brief(p.stderr.String()))
+	}
+	return ""
+}
+
+// brief shortens a long stderr for a failure message: its first lines,
+// and the first lines from a Go crash (fatal error, panic) on.
+func brief(stderr string) string {
+	ls := strings.Split(stderr, "\n")
+	if len(ls) <= 30 {
+		return stderr
+	}
+	out := append([]string(nil), ls[:5]...)
+	out = append(out, fmt.Sprintf("... (%d lines)", len(ls)))
+	for i, l := range ls {
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") {
+			out = append(out, ls[max(i-1, 5):min(i+25, len(ls))]...)
+			break
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// stop sends SIGTERM and returns the exit status.
+func (p *proc) stop(t testing.TB) int {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	return p.wait(t, 30*time.Second)
+}
+
+// wait waits up to timeout for the process to exit and returns its exit
+// status.
+func (p *proc) wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %v; stderr:\n%s", filepath.Base(p.cmd.Path), timeout, brief(p.stderr.String()))
+	}
+	if p.err != nil {
+		if exit, ok := p.err.(*exec.ExitError); ok {
+			return exit.ExitCode()
+		}
+		t.Fatalf("%s: %v", filepath.Base(p.cmd.Path), p.err)
+	}
+	return 0
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startWriter starts a testwriter as cred (nil: as this process) with
+// args, and returns it with its file's path once the file exists.
+func startWriter(t testing.TB, cred *syscall.Credential, args ...string) (*proc, string) {
+	t.Helper()
+	p := start(t, cred, testwriter(t), args...)
+	path := p.line(t, time.Minute)
+	if !filepath.IsAbs(path) {
+		t.Fatalf("testwriter printed %q", path)
+	}
+	return p, path
+}
+
+// lines returns the non-empty lines of s.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// noCrash fails the test if a tool's stderr shows a Go panic or a fatal
+// runtime error.
+func noCrash(t testing.TB, tool, stderr string) {
+	t.Helper()
+	for _, bad := range []string{"panic:", "fatal error:", "goroutine ", "SIGSEGV", "SIGBUS", "[signal "} {
+		if strings.Contains(stderr, bad) {
+			t.Errorf("%s crashed (%q on stderr):\n%s", tool, bad, stderr)
+			return
+		}
+	}
+}
+
+// oneLineEach checks that stderr is exactly one line per path in paths,
+// each "tool: PATH: reason", in any order.
+func oneLineEach(t testing.TB, tool, stderr string, paths ...string) {
+	t.Helper()
+	got := lines(stderr)
+	if len(got) != len(paths) {
+		t.Errorf("%s: %d stderr lines, want one for each of %v:\n%s", tool, len(got), paths, stderr)
+		return
+	}
+	for _, p := range paths {
+		n := 0
+		for _, l := range got {
+			if strings.HasPrefix(l, tool+": "+p+": ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d stderr lines \"%s: %s: reason\", want 1:\n%s", tool, n, tool, p, stderr)
+		}
+	}
+}
+
+// slurpJSON runs slurpstats --json over args (as cred) and returns the
+// counter of each file that has one, by path, and the result.
+func slurpJSON(t testing.TB, cred *syscall.Credential, args ...string) (map[string]uint64, testutil.Result) {
+	t.Helper()
+	counters, r, err := slurpJSONErr(t, cred, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counters, r
+}
+
+// slurpJSONErr is slurpJSON for other goroutines than the test's: it
+// returns what went wrong instead of ending the test.
+func slurpJSONErr(t testing.TB, cred *syscall.Credential, args ...string) (map[string]uint64, testutil.Result, error) {
+	r := runAs(t, cred, slurpstats(t), append([]string{"--json"}, args...)...)
+	noCrash(t, "slurpstats", r.Stderr)
+	var files []struct {
+		Path  string `json:"path"`
+		Error string `json:"error"`
+		Stats []struct {
+			Label string          `json:"label"`
+			Value json.RawMessage `json:"value"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &files); err != nil {
+		return nil, r, fmt.Errorf("slurpstats --json %v: exit %d, bad JSON (%v):\n%s\nstderr:\n%s", args, r.Code, err, r.Stdout, r.Stderr)
+	}
+	counters := map[string]uint64{}
+	for _, f := range files {
+		for _, s := range f.Stats {
+			if s.Label == counterLabel {
+				v, err := strconv.ParseUint(string(s.Value), 10, 64)
+				if err != nil {
+					return nil, r, fmt.Errorf("%s: %s = %s", f.Path, counterLabel, s.Value)
+				}
+				counters[f.Path] = v
+			}
+		}
+	}
+	return counters, r, nil
+}
+
+// fileID is a file's device and inode.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(t testing.TB, path string) fileID {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		t.Fatalf("lstat %s: %v", path, err)
+	}
+	return fileID{uint64(st.Dev), st.Ino}
+}
+
+// snapshot is what a file looks like, to check it was not touched.
+type snapshot struct {
+	id    fileID
+	mode  os.FileMode
+	size  int64
+	mtime time.Time
+	data  []byte
+	link  string
+}
+
+func snap(t testing.TB, path string) snapshot {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	s := snapshot{id: idOf(t, path), mode: fi.Mode(), size: fi.Size(), mtime: fi.ModTime()}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		s.link, _ = os.Readlink(path)
+	} else if fi.Mode().IsRegular() {
+		s.data, _ = os.ReadFile(path)
+	}
+	return s
+}
+
+// untouched checks that path is still what snap saw.
+func untouched(t testing.TB, path string, before snapshot) {
+	t.Helper()
+	if _, err := os.Lstat(path); err != nil {
+		t.Errorf("%s is gone: %v", path, err)
+		return
+	}
+	after := snap(t, path)
+	if after.id != before.id || after.mode != before.mode || after.size != before.size ||
+		!after.mtime.Equal(before.mtime) || !bytes.Equal(after.data, before.data) || after.link != before.link {
+		t.Errorf("%s was changed: %+v, was %+v", path, after, before)
+	}
+}

@@ -1,0 +1,98 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
+)
+
+// mmashAvailable reports whether this tree has cmd/mmash.
+func mmashAvailable(t testing.TB) bool {
+	_, err := os.Stat(filepath.Join(testutil.Root(t), "cmd", "mmash", "main.go"))
+	return err == nil
+}
+
+// mmash is a running mmash serving one directory.
+type mmash struct {
+	p   *proc
+	url string // http://127.0.0.1:PORT, no trailing slash
+}
+
+var servingURL = regexp.MustCompile(`http://[0-9.:]+`)
+
+// startMmash starts mmash as cred (nil: as this process) on a free port
+// of loopback, serving dir.
+func startMmash(t *testing.T, cred *syscall.Credential, dir string) *mmash {
+	t.Helper()
+	if !mmashAvailable(t) {
+		t.Skip("cmd/mmash is not in this tree")
+	}
+	p := start(t, cred, testutil.Binary(t, "cmd/mmash"), "--listen", "127.0.0.1:0", "--dir", dir)
+	l := p.line(t, time.Minute)
+	u := servingURL.FindString(l)
+	if u == "" {
+		t.Fatalf("mmash printed %q", l)
+	}
+	return &mmash{p: p, url: u}
+}
+
+var httpClient = &http.Client{Timeout: 2 * time.Minute}
+
+// get returns the status and body of GET path.
+func (m *mmash) get(t testing.TB, path string) (int, string) {
+	t.Helper()
+	resp, err := httpClient.Get(m.url + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v; mmash stderr:\n%s", path, err, m.p.stderr.String())
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// wantFiles checks that GET /files/GLOB lists exactly names.
+func (m *mmash) wantFiles(t testing.TB, glob string, names ...string) {
+	t.Helper()
+	code, body := m.get(t, "/files/"+glob)
+	var got struct{ Files []string }
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || !slices.Equal(got.Files, names) {
+		t.Errorf("GET /files/%s: %d %s, want files %v", glob, code, body, names)
+	}
+}
+
+// wantSum checks that the sum of every.counter over the files is want.
+func (m *mmash) wantSum(t testing.TB, want uint64) {
+	t.Helper()
+	path := "/stats/" + counterLabel + "?exact=1&aggr=sum"
+	code, body := m.get(t, path)
+	d := json.NewDecoder(bytes.NewReader([]byte(body)))
+	d.UseNumber()
+	var got map[string]json.Number
+	if err := d.Decode(&got); code != 200 || err != nil || got[counterLabel].String() != jsonUint(want) {
+		t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
+	}
+}
+
+// stop ends mmash with SIGTERM: it must exit 0, without a crash.
+func (m *mmash) stop(t testing.TB) {
+	t.Helper()
+	if code := m.p.stop(t); code != 0 {
+		t.Errorf("mmash: exit %d after SIGTERM; stderr:\n%s", code, m.p.stderr.String())
+	}
+	noCrash(t, "mmash", m.p.stderr.String())
+}
+
+func jsonUint(v uint64) string { b, _ := json.Marshal(v); return string(b) }
