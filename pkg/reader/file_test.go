@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -218,5 +219,50 @@ func TestEncodeMetaRoundTrip(t *testing.T) {
 	}
 	if _, ok := reader.EncodeMeta(reader.Meta{Unit: "furlongs"}); ok {
 		t.Error("unknown unit encoded")
+	}
+}
+
+// TestStuckGroupsCostOneWait: a file whose groups all look stuck in an
+// update (sequence words left odd, as by a writer killed mid-update, or
+// crafted) reads in one bounded wait, not one per group, and its values
+// are returned.
+func TestStuckGroupsCostOneWait(t *testing.T) {
+	var s struct {
+		A mmstats.Histogram `mmstats:"a,windows=none"`
+		B mmstats.Histogram `mmstats:"b,windows=none"`
+		C mmstats.Histogram `mmstats:"c,windows=none"`
+		D mmstats.Histogram `mmstats:"d,windows=none"`
+		E mmstats.Histogram `mmstats:"e,windows=none"`
+	}
+	w := newWriter(t, &s)
+	w.Close()
+	data, err := os.ReadFile(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := reader.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := 0
+	for _, f := range l.Fields {
+		if f.Meta.Role == reader.GroupHead {
+			word := reader.EncodeSeq(7) // odd: an update in flight
+			copy(data[f.Seq:], word[:])
+			heads++
+		}
+	}
+	if heads != 5 {
+		t.Fatalf("%d group heads, want 5", heads)
+	}
+	start := time.Now()
+	stats, err := reader.Stats(data, l)
+	if err != nil || len(stats) != len(l.Fields) {
+		t.Fatalf("Stats = %d stats, %v", len(stats), err)
+	}
+	// One wait of 100 ms in all, not five: allow for a slow machine, but
+	// five waits would take at least 500 ms.
+	if d := time.Since(start); d > 450*time.Millisecond {
+		t.Errorf("reading 5 stuck groups took %v", d)
 	}
 }

@@ -3,7 +3,11 @@
 package reader
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -55,16 +59,48 @@ func openRegular(path string, noFollow bool) (fd int, st unix.Stat_t, err error)
 // copyOnly makes mapFile take the fallback path, for tests.
 var copyOnly bool
 
+// The mappings this package holds are counted and kept under a budget:
+// every mapping of a different file is a separate entry of the process's
+// memory map, and at vm.max_map_count entries mmap fails for everyone,
+// the Go runtime included, which then cannot grow its heap and dies. So a
+// process that opens files without closing them (pollstats over 100,000
+// files) reads the files past the budget from a private copy instead.
+var (
+	liveMaps     atomic.Int64
+	mapBudgetVal atomic.Int64
+)
+
+// mapBudget returns how many files this package maps at most: a quarter
+// of vm.max_map_count (at least 4,096) is left to the rest of the process.
+func mapBudget() int64 {
+	if b := mapBudgetVal.Load(); b > 0 {
+		return b
+	}
+	limit := int64(65530) // the kernel's default
+	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {
+			limit = n
+		}
+	}
+	budget := max(limit-max(4096, limit/4), 1)
+	mapBudgetVal.Store(budget)
+	return budget
+}
+
 // mapFile maps size bytes of fd read-only and shared, so that the mapping
 // shows the writer's updates. If the process has no mappings left
 // (vm.max_map_count), it falls back to a private copy read with pread.
 func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
-	err = unix.ENOMEM
+	err = unix.ENOMEM // past the budget: as if mmap had failed
 	if !copyOnly {
-		data, err = unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED)
-	}
-	if err == nil {
-		return data, true, nil
+		if liveMaps.Add(1) <= mapBudget() {
+			if data, err = unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED); err == nil {
+				return data, true, nil
+			}
+		} else {
+			err = unix.ENOMEM
+		}
+		liveMaps.Add(-1)
 	}
 	if err != unix.ENOMEM {
 		return nil, false, err
@@ -77,7 +113,10 @@ func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
 	return data[:n], false, nil
 }
 
-func unmapFile(data []byte) error { return unix.Munmap(data) }
+func unmapFile(data []byte) error {
+	liveMaps.Add(-1)
+	return unix.Munmap(data)
+}
 
 // stabilize makes a private copy of a file (the fallback of mapFile)
 // consistent where writers use sequence words: a pread of the whole file

@@ -138,6 +138,10 @@ func loadSeq(data []byte, off int) (uint32, bool) {
 // (see Role) are read as one consistent snapshot.
 func Stats(data []byte, l *Layout) ([]Stat, error) {
 	stats := make([]Stat, 0, len(l.Fields))
+	// How long groups stuck in an update may make this call wait, in all:
+	// a writer that died in the middle of one leaves a single group stuck,
+	// but a crafted file could hold thousands.
+	wait := maxStringWait
 	for i := 0; i < len(l.Fields); {
 		j := i + 1
 		if l.Fields[i].Meta.Role == GroupHead {
@@ -147,7 +151,7 @@ func Stats(data []byte, l *Layout) ([]Stat, error) {
 		}
 		group := l.Fields[i:j]
 		var err error
-		if stats, err = readGroup(data, group, stats); err != nil {
+		if stats, err = readGroup(data, group, stats, &wait); err != nil {
 			return stats, err
 		}
 		i = j
@@ -161,7 +165,7 @@ func Stats(data []byte, l *Layout) ([]Stat, error) {
 // even; a snapshot is consistent when the word was even and unchanged
 // across the reads (and the reads took less than maxCopyTime, for the same
 // reason as strings).
-func readGroup(data []byte, fields []Field, stats []Stat) ([]Stat, error) {
+func readGroup(data []byte, fields []Field, stats []Stat, wait *time.Duration) ([]Stat, error) {
 	n := len(stats)
 	if len(fields) == 1 {
 		f := &fields[0]
@@ -187,10 +191,12 @@ func readGroup(data []byte, fields []Field, stats []Stat) ([]Stat, error) {
 		}
 		s2, _ := loadSeq(data, head.Seq)
 		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
+			*wait -= min(*wait, time.Since(first))
 			return stats, nil
 		}
 		if try%64 == 0 {
-			if time.Since(first) > maxStringWait {
+			if waited := time.Since(first); waited > *wait {
+				*wait = 0
 				if s1 == s2 && s1 == firstSeq {
 					// The word never moved: a writer stopped (or died)
 					// in the middle of an update. Each value is whole.
