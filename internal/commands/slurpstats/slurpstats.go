@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -110,7 +111,13 @@ func NewCommand(streams *cli.Streams) *cobra.Command {
 func (o *Options) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Fields, "field", "f", nil, "print only the labels that match `GLOB` (repeatable)")
-	f.VarP(&o.Output, "output", "o", "output `FORMAT`: text, table, json or prometheus")
+	f.VarP(&o.Output, "output", "o", "output `FORMAT`: text, table, json or prometheus (--format works too)")
+	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "format" {
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
 	f.BoolVar(&o.JSON, "json", false, "print JSON (same as -o json)")
 	f.BoolVarP(&o.Human, "human", "H", false, "print timestamps as dates, durations and sizes for people (text and table)")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
