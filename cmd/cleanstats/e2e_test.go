@@ -10,7 +10,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -31,22 +31,13 @@ func bin(t *testing.T) string { return testutil.Binary(t, "cmd/cleanstats") }
 // pyFile returns a v1 file with the default fields of the Python writer
 // (mmstats 0.8.0), which has no sys.flock marker: the PID rules apply.
 func pyFile(pid uint32, uid uint64, created float64) []byte {
-	b := []byte{1}
-	add := func(label, typ string, value []byte) {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(label)))
-		b = append(b, label...)
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(typ)))
-		b = append(b, typ...)
-		b = append(b, 0xff)
-		b = append(b, value...)
-	}
-	add("sys.pid", "I", binary.NativeEndian.AppendUint32(nil, pid))
-	add("sys.tid", "q", binary.NativeEndian.AppendUint64(nil, uint64(pid)))
-	add("sys.uid", "Q", binary.NativeEndian.AppendUint64(nil, uid))
-	add("sys.gid", "Q", binary.NativeEndian.AppendUint64(nil, uid))
-	add("org.python.version", "256s", make([]byte, 256))
-	add("sys.created", "d", binary.NativeEndian.AppendUint64(nil, math.Float64bits(created)))
-	return append(b, make([]byte, 4096-len(b))...)
+	return v1file.Bytes(4096,
+		v1file.Unbuffered("sys.pid", "I", v1file.U32(pid)),
+		v1file.Unbuffered("sys.tid", "q", v1file.U64(uint64(pid))),
+		v1file.Unbuffered("sys.uid", "Q", v1file.U64(uid)),
+		v1file.Unbuffered("sys.gid", "Q", v1file.U64(uid)),
+		v1file.Unbuffered("org.python.version", "256s", make([]byte, 256)),
+		v1file.Unbuffered("sys.created", "d", v1file.F64(created)))
 }
 
 func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
@@ -67,16 +58,6 @@ func exists(t *testing.T, path string) bool {
 		t.Fatal(err)
 	}
 	return err == nil
-}
-
-// exitedPID returns the PID of a child that has exited and been reaped.
-func exitedPID(t *testing.T) uint32 {
-	t.Helper()
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return uint32(cmd.Process.Pid)
 }
 
 // startSleep starts a sleep child (as cred, if not nil), killed and reaped
@@ -218,7 +199,7 @@ func TestPIDRules(t *testing.T) {
 	uid := uint64(os.Getuid())
 	t.Run("exited child removed, live child kept", func(t *testing.T) {
 		dir := t.TempDir()
-		dead := exitedPID(t)
+		dead := testutil.ExitedPID(t)
 		child := startSleep(t, nil)
 		stale := write(t, dir, "stale.mmstats", pyFile(dead, uid, now()))
 		live := write(t, dir, "live.mmstats", pyFile(uint32(child.Process.Pid), uid, now()))
@@ -293,7 +274,7 @@ func TestPIDRules(t *testing.T) {
 
 func TestSymlinkToStaleFile(t *testing.T) {
 	dir, elsewhere := t.TempDir(), t.TempDir()
-	target := write(t, elsewhere, "target.mmstats", pyFile(exitedPID(t), uint64(os.Getuid()), now()))
+	target := write(t, elsewhere, "target.mmstats", pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
 	link := filepath.Join(dir, "link.mmstats")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
@@ -393,7 +374,7 @@ func TestPIDNamespace(t *testing.T) {
 func TestFlags(t *testing.T) {
 	setup := func(t *testing.T) (dir, stale, live string) {
 		dir = t.TempDir()
-		stale = write(t, dir, "stale.mmstats", pyFile(exitedPID(t), uint64(os.Getuid()), now()))
+		stale = write(t, dir, "stale.mmstats", pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
 		live = write(t, dir, "live.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
 		return
 	}
@@ -470,7 +451,7 @@ func TestPermissionDenied(t *testing.T) {
 	os.Mkdir(ro, 0o755)
 	os.Mkdir(rw, 0o777)
 	os.Chmod(rw, 0o777) // whatever the umask
-	stale := pyFile(exitedPID(t), uint64(os.Getuid()), now())
+	stale := pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
 	locked := write(t, ro, "a.mmstats", stale)
 	secret := write(t, ro, "b.mmstats", stale)
 	os.Chmod(secret, 0)
@@ -531,7 +512,7 @@ func TestTenThousandFiles(t *testing.T) {
 	const n = 10000
 	dir := memDir(t)
 	live := pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now())
-	stale := pyFile(exitedPID(t), uint64(os.Getuid()), now())
+	stale := pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
 	var keep []string
 	for i := 0; i < n; i += 2 {
 		keep = append(keep, fmt.Sprintf("f%05d.mmstats", i))

@@ -5,9 +5,7 @@ package main
 // broken pipes and the flags.
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -24,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
 
 const fixtures = "testdata/python-v1"
@@ -109,53 +108,11 @@ func python(t *testing.T) (py, script string) {
 
 // startWriter starts a testwriter process that writes a stats file in dir
 // and keeps it until the test ends; it returns the file's path. (The
-// writer exits when its stdin closes, so it gets a pipe that stays open:
-// testutil.Start would give it /dev/null.)
+// writer exits when its stdin closes, which testutil.Start keeps open.)
 func startWriter(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(testutil.Binary(t, "internal/testwriter"), append([]string{"-dir", dir}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	t.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		done <- cmd.Wait()
-	}()
-	select {
-	case path, ok := <-lines:
-		if !ok {
-			t.Fatalf("testwriter printed no path; stderr: %s", stderr.String())
-		}
-		return path
-	case <-time.After(30 * time.Second):
-		t.Fatal("testwriter printed no path within 30s")
-	}
-	return ""
+	p := testutil.Start(t, nil, testutil.Binary(t, "internal/testwriter"), append([]string{"-dir", dir}, args...)...)
+	return p.Line(t, 30*time.Second)
 }
 
 // section is one file of the text output.
@@ -353,23 +310,6 @@ func TestPythonReaderAgrees(t *testing.T) {
 	}
 }
 
-// v1 builds the bytes of a v1 file of unbuffered fields (label, type,
-// value), without padding.
-func v1(fields ...[3]string) []byte {
-	b := []byte{1}
-	for _, f := range fields {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f[0])))
-		b = append(b, f[0]...)
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f[1])))
-		b = append(b, f[1]...)
-		b = append(b, 0xff)
-		b = append(b, f[2]...)
-	}
-	return b
-}
-
-func u64(v uint64) string { return string(binary.NativeEndian.AppendUint64(nil, v)) }
-
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
@@ -392,13 +332,13 @@ func badFiles() []badFile {
 	garbage := make([]byte, 4096)
 	rand.New(rand.NewSource(1)).Read(garbage)
 	garbage[0] = 1 // get past the version byte
-	full := v1([3]string{"ok", "Q", u64(1)}, [3]string{"cut", "Q", u64(2)})
+	full := v1file.Bytes(0, v1file.Unbuffered("ok", "Q", v1file.U64(1)), v1file.Unbuffered("cut", "Q", v1file.U64(2)))
 	return []badFile{
 		{"empty.mmstats", data(nil), "empty file"},
-		{"version.mmstats", data(append([]byte{2}, v1([3]string{"a", "Q", u64(1)})[1:]...)), "not an mmstats v1 file"},
+		{"version.mmstats", data(append([]byte{2}, v1file.Bytes(0, v1file.Unbuffered("a", "Q", v1file.U64(1)))[1:]...)), "not an mmstats v1 file"},
 		{"truncated.mmstats", data(full[:len(full)-3]), "truncated field"},
 		{"label.mmstats", data([]byte{1, 0xe8, 0x03, 'a', 'b', 'c'}), "truncated field"},
-		{"type.mmstats", data(v1([3]string{"a", "Z", u64(1)})), "bad type signature"},
+		{"type.mmstats", data(v1file.Bytes(0, v1file.Unbuffered("a", "Z", v1file.U64(1)))), "bad type signature"},
 		{"garbage.mmstats", data(garbage), ""},
 		{"x.mmstats", func(t *testing.T, p string) {
 			if err := syscall.Mkfifo(p, 0o644); err != nil {
@@ -419,7 +359,7 @@ func TestCorruptFiles(t *testing.T) {
 		t.Run(bf.name, func(t *testing.T) {
 			dir := t.TempDir()
 			good := filepath.Join(dir, "good.mmstats")
-			writeFile(t, good, v1([3]string{"good.requests", "Q", u64(77)}))
+			writeFile(t, good, v1file.Bytes(0, v1file.Unbuffered("good.requests", "Q", v1file.U64(77))))
 			bad := filepath.Join(dir, bf.name)
 			bf.make(t, bad)
 			for _, mode := range []string{"text", "table", "json"} {
@@ -459,7 +399,7 @@ func TestCorruptFiles(t *testing.T) {
 
 	// All of them at once: one line each, in path order.
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "good.mmstats"), v1([3]string{"good.requests", "Q", u64(77)}))
+	writeFile(t, filepath.Join(dir, "good.mmstats"), v1file.Bytes(0, v1file.Unbuffered("good.requests", "Q", v1file.U64(77))))
 	bfs := badFiles()
 	var want []string
 	for _, bf := range bfs {
@@ -488,9 +428,9 @@ func TestUnreadable(t *testing.T) {
 	bin := slurpBin(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.mmstats")
-	writeFile(t, good, v1([3]string{"good.requests", "Q", u64(77)}))
+	writeFile(t, good, v1file.Bytes(0, v1file.Unbuffered("good.requests", "Q", v1file.U64(77))))
 	locked := filepath.Join(dir, "locked.mmstats")
-	writeFile(t, locked, v1([3]string{"locked.requests", "Q", u64(5)}))
+	writeFile(t, locked, v1file.Bytes(0, v1file.Unbuffered("locked.requests", "Q", v1file.U64(5))))
 	if err := os.Chmod(locked, 0); err != nil {
 		t.Fatal(err)
 	}

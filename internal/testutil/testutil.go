@@ -69,6 +69,17 @@ func Binary(t testing.TB, pkg string) string {
 	return out
 }
 
+// ExitedPID returns the PID of a child process (true) that has exited and
+// been reaped: a PID of no process, until the system reuses it.
+func ExitedPID(t testing.TB) uint32 {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return uint32(cmd.Process.Pid)
+}
+
 // Result is what a finished command printed and its exit status.
 type Result struct {
 	Stdout, Stderr string

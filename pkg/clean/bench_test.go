@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 // BenchmarkClean judges 1000 files, half live and half stale, per
@@ -11,7 +13,7 @@ import (
 func BenchmarkClean(b *testing.B) {
 	dir := b.TempDir()
 	live := pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now())
-	stale := pythonFile(exitedPID(b), uint64(os.Getuid()), now())
+	stale := pythonFile(testutil.ExitedPID(b), uint64(os.Getuid()), now())
 	var paths []string
 	for i := range 1000 {
 		data := live

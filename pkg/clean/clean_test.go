@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -64,7 +65,7 @@ func check(t *testing.T, got map[string]Result, wants map[string]want) {
 // usable sys.pid, live writers.
 func TestCleanNeverRemoves(t *testing.T) {
 	dir, elsewhere := t.TempDir(), t.TempDir()
-	dead := exitedPID(t)
+	dead := testutil.ExitedPID(t)
 	target := write(t, elsewhere, "target.mmstats", pythonFile(dead, uint64(os.Getuid()), now()-10))
 	link := filepath.Join(dir, "link.mmstats")
 	if err := os.Symlink(target, link); err != nil {
@@ -80,9 +81,9 @@ func TestCleanNeverRemoves(t *testing.T) {
 	os.Mkdir(sub, 0o755)
 	invalid := write(t, dir, "invalid.mmstats", []byte("not a stats file\n"))
 	empty := write(t, dir, "empty.mmstats", nil)
-	noPID := write(t, dir, "nopid.mmstats", v1(pythonFields(dead, 0, 1)[1:]...))
+	noPID := write(t, dir, "nopid.mmstats", v1file.Bytes(4096, pythonFields(dead, 0, 1)[1:]...))
 	zero := write(t, dir, "zero.mmstats", pythonFile(0, 0, now()))
-	minus := write(t, dir, "minus.mmstats", v1(field{label: "sys.pid", typ: "i", value: u32(0xffffffff)}))
+	minus := write(t, dir, "minus.mmstats", v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "i", v1file.U32(0xffffffff))))
 	live := write(t, dir, "live.mmstats", pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
 	w, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "writer.mmstats"})
 	if err != nil {
@@ -141,11 +142,11 @@ func TestCleanRemovesStale(t *testing.T) {
 		}
 		closed.Close() // the lock goes, the file stays
 		return dir, map[string]string{
-			"exited":  write(t, dir, "exited.mmstats", pythonFile(exitedPID(t), uid, now())),
+			"exited":  write(t, dir, "exited.mmstats", pythonFile(testutil.ExitedPID(t), uid, now())),
 			"reused":  write(t, dir, "reused.mmstats", pythonFile(childPID, uid, now()-600)),
 			"owner":   write(t, dir, "owner.mmstats", pythonFile(childPID, uid+1, now())),
 			"child":   write(t, dir, "child.mmstats", pythonFile(childPID, uid, now())),
-			"unowned": write(t, dir, "unowned.mmstats", v1(field{label: "app.sys.pid", typ: "I", value: u32(childPID)})),
+			"unowned": write(t, dir, "unowned.mmstats", v1file.Bytes(4096, v1file.Unbuffered("app.sys.pid", "I", v1file.U32(childPID)))),
 			"closed":  closed.Path(),
 		}
 	}
@@ -221,7 +222,7 @@ func TestCleanWriterProcess(t *testing.T) {
 // TestCleanReplaced swaps the file between the decision and the removal:
 // whatever is there then stays.
 func TestCleanReplaced(t *testing.T) {
-	stale := pythonFile(exitedPID(t), uint64(os.Getuid()), now())
+	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
 	swaps := map[string]func(t *testing.T, path string) (Reason, bool){
 		"renamed over": func(t *testing.T, path string) (Reason, bool) {
 			tmp := write(t, filepath.Dir(path), "new", stale)
@@ -273,7 +274,7 @@ func TestCleanReplaced(t *testing.T) {
 
 // TestCleanPermission: a failure is reported, and the run goes on.
 func TestCleanPermission(t *testing.T) {
-	stale := pythonFile(exitedPID(t), uint64(os.Getuid()), now())
+	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
 	ro, rw := t.TempDir(), t.TempDir()
 	a := write(t, ro, "a.mmstats", stale)
 	b := write(t, rw, "b.mmstats", stale)
@@ -310,8 +311,8 @@ func TestCleanPermission(t *testing.T) {
 // TestCleanInjectedProbe: the Cleaner asks its Probe, not the system.
 func TestCleanInjectedProbe(t *testing.T) {
 	dir := t.TempDir()
-	marked := write(t, dir, "marked.mmstats", v1(append(pythonFields(1, 0, now()),
-		field{label: "sys.flock", typ: "?", value: []byte{1}})...))
+	marked := write(t, dir, "marked.mmstats", v1file.Bytes(4096, append(pythonFields(1, 0, now()),
+		v1file.Unbuffered("sys.flock", "?", []byte{1}))...))
 	plain := write(t, dir, "plain.mmstats", pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
 	p := &fakeProbe{lock: []any{false}, signal: []error{syscall.ESRCH}}
 	got := cleanAll(t, &Cleaner{Probe: p, DryRun: true}, marked, plain)
@@ -324,7 +325,7 @@ func TestCleanInjectedProbe(t *testing.T) {
 // TestCleanStopsOnReportError: a report error ends the run.
 func TestCleanStopsOnReportError(t *testing.T) {
 	dir := t.TempDir()
-	stale := pythonFile(exitedPID(t), uint64(os.Getuid()), now())
+	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
 	a, b := write(t, dir, "a.mmstats", stale), write(t, dir, "b.mmstats", stale)
 	stop := errors.New("stop")
 	n := 0

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 func TestParseProc(t *testing.T) {
@@ -50,7 +52,7 @@ func TestSystemProbe(t *testing.T) {
 		}
 	})
 	t.Run("exited child", func(t *testing.T) {
-		if err := p.Signal(int(exitedPID(t))); err != unix.ESRCH {
+		if err := p.Signal(int(testutil.ExitedPID(t))); err != unix.ESRCH {
 			t.Errorf("got %v, want ESRCH", err)
 		}
 	})
@@ -82,7 +84,7 @@ func TestSystemProbe(t *testing.T) {
 		}
 	})
 	t.Run("no such process", func(t *testing.T) {
-		_, err := p.Process(int(exitedPID(t)))
+		_, err := p.Process(int(testutil.ExitedPID(t)))
 		if !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("got %v, want ErrNotExist", err)
 		}

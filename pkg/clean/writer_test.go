@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -19,47 +20,47 @@ func TestParseWriter(t *testing.T) {
 		want Writer
 		err  error
 	}{
-		{name: "python defaults", data: v1(py...),
+		{name: "python defaults", data: v1file.Bytes(4096, py...),
 			want: Writer{PID: 4242, HasPID: true, UID: 1000, HasUID: true, Created: 1.7e9, HasCreated: true}},
-		{name: "label prefix", data: v1(
-			field{label: "myapp.sys.pid", typ: "I", value: u32(7)},
-			field{label: "myapp.sys.flock", typ: "?", value: []byte{1}}),
+		{name: "label prefix", data: v1file.Bytes(4096,
+			v1file.Unbuffered("myapp.sys.pid", "I", v1file.U32(7)),
+			v1file.Unbuffered("myapp.sys.flock", "?", []byte{1})),
 			want: Writer{PID: 7, HasPID: true, Flock: true}},
-		{name: "only sys.pid", data: v1(field{label: "sys.pid", typ: "I", value: u32(9)}),
+		{name: "only sys.pid", data: v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "I", v1file.U32(9))),
 			want: Writer{PID: 9, HasPID: true}},
-		{name: "the last sys.pid counts, as in 0.8.0", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(1)},
-			field{label: "other.sys.pid", typ: "I", value: u32(2)}),
+		{name: "the last sys.pid counts, as in 0.8.0", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(1)),
+			v1file.Unbuffered("other.sys.pid", "I", v1file.U32(2))),
 			want: Writer{PID: 2, HasPID: true}},
-		{name: "double-buffered pid reads buffers[wb^1]", data: v1(
-			field{label: "sys.pid", typ: "I", buffered: true, wb: 0, value: append(u32(1), u32(55)...)}),
+		{name: "double-buffered pid reads buffers[wb^1]", data: v1file.Bytes(4096,
+			v1file.Field{Label: "sys.pid", Type: "I", WriteBuffer: 0, Value: append(v1file.U32(1), v1file.U32(55)...)}),
 			want: Writer{PID: 55, HasPID: true}},
-		{name: "signed pid", data: v1(field{label: "sys.pid", typ: "i", value: u32(math.MaxUint32)}),
+		{name: "signed pid", data: v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "i", v1file.U32(math.MaxUint32))),
 			want: Writer{PID: -1, HasPID: true}},
-		{name: "no sys.pid", data: v1(py[1:]...),
+		{name: "no sys.pid", data: v1file.Bytes(4096, py[1:]...),
 			want: Writer{UID: 1000, HasUID: true, Created: 1.7e9, HasCreated: true}},
-		{name: "string sys.pid", data: v1(field{label: "sys.pid", typ: "8s", value: str("4242", 8)}), err: ErrBadPID},
-		{name: "pid beyond int64", data: v1(field{label: "sys.pid", typ: "Q", value: u64(math.MaxUint64)}),
+		{name: "string sys.pid", data: v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "8s", v1file.Str("4242", 8))), err: ErrBadPID},
+		{name: "pid beyond int64", data: v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "Q", v1file.U64(math.MaxUint64))),
 			want: Writer{PID: math.MaxInt64, HasPID: true}, err: ErrBadPID},
-		{name: "NaN created is no created", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(3)},
-			field{label: "sys.created", typ: "d", value: f64(math.NaN())}),
+		{name: "NaN created is no created", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(3)),
+			v1file.Unbuffered("sys.created", "d", v1file.F64(math.NaN()))),
 			want: Writer{PID: 3, HasPID: true}},
-		{name: "negative created is no created", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(3)},
-			field{label: "sys.created", typ: "d", value: f64(-5)}),
+		{name: "negative created is no created", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(3)),
+			v1file.Unbuffered("sys.created", "d", v1file.F64(-5))),
 			want: Writer{PID: 3, HasPID: true}},
-		{name: "string uid is no uid", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(3)},
-			field{label: "sys.uid", typ: "4s", value: str("root", 4)}),
+		{name: "string uid is no uid", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(3)),
+			v1file.Unbuffered("sys.uid", "4s", v1file.Str("root", 4))),
 			want: Writer{PID: 3, HasPID: true}},
-		{name: "sys.flock false is no marker", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(3)},
-			field{label: "sys.flock", typ: "?", value: []byte{0}}),
+		{name: "sys.flock false is no marker", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(3)),
+			v1file.Unbuffered("sys.flock", "?", []byte{0})),
 			want: Writer{PID: 3, HasPID: true}},
-		{name: "sys.flock must be a bool", data: v1(
-			field{label: "sys.pid", typ: "I", value: u32(3)},
-			field{label: "sys.flock", typ: "B", value: []byte{1}}),
+		{name: "sys.flock must be a bool", data: v1file.Bytes(4096,
+			v1file.Unbuffered("sys.pid", "I", v1file.U32(3)),
+			v1file.Unbuffered("sys.flock", "B", []byte{1})),
 			want: Writer{PID: 3, HasPID: true}},
 		{name: "not v1", data: append([]byte{2}, make([]byte, 4095)...), err: reader.ErrVersion},
 		{name: "empty", data: nil, err: reader.ErrEmpty},
@@ -107,9 +108,9 @@ func TestParseGoWriter(t *testing.T) {
 // that a file whose fields never end within maxRead is refused.
 func TestLoadLarge(t *testing.T) {
 	dir := t.TempDir()
-	big := v1(
-		field{label: "big", typ: "200000s", value: str("x", 200000)},
-		field{label: "sys.pid", typ: "I", value: u32(77)},
+	big := v1file.Bytes(4096,
+		v1file.Unbuffered("big", "200000s", v1file.Str("x", 200000)),
+		v1file.Unbuffered("sys.pid", "I", v1file.U32(77)),
 	)
 	r := (&Cleaner{}).start()
 	defer r.close()
@@ -129,7 +130,7 @@ func TestLoadLarge(t *testing.T) {
 
 	// A sparse file whose only field claims more than maxRead bytes.
 	huge := filepath.Join(dir, "huge.mmstats")
-	head := v1(field{label: "x", typ: "80000000s"}) // the value is the rest of the file
+	head := v1file.Bytes(4096, v1file.Unbuffered("x", "80000000s", nil)) // the value is the rest of the file
 	if err := os.WriteFile(huge, head, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,47 +14,33 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/clean"
 )
 
 // pyFile returns a v1 file as the Python writer makes it: sys.pid (I),
 // sys.uid (Q), sys.created (d), and optionally the Go writer's sys.flock.
 func pyFile(pid uint32, uid uint64, created float64, flock bool) []byte {
-	b := []byte{1}
-	add := func(label, typ string, value []byte) {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(label)))
-		b = append(b, label...)
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(typ)))
-		b = append(b, typ...)
-		b = append(b, 0xff)
-		b = append(b, value...)
+	fields := []v1file.Field{
+		v1file.Unbuffered("sys.pid", "I", v1file.U32(pid)),
+		v1file.Unbuffered("sys.uid", "Q", v1file.U64(uid)),
+		v1file.Unbuffered("sys.created", "d", v1file.F64(created)),
 	}
-	add("sys.pid", "I", binary.NativeEndian.AppendUint32(nil, pid))
-	add("sys.uid", "Q", binary.NativeEndian.AppendUint64(nil, uid))
-	add("sys.created", "d", binary.NativeEndian.AppendUint64(nil, math.Float64bits(created)))
 	if flock {
-		add("sys.flock", "?", []byte{1})
+		fields = append(fields, v1file.Unbuffered("sys.flock", "?", []byte{1}))
 	}
-	return append(b, make([]byte, 4096-len(b))...)
+	return v1file.Bytes(4096, fields...)
 }
 
 func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
-
-func exitedPID(t *testing.T) uint32 {
-	t.Helper()
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return uint32(cmd.Process.Pid)
-}
 
 // files makes a directory with a stale, a live and an invalid file.
 func files(t *testing.T) (dir, stale, live, invalid string) {
 	t.Helper()
 	dir = t.TempDir()
 	stale, live, invalid = filepath.Join(dir, "a-stale.mmstats"), filepath.Join(dir, "b-live.mmstats"), filepath.Join(dir, "c-invalid.mmstats")
-	os.WriteFile(stale, pyFile(exitedPID(t), uint64(os.Getuid()), now(), false), 0o644)
+	os.WriteFile(stale, pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now(), false), 0o644)
 	os.WriteFile(live, pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now(), false), 0o644)
 	os.WriteFile(invalid, []byte("junk"), 0o644)
 	return

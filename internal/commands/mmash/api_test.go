@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
 
 func TestStatsList(t *testing.T) {
@@ -223,7 +225,9 @@ func TestGraphPage(t *testing.T) {
 func TestHostileLabels(t *testing.T) {
 	dir := t.TempDir()
 	label := `<script>alert("x")</script>/?#%&é`
-	writeStats(t, dir+"/evil.mmstats", stat(label, u64(1)), stat("s", str("<b>bold</b>")))
+	v1file.Write(t, dir+"/evil.mmstats",
+		v1file.Unbuffered(label, "Q", v1file.U64(1)),
+		v1file.Unbuffered("s", "16s", v1file.Str("<b>bold</b>", 16)))
 	s := newTestServer(t, dir)
 	for _, page := range []string{"/", "/graph/"} {
 		body := get(t, s, page).body

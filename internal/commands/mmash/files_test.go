@@ -1,66 +1,17 @@
 package mmash
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
-
-// field is one unbuffered field of a test file.
-type field struct {
-	label, typ string
-	value      []byte
-}
-
-func u64(v uint64) field { return field{typ: "Q", value: binary.NativeEndian.AppendUint64(nil, v)} }
-func i64(v int64) field {
-	return field{typ: "q", value: binary.NativeEndian.AppendUint64(nil, uint64(v))}
-}
-func f64(v float64) field {
-	return field{typ: "d", value: binary.NativeEndian.AppendUint64(nil, math.Float64bits(v))}
-}
-func boolean(v bool) field {
-	if v {
-		return field{typ: "?", value: []byte{1}}
-	}
-	return field{typ: "?", value: []byte{0}}
-}
-func str(s string) field {
-	b := make([]byte, 16)
-	copy(b, s)
-	return field{typ: "16s", value: b}
-}
-
-// stat names a field.
-func stat(label string, f field) field { f.label = label; return f }
-
-// writeStats writes a v1 file of unbuffered fields, zero-padded to a page.
-func writeStats(t testing.TB, path string, fields ...field) {
-	t.Helper()
-	b := []byte{1}
-	for _, f := range fields {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.label)))
-		b = append(b, f.label...)
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.typ)))
-		b = append(b, f.typ...)
-		b = append(b, 0xff)
-		b = append(b, f.value...)
-	}
-	b = append(b, make([]byte, 4096-len(b)%4096)...)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fixture makes a stats directory:
 //
@@ -73,13 +24,16 @@ func writeStats(t testing.TB, path string, fields ...field) {
 func fixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeStats(t, filepath.Join(dir, "a.mmstats"),
-		stat("web.requests", u64(42)), stat("web.status", str("ok")), stat("load", f64(1.5)),
-		stat("up", boolean(true)), stat("zero", u64(0)), stat("app.sys.pid", u64(100)))
-	writeStats(t, filepath.Join(dir, "b.mmstats"),
-		stat("web.requests", u64(7)), stat("web.status", str("busy")), stat("load", f64(2.5)),
-		stat("up", boolean(false)), stat("zero", u64(0)), stat("app.sys.pid", u64(200)), stat("neg", i64(-5)))
-	writeStats(t, filepath.Join(dir, "sub", "c.mmstats"), stat("web.requests", u64(1)))
+	v1file.Write(t, filepath.Join(dir, "a.mmstats"),
+		v1file.Unbuffered("web.requests", "Q", v1file.U64(42)), v1file.Unbuffered("web.status", "16s", v1file.Str("ok", 16)),
+		v1file.Unbuffered("load", "d", v1file.F64(1.5)), v1file.Unbuffered("up", "?", []byte{1}),
+		v1file.Unbuffered("zero", "Q", v1file.U64(0)), v1file.Unbuffered("app.sys.pid", "Q", v1file.U64(100)))
+	v1file.Write(t, filepath.Join(dir, "b.mmstats"),
+		v1file.Unbuffered("web.requests", "Q", v1file.U64(7)), v1file.Unbuffered("web.status", "16s", v1file.Str("busy", 16)),
+		v1file.Unbuffered("load", "d", v1file.F64(2.5)), v1file.Unbuffered("up", "?", []byte{0}),
+		v1file.Unbuffered("zero", "Q", v1file.U64(0)), v1file.Unbuffered("app.sys.pid", "Q", v1file.U64(200)),
+		v1file.Unbuffered("neg", "q", v1file.I64(-5)))
+	v1file.Write(t, filepath.Join(dir, "sub", "c.mmstats"), v1file.Unbuffered("web.requests", "Q", v1file.U64(1)))
 	if err := os.WriteFile(filepath.Join(dir, "bad.mmstats"), []byte("not stats"), 0o644); err != nil {
 		t.Fatal(err)
 	}

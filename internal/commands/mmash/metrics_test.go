@@ -8,13 +8,16 @@ import (
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
 func TestMetrics(t *testing.T) {
 	dir := fixture(t)
-	writeStats(t, filepath.Join(dir, "odd name.mmstats"),
-		stat("web.stats.status.2XX", u64(3)), stat("a-b c", f64(0.25)), stat("x.sys.pid", u64(300)))
+	v1file.Write(t, filepath.Join(dir, "odd name.mmstats"),
+		v1file.Unbuffered("web.stats.status.2XX", "Q", v1file.U64(3)),
+		v1file.Unbuffered("a-b c", "d", v1file.F64(0.25)),
+		v1file.Unbuffered("x.sys.pid", "Q", v1file.U64(300)))
 	s := newTestServer(t, dir)
 	r := get(t, s, "/metrics")
 	if r.code != 200 || r.header.Get("Content-Type") != prom.ContentType {

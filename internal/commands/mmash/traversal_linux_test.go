@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
 
 // escapeFixture is fixture plus, outside the stats directory, valid stats
@@ -19,8 +21,8 @@ func escapeFixture(t *testing.T) (dir, outside string) {
 	t.Helper()
 	dir = fixture(t)
 	outside = t.TempDir() // a sibling of dir: ../NNN/ from it
-	writeStats(t, filepath.Join(outside, "secret.mmstats"), stat("secret.label", u64(666)))
-	writeStats(t, filepath.Join(outside, "etc", "passwd"), stat("secret.passwd", u64(667)))
+	v1file.Write(t, filepath.Join(outside, "secret.mmstats"), v1file.Unbuffered("secret.label", "Q", v1file.U64(666)))
+	v1file.Write(t, filepath.Join(outside, "etc", "passwd"), v1file.Unbuffered("secret.passwd", "Q", v1file.U64(667)))
 	links := map[string]string{
 		"etc":                    "/etc",
 		"fakeetc":                filepath.Join(outside, "etc"),

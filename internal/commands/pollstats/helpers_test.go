@@ -2,7 +2,6 @@ package pollstats
 
 import (
 	"bytes"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
@@ -213,16 +213,9 @@ func corrupt(t *testing.T, dir, name string) string {
 // inode if it exists), padded to a page.
 func writeRaw(t *testing.T, path string, fields map[string]uint64) {
 	t.Helper()
-	b := []byte{1}
+	var fs []v1file.Field
 	for label, v := range fields {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(label)))
-		b = append(b, label...)
-		b = binary.NativeEndian.AppendUint16(b, 1)
-		b = append(b, 'Q', 0xff)
-		b = binary.NativeEndian.AppendUint64(b, v)
+		fs = append(fs, v1file.Unbuffered(label, "Q", v1file.U64(v)))
 	}
-	b = append(b, make([]byte, 4096-len(b))...)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	v1file.Write(t, path, fs...)
 }

@@ -2,7 +2,6 @@ package slurpstats
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/mmstats/mmstats/pkg/mmstats"
@@ -16,55 +15,23 @@ import (
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
-
-// field is one unbuffered field of a test file.
-type field struct {
-	label, typ string
-	value      []byte
-}
-
-func u64(v uint64) []byte  { return binary.NativeEndian.AppendUint64(nil, v) }
-func f64(v float64) []byte { return u64(math.Float64bits(v)) }
-func str(s string, n int) []byte {
-	b := make([]byte, n)
-	copy(b, s)
-	return b
-}
-
-// writeStats writes a v1 file of unbuffered fields, zero-padded to a page.
-func writeStats(t testing.TB, path string, fields ...field) string {
-	t.Helper()
-	b := []byte{1}
-	for _, f := range fields {
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.label)))
-		b = append(b, f.label...)
-		b = binary.NativeEndian.AppendUint16(b, uint16(len(f.typ)))
-		b = append(b, f.typ...)
-		b = append(b, 0xff)
-		b = append(b, f.value...)
-	}
-	b = append(b, make([]byte, 4096-len(b)%4096)...)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // fixture makes a directory with a.mmstats and b.mmstats.
 func fixture(t *testing.T) (dir, a, b string) {
 	t.Helper()
 	dir = t.TempDir()
-	a = writeStats(t, filepath.Join(dir, "a.mmstats"),
-		field{"web.requests", "Q", u64(42)},
-		field{"web.status", "16s", str("ok", 16)},
-		field{"load", "d", f64(1.5)},
+	a = v1file.Write(t, filepath.Join(dir, "a.mmstats"),
+		v1file.Unbuffered("web.requests", "Q", v1file.U64(42)),
+		v1file.Unbuffered("web.status", "16s", v1file.Str("ok", 16)),
+		v1file.Unbuffered("load", "d", v1file.F64(1.5)),
 	)
-	b = writeStats(t, filepath.Join(dir, "b.mmstats"),
-		field{"web.requests", "Q", u64(7)},
-		field{"db.ratio", "d", f64(math.NaN())},
-		field{"big", "d", f64(1e16)},
-		field{"up", "?", []byte{1}},
+	b = v1file.Write(t, filepath.Join(dir, "b.mmstats"),
+		v1file.Unbuffered("web.requests", "Q", v1file.U64(7)),
+		v1file.Unbuffered("db.ratio", "d", v1file.F64(math.NaN())),
+		v1file.Unbuffered("big", "d", v1file.F64(1e16)),
+		v1file.Unbuffered("up", "?", []byte{1}),
 	)
 	return dir, a, b
 }
@@ -164,10 +131,10 @@ func TestFieldFilter(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	dir, a, b := fixture(t)
-	empty := writeStats(t, filepath.Join(dir, "c.mmstats"))
-	inf := writeStats(t, filepath.Join(t.TempDir(), "inf.mmstats"),
-		field{"pos", "d", f64(math.Inf(1))}, field{"neg", "d", f64(math.Inf(-1))},
-		field{"whole", "d", f64(30)}, field{"max", "Q", u64(math.MaxUint64)})
+	empty := v1file.Write(t, filepath.Join(dir, "c.mmstats"))
+	inf := v1file.Write(t, filepath.Join(t.TempDir(), "inf.mmstats"),
+		v1file.Unbuffered("pos", "d", v1file.F64(math.Inf(1))), v1file.Unbuffered("neg", "d", v1file.F64(math.Inf(-1))),
+		v1file.Unbuffered("whole", "d", v1file.F64(30)), v1file.Unbuffered("max", "Q", v1file.U64(math.MaxUint64)))
 	j := func(s string) string { return `"` + s + `"` }
 	tests := []struct {
 		name string
@@ -208,9 +175,9 @@ func TestJSON(t *testing.T) {
 
 func TestPrometheus(t *testing.T) {
 	dir, a, b := fixture(t)
-	pid := writeStats(t, filepath.Join(dir, "c.mmstats"),
-		field{"web.requests", "Q", u64(1)},
-		field{"app.sys.pid", "Q", u64(4242)},
+	pid := v1file.Write(t, filepath.Join(dir, "c.mmstats"),
+		v1file.Unbuffered("web.requests", "Q", v1file.U64(1)),
+		v1file.Unbuffered("app.sys.pid", "Q", v1file.U64(4242)),
 	)
 	want := `# HELP mmstats_app_sys_pid app.sys.pid
 # TYPE mmstats_app_sys_pid untyped
