@@ -2,6 +2,7 @@ package reader
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,4 +93,57 @@ func TestCopiesAreNotTorn(t *testing.T) {
 	stop.Store(true)
 	<-done
 	t.Logf("%d consistent reads of a private copy", reads)
+}
+
+// TestReloadReadsACopyAgain: a private copy is read again in place,
+// picks up appended fields, and notices a replaced file.
+func TestReloadReadsACopyAgain(t *testing.T) {
+	copyOnly = true
+	defer func() { copyOnly = false }()
+	counter := func(label string, v uint64) []byte {
+		b := binary.NativeEndian.AppendUint16(nil, uint16(len(label)))
+		b = append(b, label...)
+		b = binary.NativeEndian.AppendUint16(b, 1)
+		b = append(b, 'Q', Unbuffered)
+		return binary.NativeEndian.AppendUint64(b, v)
+	}
+	data := append([]byte{Version1}, counter("a", 1)...)
+	end := len(data)
+	data = append(data, make([]byte, 4096-len(data))...)
+	path := filepath.Join(t.TempDir(), "c.mmstats")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil || f.Mapped() {
+		t.Fatalf("Open = %v (mapped %v), want a copy", err, f.Mapped())
+	}
+	defer f.Close()
+	w, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.WriteAt(binary.NativeEndian.AppendUint64(nil, 42), int64(end-8))
+	if v, _ := f.Value(0); v.Uint() != 1 {
+		t.Fatalf("the copy changed before Reload: %v", v)
+	}
+	if changed, err := f.Reload(); err != nil || changed {
+		t.Fatalf("Reload = %v, %v", changed, err)
+	}
+	if v, _ := f.Value(0); v.Uint() != 42 {
+		t.Fatalf("after Reload a = %v, want 42", v)
+	}
+	w.WriteAt(counter("b", 7), int64(end))
+	if changed, err := f.Reload(); err != nil || !changed || len(f.Fields()) != 2 {
+		t.Fatalf("Reload after an append = %v, %v, %d fields", changed, err, len(f.Fields()))
+	}
+	if v, _ := f.Value(1); v.Uint() != 7 {
+		t.Fatalf("b = %v, want 7", v)
+	}
+	os.Remove(path)
+	os.WriteFile(path, data, 0o644)
+	if _, err := f.Reload(); !errors.Is(err, ErrReplaced) {
+		t.Fatalf("Reload of a replaced file = %v, want ErrReplaced", err)
+	}
 }

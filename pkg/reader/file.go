@@ -193,6 +193,44 @@ func (f *File) Refresh() (changed bool, err error) {
 	return len(f.layout.Fields) != before, nil
 }
 
+// Reload reads a private copy (a File that is not Mapped) from the file
+// again, in place, so that its values are current: the cheap way to poll
+// a file the process could not map. It reports whether the layout
+// changed (fields were appended). For a mapped File it does nothing.
+func (f *File) Reload() (changed bool, err error) {
+	if f.data == nil {
+		return false, ErrClosed
+	}
+	if f.mapped {
+		return false, nil
+	}
+	fd, st, err := openRegular(f.path, f.noFollow)
+	if err != nil {
+		return false, &PathError{Path: f.path, Err: err}
+	}
+	defer unix.Close(fd)
+	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
+		return false, &PathError{Path: f.path, Err: ErrReplaced}
+	}
+	before := len(f.layout.Fields)
+	if int(st.Size) != len(f.data) {
+		if err := f.mapAndParse(fd, int(st.Size)); err != nil {
+			return false, &PathError{Path: f.path, Err: err}
+		}
+		return len(f.layout.Fields) != before, nil
+	}
+	if err := readCopy(fd, f.data); err != nil {
+		return false, &PathError{Path: f.path, Err: err}
+	}
+	if err := f.layout.extend(f.data); err != nil {
+		return false, &PathError{Path: f.path, Err: err}
+	}
+	if err := stabilize(fd, f.data, f.layout); err != nil {
+		return false, &PathError{Path: f.path, Err: err}
+	}
+	return len(f.layout.Fields) != before, nil
+}
+
 // Close unmaps the file. Fields and values read before stay valid.
 func (f *File) Close() error {
 	err := f.release()

@@ -106,11 +106,21 @@ func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
 		return nil, false, err
 	}
 	data = make([]byte, size)
-	n, err := unix.Pread(fd, data, 0)
-	if err != nil {
+	if err := readCopy(fd, data); err != nil {
 		return nil, false, err
 	}
-	return data[:n], false, nil
+	return data, false, nil
+}
+
+// readCopy fills data from the start of fd; a file that became shorter
+// leaves zeros at the end, which read as the end of the fields.
+func readCopy(fd int, data []byte) error {
+	n, err := unix.Pread(fd, data, 0)
+	if err != nil {
+		return err
+	}
+	clear(data[n:])
+	return nil
 }
 
 func unmapFile(data []byte) error {
@@ -147,7 +157,13 @@ func stabilize(fd int, data []byte, l *Layout) error {
 // copyConsistent preads data[start:end] from fd until the sequence word at
 // seq shows that no write overlapped the read.
 func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error {
-	region := make([]byte, end-start)
+	var small [512]byte // most fields and groups fit: no allocation
+	region := small[:0]
+	if end-start <= len(small) {
+		region = small[:end-start]
+	} else {
+		region = make([]byte, end-start)
+	}
 	var w1, w2 [8]byte
 	deadline := time.Now().Add(maxStringWait)
 	for {

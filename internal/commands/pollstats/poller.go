@@ -185,18 +185,19 @@ func (p *poller) open(t *tracked) bool {
 	return true
 }
 
-// reload reads a new copy of a file that could not be mapped.
+// reload reads again, in place, the copy of a file that could not be
+// mapped.
 func (p *poller) reload(t *tracked) bool {
-	f, err := reader.Open(t.path)
+	changed, err := t.f.Reload()
 	if err != nil {
 		p.fail(t, err)
 		return false
 	}
-	t.f.Close()
-	t.f = f
-	t.bind(p.cols, p.filters, p.log)
-	if !t.included {
-		p.dirty = true
+	if changed {
+		t.bind(p.cols, p.filters, p.log)
+		if !t.included {
+			p.dirty = true
+		}
 	}
 	return t.included
 }
