@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"syscall"
@@ -15,12 +13,6 @@ import (
 
 	"github.com/mmstats/mmstats/internal/testutil"
 )
-
-// mmashAvailable reports whether this tree has cmd/mmash.
-func mmashAvailable(t testing.TB) bool {
-	_, err := os.Stat(filepath.Join(testutil.Root(t), "cmd", "mmash", "main.go"))
-	return err == nil
-}
 
 // mmash is a running mmash serving one directory.
 type mmash struct {
@@ -34,9 +26,6 @@ var servingURL = regexp.MustCompile(`http://[0-9.:]+`)
 // of loopback, serving dir.
 func startMmash(t *testing.T, cred *syscall.Credential, dir string) *mmash {
 	t.Helper()
-	if !mmashAvailable(t) {
-		t.Skip("cmd/mmash is not in this tree")
-	}
 	p := start(t, cred, testutil.Binary(t, "cmd/mmash"), "--listen", "127.0.0.1:0", "--dir", dir)
 	l := p.line(t, time.Minute)
 	u := servingURL.FindString(l)
