@@ -5,12 +5,10 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/user"
@@ -189,16 +187,11 @@ func runAs(t testing.TB, cred *syscall.Credential, bin string, args ...string) t
 
 // proc is a background process: testutil.Start's, with credentials.
 type proc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan string // stdout, line by line
-	stderr lockedBuffer
-	done   chan struct{}
-	err    error
+	*testutil.Process
 }
 
 // start starts bin as cred (nil: as this process) with a stdin pipe that
-// stays open until closeStdin or the end of the test (testwriter exits
+// stays open until CloseStdin or the end of the test (testwriter exits
 // when it closes). At the end of the test, the process gets a few seconds
 // to exit after its stdin closes, then is killed.
 func start(t testing.TB, cred *syscall.Credential, bin string, args ...string) *proc {
@@ -207,59 +200,24 @@ func start(t testing.TB, cred *syscall.Credential, bin string, args ...string) *
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
-	cmd.WaitDelay = 5 * time.Second
-	p := &proc{cmd: cmd, lines: make(chan string, 1<<14), done: make(chan struct{})}
-	cmd.Stderr = &p.stderr
-	var err error
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default:
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.stdin.Close()
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	return &proc{testutil.StartCmd(t, cmd, 1<<14)}
 }
 
 // line waits up to timeout for the next line of output.
 func (p *proc) line(t testing.TB, timeout time.Duration) string {
 	t.Helper()
 	select {
-	case l := <-p.lines:
+	case l := <-p.Lines:
 		return l
-	case <-p.done:
+	case <-p.Done():
 		select {
-		case l := <-p.lines: // printed before it exited
+		case l := <-p.Lines: // printed before it exited
 			return l
 		default:
 		}
-		t.Fatalf("%s exited (%v) instead of printing a line; stderr:\n%s", filepath.Base(p.cmd.Path), p.err, brief(p.stderr.String()))
+		t.Fatalf("%s exited (%v) instead of printing a line; stderr:\n%s", filepath.Base(p.Cmd.Path), p.Err(), brief(p.Stderr()))
 	case <-time.After(timeout):
-		t.Fatalf("no output from %s within %v; stderr:\n%s", filepath.Base(p.cmd.Path), timeout, brief(p.stderr.String()))
+		t.Fatalf("no output from %s within %v; stderr:\n%s", filepath.Base(p.Cmd.Path), timeout, brief(p.Stderr()))
 	}
 	return ""
 }
@@ -285,7 +243,7 @@ func brief(stderr string) string {
 // stop sends SIGTERM and returns the exit status.
 func (p *proc) stop(t testing.TB) int {
 	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.Cmd.Process.Signal(syscall.SIGTERM)
 	return p.wait(t, 30*time.Second)
 }
 
@@ -294,34 +252,17 @@ func (p *proc) stop(t testing.TB) int {
 func (p *proc) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-time.After(timeout):
-		t.Fatalf("%s still running after %v; stderr:\n%s", filepath.Base(p.cmd.Path), timeout, brief(p.stderr.String()))
+		t.Fatalf("%s still running after %v; stderr:\n%s", filepath.Base(p.Cmd.Path), timeout, brief(p.Stderr()))
 	}
-	if p.err != nil {
-		if exit, ok := p.err.(*exec.ExitError); ok {
+	if err := p.Err(); err != nil {
+		if exit, ok := err.(*exec.ExitError); ok {
 			return exit.ExitCode()
 		}
-		t.Fatalf("%s: %v", filepath.Base(p.cmd.Path), p.err)
+		t.Fatalf("%s: %v", filepath.Base(p.Cmd.Path), err)
 	}
 	return 0
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startWriter starts a testwriter as cred (nil: as this process) with

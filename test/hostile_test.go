@@ -144,7 +144,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		if code := p.stop(t); code != 0 {
 			t.Errorf("pollstats: exit %d, want 0", code)
 		}
-		stderr := p.stderr.String()
+		stderr := p.Stderr()
 		noCrash(t, "pollstats", stderr)
 		if !strings.Contains(stderr, "pollstats: "+b+": ") {
 			t.Errorf("no warning names %s:\n%s", b, stderr)
@@ -207,7 +207,7 @@ func TestReplacedWhileRead(t *testing.T) {
 		if code := p.stop(t); code != 0 {
 			t.Errorf("pollstats: exit %d, want 0", code)
 		}
-		if s := p.stderr.String(); s != "" {
+		if s := p.Stderr(); s != "" {
 			t.Errorf("pollstats -v warned about a replaced file:\n%s", s)
 		}
 	})
@@ -432,7 +432,7 @@ func TestManyFiles(t *testing.T) {
 		if code := p.stop(t); code != 0 {
 			t.Errorf("pollstats: exit %d, want 0", code)
 		}
-		stderr := p.stderr.String()
+		stderr := p.Stderr()
 		noCrash(t, "pollstats", stderr)
 		copies := 0
 		for _, l := range lines(stderr) {
@@ -527,7 +527,7 @@ func waitSum(t *testing.T, p *proc, want uint64, allowed ...uint64) {
 		l := p.line(t, time.Until(deadline))
 		v, err := strconv.ParseUint(strings.TrimSpace(l), 10, 64)
 		if err != nil {
-			t.Fatalf("pollstats printed %q; stderr:\n%s", l, p.stderr.String())
+			t.Fatalf("pollstats printed %q; stderr:\n%s", l, p.Stderr())
 		}
 		if v == want {
 			return

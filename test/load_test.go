@@ -35,7 +35,7 @@ func TestLoad(t *testing.T) {
 	pollDone, pollFirst := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(pollDone)
-		for l := range poll.lines {
+		for l := range poll.Lines {
 			v, err := strconv.ParseUint(strings.TrimSpace(l), 10, 64)
 			if err != nil {
 				t.Errorf("pollstats printed %q", l)
@@ -98,9 +98,9 @@ func TestLoad(t *testing.T) {
 			"-counter", "0", "-increments", strconv.Itoa(increments))
 		go func(p *proc) {
 			select {
-			case l := <-p.lines:
+			case l := <-p.Lines:
 				done <- l
-			case <-p.done:
+			case <-p.Done():
 				done <- ""
 			}
 		}(procs[w])
@@ -143,11 +143,11 @@ func TestLoad(t *testing.T) {
 	}
 
 	for _, p := range procs {
-		p.stdin.Close()
+		p.CloseStdin()
 	}
 	for _, p := range procs {
 		if code := p.wait(t, 30*time.Second); code != 0 {
-			t.Errorf("testwriter: exit %d: %s", code, p.stderr.String())
+			t.Errorf("testwriter: exit %d: %s", code, p.Stderr())
 		}
 	}
 	os.Remove(seed)

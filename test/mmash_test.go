@@ -42,7 +42,7 @@ func (m *mmash) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := httpClient.Get(m.url + path)
 	if err != nil {
-		t.Fatalf("GET %s: %v; mmash stderr:\n%s", path, err, m.p.stderr.String())
+		t.Fatalf("GET %s: %v; mmash stderr:\n%s", path, err, m.p.Stderr())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -79,9 +79,9 @@ func (m *mmash) wantSum(t testing.TB, want uint64) {
 func (m *mmash) stop(t testing.TB) {
 	t.Helper()
 	if code := m.p.stop(t); code != 0 {
-		t.Errorf("mmash: exit %d after SIGTERM; stderr:\n%s", code, m.p.stderr.String())
+		t.Errorf("mmash: exit %d after SIGTERM; stderr:\n%s", code, m.p.Stderr())
 	}
-	noCrash(t, "mmash", m.p.stderr.String())
+	noCrash(t, "mmash", m.p.Stderr())
 }
 
 func jsonUint(v uint64) string { b, _ := json.Marshal(v); return string(b) }

@@ -90,9 +90,9 @@ func TestWriterNeverTakesOverAFile(t *testing.T) {
 	}
 
 	// The first writer still owns it: on exit it removes its own file.
-	first.stdin.Close()
+	first.CloseStdin()
 	if code := first.wait(t, 30*time.Second); code != 0 {
-		t.Errorf("first writer: exit %d: %s", code, first.stderr.String())
+		t.Errorf("first writer: exit %d: %s", code, first.Stderr())
 	}
 	if _, err := os.Lstat(live); !os.IsNotExist(err) {
 		t.Errorf("%s still there after its writer removed it (%v)", live, err)

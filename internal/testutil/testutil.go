@@ -137,8 +137,15 @@ func Start(t testing.TB, env []string, bin string, args ...string) *Process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
+	return StartCmd(t, cmd, 1024)
+}
+
+// StartCmd is Start for a command the caller prepared (for example with
+// SysProcAttr credentials), keeping up to lines lines of stdout unread.
+func StartCmd(t testing.TB, cmd *exec.Cmd, lines int) *Process {
+	t.Helper()
 	cmd.WaitDelay = 5 * time.Second // a grandchild holding stdout cannot hang Wait
-	p := &Process{Cmd: cmd, Lines: make(chan string, 1024), done: make(chan struct{})}
+	p := &Process{Cmd: cmd, Lines: make(chan string, lines), done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -178,6 +185,9 @@ func Start(t testing.TB, env []string, bin string, args ...string) *Process {
 
 // CloseStdin closes the process's stdin.
 func (p *Process) CloseStdin() error { return p.stdin.Close() }
+
+// Err returns the process's exit error, once Done is closed.
+func (p *Process) Err() error { return p.err }
 
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }

@@ -366,8 +366,10 @@ func testStatus(out, name string) string {
 	return "did not run"
 }
 
-// results returns the text of a test's "result: ..." log lines.
-func results(out, name string) []string {
+// testLines returns the lines of test name's output in go test -v output
+// (between its "=== RUN"/"=== CONT" line and the next "=== " line) for
+// which keep returns ok, as keep rewrites them.
+func testLines(out, name string, keep func(line string) (string, bool)) []string {
 	var lines []string
 	in := false
 	for _, l := range strings.Split(out, "\n") {
@@ -377,12 +379,20 @@ func results(out, name string) []string {
 		case strings.HasPrefix(l, "=== "):
 			in = false
 		case in:
-			if _, r, ok := strings.Cut(l, "result: "); ok {
+			if r, ok := keep(l); ok {
 				lines = append(lines, r)
 			}
 		}
 	}
 	return lines
+}
+
+// results returns the text of a test's "result: ..." log lines.
+func results(out, name string) []string {
+	return testLines(out, name, func(l string) (string, bool) {
+		_, r, ok := strings.Cut(l, "result: ")
+		return r, ok
+	})
 }
 
 func proofRows(t *table, torn, fuzz, tests string, meta map[string]string) {
@@ -446,22 +456,19 @@ func proofRows(t *table, torn, fuzz, tests string, meta map[string]string) {
 // it failed), shortened.
 func firstLog(out, name string) []string {
 	re := regexp.MustCompile(`^\s+\w+_test\.go:\d+: (.*)$`)
-	in := false
-	for _, l := range strings.Split(out, "\n") {
-		switch {
-		case strings.HasPrefix(l, "=== RUN   "+name) || strings.HasPrefix(l, "=== CONT  "+name):
-			in = true
-		case strings.HasPrefix(l, "=== "):
-			in = false
-		case in:
-			if m := re.FindStringSubmatch(l); m != nil {
-				msg := "FAILED: " + m[1]
-				if len(msg) > 160 {
-					msg = msg[:160] + "..."
-				}
-				return []string{msg}
-			}
+	lines := testLines(out, name, func(l string) (string, bool) {
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			return "", false
 		}
+		msg := "FAILED: " + m[1]
+		if len(msg) > 160 {
+			msg = msg[:160] + "..."
+		}
+		return msg, true
+	})
+	if len(lines) > 1 {
+		lines = lines[:1]
 	}
-	return nil
+	return lines
 }
