@@ -57,6 +57,9 @@ func IsBrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
 func Setup(cmd *cobra.Command) *cobra.Command {
 	cmd.Version = version.String()
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	// -V is --version in every tool, so that -v can mean --verbose in
+	// every tool (cobra would otherwise take -v for the version).
+	cmd.Flags().BoolP("version", "V", false, "print the version and exit")
 	cmd.SilenceErrors = true
 	cmd.SilenceUsage = true
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
