@@ -44,7 +44,7 @@ var (
 func template(t testing.TB) []byte {
 	t.Helper()
 	templateOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mmstats-template-")
+		dir, err := os.MkdirTemp("", "mmstatstest-template-")
 		if err != nil {
 			templateErr = err
 			return
@@ -115,7 +115,7 @@ func put(t testing.TB, dir, name string, data []byte) string {
 // (mode), removed at the end of the test.
 func sharedDir(t testing.TB, mode os.FileMode) string {
 	t.Helper()
-	d, err := os.MkdirTemp("", "mmstats-torture-")
+	d, err := os.MkdirTemp("", "mmstatstest-torture-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func sharedDir(t testing.TB, mode os.FileMode) string {
 // of files are memory, not disk) or, without it, in the temp dir.
 func memDir(t testing.TB) string {
 	t.Helper()
-	d, err := os.MkdirTemp("/dev/shm", "mmstats-torture-")
+	d, err := os.MkdirTemp("/dev/shm", "mmstatstest-torture-")
 	if err != nil {
 		return sharedDir(t, 0o755)
 	}

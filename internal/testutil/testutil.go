@@ -49,7 +49,7 @@ func Binary(t testing.TB, pkg string) string {
 		return p
 	}
 	if binDir == "" {
-		d, err := os.MkdirTemp("", "mmstats-bin-")
+		d, err := os.MkdirTemp("", "mmstatstest-bin-")
 		if err != nil {
 			t.Fatal(err)
 		}
