@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -20,17 +19,7 @@ import (
 // to install it.
 func chromiumBinary(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("this test needs Chromium, which is not installed: " +
-		"run `apt-get install chromium` as root (scripts/test does it when run as root)")
-	return ""
+	return testutil.Tool(t, "chromium", "chromium", "chromium-browser")
 }
 
 // artifactDir returns where tests leave files for people to look at:

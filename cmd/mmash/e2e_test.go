@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -190,17 +189,7 @@ func freePort(t *testing.T) string {
 // to install it.
 func promBinary(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/prometheus"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	p, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatal("this test needs the Prometheus server, which is not installed: " +
-			"run `apt-get install prometheus` as root (scripts/test does it when run as root)")
-	}
-	return p
+	return testutil.Tool(t, "prometheus", "prometheus")
 }
 
 func TestPrometheusScrapesMmash(t *testing.T) {
