@@ -41,8 +41,16 @@ func Root(t testing.TB) string {
 
 // Binary builds the main package at pkg (relative to the module root, such
 // as "cmd/slurpstats") once per test process and returns the binary's path.
+// The binaries go to one directory of the temp dir that Main removes once
+// the package's tests have run: a package that calls Binary must run its
+// tests through Main (see there), or Binary fails the test.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
+	if !mainCalled {
+		t.Fatal("testutil.Binary needs the package's tests to run under testutil.Main, " +
+			"which removes the binaries afterwards: add a main_test.go with " +
+			"`func TestMain(m *testing.M) { testutil.Main(m) }`")
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if p, ok := built[pkg]; ok {
