@@ -35,8 +35,13 @@ type running struct {
 // reads its startup line.
 func startDemo(t *testing.T, args ...string) *running {
 	t.Helper()
+	return startDemoIn(t, t.TempDir(), args...)
+}
+
+// startDemoIn is startDemo with MMSTATS_PATH set to dir.
+func startDemoIn(t *testing.T, dir string, args ...string) *running {
+	t.Helper()
 	bin := testutil.Binary(t, "cmd/mmstats-demo")
-	dir := t.TempDir()
 	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, bin, args...)
 	line := p.Line(t, 20*time.Second)
 	m := startLine.FindStringSubmatch(line)
@@ -310,7 +315,9 @@ func TestFailures(t *testing.T) {
 		{"no stats directory", []string{"MMSTATS_PATH=" + filepath.Join(dir, "missing")}, []string{"--workers", "2", "--listen", "127.0.0.1:0"}, 1, "failed to start"},
 		{"zero workers", nil, []string{"--workers", "0"}, 2, "--workers must be between"},
 		{"negative duration", nil, []string{"--duration", "-3s"}, 2, "--duration must not be negative"},
-		{"worker by hand", []string{"MMSTATS_PATH=" + dir}, []string{"--worker"}, 1, "--worker is internal"},
+		{"worker typo", []string{"MMSTATS_PATH=" + dir}, []string{"--worker", "3"}, 2, "mmstats-demo: unknown flag: --worker\n"},
+		{"workers not a number", nil, []string{"--workers", "abc"}, 2, `mmstats-demo: --workers must be a whole number, got "abc"` + "\n"},
+		{"worker role by hand", []string{"MMSTATS_PATH=" + dir, "MMSTATS_DEMO_WORKER_OF=" + strconv.Itoa(os.Getpid())}, nil, 1, "MMSTATS_DEMO_WORKER_OF is internal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,10 +33,9 @@ type Options struct {
 	Rate float64
 	// Duration is how long to run; 0 means until interrupted.
 	Duration time.Duration
-
-	// worker is the hidden flag the supervisor gives the processes it
-	// starts: serve the inherited socket instead of supervising.
-	worker bool
+	// Verbose reports on stderr: 1 the workers starting, exiting and
+	// stopping, 2 also every request.
+	Verbose int
 }
 
 // AddFlags registers the options as flags of fs.
@@ -45,8 +45,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Load, "load", false, "make each worker send requests to the server")
 	fs.Float64Var(&o.Rate, "rate", 200, "with --load, `R` requests per second per worker")
 	fs.DurationVar(&o.Duration, "duration", 0, "exit after `D`, such as 20s (default: run until interrupted)")
-	fs.BoolVar(&o.worker, "worker", false, "run as a worker (internal)")
-	_ = fs.MarkHidden("worker") // the flag exists: MarkHidden cannot fail
+	fs.CountVarP(&o.Verbose, "verbose", "v", "report on stderr: -v workers starting and exiting, -vv every request")
 }
 
 // Validate checks the options; its errors are usage errors.
@@ -87,8 +86,11 @@ shows the answering worker's stats, and any other path answers 404.
 With --load, each worker also requests them all, so every counter moves.
 
 On start it prints one line on stdout with the URL, the stats directory
-and the workers' PIDs. SIGINT or SIGTERM stops the workers, which remove
-their files, and it exits 0.`,
+and the workers' PIDs. A worker that exits or is killed is replaced by a
+new one, with one line on stderr; its file stays until cleanstats removes
+it. Workers that die within a second of starting are replaced after a
+pause that doubles each time, up to 10s. SIGINT or SIGTERM stops the
+workers, which remove their files, and it exits 0.`,
 		Example: `  # Serve on 127.0.0.1:5001 until interrupted
   mmstats-demo
 
@@ -113,10 +115,16 @@ their files, and it exits 0.`,
 	return cli.Setup(cmd)
 }
 
-// run runs a worker or, without the hidden --worker flag, the supervisor.
+// run runs a worker, in a process the supervisor started (see isWorker),
+// or the supervisor.
 func run(cmd *cobra.Command, opts *Options) error {
-	if opts.worker {
-		return runWorker(opts, cmd.ErrOrStderr())
+	if isWorker() {
+		err := runWorker(opts, cmd.ErrOrStderr())
+		if err != nil && err != errNotWorker {
+			// Workers share the supervisor's stderr: say which one failed.
+			err = fmt.Errorf("worker %d: %w", os.Getpid(), err)
+		}
+		return err
 	}
 	return supervise(opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

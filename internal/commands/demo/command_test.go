@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +45,10 @@ func TestFlagValidation(t *testing.T) {
 		{"--listen", "5001"},
 		{"--no-such-flag"},
 		{"extra-argument"},
+		{"--workers", "abc"},
+		{"--worker", "3"}, // a typo: no hidden flag takes it
+		{"--worker"},
+		{"-v", "x"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -72,19 +78,59 @@ func TestFlags(t *testing.T) {
 		t.Errorf("default --listen %q is not a loopback address", opts.Listen)
 	}
 
-	opts, _, err = execute("--workers", "3", "--load", "--rate", "12.5", "--duration", "2s", "--listen", "127.0.0.1:0")
+	opts, _, err = execute("--workers", "3", "--load", "--rate", "12.5", "--duration", "2s", "--listen", "127.0.0.1:0", "-vv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = Options{Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second}
+	want = Options{Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second, Verbose: 2}
 	if *opts != want {
 		t.Errorf("parsed %+v, want %+v", *opts, want)
 	}
-	if got := workerArgs(opts); strings.Join(got, " ") != "--worker --rate=12.5 --load" {
+	if got := workerArgs(opts); strings.Join(got, " ") != "--rate=12.5 --load --verbose=2" {
 		t.Errorf("worker arguments %q", got)
 	}
-	if back, _, err := execute(workerArgs(opts)...); err != nil || !back.worker || !back.Load || back.Rate != 12.5 {
+	if back, _, err := execute(workerArgs(opts)...); err != nil || !back.Load || back.Rate != 12.5 || back.Verbose != 2 {
 		t.Errorf("worker arguments parse back as %+v, %v", back, err)
+	}
+	if opts, _, err = execute("--verbose"); err != nil || opts.Verbose != 1 {
+		t.Errorf("--verbose parsed as %+v, %v", opts, err)
+	}
+}
+
+// TestUsageErrorsInWords checks the messages of the flag typos a user
+// makes: no internal flag and no Go parser error shows through.
+func TestUsageErrorsInWords(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--workers", "abc"}, `--workers must be a whole number, got "abc"`},
+		{[]string{"--worker", "3"}, "unknown flag: --worker"},
+		{[]string{"--rate", "fast"}, `--rate must be a number, got "fast"`},
+	}
+	for _, tt := range tests {
+		_, _, err := execute(tt.args...)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q: error %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestIsWorker(t *testing.T) {
+	tests := []struct {
+		value string
+		want  bool
+	}{
+		{"", false},
+		{strconv.Itoa(os.Getppid()), true},
+		{strconv.Itoa(os.Getpid()), false}, // the supervisor's own variable, seen by itself
+		{"1x", false},
+	}
+	for _, tt := range tests {
+		t.Setenv(workerEnv, tt.value)
+		if got := isWorker(); got != tt.want {
+			t.Errorf("%s=%q: isWorker() = %v, want %v", workerEnv, tt.value, got, tt.want)
+		}
 	}
 }
 
@@ -98,8 +144,8 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("--help lacks %q:\n%s", s, out)
 		}
 	}
-	if strings.Contains(out, "--worker ") {
-		t.Errorf("--help shows the internal --worker flag:\n%s", out)
+	if strings.Contains(out, "--worker ") || strings.Contains(out, workerEnv) {
+		t.Errorf("--help shows an internal flag or variable:\n%s", out)
 	}
 	_, out, err = execute("--version")
 	if err != nil || !strings.HasPrefix(out, "mmstats-demo ") {

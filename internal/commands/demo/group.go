@@ -13,79 +13,115 @@ import (
 	"time"
 )
 
+// workerEnv marks the processes the supervisor starts as its workers: it
+// holds the supervisor's PID. It is a variable and not a flag so that no
+// command line, such as the typo --worker 3, can reach the worker role,
+// and it names the parent so that a value left in a shell's environment
+// does nothing.
+const workerEnv = "MMSTATS_DEMO_WORKER_OF"
+
+// isWorker reports whether this process is a worker: one whose workerEnv
+// holds its parent's PID.
+func isWorker() bool {
+	v := os.Getenv(workerEnv)
+	return v != "" && v == strconv.Itoa(os.Getppid())
+}
+
 // process is one worker process.
 type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited
-	err  error         // its exit error; read it after done
+	cmd     *exec.Cmd
+	started time.Time
+	done    chan struct{} // closed once the process has exited
+	err     error         // its exit error; read it after done
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
 
+// status describes how the process exited, once done is closed.
+func (p *process) status() string {
+	if p.err == nil {
+		return "exit status 0"
+	}
+	return p.err.Error()
+}
+
 // readiness is what a worker reported on its ready pipe.
 type readiness struct {
-	pid  int
+	p    *process
 	path string // its stats file, or "" if it exited without being ready
 }
 
 // group is the supervisor's worker processes.
 type group struct {
-	workers []*process
+	exe    string
+	args   []string
+	env    []string
+	sock   *os.File // the listening socket every worker serves
+	errOut io.Writer
+
+	workers []*process     // those started and not yet seen exiting
 	ready   chan readiness // one message per worker
 	exited  chan *process  // one message per worker, when it exits
+	quit    chan struct{}  // closed by close: nobody reads ready and exited
 }
 
-// startWorkers starts opts.Workers processes of this executable that serve
-// ln. If one cannot be started, those already started are stopped.
-func startWorkers(opts *Options, ln *net.TCPListener, errOut io.Writer) (*group, error) {
+// newGroup prepares a group of workers of this executable serving ln.
+func newGroup(opts *Options, ln *net.TCPListener, errOut io.Writer) (*group, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("cannot find the executable to start workers: %w", err)
 	}
-	sock, err := ln.File()
+	sock, err := socketFile(ln)
 	if err != nil {
 		return nil, fmt.Errorf("cannot pass the socket to workers: %w", err)
 	}
-	defer sock.Close()
-	g := &group{ready: make(chan readiness, opts.Workers), exited: make(chan *process, opts.Workers)}
-	for range opts.Workers {
-		if err := g.start(exe, workerArgs(opts), sock, errOut); err != nil {
-			g.signal(syscall.SIGTERM)
-			g.stop(nil)
-			return nil, err
-		}
-	}
-	return g, nil
+	return &group{
+		exe:    exe,
+		args:   workerArgs(opts),
+		env:    append(os.Environ(), workerEnv+"="+strconv.Itoa(os.Getpid())),
+		sock:   sock,
+		errOut: errOut,
+		ready:  make(chan readiness),
+		exited: make(chan *process),
+		quit:   make(chan struct{}),
+	}, nil
 }
 
 // workerArgs returns the flags of a worker process.
 func workerArgs(opts *Options) []string {
-	args := []string{"--worker", "--rate=" + strconv.FormatFloat(opts.Rate, 'g', -1, 64)}
+	args := []string{"--rate=" + strconv.FormatFloat(opts.Rate, 'g', -1, 64)}
 	if opts.Load {
 		args = append(args, "--load")
+	}
+	if opts.Verbose > 0 {
+		args = append(args, "--verbose="+strconv.Itoa(opts.Verbose))
 	}
 	return args
 }
 
 // start starts one worker with the socket as fd 3 and the write end of
 // its ready pipe as fd 4 (see listenerFD and readyFD). Its stdout is
-// /dev/null: the supervisor's stdout carries only the startup line.
-func (g *group) start(exe string, args []string, sock *os.File, errOut io.Writer) error {
+// /dev/null: the supervisor's stdout carries only the startup line. It is
+// in a process group of its own, so that a Ctrl-C on the terminal reaches
+// only the supervisor, which forwards it: a worker that exits while the
+// supervisor has not been told to stop has died, and is replaced.
+func (g *group) start() (*process, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	cmd := exec.Command(exe, args...)
-	cmd.Stderr = errOut
-	cmd.ExtraFiles = []*os.File{sock, w}
+	cmd := exec.Command(g.exe, g.args...)
+	cmd.Env = g.env
+	cmd.Stderr = g.errOut
+	cmd.ExtraFiles = []*os.File{g.sock, w}
 	cmd.SysProcAttr = workerAttr()
 	err = cmd.Start()
 	w.Close() // the worker holds it now: EOF means the worker is done with it
 	if err != nil {
 		r.Close()
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{})}
 	g.workers = append(g.workers, p)
 	go func() {
 		b, _ := io.ReadAll(io.LimitReader(r, 64<<10))
@@ -94,14 +130,30 @@ func (g *group) start(exe string, args []string, sock *os.File, errOut io.Writer
 		if !ok {
 			path = ""
 		}
-		g.ready <- readiness{pid: p.pid(), path: path}
+		select {
+		case g.ready <- readiness{p: p, path: path}:
+		case <-g.quit:
+		}
 	}()
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
-		g.exited <- p
+		select {
+		case g.exited <- p:
+		case <-g.quit:
+		}
 	}()
-	return nil
+	return p, nil
+}
+
+// forget drops p, which has exited, from the workers.
+func (g *group) forget(p *process) {
+	for i, w := range g.workers {
+		if w == p {
+			g.workers = append(g.workers[:i], g.workers[i+1:]...)
+			return
+		}
+	}
 }
 
 // signal sends sig to every worker still running.
@@ -115,10 +167,12 @@ func (g *group) signal(sig os.Signal) {
 	}
 }
 
-// stop waits for every worker to exit. Those still running after
-// stopTimeout, or when a signal arrives on sigs (a second Ctrl-C), are
-// killed. The error lists the workers that did not exit with status 0.
+// stop waits for every worker to exit, and releases the socket. Those
+// still running after stopTimeout, or when a signal arrives on sigs (a
+// second Ctrl-C), are killed. The error lists the workers that did not
+// exit with status 0.
 func (g *group) stop(sigs <-chan os.Signal) error {
+	defer g.close()
 	all := make(chan struct{})
 	go func() {
 		for _, p := range g.workers {
@@ -149,21 +203,29 @@ func (g *group) stop(sigs <-chan os.Signal) error {
 	return nil
 }
 
+// close releases the socket and the goroutines that report on workers.
+func (g *group) close() {
+	select {
+	case <-g.quit:
+	default:
+		close(g.quit)
+		g.sock.Close()
+	}
+}
+
 // abort stops the workers after worker pid (0: some worker) failed to
 // start, and returns the error, with that worker's exit status. The
 // others, stopped while starting, are not reported.
-func (g *group) abort(sigs <-chan os.Signal, pid int, what string) error {
+func (g *group) abort(sigs <-chan os.Signal, p *process, what string) error {
 	g.signal(syscall.SIGTERM)
 	g.stop(sigs)
-	if pid == 0 {
+	if p == nil {
 		return fmt.Errorf("workers %s", what)
 	}
-	for _, p := range g.workers {
-		if p.pid() == pid && p.err != nil {
-			return fmt.Errorf("worker %d %s: %v", pid, what, p.err)
-		}
+	if p.err != nil {
+		return fmt.Errorf("worker %d %s: %v", p.pid(), what, p.err)
 	}
-	return fmt.Errorf("worker %d %s", pid, what)
+	return fmt.Errorf("worker %d %s", p.pid(), what)
 }
 
 // pids returns the workers' PIDs separated by spaces.

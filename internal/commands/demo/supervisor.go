@@ -19,17 +19,29 @@ const (
 	stopTimeout  = 10 * time.Second // for the workers to exit once told
 )
 
+// The crash-loop guard: a worker that exits sooner than steadyAfter after
+// starting is replaced after a pause of firstPause, doubled for each such
+// exit in a row up to maxPause, so that workers that cannot start (a stats
+// directory gone, say) do not make the supervisor spin.
+const (
+	steadyAfter = time.Second
+	firstPause  = 100 * time.Millisecond
+	maxPause    = 10 * time.Second
+)
+
 // supervise listens, starts the workers on the socket, prints the startup
-// line on out, and waits: SIGINT and SIGTERM are forwarded to the
-// workers, the end of --duration sends them SIGTERM, and a worker that
-// exits by itself stops the others. It returns once every worker has
-// exited; the error is nil unless one failed.
+// line on out, and keeps that many workers running, as gunicorn does: a
+// worker that exits is replaced, with a line on errOut. SIGINT and SIGTERM
+// are forwarded to the workers and the end of --duration sends them
+// SIGTERM; it returns once every worker has exited, with an error if one
+// failed to start or to stop cleanly.
 func supervise(opts *Options, out, errOut io.Writer) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	// A worker's parent-death signal fires when the thread that started it
-	// exits, not only the process: keep this goroutine on one thread.
+	// exits, not only the process: keep this goroutine, which starts every
+	// worker, on one thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
@@ -38,23 +50,38 @@ func supervise(opts *Options, out, errOut io.Writer) error {
 		return fmt.Errorf("cannot listen: %w", err)
 	}
 	addr := dialAddr(ln.Addr())
-	g, err := startWorkers(opts, ln.(*net.TCPListener), errOut)
-	ln.Close() // the workers hold the socket now
+	g, err := newGroup(opts, ln.(*net.TCPListener), errOut)
+	ln.Close() // the group holds the socket now
 	if err != nil {
 		return err
 	}
+	logf := func(level int, format string, args ...any) {
+		if opts.Verbose >= level {
+			fmt.Fprintf(errOut, "mmstats-demo: "+format+"\n", args...)
+		}
+	}
+	for range opts.Workers {
+		p, err := g.start()
+		if err != nil {
+			g.signal(syscall.SIGTERM)
+			g.stop(nil)
+			return err
+		}
+		logf(1, "started worker %d", p.pid())
+	}
 
-	paths := make([]string, 0, len(g.workers))
+	paths := make([]string, 0, opts.Workers)
 	timeout := time.After(startTimeout)
-	for len(paths) < len(g.workers) {
+	for len(paths) < opts.Workers {
 		select {
 		case r := <-g.ready:
 			if r.path == "" {
-				return g.abort(sigs, r.pid, "failed to start")
+				return g.abort(sigs, r.p, "failed to start")
 			}
+			logf(1, "worker %d ready: %s", r.p.pid(), r.path)
 			paths = append(paths, r.path)
 		case p := <-g.exited:
-			return g.abort(sigs, p.pid(), "exited while starting")
+			return g.abort(sigs, p, "failed to start")
 		case sig := <-sigs:
 			// Interrupted while starting: not a failure, even if a worker
 			// died of the signal before it could catch it.
@@ -62,27 +89,144 @@ func supervise(opts *Options, out, errOut io.Writer) error {
 			g.stop(sigs)
 			return nil
 		case <-timeout:
-			return g.abort(sigs, 0, fmt.Sprintf("not ready after %v", startTimeout))
+			return g.abort(sigs, nil, fmt.Sprintf("not ready after %v", startTimeout))
 		}
 	}
 	fmt.Fprintf(out, "mmstats-demo: %s on http://%s, stats in %s (pids %s)\n",
-		plural(len(g.workers), "worker"), addr, dirs(paths), g.pids())
+		plural(opts.Workers, "worker"), addr, dirs(paths), g.pids())
 
 	var end <-chan time.Time
 	if opts.Duration > 0 {
 		end = time.After(opts.Duration)
 	}
-	select {
-	case sig := <-sigs:
-		g.signal(sig)
-	case <-end:
-		g.signal(syscall.SIGTERM)
-	case <-g.exited:
-		// A worker stopped by itself: it was signalled (status 0) or it
-		// failed (reported by stop). Either way the demo is over.
-		g.signal(syscall.SIGTERM)
+	r := &respawner{g: g, logf: logf}
+	defer r.stopTimer()
+	for {
+		select {
+		case sig := <-sigs:
+			logf(1, "%v: stopping %s", sig, plural(len(g.workers), "worker"))
+			g.signal(sig)
+			return g.stop(sigs)
+		case <-end:
+			logf(1, "--duration %v is over: stopping %s", opts.Duration, plural(len(g.workers), "worker"))
+			g.signal(syscall.SIGTERM)
+			return g.stop(sigs)
+		case p := <-g.exited:
+			r.replace(p)
+		case rd := <-g.ready:
+			if rd.path != "" {
+				logf(1, "worker %d ready: %s", rd.p.pid(), rd.path)
+			}
+		case <-r.due():
+			r.startDue()
+		}
 	}
-	return g.stop(sigs)
+}
+
+// respawner replaces the workers that exit, pausing when they exit soon
+// after starting (see steadyAfter).
+type respawner struct {
+	g       *group
+	logf    func(level int, format string, args ...any)
+	crashes int         // workers in a row that exited before steadyAfter
+	pending []time.Time // when to start each replacement still to start
+	timer   *time.Timer // fires at the first of pending
+}
+
+// replace forgets p, which has exited, and starts a worker in its place,
+// at once or after a pause.
+func (r *respawner) replace(p *process) {
+	r.g.forget(p)
+	lived := time.Since(p.started)
+	if lived < steadyAfter {
+		r.crashes++
+		pause := r.pause()
+		r.logf(0, "worker %d exited (%s) %v after starting; starting another in %v",
+			p.pid(), p.status(), lived.Round(time.Millisecond), pause)
+		r.schedule(time.Now().Add(pause))
+		return
+	}
+	r.crashes = 0
+	n, err := r.g.start()
+	if err != nil {
+		r.crashes++
+		pause := r.pause()
+		r.logf(0, "worker %d exited (%s); %v; trying again in %v", p.pid(), p.status(), err, pause)
+		r.schedule(time.Now().Add(pause))
+		return
+	}
+	r.logf(0, "worker %d exited (%s); started worker %d in its place", p.pid(), p.status(), n.pid())
+}
+
+// pause returns the pause before the next start after r.crashes crashes.
+func (r *respawner) pause() time.Duration {
+	d := firstPause
+	for i := 1; i < r.crashes && d < maxPause; i++ {
+		d *= 2
+	}
+	return min(d, maxPause)
+}
+
+// schedule adds a start at t.
+func (r *respawner) schedule(t time.Time) {
+	r.pending = append(r.pending, t)
+	r.resetTimer()
+}
+
+// due returns a channel that receives when a start is due (nil: none is
+// pending).
+func (r *respawner) due() <-chan time.Time {
+	if r.timer == nil {
+		return nil
+	}
+	return r.timer.C
+}
+
+// startDue starts the workers whose time has come; one that cannot be
+// started is tried again later.
+func (r *respawner) startDue() {
+	now := time.Now()
+	var later []time.Time
+	for _, t := range r.pending {
+		if t.After(now) {
+			later = append(later, t)
+			continue
+		}
+		p, err := r.g.start()
+		if err != nil {
+			r.crashes++
+			pause := r.pause()
+			r.logf(0, "%v; trying again in %v", err, pause)
+			later = append(later, now.Add(pause))
+			continue
+		}
+		r.logf(1, "started worker %d", p.pid())
+	}
+	r.pending = later
+	r.timer = nil
+	r.resetTimer()
+}
+
+// resetTimer sets the timer to the first pending start.
+func (r *respawner) resetTimer() {
+	r.stopTimer()
+	if len(r.pending) == 0 {
+		return
+	}
+	first := r.pending[0]
+	for _, t := range r.pending[1:] {
+		if t.Before(first) {
+			first = t
+		}
+	}
+	r.timer = time.NewTimer(time.Until(first))
+}
+
+func (r *respawner) stopTimer() {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
 }
 
 // dirs returns the directories of paths, each once.

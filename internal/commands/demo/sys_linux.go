@@ -6,6 +6,8 @@ package demo
 // the supervisor died, and how a worker checks what it inherited.
 
 import (
+	"net"
+	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -14,9 +16,11 @@ import (
 // workerAttr returns the attributes of a worker process: the kernel sends
 // it SIGTERM when the supervisor dies, even by SIGKILL, and its SIGTERM
 // handler removes its stats file. The signal is tied to the thread that
-// started the worker; supervise keeps that thread (see LockOSThread).
+// started the worker; supervise keeps that thread (see LockOSThread). The
+// worker has a process group of its own, so that the terminal's signals
+// (Ctrl-C) reach the supervisor alone, which forwards them.
 func workerAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
 }
 
 // isSocket reports whether fd is an open socket.
@@ -31,4 +35,30 @@ func fdType(fd int) uint32 {
 		return 0
 	}
 	return st.Mode & unix.S_IFMT
+}
+
+// socketFile returns a descriptor of ln's socket to pass to workers. It
+// is not ln.File: exec calls Fd on the files it passes, and Fd puts a
+// descriptor that the os package made non-blocking back in blocking mode.
+// That mode belongs to the socket's open file description, which every
+// worker shares: a worker blocked in accept(2) while the supervisor
+// starts another one would stay blocked, deaf to its own shutdown, until
+// a connection came. A duplicate the os package finds non-blocking is
+// left as it is.
+func socketFile(ln *net.TCPListener) (*os.File, error) {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var fd int
+	var dupErr error
+	if err := rc.Control(func(s uintptr) {
+		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if dupErr != nil {
+		return nil, os.NewSyscallError("dup", dupErr)
+	}
+	return os.NewFile(uintptr(fd), "listener"), nil
 }

@@ -28,8 +28,8 @@ const (
 // flight.
 const shutdownGrace = 3 * time.Second
 
-// errNotWorker is returned when --worker is given by hand.
-var errNotWorker = errors.New("--worker is internal: run mmstats-demo without it")
+// errNotWorker is returned when workerEnv is set by hand.
+var errNotWorker = errors.New(workerEnv + " is internal: mmstats-demo sets it for the workers it starts; unset it")
 
 // runWorker serves the inherited socket with a stats file of its own
 // until SIGINT or SIGTERM, then stops its load, finishes the requests in
@@ -37,8 +37,8 @@ var errNotWorker = errors.New("--worker is internal: run mmstats-demo without it
 func runWorker(opts *Options, errOut io.Writer) error {
 	// Catch the signals before the file exists, so that none can end the
 	// process between creating the file and being able to remove it. They
-	// stay caught until the process exits: a Ctrl-C reaches a worker twice
-	// (from the terminal and forwarded), and the second must not kill it.
+	// stay caught until the process exits: a second signal (a second
+	// Ctrl-C, forwarded) must not kill it before it has removed its file.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 
@@ -59,8 +59,12 @@ func runWorker(opts *Options, errOut io.Writer) error {
 		ln.Close()
 		return err
 	}
+	handler := newHandler(stats)
+	if opts.Verbose >= 2 {
+		handler = logRequests(handler, errOut)
+	}
 	srv := &http.Server{
-		Handler:           newHandler(stats),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(errOut, fmt.Sprintf("mmstats-demo: worker %d: ", os.Getpid()), 0),
 	}

@@ -4,6 +4,8 @@ import (
 	"net"
 	"os"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestDialAddr(t *testing.T) {
@@ -61,5 +63,32 @@ func TestInheritedKinds(t *testing.T) {
 	}
 	if isSocket(-1) || isPipe(-1) {
 		t.Error("a closed descriptor passes")
+	}
+}
+
+// TestSocketFileStaysNonBlocking checks that passing the socket to a
+// worker, which calls Fd, leaves the socket non-blocking for the workers
+// already serving it.
+func TestSocketFileStaysNonBlocking(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := socketFile(ln.(*net.TCPListener))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd()) // what exec does with ExtraFiles
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&unix.O_NONBLOCK == 0 {
+		t.Error("the shared socket is in blocking mode after Fd")
+	}
+	if !isSocket(fd) {
+		t.Error("socketFile is not a socket")
 	}
 }
