@@ -12,11 +12,16 @@ fi
 export PATH="$PATH:$(go env GOPATH)/bin"
 
 # need_packages CMD:PACKAGE... installs each Debian PACKAGE whose CMD is
-# missing, when running as root; otherwise it says what to install.
+# missing, when running as root; otherwise it says what to install. A CMD
+# that is an absolute path is a file the package installs.
 need_packages() {
-  local missing=() pair
+  local missing=() pair cmd
   for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    cmd=${pair%%:*}
+    case $cmd in
+      /*) [ -e "$cmd" ] ;;
+      *) command -v "$cmd" >/dev/null 2>&1 ;;
+    esac || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
