@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
 )
 
 // Timeouts of the supervisor.
@@ -78,7 +80,7 @@ func supervise(opts *Options, out, errOut io.Writer) error {
 			if r.path == "" {
 				return g.abort(sigs, r.p, "failed to start")
 			}
-			logf(1, "worker %d ready: %s", r.p.pid(), r.path)
+			logf(1, "worker %d ready: %s", r.p.pid(), cli.Quote(r.path))
 			paths = append(paths, r.path)
 		case p := <-g.exited:
 			return g.abort(sigs, p, "failed to start")
@@ -93,7 +95,7 @@ func supervise(opts *Options, out, errOut io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "mmstats-demo: %s on http://%s, stats in %s (pids %s)\n",
-		plural(opts.Workers, "worker"), addr, dirs(paths), g.pids())
+		plural(opts.Workers, "worker"), addr, cli.Quote(dirs(paths)), g.pids())
 
 	var end <-chan time.Time
 	if opts.Duration > 0 {
@@ -115,7 +117,7 @@ func supervise(opts *Options, out, errOut io.Writer) error {
 			r.replace(p)
 		case rd := <-g.ready:
 			if rd.path != "" {
-				logf(1, "worker %d ready: %s", rd.p.pid(), rd.path)
+				logf(1, "worker %d ready: %s", rd.p.pid(), cli.Quote(rd.path))
 			}
 		case <-r.due():
 			r.startDue()
