@@ -500,10 +500,20 @@ func TestTerminal(t *testing.T) {
 	// The first line's values widen the columns: the header is rewritten
 	// in place, not shown twice.
 	if len(lines) < 4 || !strings.Contains(lines[0], "2XX") || strings.Contains(lines[1], "2XX") {
-		t.Errorf("want the header once and 3 lines at 24 columns:\n%s", strings.Join(lines, "\n"))
+		t.Errorf("want the header once, then the lines, at 24 columns:\n%s", strings.Join(lines, "\n"))
 	}
-	if !regexp.MustCompile(`\d+µ`).MatchString(strings.Join(lines, "\n")) {
-		t.Errorf("no request time in µ at 24 columns:\n%s", strings.Join(lines, "\n"))
+
+	// At 12 columns two request times (tens of microseconds) take 5
+	// characters each: 24µ, not 0.000.
+	term = startTerminal(t, 12, "-c", "2", "-d", "0.2", "-p", "web.stats", "timers.request,timers.request.p50", dir)
+	if code := term.wait(t); code != 0 {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	lines = term.lines()
+	checkFits(t, lines, 12)
+	checkValues(t, lines)
+	if !regexp.MustCompile(`\d[µmn]`).MatchString(strings.Join(lines, "\n")) {
+		t.Errorf("no request time with a prefix (µ) at 12 columns:\n%s", strings.Join(lines, "\n"))
 	}
 	checkReset(t, term.output())
 }
