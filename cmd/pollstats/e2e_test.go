@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,11 +25,17 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
 var startLine = regexp.MustCompile(`^mmstats-demo: \d+ workers? on (http://127\.0\.0\.1:\d+), stats in \S+ \(pids ([\d ]+)\)$`)
 
 var escapes = regexp.MustCompile("\033\\[[0-9;?]*[A-Za-z]")
+
+// smallValue is a value that is 0 or shows a non-zero digit: exact
+// (0.000147) or short (0.012, 14µ, 1.2k), never rounded to nothing.
+var smallValue = regexp.MustCompile(`^-?(0|[0-9.]*[1-9][0-9.]*(e[-+][0-9]+)?[kMGmµn]?)$`)
 
 func bin(t *testing.T) string { return testutil.Binary(t, "cmd/pollstats") }
 
@@ -352,9 +359,15 @@ func (term *terminal) output() string {
 	return term.out.String()
 }
 
-// lines returns the complete lines shown so far, without escapes.
+// rewritten matches a line that the next one replaces: pollstats moves
+// the cursor up over it and clears its row.
+var rewritten = regexp.MustCompile("[^\n]*\n\033\\[1A\r\033\\[2K")
+
+// lines returns the complete lines shown so far, without escapes, as the
+// terminal shows them (a line rewritten in place is gone).
 func (term *terminal) lines() []string {
-	s := strings.ReplaceAll(escapes.ReplaceAllString(term.output(), ""), "\r", "")
+	s := rewritten.ReplaceAllString(term.output(), "")
+	s = strings.ReplaceAll(escapes.ReplaceAllString(s, ""), "\r", "")
 	l := strings.Split(s, "\n")
 	return l[:len(l)-1]
 }
@@ -399,6 +412,23 @@ func checkFits(t *testing.T, lines []string, cols int) {
 	}
 }
 
+// checkValues checks that no value of a line is rounded to nothing: a
+// request time of tens of microseconds in a narrow column is 14µ, not
+// 0.000 (what is not a number is a header).
+func checkValues(t *testing.T, lines []string) {
+	t.Helper()
+	for _, l := range lines {
+		for _, v := range strings.Fields(l) {
+			if _, err := strconv.ParseFloat(strings.TrimRight(v, "kMGmµn"), 64); err != nil && v != ">" {
+				break // a header
+			}
+			if v != ">" && !smallValue.MatchString(v) {
+				t.Errorf("value %q in %q, want 0 or a short form such as 14µ", v, l)
+			}
+		}
+	}
+}
+
 // checkReset checks that the output leaves no attribute set: the last
 // SGR sequence resets.
 func checkReset(t *testing.T, out string) {
@@ -432,6 +462,12 @@ func TestTerminal(t *testing.T) {
 		t.Fatalf("want a header and 3 lines: %q", out)
 	}
 	checkFits(t, lines, 40)
+	// The header shows once at the start, though the first line's values
+	// change the columns (it is rewritten in place).
+	if !strings.Contains(lines[0], "2XX") || strings.Contains(lines[1], "2XX") {
+		t.Errorf("the header is not shown once at the start:\n%s", strings.Join(lines, "\n"))
+	}
+	checkValues(t, lines)
 
 	// Resized to 30 columns, then Ctrl-C.
 	term = startTerminal(t, 60, "-d", "0.1", "-p", "web.stats", fields, dir)
@@ -450,6 +486,35 @@ func TestTerminal(t *testing.T) {
 	lines = term.lines()
 	checkFits(t, lines[:resized-1], 60)
 	checkFits(t, lines[resized:], 30)
+	checkValues(t, lines)
+
+	// At 24 columns the values are shown in 5 characters: the request
+	// time too, as 17µ (it was 0.000).
+	term = startTerminal(t, 24, "-c", "3", "-d", "0.2", "-p", "web.stats", "status.2XX,timers.request,timers.request.p50,working", dir)
+	if code := term.wait(t); code != 0 {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	lines = term.lines()
+	checkFits(t, lines, 24)
+	checkValues(t, lines)
+	// The first line's values widen the columns: the header is rewritten
+	// in place, not shown twice.
+	if len(lines) < 4 || !strings.Contains(lines[0], "2XX") || strings.Contains(lines[1], "2XX") {
+		t.Errorf("want the header once, then the lines, at 24 columns:\n%s", strings.Join(lines, "\n"))
+	}
+
+	// At 12 columns two request times (tens of microseconds) take 5
+	// characters each: 24µ, not 0.000.
+	term = startTerminal(t, 12, "-c", "2", "-d", "0.2", "-p", "web.stats", "timers.request,timers.request.p50", dir)
+	if code := term.wait(t); code != 0 {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	lines = term.lines()
+	checkFits(t, lines, 12)
+	checkValues(t, lines)
+	if !regexp.MustCompile(`\d[µmn]`).MatchString(strings.Join(lines, "\n")) {
+		t.Errorf("no request time with a prefix (µ) at 12 columns:\n%s", strings.Join(lines, "\n"))
+	}
 	checkReset(t, term.output())
 }
 
@@ -491,6 +556,48 @@ func TestFieldKindsChooseDeltaOrValue(t *testing.T) {
 		}
 		if p50, err := strconv.ParseFloat(f[3], 64); err != nil || p50 <= 0 {
 			t.Errorf("p50 = %q: want the gauge's value, > 0", f[3])
+		}
+	}
+}
+
+// TestIntegersStayExact: the built binary sums uint64 gauges at their
+// maximum exactly (0.8.0's pollstats, with Python's integers, printed
+// 18446744073709551615; a float64 sum printed ...616), past 64 bits over
+// two files, and negative integers too.
+func TestIntegersStayExact(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a.mmstats", "b.mmstats"} {
+		var m struct {
+			Big mmstats.UInt64 `mmstats:"big"`
+		}
+		f, err := mmstats.New(&m, mmstats.Options{Path: dir, Filename: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Remove() })
+		m.Big.Set(math.MaxUint64)
+	}
+	neg := filepath.Join(t.TempDir(), "neg.mmstats")
+	v1file.Write(t, neg, v1file.Unbuffered("neg", "q", v1file.I64(math.MinInt64)))
+	neg2 := filepath.Join(t.TempDir(), "neg.mmstats")
+	v1file.Write(t, neg2, v1file.Unbuffered("neg", "q", v1file.I64(math.MinInt64)))
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"big", filepath.Join(dir, "a.mmstats")}, "18446744073709551615"},
+		{[]string{"big", dir}, "36893488147419103230"},
+		{[]string{"neg", neg, neg2}, "-18446744073709551616"},
+	} {
+		r := testutil.Run(t, nil, bin(t), append([]string{"-a", "-c", "2", "-d", "0.05"}, tt.args...)...)
+		if r.Code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.args, r.Code, r.Stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		if len(lines) != 3 || strings.TrimSpace(lines[1]) != tt.want || strings.TrimSpace(lines[2]) != tt.want {
+			t.Errorf("%v: got\n%s\nwant lines of %s", tt.args, r.Stdout, tt.want)
 		}
 	}
 }

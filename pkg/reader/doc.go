@@ -60,4 +60,11 @@
 // panics, and is fuzzed. File maps a file read-only and re-reads values
 // without parsing the layout again, so that a poller can read thousands of
 // files each second.
+//
+// A stats file is written by whoever can write its directory, so readers
+// bound what a file can make them hold. A parsed Field takes about 200
+// bytes, and a file can pack a field in 8: a File keeps 4 bytes a field
+// and builds Fields only when asked; Scan, ScanStats and File.ScanFields
+// and File.ScanStats go through a file without holding its fields or
+// stats; and a group is read MaxGroup fields at a time.
 package reader

@@ -33,6 +33,9 @@ var (
 	// ErrSymlink means the path is a symlink and the caller asked not to
 	// follow symlinks.
 	ErrSymlink = errors.New("is a symlink")
+	// ErrTooLarge means the fields of a file go on past 4 GiB, which no
+	// writer makes; such a file is refused rather than indexed.
+	ErrTooLarge = errors.New("fields go on past 4 GiB")
 	// ErrReplaced means the path now names a different file than the one
 	// that was opened.
 	ErrReplaced = errors.New("file was replaced")

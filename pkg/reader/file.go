@@ -12,14 +12,32 @@ import (
 // File is an mmstats file mapped read-only. Its layout is parsed once;
 // reading values again costs only the loads of the values. A File is not
 // safe for concurrent use.
+//
+// A File holds 4 bytes for each field of the file (see index), not the
+// whole layout: Fields and Layout build it when asked, and ScanFields
+// and ScanStats go through the fields without holding them, so that a
+// file of millions of tiny fields costs little more than its mapping.
 type File struct {
 	path     string
 	noFollow bool
 	data     []byte
 	mapped   bool
-	layout   *Layout
+	idx      index   // where the fields are
+	layout   *Layout // built by Layout, nil until then
+	cache    []cachedField
+	next     int // the cache slot to reuse next
 	dev, ino uint64
 }
+
+// cachedField is a field that Value or Values parsed, kept for the next
+// read: a poller reads the same few fields of a file over and over.
+type cachedField struct {
+	i int
+	f Field
+}
+
+// maxCached is how many fields a File keeps parsed for Value and Values.
+const maxCached = 64
 
 // Open maps the mmstats file at path and parses its layout. Symlinks are
 // followed; only regular files are opened, without blocking, so FIFOs and
@@ -51,10 +69,10 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 	if err != nil {
 		return fmt.Errorf("mmap: %w", err)
 	}
-	var layout *Layout
+	idx := newIndex()
 	func() {
 		defer catchFault(&err, debug.SetPanicOnFault(true))
-		layout, err = Parse(data)
+		err = idx.extend(data)
 	}()
 	if err != nil {
 		if mapped {
@@ -63,12 +81,13 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 		return err
 	}
 	if !mapped {
-		if err := stabilize(fd, data, layout); err != nil {
+		if err := stabilize(fd, data, &idx); err != nil {
 			return err
 		}
 	}
 	f.release()
-	f.data, f.mapped, f.layout = data, mapped, layout
+	f.data, f.mapped, f.idx = data, mapped, idx
+	f.layout, f.cache = nil, f.cache[:0]
 	return nil
 }
 
@@ -101,15 +120,124 @@ func (f *File) Path() string { return f.path }
 // process is out of mappings, Open falls back to a copy of the file.
 func (f *File) Mapped() bool { return f.mapped }
 
-// Layout returns the parsed layout. The caller must not modify it.
-func (f *File) Layout() *Layout { return f.layout }
-
-// Fields returns the fields in file order. The caller must not modify them.
-func (f *File) Fields() []Field {
-	if f.layout == nil {
-		return nil
+// Layout returns the parsed layout. The caller must not modify it. It is
+// built on the first call (and again after Refresh or Reload found new
+// fields), at a cost of about 200 bytes a field: tools that look at every
+// field of files they do not control use ScanFields and ScanStats.
+func (f *File) Layout() *Layout {
+	if f.layout == nil && f.data != nil {
+		f.layout = f.buildLayout()
 	}
-	return f.layout.Fields
+	return f.layout
+}
+
+// buildLayout parses every field again from the file. A field that no
+// longer parses (the file was rewritten or truncated under the reader)
+// stays in its place with a value that cannot be read (ErrTruncated).
+func (f *File) buildLayout() *Layout {
+	l := &Layout{Fields: make([]Field, f.idx.len()), End: f.idx.end, head: f.idx.head}
+	i := 0
+	for i < len(l.Fields) {
+		func() {
+			var err error
+			defer catchFault(&err, debug.SetPanicOnFault(true))
+			for ; i < len(l.Fields); i++ {
+				if l.Fields[i], err = f.idx.field(f.data, i, true); err != nil {
+					l.Fields[i] = brokenField(int(f.idx.offs[i]), f.idx.group(i))
+				}
+			}
+		}()
+		if i < len(l.Fields) { // a fault
+			l.Fields[i] = brokenField(int(f.idx.offs[i]), f.idx.group(i))
+			i++
+		}
+	}
+	return l
+}
+
+// Fields returns the fields in file order (see Layout). The caller must
+// not modify them.
+func (f *File) Fields() []Field {
+	if l := f.Layout(); l != nil {
+		return l.Fields
+	}
+	return nil
+}
+
+// Len returns the number of fields, without building the layout.
+func (f *File) Len() int { return f.idx.len() }
+
+// ScanFields calls fn for each field in file order, with its index (as
+// for Value), without building the layout: its memory stays constant
+// whatever the number of fields. The *Field passed to fn is reused; fn
+// copies what it keeps. ScanFields stops when fn returns false.
+func (f *File) ScanFields(fn func(i int, fl *Field) bool) (err error) {
+	if f.data == nil {
+		return ErrClosed
+	}
+	defer f.wrap(&err)
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	for i := range f.idx.len() {
+		fl, err := f.idx.field(f.data, i, true)
+		if err != nil {
+			return err
+		}
+		if !fn(i, &fl) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ScanStats calls fn with the stat of each field in file order, read as
+// Stats reads them (groups as one snapshot, see MaxGroup), without
+// holding them: its memory stays bounded whatever the number of fields.
+// The *Stat passed to fn is reused; fn copies what it keeps. ScanStats
+// stops when fn returns false, or at the first error, after the stats
+// before it were passed to fn.
+func (f *File) ScanStats(fn func(s *Stat) bool) (err error) {
+	if f.data == nil {
+		return ErrClosed
+	}
+	defer f.wrap(&err)
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	r := newStatReader(f.data, fn)
+	for i := 0; i < f.idx.len() && !r.stopped; i++ {
+		fl, err := f.idx.field(f.data, i, true)
+		if err != nil {
+			return err
+		}
+		if err := r.add(&fl); err != nil {
+			return err
+		}
+	}
+	return r.end()
+}
+
+// field returns field i for reading its value: from the layout if it was
+// built, else parsed again and kept in a small cache.
+func (f *File) field(i int) (*Field, error) {
+	if f.layout != nil {
+		return &f.layout.Fields[i], nil
+	}
+	for k := range f.cache {
+		if f.cache[k].i == i {
+			return &f.cache[k].f, nil
+		}
+	}
+	fl, err := f.idx.field(f.data, i, true)
+	if err != nil {
+		return nil, err
+	}
+	k := len(f.cache)
+	if k < maxCached {
+		f.cache = append(f.cache, cachedField{})
+	} else {
+		k = f.next
+		f.next = (f.next + 1) % maxCached
+	}
+	f.cache[k] = cachedField{i: i, f: fl}
+	return &f.cache[k].f, nil
 }
 
 // Value reads the current value of field i (an index into Fields). It does
@@ -120,7 +248,11 @@ func (f *File) Value(i int) (v Value, err error) {
 	}
 	defer f.wrap(&err)
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	return ReadValue(f.data, &f.layout.Fields[i])
+	fl, err := f.field(i)
+	if err != nil {
+		return Value{}, err
+	}
+	return ReadValue(f.data, fl)
 }
 
 // Values reads the fields at the indexes idx into dst (len(dst) >=
@@ -137,7 +269,11 @@ func (f *File) Values(idx []int, dst []Value) (err error) {
 			dst[k] = Value{}
 			continue
 		}
-		if dst[k], err = ReadValue(f.data, &f.layout.Fields[i]); err != nil {
+		fl, err := f.field(i)
+		if err != nil {
+			return err
+		}
+		if dst[k], err = ReadValue(f.data, fl); err != nil {
 			return err
 		}
 	}
@@ -146,12 +282,12 @@ func (f *File) Values(idx []int, dst []Value) (err error) {
 
 // Stats reads every field's current value.
 func (f *File) Stats() (stats []Stat, err error) {
-	if f.data == nil {
-		return nil, ErrClosed
-	}
-	defer f.wrap(&err)
-	defer catchFault(&err, debug.SetPanicOnFault(true))
-	return Stats(f.data, f.layout)
+	stats = make([]Stat, 0, f.Len())
+	err = f.ScanStats(func(s *Stat) bool {
+		stats = append(stats, *s)
+		return true
+	})
+	return stats, err
 }
 
 // Refresh picks up fields a writer appended since the file was opened,
@@ -161,13 +297,18 @@ func (f *File) Refresh() (changed bool, err error) {
 	if f.data == nil {
 		return false, ErrClosed
 	}
-	before := len(f.layout.Fields)
+	before := f.idx.len()
+	defer func() {
+		if f.idx.len() != before {
+			f.layout = nil // built again when asked
+		}
+	}()
 	err = func() (err error) {
 		defer catchFault(&err, debug.SetPanicOnFault(true))
-		return f.layout.extend(f.data)
+		return f.idx.extend(f.data)
 	}()
-	if err == nil && f.layout.End+2 <= len(f.data) {
-		return len(f.layout.Fields) != before, nil
+	if err == nil && f.idx.end+2 <= len(f.data) {
+		return f.idx.len() != before, nil
 	}
 	if err != nil && !errors.Is(err, ErrTruncated) {
 		return false, &PathError{Path: f.path, Err: err}
@@ -185,12 +326,12 @@ func (f *File) Refresh() (changed bool, err error) {
 		if err := f.mapAndParse(fd, int(st.Size)); err != nil {
 			return false, &PathError{Path: f.path, Err: err}
 		}
-		return len(f.layout.Fields) != before, nil
+		return f.idx.len() != before, nil
 	}
 	if err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
-	return len(f.layout.Fields) != before, nil
+	return f.idx.len() != before, nil
 }
 
 // Reload reads a private copy (a File that is not Mapped) from the file
@@ -212,29 +353,32 @@ func (f *File) Reload() (changed bool, err error) {
 	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
 		return false, &PathError{Path: f.path, Err: ErrReplaced}
 	}
-	before := len(f.layout.Fields)
+	before := f.idx.len()
 	if int(st.Size) != len(f.data) {
 		if err := f.mapAndParse(fd, int(st.Size)); err != nil {
 			return false, &PathError{Path: f.path, Err: err}
 		}
-		return len(f.layout.Fields) != before, nil
+		return f.idx.len() != before, nil
 	}
 	if err := readCopy(fd, f.data); err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
-	if err := f.layout.extend(f.data); err != nil {
+	if err := f.idx.extend(f.data); err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
-	if err := stabilize(fd, f.data, f.layout); err != nil {
+	if f.idx.len() != before {
+		f.layout = nil
+	}
+	if err := stabilize(fd, f.data, &f.idx); err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
-	return len(f.layout.Fields) != before, nil
+	return f.idx.len() != before, nil
 }
 
 // Close unmaps the file. Fields and values read before stay valid.
 func (f *File) Close() error {
 	err := f.release()
-	f.layout = nil
+	f.layout, f.cache, f.idx = nil, nil, index{}
 	return err
 }
 

@@ -135,17 +135,30 @@ func unmapFile(data []byte) error {
 // So each string field and each group is read again from the file, under
 // the same protocol as a mapped read, and the consistent bytes replace
 // those of the first copy.
-func stabilize(fd int, data []byte, l *Layout) error {
-	for i := 0; i < len(l.Fields); i++ {
-		f := &l.Fields[i]
+func stabilize(fd int, data []byte, x *index) error {
+	groups := x.groups
+	for i := 0; i < x.len(); i++ {
+		f, err := x.field(data, i, false)
+		if err != nil {
+			return err
+		}
 		if f.Seq < 0 {
 			continue
 		}
 		start, end := f.Offset, f.End()
 		group := f.Meta.Role == GroupHead
-		for group && i+1 < len(l.Fields) && l.Fields[i+1].Group == f.Group {
-			i++
-			end = l.Fields[i].End()
+		if group {
+			for len(groups) > 0 && int(groups[0].head) < i {
+				groups = groups[1:]
+			}
+			if len(groups) > 0 && int(groups[0].head) == i && int(groups[0].end) > i+1 {
+				i = int(groups[0].end) - 1
+				last, err := x.field(data, i, false)
+				if err != nil {
+					return err
+				}
+				end = last.End()
+			}
 		}
 		if err := copyConsistent(fd, data, start, end, f.Seq, group); err != nil {
 			return err

@@ -73,7 +73,7 @@ func Parse(data []byte) (*Layout, error) {
 // keeps the fields parsed before the broken one.
 func (l *Layout) extend(data []byte) error {
 	for {
-		f, next, err := parseField(data, l.End)
+		f, next, err := parseField(data, l.End, true)
 		if err != nil {
 			return err
 		}
@@ -96,8 +96,10 @@ func (l *Layout) extend(data []byte) error {
 }
 
 // parseField parses the field at offset o. It returns next == o at the end
-// of the field list.
-func parseField(data []byte, o int) (f Field, next int, err error) {
+// of the field list. Without full, it leaves the label and the signature's
+// text empty and allocates nothing (but for an error): enough to find the
+// fields and read their values' places.
+func parseField(data []byte, o int, full bool) (f Field, next int, err error) {
 	n := len(data)
 	if o >= n {
 		return f, o, nil
@@ -117,20 +119,23 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 		return f, o, &FormatError{Offset: o, Err: ErrTruncated, Detail: fmt.Sprintf("label of %d bytes runs past the end", labelSize)}
 	}
 	f.Offset = o
-	f.Label = utf8Ignore(data[o+2 : t])
+	label := data[o+2 : t]
+	if full {
+		f.Label = utf8Ignore(label)
+	}
 	if t+2 > n {
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: "type size runs past the end"}
+		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrTruncated, Detail: "type size runs past the end"}
 	}
 	typeSize := int(binary.NativeEndian.Uint16(data[t:]))
 	w := t + 2 + typeSize
 	if w+1 > n {
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: "type signature runs past the end"}
+		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrTruncated, Detail: "type signature runs past the end"}
 	}
 	rawType := data[t+2 : w]
-	f.Sig, err = ParseSignature(rawType)
+	f.Sig, err = parseSignature(rawType, full)
 	if err != nil {
 		detail := strings.TrimPrefix(err.Error(), ErrSignature.Error()+": ")
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrSignature, Detail: detail}
+		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrSignature, Detail: detail}
 	}
 	f.WriteBuffer = w
 	f.Value = w + 1
@@ -152,10 +157,10 @@ func parseField(data []byte, o int) (f Field, next int, err error) {
 			f.Seq = seqOffset(rawType, t+2, skip)
 		}
 	default:
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
+		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrWriteBuffer, Detail: fmt.Sprintf("0x%02x", wb)}
 	}
 	if end := f.End(); end > n || end < f.Value {
-		return f, o, &FormatError{Offset: o, Label: f.Label, Err: ErrTruncated, Detail: fmt.Sprintf("value of %d bytes runs past the end", end-f.Value)}
+		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrTruncated, Detail: fmt.Sprintf("value of %d bytes runs past the end", end-f.Value)}
 	}
 	return f, f.End(), nil
 }

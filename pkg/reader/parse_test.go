@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -138,6 +139,23 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("field %q ends at %d past %d bytes", f.Label, f.End(), len(data))
 			}
 			ReadValue(data, &l.Fields[i])
+		}
+		// Streaming reads the same stats, and so does the index a File
+		// keeps.
+		want, werr := Stats(data, l)
+		var got []Stat
+		gerr := ScanStats(data, func(s *Stat) bool { got = append(got, *s); return true })
+		if (werr == nil) != (gerr == nil) || (werr == nil && len(want) > 0 && !reflect.DeepEqual(got, want)) || len(got) != len(want) {
+			t.Fatalf("ScanStats = %v, %v; Stats = %v, %v", got, gerr, want, werr)
+		}
+		x := newIndex()
+		if err := x.extend(data); err != nil || x.len() != len(l.Fields) || x.end != l.End {
+			t.Fatalf("index: %v, %d fields, end %d; layout %d, %d", err, x.len(), x.end, len(l.Fields), l.End)
+		}
+		for i := range l.Fields {
+			if f, err := x.field(data, i, true); err != nil || !reflect.DeepEqual(f, l.Fields[i]) {
+				t.Fatalf("index field %d = %+v, %v; want %+v", i, f, err, l.Fields[i])
+			}
 		}
 	})
 }

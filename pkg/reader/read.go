@@ -138,34 +138,136 @@ func loadSeq(data []byte, off int) (uint32, bool) {
 // (see Role) are read as one consistent snapshot.
 func Stats(data []byte, l *Layout) ([]Stat, error) {
 	stats := make([]Stat, 0, len(l.Fields))
-	// How long groups stuck in an update may make this call wait, in all:
-	// a writer that died in the middle of one leaves a single group stuck,
-	// but a crafted file could hold thousands.
-	wait := maxStringWait
-	for i := 0; i < len(l.Fields); {
-		j := i + 1
-		if l.Fields[i].Meta.Role == GroupHead {
-			for j < len(l.Fields) && l.Fields[j].Group == i {
-				j++
-			}
-		}
-		group := l.Fields[i:j]
-		var err error
-		if stats, err = readGroup(data, group, stats, &wait); err != nil {
+	r := newStatReader(data, func(s *Stat) bool { stats = append(stats, *s); return true })
+	for i := range l.Fields {
+		if err := r.add(&l.Fields[i]); err != nil {
 			return stats, err
 		}
-		i = j
 	}
-	return stats, nil
+	return stats, r.end()
 }
 
-// readGroup appends the values of fields, a group head and its members (or
-// one field alone), to stats. The writer of a group bumps the sequence word
-// in the head's signature to odd, stores every value, then bumps it to
+// ScanStats calls fn with the stat of each field of the v1 file in data,
+// in file order, as Stats reads them (groups as one snapshot), without
+// holding the layout or the stats: its memory stays bounded whatever the
+// number of fields. The *Stat passed to fn is reused; fn copies what it
+// keeps. ScanStats stops when fn returns false, or at the first error,
+// after the stats before it were passed to fn.
+func ScanStats(data []byte, fn func(s *Stat) bool) error {
+	r := newStatReader(data, fn)
+	var err error
+	if serr := Scan(data, func(f *Field) bool {
+		err = r.add(f)
+		return err == nil && !r.stopped
+	}); serr != nil {
+		return serr
+	}
+	if err != nil {
+		return err
+	}
+	return r.end()
+}
+
+// MaxGroup is the most fields that a reader reads as one snapshot. The
+// writer's groups (a histogram's stats) have a few dozen fields; a file
+// that claims a longer one (a hostile file) has it read in snapshots of
+// MaxGroup fields, each consistent in itself under the group's sequence
+// word, so that what a reader holds at once stays bounded.
+const MaxGroup = 1024
+
+// statReader reads the stats of fields fed to it in file order and passes
+// them to fn, keeping the fields of a group (at most MaxGroup at once)
+// until the group ends, to read them as one snapshot.
+type statReader struct {
+	data    []byte
+	fn      func(*Stat) bool
+	stopped bool // fn returned false
+
+	inGroup bool
+	headIdx int     // the Group of the fields being collected
+	head    Field   // their group's head
+	group   []Field // the fields collected
+	stats   []Stat  // their values, once read
+	stat    Stat    // what fn gets for a field alone
+
+	// How long groups stuck in an update may make this reader wait, in
+	// all: a writer that died in the middle of one leaves a single group
+	// stuck, but a crafted file could hold thousands.
+	wait time.Duration
+}
+
+func newStatReader(data []byte, fn func(*Stat) bool) *statReader {
+	return &statReader{data: data, fn: fn, wait: maxStringWait}
+}
+
+// add reads f, or keeps it to read with the rest of its group.
+func (r *statReader) add(f *Field) error {
+	if r.stopped {
+		return nil
+	}
+	if r.inGroup && f.Group == r.headIdx && f.Meta.Role == GroupMember {
+		if len(r.group) == MaxGroup {
+			if err := r.flush(); err != nil || r.stopped {
+				return err
+			}
+		}
+		r.group = append(r.group, *f)
+		return nil
+	}
+	if err := r.end(); err != nil || r.stopped {
+		return err
+	}
+	if f.Meta.Role == GroupHead && f.Group >= 0 {
+		r.inGroup, r.headIdx, r.head = true, f.Group, *f
+		r.group = append(r.group[:0], *f)
+		return nil
+	}
+	v, err := ReadValue(r.data, f)
+	if err != nil {
+		return err
+	}
+	r.stat = Stat{Label: f.Label, Type: f.Sig.Text, Value: v, Meta: f.Meta}
+	r.stopped = !r.fn(&r.stat)
+	return nil
+}
+
+// end reads the group collected, if any.
+func (r *statReader) end() error {
+	r.inGroup = false
+	return r.flush()
+}
+
+// flush reads the fields collected as one snapshot and passes them on.
+func (r *statReader) flush() error {
+	if len(r.group) == 0 || r.stopped {
+		clear(r.group)
+		r.group = r.group[:0]
+		return nil
+	}
+	var err error
+	r.stats, err = readGroup(r.data, &r.head, r.group, r.stats[:0], &r.wait)
+	clear(r.group) // let the strings go
+	r.group = r.group[:0]
+	if err != nil {
+		return err
+	}
+	for i := range r.stats {
+		if r.stopped = !r.fn(&r.stats[i]); r.stopped {
+			break
+		}
+	}
+	clear(r.stats)
+	return nil
+}
+
+// readGroup appends the values of fields, members of the group that head
+// starts (head itself first, for the first fields of a group), or one
+// field alone, to stats. The writer of a group bumps the sequence word in
+// the head's signature to odd, stores every value, then bumps it to
 // even; a snapshot is consistent when the word was even and unchanged
 // across the reads (and the reads took less than maxCopyTime, for the same
 // reason as strings).
-func readGroup(data []byte, fields []Field, stats []Stat, wait *time.Duration) ([]Stat, error) {
+func readGroup(data []byte, head *Field, fields []Field, stats []Stat, wait *time.Duration) ([]Stat, error) {
 	n := len(stats)
 	if len(fields) == 1 {
 		f := &fields[0]
@@ -175,7 +277,6 @@ func readGroup(data []byte, fields []Field, stats []Stat, wait *time.Duration) (
 		}
 		return append(stats, Stat{Label: f.Label, Type: f.Sig.Text, Value: v, Meta: f.Meta}), nil
 	}
-	head := &fields[0]
 	first := time.Now()
 	firstSeq, _ := loadSeq(data, head.Seq)
 	for try := 1; ; try++ {

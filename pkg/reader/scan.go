@@ -17,7 +17,7 @@ func Scan(data []byte, fn func(f *Field) bool) error {
 	}
 	o, head, index := 1, -1, 0
 	for {
-		f, next, err := parseField(data, o)
+		f, next, err := parseField(data, o, true)
 		if err != nil {
 			return err
 		}

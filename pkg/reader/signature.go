@@ -73,15 +73,17 @@ func itemSize(code byte, native bool) (size, align int, ok bool) {
 
 // ParseSignature parses a type signature the way Python's struct module
 // does (calcsize and unpack) and checks that it yields exactly one value.
-func ParseSignature(raw []byte) (Signature, error) {
+func ParseSignature(raw []byte) (Signature, error) { return parseSignature(raw, true) }
+
+// parseSignature is ParseSignature; without withText it leaves Text empty
+// and allocates nothing, for the walks over a file that only need sizes.
+func parseSignature(raw []byte, withText bool) (Signature, error) {
 	sig := Signature{Order: '@'}
-	text := make([]byte, 0, len(raw))
 	i := 0
 	if len(raw) > 0 {
 		switch raw[0] {
 		case '@', '=', '<', '>', '!':
 			sig.Order = raw[0]
-			text = append(text, raw[0])
 			i = 1
 		}
 	}
@@ -95,7 +97,6 @@ func ParseSignature(raw []byte) (Signature, error) {
 			continue
 		}
 		count := 1
-		start := i
 		if c >= '0' && c <= '9' {
 			n := 0
 			for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
@@ -115,7 +116,6 @@ func ParseSignature(raw []byte) (Signature, error) {
 		if !ok {
 			return sig, fmt.Errorf("%w: bad char %s in struct format", ErrSignature, strconv.QuoteRune(rune(c)))
 		}
-		text = append(text, raw[start:i+1]...)
 		i++
 		if native && align > 1 && size%align != 0 {
 			size += align - size%align
@@ -139,9 +139,41 @@ func ParseSignature(raw []byte) (Signature, error) {
 		}
 	}
 	if values != 1 {
-		return sig, fmt.Errorf("%w: %q yields %d values, want 1", ErrSignature, text, values)
+		return sig, fmt.Errorf("%w: %q yields %d values, want 1", ErrSignature, signatureText(raw), values)
 	}
 	sig.Size = size
-	sig.Text = string(text)
+	if withText {
+		sig.Text = signatureText(raw)
+	}
 	return sig, nil
 }
+
+// signatureText returns raw without the whitespace that the struct module
+// skips: what tools print as the type. The common one-character types
+// come from a table, without allocating.
+func signatureText(raw []byte) string {
+	var small [8]byte
+	text := small[:0]
+	for _, c := range raw {
+		if !isStructSpace(c) {
+			text = append(text, c)
+		}
+	}
+	if s, ok := commonTexts[string(text)]; ok { // no allocation for the lookup
+		return s
+	}
+	return string(text)
+}
+
+// commonTexts holds the type texts of numeric fields, with and without a
+// byte-order character: nearly every field of every file has one.
+var commonTexts = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range "xcbB?hHiIlLqQnNefdsp" {
+		m[string(c)] = string(c)
+		for _, o := range "@=<>!" {
+			m[string(o)+string(c)] = string(o) + string(c)
+		}
+	}
+	return m
+}()

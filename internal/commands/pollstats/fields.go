@@ -31,11 +31,13 @@ func joins(prefix, field string) []string {
 type labelSet map[string]bool
 
 // resolveColumns decides once, for each field, which join of the prefix
-// names an existing label. A field that no file has, or that is a
-// string, is a usage error naming it (with suggestions).
-func resolveColumns(fields []string, prefix string, labels labelSet) ([]column, error) {
+// names an existing label (labels holds at least every join). A field
+// that no file has, or that is a string, is a usage error naming it,
+// with suggestions from all (called only then).
+func resolveColumns(fields []string, prefix string, labels labelSet, all func() []string) ([]column, error) {
 	cols := make([]column, len(fields))
 	var problems []string
+	var known []string
 	for i, f := range fields {
 		cols[i].name = f
 		tried := joins(prefix, f)
@@ -47,7 +49,10 @@ func resolveColumns(fields []string, prefix string, labels labelSet) ([]column, 
 		}
 		switch l := cols[i].label; {
 		case l == "":
-			problems = append(problems, unknownField(f, prefix, tried, labels))
+			if known == nil {
+				known = all()
+			}
+			problems = append(problems, unknownField(f, prefix, tried, known))
 		case labels[l]:
 			problems = append(problems, stringField(f, l))
 		}
@@ -68,15 +73,11 @@ func stringField(field, label string) string {
 
 // unknownField describes a field that no file has, with the labels that
 // come closest.
-func unknownField(field, prefix string, tried []string, labels labelSet) string {
+func unknownField(field, prefix string, tried []string, all []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no file has the field %q", field)
 	if prefix != "" {
 		fmt.Fprintf(&b, " (%s)", strings.Join(tried, " or "))
-	}
-	all := make([]string, 0, len(labels))
-	for l := range labels {
-		all = append(all, l)
 	}
 	near, nearest := suggest(field, prefix, all)
 	switch {

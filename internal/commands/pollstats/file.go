@@ -1,6 +1,7 @@
 package pollstats
 
 import (
+	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -24,7 +25,9 @@ type tracked struct {
 // summed. A column whose field is new (or the file is) gets its baseline,
 // the value that its changes are counted from; the others keep theirs,
 // so that fields a writer appends join without disturbing the rest. A
-// column that is a string in this file is left out of it (warned).
+// column that is a string in this file is left out of it (warned). The
+// fields are looked at one by one (reader.File.ScanFields), never held:
+// a file of millions of fields costs its mapping and 4 bytes a field.
 func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 	old := t.idx
 	t.idx = make([]int, len(cols))
@@ -33,28 +36,38 @@ func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 		t.prev = make([]reader.Value, len(cols))
 		t.cur = make([]reader.Value, len(cols))
 	}
-	fields := t.f.Fields()
-	t.partial, t.included = false, false
-	for c, col := range cols {
+	decided := make([]bool, len(cols)) // the first field with the label decides
+	left := len(cols)
+	for c := range t.idx {
 		t.idx[c] = -1
-		for i := range fields {
-			if fields[i].Label != col.label {
+	}
+	t.f.ScanFields(func(i int, f *reader.Field) bool { // an error shows on the next read
+		for c, col := range cols {
+			if decided[c] || f.Label != col.label {
 				continue
 			}
-			if reader.KindOf(fields[i].Sig.Code) == reader.String {
-				log.warnf("%s: %s is a string here, not counted", t.path, col.label)
-				break
+			decided[c] = true
+			left--
+			if reader.KindOf(f.Sig.Code) == reader.String {
+				log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
+				continue
 			}
-			t.idx[c], t.included = i, true
-			t.gauge[c] = isGauge(fields[i].Meta.Kind)
-			break
+			t.idx[c] = i
+			t.gauge[c] = isGauge(f.Meta.Kind)
 		}
+		return left > 0
+	})
+	t.partial, t.included = false, false
+	for c := range cols {
 		switch i := t.idx[c]; {
 		case i < 0:
 			t.partial = true
 			t.prev[c] = reader.Value{}
 		case old == nil || old[c] != i:
+			t.included = true
 			t.prev[c], _ = t.f.Value(i) // an error shows on the next read
+		default:
+			t.included = true
 		}
 	}
 	t.included = t.included || matchAny(t.f, filters)
@@ -122,7 +135,7 @@ func add(t *total, prev, cur reader.Value, absolute bool) {
 		switch c, p := cur.Float(), prev.Float(); {
 		case absolute:
 			t.addFloat(c)
-		case same && c >= p: // false for NaN
+		case same && c > p: // false for NaN; an unchanged ±Inf is no change, not Inf-Inf
 			t.addFloat(c - p)
 		}
 	}

@@ -26,23 +26,23 @@ func parseFilters(args []string) []filter {
 // matchAny reports whether f matches one of filters. Its values are read
 // only for KEY=VALUE filters.
 func matchAny(f *reader.File, filters []filter) bool {
-	fields := f.Fields()
-	for _, flt := range filters {
-		for i := range fields {
-			label := fields[i].Label
+	if len(filters) == 0 {
+		return false
+	}
+	matched := false
+	f.ScanFields(func(i int, fl *reader.Field) bool {
+		for _, flt := range filters {
 			if !flt.exact {
-				if strings.HasPrefix(label, flt.key) {
-					return true
-				}
-				continue
+				matched = strings.HasPrefix(fl.Label, flt.key)
+			} else if fl.Label == flt.key {
+				v, err := f.Value(i)
+				matched = err == nil && v.String() == flt.value
 			}
-			if label != flt.key {
-				continue
-			}
-			if v, err := f.Value(i); err == nil && v.String() == flt.value {
-				return true
+			if matched {
+				return false
 			}
 		}
-	}
-	return false
+		return true
+	})
+	return matched
 }

@@ -130,9 +130,17 @@ func (h *harness) streams() *cli.Streams {
 		Width: func() int { return h.width }}
 }
 
-// lines returns the output lines.
+// rewritten matches a line that the next one replaces on the terminal
+// (the cursor moves up over it and clears it).
+var rewritten = regexp.MustCompile("[^\n]*\n" + regexp.QuoteMeta(rewriteHeader))
+
+// screen returns what a terminal shows of out: a line rewritten in place
+// is gone.
+func screen(out string) string { return rewritten.ReplaceAllString(out, "") }
+
+// lines returns the output lines, as the terminal shows them.
 func (h *harness) lines() []string {
-	s := strings.TrimSuffix(h.out.String(), "\n")
+	s := strings.TrimSuffix(screen(h.out.String()), "\n")
 	if s == "" {
 		return nil
 	}

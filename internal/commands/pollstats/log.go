@@ -3,6 +3,8 @@ package pollstats
 import (
 	"fmt"
 	"io"
+
+	"github.com/mmstats/mmstats/internal/cli"
 )
 
 // The -v levels.
@@ -15,13 +17,19 @@ const (
 // logger prints "pollstats: message" lines on stderr, each up to a
 // verbosity level.
 type logger struct {
-	w     io.Writer
-	level int
+	w       io.Writer
+	level   int
+	printed int // lines printed
 }
 
 func (l *logger) printf(level int, format string, args ...any) {
 	if l.level >= level {
-		fmt.Fprintf(l.w, "pollstats: "+format+"\n", args...)
+		msg := fmt.Sprintf(format, args...)
+		if cli.NeedsQuote(msg) { // a path in a system error, say: never raw
+			msg = cli.Quote(msg)
+		}
+		fmt.Fprintf(l.w, "pollstats: %s\n", msg)
+		l.printed++
 	}
 }
 

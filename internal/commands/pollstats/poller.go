@@ -49,7 +49,16 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		p.open(t)
 	}, p.warnErr)
 	for _, path := range src.missing() {
-		p.log.warnf("%s: no such file", path)
+		p.log.warnf("%s: no such file", cli.Quote(path))
+	}
+	// The labels that the fields may mean, and whether a file has each
+	// (as a string?). Only those are kept: a file of millions of labels
+	// costs no memory here.
+	wanted := labelSet{}
+	for _, f := range o.Fields {
+		for _, l := range joins(o.Prefix, f) {
+			wanted[l] = false
+		}
 	}
 	labels := labelSet{}
 	var failed []string
@@ -58,9 +67,12 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 			failed = append(failed, t.err)
 			continue
 		}
-		for _, f := range t.f.Fields() {
-			labels[f.Label] = labels[f.Label] || reader.KindOf(f.Sig.Code) == reader.String
-		}
+		t.f.ScanFields(func(_ int, f *reader.Field) bool { // errors show when the file is read
+			if _, ok := wanted[f.Label]; ok {
+				labels[f.Label] = labels[f.Label] || reader.KindOf(f.Sig.Code) == reader.String
+			}
+			return true
+		})
 	}
 	if len(p.files) == 0 {
 		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(argNames(o.Args), " "))}
@@ -69,7 +81,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		sort.Strings(failed)
 		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("cannot read any stats file:\n  " + strings.Join(failed, "\n  "))}
 	}
-	cols, err := resolveColumns(o.Fields, o.Prefix, labels)
+	cols, err := resolveColumns(o.Fields, o.Prefix, labels, p.allLabels)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +95,33 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p.rebuild()
 	p.log.infof("reading %d files, summing %d", len(p.files), len(p.active))
 	return p, nil
+}
+
+// maxSuggested bounds the labels that an unknown field is compared with,
+// for its suggestions: a hostile file can have millions.
+const maxSuggested = 100000
+
+// allLabels returns the labels of the files, up to maxSuggested, to
+// suggest the closest to an unknown field.
+func (p *poller) allLabels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range p.files {
+		if t.f == nil {
+			continue
+		}
+		t.f.ScanFields(func(_ int, f *reader.Field) bool {
+			if !seen[f.Label] {
+				seen[f.Label] = true
+				out = append(out, f.Label)
+			}
+			return len(out) < maxSuggested
+		})
+		if len(out) >= maxSuggested {
+			break
+		}
+	}
+	return out
 }
 
 // argNames returns the arguments as given, or the default glob.
@@ -143,11 +182,11 @@ func (p *poller) reconcile() {
 		case t == nil:
 			t = &tracked{path: path, id: id}
 			p.files[path] = t
-			p.log.infof("added %s", path)
+			p.log.infof("added %s", cli.Quote(path))
 		case t.id != id:
 			t.close()
 			*t = tracked{path: path, id: id}
-			p.log.infof("replaced %s", path)
+			p.log.infof("replaced %s", cli.Quote(path))
 		default:
 			t.seen = p.gen
 			return
@@ -162,7 +201,7 @@ func (p *poller) reconcile() {
 		if t.seen != p.gen {
 			t.close()
 			delete(p.files, path)
-			p.log.infof("removed %s", path)
+			p.log.infof("removed %s", cli.Quote(path))
 			p.dirty = true
 		}
 	}
@@ -176,11 +215,11 @@ func (p *poller) open(t *tracked) bool {
 		return false
 	}
 	if t.err != "" {
-		p.log.warnf("%s: readable again", t.path)
+		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
 	t.f, t.err = f, ""
 	if !f.Mapped() {
-		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", t.path)
+		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
 	}
 	return true
 }
@@ -210,7 +249,7 @@ func (p *poller) refreshLayout(t *tracked) {
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
 		*t = tracked{path: t.path, id: id, seen: t.seen}
-		p.log.infof("replaced %s", t.path)
+		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
 			t.bind(p.cols, p.filters, p.log)
 		}
@@ -225,10 +264,12 @@ func (p *poller) refreshLayout(t *tracked) {
 
 // fail closes t's file after err, warning once per distinct error.
 func (p *poller) fail(t *tracked, err error) {
-	msg := err.Error()
-	if !strings.HasPrefix(msg, t.path) {
-		msg = t.path + ": " + msg
+	reason := err.Error()
+	var pe *reader.PathError
+	if errors.As(err, &pe) && pe.Path == t.path {
+		reason = pe.Err.Error()
 	}
+	msg := cli.Quote(t.path) + ": " + reason
 	if msg != t.err {
 		p.log.warnf("%s", msg)
 	}

@@ -45,16 +45,19 @@ drops out and one that comes back is read again. A file is read if it has
 any of the fields or matches a -f filter.
 
 Numbers are right-aligned in columns as wide as their header and the
-widest value so far; integers print exactly, floats with up to 6
-significant digits. On a terminal the header is bold, non-zero values are
-coloured (unless NO_COLOR is set or TERM=dumb), the header is printed
-again whenever the columns change, and the columns are fitted to the
+widest value so far; integers print exactly (sums too, past 64 bits),
+floats with up to 6 significant digits. On a terminal the header is bold,
+non-zero values are coloured (unless NO_COLOR is set or TERM=dumb), the
+header is printed again whenever the columns change (or rewritten in
+place, if no line came after it), and the columns are fitted to the
 width of the terminal, again when it is resized: the gap between columns
 shrinks from two spaces to one, headers lose their leading parts
 (timers.request becomes request) and are then cut (requ~), values are
-shown in 5 characters (1.2k, 45M), and columns that still do not fit are
-left out, the lines ending in ">". When piped, lines are plain text with
-exact values, written out every interval.
+shown in 5 characters with SI prefixes (1.2k, 45M, and 1.4m, 14µ for
+small ones), and columns that still do not fit are left out, the lines
+ending in ">". When piped, lines are plain text with exact values,
+written out every interval. File names in messages on stderr are quoted
+if they hold control characters.
 
 Exit status: 0 after -c lines or when interrupted (SIGINT, SIGTERM), 1 if
 no file can be read at start, 2 for bad flags, an unknown field or a

@@ -419,7 +419,15 @@ func TestColumnsFitTheTerminal(t *testing.T) {
 	if w := h.maxWidth(); w > 40 {
 		t.Errorf("a line is %d columns wide in a 40-column terminal:\n%s", w, plain(h.out.String()))
 	}
-	out := plain(h.out.String())
+	// The first line's values widen the columns: the header printed at
+	// start is rewritten in place, not printed twice.
+	if lines := h.lines(); len(lines) < 2 || !strings.Contains(lines[0], "2XX") || strings.Contains(lines[1], "2XX") {
+		t.Errorf("the header is not shown once at the start:\n%s", plain(screen(h.out.String())))
+	}
+	if !strings.Contains(h.out.String(), rewriteHeader) {
+		t.Errorf("the header was not rewritten in place: %q", h.out.String())
+	}
+	out := plain(screen(h.out.String()))
 	for _, want := range []string{"123G", "1.2M", "0.25"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in the fitted output:\n%s", want, out)

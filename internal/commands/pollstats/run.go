@@ -67,6 +67,35 @@ type view struct {
 
 	sinceHeader int  // lines printed since the last header
 	headerDue   bool // the layout changed: print the header again
+
+	// The header last printed, while it may be rewritten in place: its
+	// width if it fit on one row of the terminal, and how many lines the
+	// logger had printed then (on the same terminal, maybe).
+	headerWidth int
+	logMark     int
+}
+
+// rewriteHeader moves the cursor back over the header just printed and
+// clears its row, when nothing came after it: a header that the first
+// line's values make wider replaces it rather than printing it twice.
+const rewriteHeader = "\033[1A\r\033[2K"
+
+// header appends the header, in place of the one before when that is the
+// last line on the terminal (no line and no message since, one row wide).
+func (v *view) header(b []byte) []byte {
+	w := v.width()
+	if v.o.Streams.IsTerminal && v.sinceHeader == 0 && v.headerWidth > 0 && v.headerWidth <= w && v.p.log.printed == v.logMark {
+		b = append(b, rewriteHeader...)
+	}
+	start := len(b)
+	b = v.tab.appendHeader(b, v.o.Streams.Color)
+	v.headerWidth = 0
+	if n := displayWidth(b[start:]); w > 0 && n <= w {
+		v.headerWidth = n
+	}
+	v.logMark = v.p.log.printed
+	v.sinceHeader, v.headerDue = 0, false
+	return b
 }
 
 // width returns the terminal's width, or 0 if unknown or not a terminal.
@@ -80,7 +109,7 @@ func (v *view) width() int {
 // loop prints the header, then a line after each delay.
 func (v *view) loop(sigs <-chan os.Signal) error {
 	v.tab.fit(v.width())
-	v.buf = v.tab.appendHeader(v.buf[:0], v.o.Streams.Color)
+	v.buf = v.header(v.buf[:0])
 	if _, err := v.o.Streams.Out.Write(v.buf); err != nil {
 		return err
 	}
@@ -136,8 +165,7 @@ func (v *view) line(now time.Time) error {
 	}
 	v.buf = v.buf[:0]
 	if v.headerDue || (v.o.Headers > 0 && v.sinceHeader == v.o.Headers) {
-		v.buf = v.tab.appendHeader(v.buf, v.o.Streams.Color)
-		v.sinceHeader, v.headerDue = 0, false
+		v.buf = v.header(v.buf)
 	}
 	v.buf = v.tab.appendLine(v.buf, totals, v.txt, v.o.Streams.Color)
 	v.sinceHeader++

@@ -202,6 +202,27 @@ func abbreviate(name string, width int) string {
 	return string(r[:width-1]) + "~"
 }
 
+// displayWidth returns the columns a line takes on the terminal: its
+// runes, without the escapes of bold and colour and the final newline.
+func displayWidth(line []byte) int {
+	n := 0
+	for i := 0; i < len(line); {
+		if line[i] == '\033' {
+			for i < len(line) && line[i] != 'm' {
+				i++
+			}
+			i++
+			continue
+		}
+		if line[i] != '\n' {
+			n++
+		}
+		_, size := utf8.DecodeRune(line[i:])
+		i += size
+	}
+	return n
+}
+
 func appendSpaces(b []byte, n int) []byte {
 	for ; n > 0; n-- {
 		b = append(b, ' ')

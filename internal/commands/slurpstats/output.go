@@ -9,13 +9,19 @@ import (
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// A printer writes the output of one format, one file at a time. Its
-// methods return the error of the buffered writer, which is sticky, so
-// that a broken pipe stops the run.
+// A printer writes the output of one format. It gets the stats of a file
+// one at a time, so that no file's stats are ever held whole. Its methods
+// return the error of the buffered writer, which is sticky, so that a
+// broken pipe stops the run.
 type printer interface {
-	// file prints the stats of a file that was read: shown, the ones
-	// that -f keeps, out of all of them.
-	file(path string, all, shown []reader.Stat) error
+	// begin starts the stats of the file at path.
+	begin(path string) error
+	// stat prints one stat of the file, if shown (it matches -f); all the
+	// stats come, for printers that need the others too.
+	stat(s *reader.Stat, shown bool) error
+	// endFile ends the file. msg, if not empty, says why it broke while
+	// it was read ("PATH: reason", already printed on stderr).
+	endFile(msg string) error
 	// fail records a file that could not be read (msg is "PATH: reason",
 	// already printed on stderr).
 	fail(path, msg string) error
@@ -23,16 +29,49 @@ type printer interface {
 	end() error
 }
 
+// A preparer is a printer that looks through a file before its stats are
+// printed; match tells the labels that -f keeps. An error is the file's.
+type preparer interface {
+	prepare(f *reader.File, match func(label string) bool) error
+}
+
 func newPrinter(f Format, w *bufio.Writer, s *cli.Streams, human *humanizer) printer {
 	switch f {
 	case FormatJSON:
 		return &jsonPrinter{w: w}
 	case FormatTable:
-		return &tablePrinter{w: w, color: s.Color, index: map[string]int{}, human: human}
+		return &tablePrinter{w: w, streams: s, index: map[string]int{}, human: human}
 	case FormatPrometheus:
 		return &promPrinter{w: w}
 	}
 	return &textPrinter{w: w, human: human}
+}
+
+// appendLabel appends a label for people: through cli.Quote, so that an
+// escape sequence or a newline in it cannot reach the terminal.
+func appendLabel(b []byte, label string) []byte {
+	if cli.NeedsQuote(label) {
+		return cli.AppendQuote(b, label)
+	}
+	return append(b, label...)
+}
+
+// labelWidth is the width of a label as appendLabel prints it, counted
+// in code points as Python's '%-Ns' does.
+func labelWidth(label string) int {
+	if cli.NeedsQuote(label) {
+		return utf8.RuneCountInString(cli.Quote(label))
+	}
+	return utf8.RuneCountInString(label)
+}
+
+// appendShown appends a value for people: strings through cli.Quote,
+// numbers as --human says.
+func appendShown(b []byte, s *reader.Stat, h *humanizer) []byte {
+	if s.Value.Kind() == reader.String && cli.NeedsQuote(s.Value.Str()) {
+		return cli.AppendQuote(b, s.Value.Str())
+	}
+	return h.appendValue(b, s)
 }
 
 // textPrinter prints the layout of the Python slurpstats:
@@ -43,39 +82,52 @@ func newPrinter(f Format, w *bufio.Writer, s *cli.Streams, human *humanizer) pri
 //	(blank line)
 //
 // Labels are padded to the longest label of the file, counted in code
-// points as Python's '%-Ns' does.
+// points as Python's '%-Ns' does; prepare finds it, in a first pass over
+// the labels.
 type textPrinter struct {
 	w     *bufio.Writer
-	buf   []byte     // reused for each file
+	buf   []byte     // reused for each line
 	human *humanizer // nil: values as they are
+	width int        // of the labels of the current file
 }
 
-func (p *textPrinter) file(path string, _, stats []reader.Stat) error {
-	width := 0
-	for i := range stats {
-		if n := utf8.RuneCountInString(stats[i].Label); n > width {
-			width = n
+func (p *textPrinter) prepare(f *reader.File, match func(string) bool) error {
+	p.width = 0
+	return f.ScanFields(func(_ int, fl *reader.Field) bool {
+		if match(fl.Label) {
+			p.width = max(p.width, labelWidth(fl.Label))
 		}
-	}
+		return true
+	})
+}
+
+func (p *textPrinter) begin(path string) error {
 	b := append(p.buf[:0], "==> "...)
-	b = append(b, path...)
-	b = append(b, '\n')
-	for i := range stats {
-		s := &stats[i]
-		b = append(b, "  "...)
-		b = append(b, s.Label...)
-		for n := utf8.RuneCountInString(s.Label); n < width; n++ {
-			b = append(b, ' ')
-		}
-		b = append(b, ' ')
-		b = p.human.appendValue(b, s)
-		b = append(b, '\n')
-	}
+	b = appendLabel(b, path)
 	b = append(b, '\n')
 	p.buf = b
 	_, err := p.w.Write(b)
 	return err
 }
+
+func (p *textPrinter) stat(s *reader.Stat, shown bool) error {
+	if !shown {
+		return nil
+	}
+	b := append(p.buf[:0], "  "...)
+	b = appendLabel(b, s.Label)
+	for n := labelWidth(s.Label); n < p.width; n++ {
+		b = append(b, ' ')
+	}
+	b = append(b, ' ')
+	b = appendShown(b, s, p.human)
+	b = append(b, '\n')
+	p.buf = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *textPrinter) endFile(string) error { return p.w.WriteByte('\n') }
 
 func (p *textPrinter) fail(path, msg string) error { return nil }
 
@@ -90,14 +142,19 @@ func (p *textPrinter) end() error { return nil }
 //	 ]},
 //	 {"path": "b.mmstats", "error": "b.mmstats: empty file"}
 //	]
+//
+// A file that breaks while it is read (truncated under slurpstats) has
+// the stats read before, then its error: {"path": ..., "stats": [...],
+// "error": ...}.
 type jsonPrinter struct {
 	w     *bufio.Writer
 	buf   []byte
-	count int
+	count int // files
+	stats int // stats of the current file
 }
 
-// begin starts an array element: "[\n " for the first, ",\n " after.
-func (p *jsonPrinter) begin() []byte {
+// element starts an array element: "[\n " for the first, ",\n " after.
+func (p *jsonPrinter) element(path string) []byte {
 	b := p.buf[:0]
 	if p.count == 0 {
 		b = append(b, '[', '\n')
@@ -106,37 +163,55 @@ func (p *jsonPrinter) begin() []byte {
 	}
 	p.count++
 	b = append(b, ` {"path": `...)
-	return b
+	return reader.AppendJSONString(b, path)
 }
 
-func (p *jsonPrinter) file(path string, _, stats []reader.Stat) error {
-	b := reader.AppendJSONString(p.begin(), path)
-	b = append(b, `, "stats": [`...)
-	for i := range stats {
-		s := &stats[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, "\n  {\"label\": "...)
-		b = reader.AppendJSONString(b, s.Label)
-		b = append(b, `, "type": `...)
-		b = reader.AppendJSONString(b, s.Type)
-		b = append(b, `, "value": `...)
-		b = s.Value.AppendJSON(b)
-		b = append(b, '}')
+func (p *jsonPrinter) begin(path string) error {
+	b := append(p.element(path), `, "stats": [`...)
+	p.buf, p.stats = b, 0
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *jsonPrinter) stat(s *reader.Stat, shown bool) error {
+	if !shown {
+		return nil
 	}
-	if len(stats) > 0 {
+	b := p.buf[:0]
+	if p.stats > 0 {
+		b = append(b, ',')
+	}
+	p.stats++
+	b = append(b, "\n  {\"label\": "...)
+	b = reader.AppendJSONString(b, s.Label)
+	b = append(b, `, "type": `...)
+	b = reader.AppendJSONString(b, s.Type)
+	b = append(b, `, "value": `...)
+	b = s.Value.AppendJSON(b)
+	b = append(b, '}')
+	p.buf = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *jsonPrinter) endFile(msg string) error {
+	b := p.buf[:0]
+	if p.stats > 0 {
 		b = append(b, "\n "...)
 	}
-	b = append(b, "]}"...)
+	b = append(b, ']')
+	if msg != "" {
+		b = append(b, `, "error": `...)
+		b = reader.AppendJSONString(b, msg)
+	}
+	b = append(b, '}')
 	p.buf = b
 	_, err := p.w.Write(b)
 	return err
 }
 
 func (p *jsonPrinter) fail(path, msg string) error {
-	b := reader.AppendJSONString(p.begin(), path)
-	b = append(b, `, "error": `...)
+	b := append(p.element(path), `, "error": `...)
 	b = reader.AppendJSONString(b, msg)
 	b = append(b, '}')
 	p.buf = b
@@ -160,12 +235,57 @@ func (p *jsonPrinter) end() error {
 // a metric, so it prints everything at the end. Files that cannot be read
 // are left out (they are reported on stderr).
 type promPrinter struct {
-	w   *bufio.Writer
-	set prom.Set
+	w     *bufio.Writer
+	set   prom.Set
+	path  string
+	pid   string        // of the current file, found by prepare
+	batch []reader.Stat // stats of the current file not yet in set
+	one   [1]reader.Stat
 }
 
-func (p *promPrinter) file(path string, all, shown []reader.Stat) error {
-	p.set.AddFile(path, prom.PID(all), shown) // the PID even if -f leaves sys.pid out
+// promBatch is how many stats of a file promPrinter adds to its set at
+// once.
+const promBatch = 256
+
+// prepare finds the file's PID, in a first pass that stops at it: the PID
+// labels every series of the file, even if -f leaves sys.pid out.
+func (p *promPrinter) prepare(f *reader.File, _ func(string) bool) error {
+	p.pid = ""
+	return f.ScanStats(func(s *reader.Stat) bool {
+		p.one[0] = *s
+		p.pid = prom.PID(p.one[:])
+		return p.pid == ""
+	})
+}
+
+func (p *promPrinter) begin(path string) error {
+	p.path, p.batch = path, p.batch[:0]
+	return nil
+}
+
+func (p *promPrinter) stat(s *reader.Stat, shown bool) error {
+	if shown {
+		if p.batch = append(p.batch, *s); len(p.batch) == promBatch {
+			p.flush()
+		}
+	}
+	return nil
+}
+
+func (p *promPrinter) flush() {
+	if len(p.batch) > 0 {
+		p.set.AddFile(p.path, p.pid, p.batch)
+	}
+	clear(p.batch)
+	p.batch = p.batch[:0]
+}
+
+func (p *promPrinter) endFile(msg string) error {
+	if msg == "" {
+		p.flush()
+	}
+	clear(p.batch)
+	p.batch = p.batch[:0]
 	return nil
 }
 

@@ -29,22 +29,38 @@ The output format is chosen with -o. text, the default, prints for each
 file a line "==> PATH", then one line "  label value" per stat with the
 labels aligned, then a blank line, as the Python slurpstats does. table
 prints one row per label and one column per file, to compare processes side
-by side. json prints an array with one object per file,
+by side; on a terminal too narrow for it, the table is printed in blocks,
+one under the other, each with the label column and the file columns that
+fit (values are never cut), and it holds at most 10000 labels. json prints
+an array with one object per file,
 {"path": ..., "stats": [{"label": ..., "type": ..., "value": ...}]}, or
-{"path": ..., "error": ...} for a file that cannot be read. prometheus
-prints the numeric stats in the Prometheus text format (one series per
-file, labelled file and pid), for node_exporter's textfile collector:
-counters and gauges get their # TYPE and unit suffix from the writer's
-field metadata, stats without metadata are untyped.
+{"path": ..., "error": ...} for a file that cannot be read (one that
+breaks while it is read, truncated under slurpstats, has the stats read
+before and then its "error"). prometheus prints the numeric stats in the
+Prometheus text format (one series per file, labelled file and pid), for
+node_exporter's textfile collector: counters and gauges get their # TYPE
+and unit suffix from the writer's field metadata, stats without metadata
+are untyped.
 
 With --human (-H), text and table output show what the writer's metadata
 says a number is: timestamps as dates, seconds as durations (12.3ms) and
 bytes in KiB, MiB... Stats without metadata print as they are.
 
+In text and table output (and on stderr), a label, string value or file
+name that holds a control character (an escape sequence, a newline) is
+printed in double quotes with C escapes ("a\nb", "\033[31m"), as git quotes
+paths, so that it cannot drive the terminal or forge a line. JSON and
+Prometheus output have escapes of their own.
+
+Stats go from each file to the output one by one: memory stays a small
+multiple of the largest file's size, whatever its number of fields.
+
 A file that cannot be read (missing, corrupt, not a regular file, such as a
 directory or FIFO that a glob matched) is reported as one line on stderr and
 the others are still printed; the exit status is then 1. It is also 1 when no
-file matches, and 2 for bad flags.`
+file matches, and when no label of the files read matches any -f (as with
+grep, stderr then says so); 2 for bad flags. With -v, a summary line on
+stderr gives the files read and failed, the stats shown and the time taken.`
 
 const examples = `  # every stats file in $MMSTATS_PATH
   slurpstats
@@ -80,6 +96,9 @@ type Options struct {
 	Human bool
 	// Location is the time zone of --human dates (nil: the local one).
 	Location *time.Location
+	// Verbose prints a summary on stderr at the end: files read and
+	// failed, stats shown, time taken.
+	Verbose bool
 	// Args are the FILE|DIR|GLOB arguments.
 	Args []string
 }
@@ -120,11 +139,13 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	})
 	f.BoolVar(&o.JSON, "json", false, "print JSON (same as -o json)")
 	f.BoolVarP(&o.Human, "human", "H", false, "print timestamps as dates, durations and sizes for people (text and table)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print a summary on stderr: files read and failed, stats shown, time taken")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // Run prints the stats of the files that o names.
 func Run(o *Options) error {
+	start := time.Now()
 	for _, p := range o.Fields {
 		if _, err := path.Match(p, ""); err != nil {
 			return cli.UsageError("bad --field pattern %q: %v", p, err)
@@ -151,27 +172,30 @@ func Run(o *Options) error {
 	if o.Human {
 		human = &humanizer{loc: o.Location}
 	}
-	p := newPrinter(format, w, o.Streams, human)
-	failed := false
+	r := &runner{o: o, p: newPrinter(format, w, o.Streams, human)}
 	for _, name := range paths {
-		stats, err := reader.ReadFile(name)
-		if err != nil {
-			failed = true
-			msg := errorMessage(name, err)
-			fmt.Fprintf(o.Streams.Err, "slurpstats: %s\n", msg)
-			err = p.fail(name, msg)
-		} else {
-			err = p.file(name, stats, filter(stats, o.Fields))
-		}
-		if err != nil {
+		if err := r.file(name); err != nil {
 			return err // the write failed: stop reading
 		}
 	}
-	if err := p.end(); err != nil {
+	if err := r.p.end(); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	failed := r.failed > 0
+	if t, ok := r.p.(*tablePrinter); ok && t.dropped > 0 {
+		fmt.Fprintf(o.Streams.Err, "slurpstats: the table shows the first %d labels and leaves out %d; choose with -f, or use -o text\n", maxTableRows, t.dropped)
+		failed = true
+	}
+	if len(o.Fields) > 0 && r.read > 0 && r.shown == 0 {
+		fmt.Fprintf(o.Streams.Err, "slurpstats: no label matches %s\n", patternList(o.Fields))
+		failed = true
+	}
+	if o.Verbose {
+		fmt.Fprintf(o.Streams.Err, "slurpstats: %d %s read, %d failed; %d of %d stats shown; %v\n",
+			r.read, plural(r.read, "file", "files"), r.failed, r.shown, r.stats, time.Since(start).Round(time.Microsecond))
 	}
 	if failed {
 		return cli.Failed()
@@ -179,28 +203,116 @@ func Run(o *Options) error {
 	return nil
 }
 
-// errorMessage returns "PATH: reason" for an error about the file name.
-func errorMessage(name string, err error) string {
-	var pe *reader.PathError
-	if errors.As(err, &pe) {
-		return err.Error()
-	}
-	return name + ": " + err.Error()
+// runner reads the files one by one and feeds their stats to a printer,
+// counting what it did.
+type runner struct {
+	o *Options
+	p printer
+
+	read, failed int // files read whole, files that failed
+	stats, shown int // stats read, and printed
 }
 
-// filter returns the stats whose label matches one of patterns.
-func filter(stats []reader.Stat, patterns []string) []reader.Stat {
-	if len(patterns) == 0 {
-		return stats
+// file prints the stats of the file name. Its error is a write error,
+// which ends the run; a file that cannot be read is reported and counted.
+// The stats go from the file to the output one by one: nothing holds a
+// file's stats, so that a file of millions of tiny fields costs no more
+// memory than its mapping and 4 bytes a field (see reader.File).
+func (r *runner) file(name string) error {
+	f, err := reader.Open(name)
+	if err != nil {
+		return r.fail(name, err)
 	}
-	var kept []reader.Stat
-	for _, s := range stats {
-		for _, p := range patterns {
-			if ok, _ := path.Match(p, s.Label); ok {
-				kept = append(kept, s)
-				break
-			}
+	defer f.Close()
+	if pr, ok := r.p.(preparer); ok {
+		if err := pr.prepare(f, r.match); err != nil {
+			return r.fail(name, err)
 		}
 	}
-	return kept
+	if err := r.p.begin(name); err != nil {
+		return err
+	}
+	var werr error
+	rerr := f.ScanStats(func(s *reader.Stat) bool {
+		shown := r.match(s.Label)
+		r.stats++
+		if shown {
+			r.shown++
+		}
+		werr = r.p.stat(s, shown)
+		return werr == nil
+	})
+	if werr != nil {
+		return werr
+	}
+	msg := ""
+	if rerr != nil { // it broke while it was read: truncated under us, say
+		r.failed++
+		msg = r.report(name, rerr)
+	} else {
+		r.read++
+	}
+	return r.p.endFile(msg)
+}
+
+// fail reports a file that cannot be read.
+func (r *runner) fail(name string, err error) error {
+	r.failed++
+	return r.p.fail(name, r.report(name, err))
+}
+
+// report prints "slurpstats: PATH: reason" on stderr, with the path
+// quoted if it holds control characters, and returns "PATH: reason" as
+// it is, for JSON.
+func (r *runner) report(name string, err error) string {
+	reason := err.Error()
+	var pe *reader.PathError
+	if errors.As(err, &pe) && pe.Path == name {
+		reason = pe.Err.Error()
+	}
+	fmt.Fprintf(r.o.Streams.Err, "slurpstats: %s: %s\n", cli.Quote(name), reason)
+	return name + ": " + reason
+}
+
+// match reports whether label is printed: it matches one of the -f
+// patterns, or there are none.
+func (r *runner) match(label string) bool {
+	if len(r.o.Fields) == 0 {
+		return true
+	}
+	for _, p := range r.o.Fields {
+		if ok, _ := path.Match(p, label); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// patternList names the -f patterns: "-f 'web.*'", "-f a or -f b".
+func patternList(patterns []string) string {
+	q := make([]string, len(patterns))
+	for i, p := range patterns {
+		q[i] = "-f " + shellQuote(p)
+	}
+	return strings.Join(q, " or ")
+}
+
+// shellQuote quotes a pattern as a user would type it: as it is when it
+// has no special character, else in single quotes (through cli.Quote if it
+// holds control characters).
+func shellQuote(s string) string {
+	if cli.NeedsQuote(s) {
+		return cli.Quote(s)
+	}
+	if s != "" && !strings.ContainsAny(s, " \t*?[]{}()$&|;<>'\"\\`~#!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -8,10 +8,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
@@ -106,26 +108,45 @@ func TestDefaultGlob(t *testing.T) {
 func TestFieldFilter(t *testing.T) {
 	dir, a, b := fixture(t)
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name   string
+		args   []string
+		want   string
+		code   int
+		stderr string
 	}{
 		{"prefix", []string{"-f", "web.*", dir},
-			"==> " + a + "\n  web.requests 42\n  web.status   ok\n\n==> " + b + "\n  web.requests 7\n\n"},
+			"==> " + a + "\n  web.requests 42\n  web.status   ok\n\n==> " + b + "\n  web.requests 7\n\n", 0, ""},
 		{"repeated", []string{"-f", "load", "--field", "up", dir},
-			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  up True\n\n"},
+			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  up True\n\n", 0, ""},
+		{"one pattern matches nothing, the other does", []string{"-f", "nothing", "-f", "up", dir},
+			"==> " + a + "\n\n==> " + b + "\n  up True\n\n", 0, ""},
+		// As grep: nothing selected is exit status 1, and stderr says so.
 		{"no match keeps the header", []string{"-f", "nothing", a},
-			"==> " + a + "\n\n"},
+			"==> " + a + "\n\n", 1, "slurpstats: no label matches -f nothing\n"},
+		{"no match of two patterns", []string{"-f", "web.*x", "-f", "it's", a},
+			"==> " + a + "\n\n", 1, "slurpstats: no label matches -f 'web.*x' or -f 'it'\\''s'\n"},
 		{"class", []string{"-f", "[bl]*", dir},
-			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  big 1e+16\n\n"},
+			"==> " + a + "\n  load 1.5\n\n==> " + b + "\n  big 1e+16\n\n", 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(t, nil, tt.args...)
-			if r.code != 0 || r.stdout != tt.want {
-				t.Errorf("exit %d, got\n%s\nwant\n%s", r.code, r.stdout, tt.want)
+			if r.code != tt.code || r.stdout != tt.want || r.stderr != tt.stderr {
+				t.Errorf("exit %d, stderr %q, got\n%s\nwant exit %d, stderr %q,\n%s", r.code, r.stderr, r.stdout, tt.code, tt.stderr, tt.want)
 			}
 		})
+	}
+	// Every format says so, and a file that cannot be read is not a
+	// "no match": it is reported for itself.
+	for _, mode := range formatNames {
+		r := run(t, nil, "-o", mode, "-f", "nothing", dir)
+		if r.code != 1 || r.stderr != "slurpstats: no label matches -f nothing\n" {
+			t.Errorf("-o %s: exit %d, stderr %q", mode, r.code, r.stderr)
+		}
+	}
+	r := run(t, nil, "-f", "nothing", filepath.Join(dir, "missing.mmstats"))
+	if r.code != 1 || strings.Contains(r.stderr, "no label matches") {
+		t.Errorf("missing file: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
@@ -217,9 +238,10 @@ mmstats_web_requests{file="c.mmstats",pid="4242"} 1
 	if got := families["mmstats_web_requests"].GetMetric(); len(got) != 3 || got[0].GetUntyped().GetValue() != 42 {
 		t.Errorf("parsed web.requests: %v", got)
 	}
-	// No file: a valid, empty exposition.
+	// No stats: a valid, empty exposition (and exit status 1, as
+	// nothing matched -f).
 	r := run(t, nil, "-o", "prometheus", "-f", "nothing", dir)
-	if r.code != 0 || r.stdout != "" {
+	if r.code != 1 || r.stdout != "" {
 		t.Errorf("no stats: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
@@ -497,5 +519,93 @@ func TestPrometheusKeepsThePIDWhenFiltered(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "sys_pid") {
 		t.Errorf("-f let other stats through:\n%s", r.stdout)
+	}
+}
+
+// TestTableFitsTheTerminal: on a terminal, a table wider than it is
+// printed in blocks that fit, each with the label column; piped, it is
+// one table.
+func TestTableFitsTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i := range 6 {
+		name := fmt.Sprintf("worker-%d-of-a-long-named-service.mmstats", i)
+		names = append(names, name)
+		v1file.Write(t, filepath.Join(dir, name),
+			v1file.Unbuffered("web.requests", "Q", v1file.U64(uint64(1000*i))),
+			v1file.Unbuffered("web.status", "16s", v1file.Str("ok", 16)))
+	}
+	piped := run(t, &cli.Streams{IsTerminal: false}, "-o", "table", dir)
+	if lines := strings.Split(strings.TrimSuffix(piped.stdout, "\n"), "\n"); len(lines) != 6 {
+		t.Errorf("piped: %d lines, want one table of 6:\n%s", len(lines), piped.stdout)
+	}
+	term := run(t, &cli.Streams{IsTerminal: true}, "-o", "table", dir) // 80 columns
+	if term.code != 0 {
+		t.Fatalf("exit %d: %s", term.code, term.stderr)
+	}
+	seen := map[string]int{}
+	blocks := 0
+	for _, l := range strings.Split(strings.TrimSuffix(term.stdout, "\n"), "\n") {
+		if w := utf8.RuneCountInString(l); w > 80 {
+			t.Errorf("line of %d columns on an 80-column terminal: %q", w, l)
+		}
+		c := cells(l)
+		if len(c) == 0 {
+			continue
+		}
+		switch c[0] {
+		case "label":
+			blocks++
+			for _, n := range c[1:] {
+				seen[n]++
+			}
+		case "web.requests":
+			if len(c) < 2 {
+				t.Errorf("a block without a file column: %q", l)
+			}
+		}
+	}
+	if blocks < 2 {
+		t.Errorf("%d blocks, want the table split:\n%s", blocks, term.stdout)
+	}
+	for _, n := range names {
+		if seen[n] != 1 {
+			t.Errorf("%s is in %d blocks, want 1:\n%s", n, seen[n], term.stdout)
+		}
+	}
+	// The values are whole: each file's requests are in its block.
+	if !strings.Contains(term.stdout, "5000") || !strings.Contains(term.stdout, "4000") {
+		t.Errorf("values lost:\n%s", term.stdout)
+	}
+}
+
+// TestTableRowsAreBounded: a table holds at most maxTableRows labels; the
+// rest are left out, and stderr says so (exit status 1).
+func TestTableRowsAreBounded(t *testing.T) {
+	var fields []v1file.Field
+	for i := range maxTableRows + 5 {
+		fields = append(fields, v1file.Unbuffered(fmt.Sprintf("l%d", i), "B", []byte{1}))
+	}
+	path := v1file.Write(t, filepath.Join(t.TempDir(), "many.mmstats"), fields...)
+	r := run(t, nil, "-o", "table", path)
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("the table shows the first %d labels and leaves out 5", maxTableRows)) {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\n"); n != maxTableRows+4 {
+		t.Errorf("%d lines, want %d", n, maxTableRows+4)
+	}
+}
+
+// TestVerbose: -v prints a summary line on stderr.
+func TestVerbose(t *testing.T) {
+	dir, _, _ := fixture(t)
+	missing := filepath.Join(dir, "missing.mmstats")
+	r := run(t, nil, "-v", "-f", "web.*", dir, missing)
+	want := regexp.MustCompile(`^slurpstats: ` + regexp.QuoteMeta(missing) + `: no such file or directory\nslurpstats: 2 files read, 1 failed; 3 of 7 stats shown; [0-9.]+[µm]?s\n$`)
+	if r.code != 1 || !want.MatchString(r.stderr) {
+		t.Errorf("exit %d, stderr %q, want %v", r.code, r.stderr, want)
+	}
+	if q := run(t, nil, dir); q.stderr != "" {
+		t.Errorf("without -v: stderr %q", q.stderr)
 	}
 }
