@@ -176,7 +176,7 @@ func (f *File) create(fields []labeled) (err error) {
 		}
 		return fmt.Errorf("mmstats: cannot create %s: %w", final, err)
 	}
-	register(f.id, final, f)
+	register(f.id, final)
 	f.end = off
 	for _, p := range plans {
 		f.bindPlan(p)
@@ -450,10 +450,10 @@ func (f *File) Remove() error {
 			errs = append(errs, err)
 		}
 	}
-	unregister(f.id)
 	if strings.Contains(f.opts.Filename, "{PID}") && strings.Contains(f.opts.Filename, "{TID}") {
 		errs = append(errs, f.removeThreadFiles())
 	}
+	unregister(f.id)
 	errs = append(errs, f.closeLocked())
 	return errors.Join(errs...)
 }
@@ -465,7 +465,7 @@ func (f *File) removeThreadFiles() error {
 		parts[i] = escapeGlob(f.opts.expand(p))
 	}
 	var errs []error
-	for id, path := range ownFilesMatching(filepath.Dir(f.opts.fullPath), strings.Join(parts, "*"), f) {
+	for id, path := range ownFilesMatching(filepath.Dir(f.opts.fullPath), strings.Join(parts, "*"), f.id) {
 		if now, regular, err := pathID(path); err == nil && regular && now == id {
 			if err := unlink(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)

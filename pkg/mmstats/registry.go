@@ -19,12 +19,11 @@ var registry = struct {
 type regEntry struct {
 	path string
 	open bool // false once its File is closed (the file stays on disk)
-	f    *File
 }
 
-func register(id fileID, path string, f *File) {
+func register(id fileID, path string) {
 	registry.Lock()
-	registry.files[id] = &regEntry{path: path, open: true, f: f}
+	registry.files[id] = &regEntry{path: path, open: true}
 	registry.Unlock()
 }
 
@@ -70,12 +69,12 @@ func lookup(path string) (regEntry, bool) {
 
 // ownFilesMatching returns the files this process created, other than
 // except, whose base name matches pattern in dir.
-func ownFilesMatching(dir, pattern string, except *File) map[fileID]string {
+func ownFilesMatching(dir, pattern string, except fileID) map[fileID]string {
 	out := map[fileID]string{}
 	registry.Lock()
 	defer registry.Unlock()
 	for id, e := range registry.files {
-		if e.f == except || filepath.Dir(e.path) != dir {
+		if id == except || filepath.Dir(e.path) != dir {
 			continue
 		}
 		if ok, _ := filepath.Match(pattern, filepath.Base(e.path)); ok {
