@@ -365,8 +365,11 @@ func TestOptionsAFieldIgnoresAreErrors(t *testing.T) {
 	if err := f.Register(&timer); !errors.Is(err, mmstats.ErrModel) {
 		t.Errorf("unit=bytes on a Timer tag: %v", err)
 	}
-	if _, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir(), Mode: 0o4755}); err == nil {
-		t.Errorf("Options.Mode 04755 (a setuid bit that would be dropped) accepted")
+	for _, o := range []mmstats.Options{{Mode: 0o4755}, {MaxSize: -1}, {RefreshInterval: -time.Second}} {
+		o.Path = t.TempDir()
+		if _, err := mmstats.New(nil, o); err == nil {
+			t.Errorf("Options %+v accepted (a value that would be dropped silently)", o)
+		}
 	}
 	var big struct {
 		S mmstats.String `mmstats:"s,size=100000"`

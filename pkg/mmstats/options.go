@@ -69,11 +69,14 @@ func (o Options) resolve() (resolved, error) {
 	if r.Mode == 0 {
 		r.Mode = 0o644
 	}
-	if r.MaxSize <= 0 {
+	if r.MaxSize == 0 {
 		r.MaxSize = DefaultMaxSize
 	}
-	if r.RefreshInterval <= 0 {
+	if r.RefreshInterval == 0 {
 		r.RefreshInterval = DefaultRefreshInterval
+	}
+	if r.MaxSize < 0 || r.RefreshInterval < 0 {
+		return r, fmt.Errorf("mmstats: Options.MaxSize %d, RefreshInterval %v: negative (0 means the default)", o.MaxSize, o.RefreshInterval)
 	}
 	if r.Mode&^os.ModePerm != 0 {
 		return r, fmt.Errorf("mmstats: Options.Mode %v: only permission bits (0777) can be set", r.Mode)
