@@ -228,9 +228,12 @@ func roundPage(n int) int {
 // Add adds a field to the file under label (after the label prefix).
 // Readers see the field appear whole: its first word, holding the label
 // size, is published last with one atomic store. When the file's pages
-// are full, the file grows: it is replaced by a larger copy (see grow),
-// and a full file system is an error wrapping syscall.ENOSPC that leaves
-// the file as it was. Options set the field's kind and unit (WithKind,
+// are full, the file grows: a larger copy replaces it at its path and is
+// mapped where the old one was, so the fields keep working without a
+// pause; readers that follow the path see the new file, and a reader
+// that mapped the old one keeps it, complete, with the values it had.
+// A full file system is an error wrapping syscall.ENOSPC that leaves the
+// file as it was. Options set the field's kind and unit (WithKind,
 // WithUnit); an option the field type cannot honour is an error.
 func (f *File) Add(label string, field Field, options ...AddOption) error {
 	if f == nil {
