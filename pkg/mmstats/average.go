@@ -66,7 +66,9 @@ type Average struct {
 	pub     publisher
 }
 
-func (*Average) spec() spec { return spec{code: "d", size: 8, kind: reader.MetricGauge} }
+func (*Average) spec() spec {
+	return spec{code: "d", size: 8, kind: reader.MetricGauge, merge: mergeSet}
+}
 
 // Add adds a sample and publishes the new mean.
 func (a *Average) Add(v float64) {
@@ -117,7 +119,9 @@ type MovingAverage struct {
 	sinceFull int       // incremental updates since the last full sum
 }
 
-func (*MovingAverage) spec() spec { return spec{code: "d", size: 8, kind: reader.MetricGauge} }
+func (*MovingAverage) spec() spec {
+	return spec{code: "d", size: 8, kind: reader.MetricGauge, merge: mergeSet}
+}
 
 func (m *MovingAverage) setOption(key, value string) error {
 	if key != "window" {

@@ -21,6 +21,8 @@ func TestMain(m *testing.M) {
 		os.Exit(tornReader(os.Getenv("MMSTATS_TEST_FILE")))
 	case "group-reader":
 		os.Exit(groupReader(os.Getenv("MMSTATS_TEST_FILE")))
+	case "create-loop":
+		os.Exit(createLoop(os.Getenv("MMSTATS_TEST_DIR"), os.Getenv("MMSTATS_TEST_MODE")))
 	}
 	os.Exit(m.Run())
 }

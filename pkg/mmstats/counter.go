@@ -27,7 +27,7 @@ func (c *Counter) parts(o fieldOptions) ([]part, error) {
 	if err := checkWindows(c.Windows); err != nil {
 		return nil, err
 	}
-	main := spec{code: "Q", size: 8, kind: reader.MetricCounter}
+	main := spec{code: "Q", size: 8, kind: reader.MetricCounter, merge: mergeAdd}
 	return append([]part{{spec: main, meta: o.metaOf(main)}}, windowParts(c.Windows, false, "")...), nil
 }
 

@@ -10,7 +10,11 @@
 //	}
 //	var stats WebStats
 //	f, err := mmstats.New(&stats, mmstats.Options{LabelPrefix: "web.stats."})
-//	defer f.Remove()
+//	if err != nil {
+//		log.Printf("stats not published: %v", err) // the fields still count, in memory
+//	} else {
+//		defer f.Remove()
+//	}
 //	stats.Status2XX.Incr()
 //
 // or add fields by name at run time with File.Add. The file is format v1,
@@ -29,9 +33,16 @@
 //
 // # Files
 //
-// A file is created under a temporary name in its directory and renamed
-// into place only when complete, never over an existing file and never
-// through a symlink; its mode is 0644 unless Options.Mode says otherwise.
+// A file is built where no reader looks (an unnamed O_TMPFILE file where
+// the system has them, else a temporary name ".mmstats.<16 hex>.tmp",
+// locked from the start so that cleanstats can tell when its creator is
+// gone) with its disk blocks reserved, and given its final name only when
+// complete, never over an existing file and never through a symlink; its
+// mode is 0644 unless Options.Mode says otherwise. A full file system is
+// an error (syscall.ENOSPC) from New or File.Add, never a fault in the
+// application. When its pages are full, a file grows by being replaced
+// with a larger copy (see File.Add), so that a file a reader has mapped
+// never changes size under it.
 // Every file carries the default fields sys.pid, sys.tid, sys.uid, sys.gid,
 // org.golang.version and sys.created (as Python's MmStats model does) and
 // sys.flock: the writer holds a shared flock(2) on its file while it lives,

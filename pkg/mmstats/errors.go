@@ -21,6 +21,17 @@ var (
 	// ErrStatic means a static field's value was set after the field was
 	// added to a file; static values are written once, when it is added.
 	ErrStatic = errors.New("mmstats: static field is already written")
+	// ErrInvalidLabel means a label (or the label prefix) is not valid
+	// UTF-8 or contains a NUL byte: readers would show two different
+	// labels as the same text.
+	ErrInvalidLabel = errors.New("mmstats: label is not valid UTF-8 or contains NUL")
+	// ErrBadName means the expanded file name template is not one path
+	// element ("", ".", "..", or a name with a "/"): the file must be
+	// created inside Options.Path.
+	ErrBadName = errors.New("mmstats: file name must be one path element inside the directory")
+	// ErrNilFile means a method was called on a nil *File, typically the
+	// result of a New that failed.
+	ErrNilFile = errors.New("mmstats: nil *File (did New fail?)")
 	// ErrModel means the value given to New or Register is not a pointer
 	// to a struct, or a struct tag is invalid.
 	ErrModel = errors.New("mmstats: bad model")

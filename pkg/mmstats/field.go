@@ -82,8 +82,9 @@ type fieldOptions struct {
 // AddOption changes how File.Add publishes a field.
 type AddOption func(*fieldOptions) error
 
-// WithKind sets the kind of a field that is one stat; it does not apply
-// to the derived stats of a Histogram, Timer or windowed Counter.
+// WithKind sets the kind of a field that is one stat. On a Counter with
+// Windows it sets the counter's, not its rates'; a Histogram or Timer,
+// whose stats have fixed kinds, refuses it with an error.
 func WithKind(k Kind) AddOption {
 	return func(o *fieldOptions) error {
 		if k.String() == "" {
@@ -96,7 +97,8 @@ func WithKind(k Kind) AddOption {
 
 // WithUnit sets the unit of a field's values (one of reader.Units, such as
 // "seconds" or "bytes"); for a Histogram it applies to every stat that
-// holds a value (not to counts and rates).
+// holds a value (not to counts and rates). A Timer is always in seconds:
+// any other unit is an error.
 func WithUnit(unit string) AddOption {
 	return func(o *fieldOptions) error {
 		if _, ok := reader.UnitIndex(unit); !ok {
@@ -148,11 +150,29 @@ type claimFlag struct{ added atomic.Bool }
 func (c *claimFlag) claim() bool { return c.added.CompareAndSwap(false, true) }
 func (c *claimFlag) unclaim()    { c.added.Store(false) }
 
+// A cell is a value of up to 8 bytes: in memory (local) until its field
+// is added to a file, then in the file. Binding switches the pointer
+// first and then drains what was counted in memory since the value was
+// copied into the file (as x/telemetry's counters do): a goroutine that
+// loaded the old pointer just before the switch still updates local, and
+// the File drains such stragglers again at every refresh and at Close
+// (drain), so that no update is ever lost.
+//
+// base is local's value as last carried into the file; only the File
+// touches it, under its locks (initial and bind under mu, drain under
+// rmu).
+
+// drainer is a bound field whose in-memory cell may still receive
+// straggling updates.
+type drainer interface{ drain() }
+
 // cell64 is an 8-byte value: in memory until bound, then in the file.
 type cell64 struct {
 	claimFlag
 	addr  atomic.Pointer[uint64]
 	local uint64
+	base  uint64
+	rule  mergeRule
 }
 
 // ptr returns where the value lives now.
@@ -164,13 +184,19 @@ func (c *cell64) ptr() *uint64 {
 }
 
 func (c *cell64) initial(mem []byte, p placement) {
-	atomic.StoreUint64(word64(mem, p.value), atomic.LoadUint64(&c.local))
+	c.base, c.rule = atomic.LoadUint64(&c.local), p.merge
+	atomic.StoreUint64(word64(mem, p.value), c.base)
 }
 
 func (c *cell64) bind(mem []byte, p placement) {
-	w := word64(mem, p.value)
-	atomic.StoreUint64(w, atomic.LoadUint64(&c.local)) // updates made since initial
-	c.addr.Store(w)
+	c.addr.Store(word64(mem, p.value))
+	c.drain()
+}
+
+func (c *cell64) drain() {
+	now := atomic.LoadUint64(&c.local)
+	merge64(c.rule, c.addr.Load(), c.base, now)
+	c.base = now
 }
 
 // cell32 is a 4-byte value: in memory until bound, then in the file.
@@ -178,6 +204,8 @@ type cell32 struct {
 	claimFlag
 	addr  atomic.Pointer[uint32]
 	local uint32
+	base  uint32
+	rule  mergeRule
 }
 
 func (c *cell32) ptr() *uint32 {
@@ -188,13 +216,19 @@ func (c *cell32) ptr() *uint32 {
 }
 
 func (c *cell32) initial(mem []byte, p placement) {
-	atomic.StoreUint32(word32(mem, p.value), atomic.LoadUint32(&c.local))
+	c.base, c.rule = atomic.LoadUint32(&c.local), p.merge
+	atomic.StoreUint32(word32(mem, p.value), c.base)
 }
 
 func (c *cell32) bind(mem []byte, p placement) {
-	w := word32(mem, p.value)
-	atomic.StoreUint32(w, atomic.LoadUint32(&c.local))
-	c.addr.Store(w)
+	c.addr.Store(word32(mem, p.value))
+	c.drain()
+}
+
+func (c *cell32) drain() {
+	now := atomic.LoadUint32(&c.local)
+	merge32(c.rule, c.addr.Load(), c.base, now)
+	c.base = now
 }
 
 // cellSub is a 1- or 2-byte value inside an aligned 4-byte word of the
@@ -204,7 +238,9 @@ type cellSub struct {
 	claimFlag
 	addr  atomic.Pointer[uint32]
 	shift uint8  // written before addr is published, read after loading it
+	mask  uint32 // likewise
 	local uint32 // the value, in the low bits, until bound
+	base  uint32
 }
 
 // sub returns the word and bit position of the value now.
@@ -217,14 +253,21 @@ func (c *cellSub) sub(mask uint32) subword {
 
 func (c *cellSub) initialN(mem []byte, p placement, n int) {
 	s := subwordAt(mem, p.value, n)
-	s.store(atomic.LoadUint32(&c.local))
+	c.base = atomic.LoadUint32(&c.local) & s.mask
+	s.store(c.base)
 }
 
 func (c *cellSub) bindN(mem []byte, p placement, n int) {
 	s := subwordAt(mem, p.value, n)
-	s.store(atomic.LoadUint32(&c.local))
-	c.shift = s.shift
+	c.shift, c.mask = s.shift, s.mask
 	c.addr.Store(s.word)
+	c.drain()
+}
+
+func (c *cellSub) drain() {
+	now := atomic.LoadUint32(&c.local) & c.mask
+	mergeSub(subword{word: c.addr.Load(), shift: c.shift, mask: c.mask}, c.base, now)
+	c.base = now
 }
 
 // positiveOption parses a tag option that must be a positive integer.

@@ -1,9 +1,7 @@
 package mmstats
 
 import (
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -28,12 +26,15 @@ type File struct {
 	size   int    // the file's size, a whole number of pages
 	end    int    // where the next field goes: the terminating zero label_sz
 	labels map[string]bool
+	merges []mergeRef // the values hot paths write directly (for grow)
+	strs   []*String  // the strings, whose writers grow stops
 	closed bool
 
 	defaults defaultFields
 
-	rmu        sync.Mutex // guards refreshers and serialises refreshes
+	rmu        sync.Mutex // guards refreshers and drains, serialises refreshes
 	refreshers []refresher
+	drains     []drainer     // bound cells that stragglers may still update
 	stop, done chan struct{} // the refresher goroutine, once started
 }
 
@@ -56,18 +57,24 @@ type defaultFields struct {
 // final name. model is a pointer to a struct whose fields are field types
 // (see Register for the tags), or nil for a file with only the defaults.
 //
-// The file is built under a temporary name in the same directory and
-// renamed into place without replacing anything: if the name is taken, New
-// fails with an error wrapping os.ErrExist. It never follows a symlink.
+// The file is built where no reader looks (an unnamed file, or a
+// temporary name) with its disk blocks reserved, and given its final name
+// without replacing anything: if the name is taken, New fails with an
+// error wrapping os.ErrExist. It never follows a symlink. A full file
+// system is an error wrapping syscall.ENOSPC, and leaves nothing behind.
+// On error the *File is nil: check the error before using it.
 func New(model any, opts Options) (*File, error) {
+	r, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
 	var fields []labeled
 	if model != nil {
-		var err error
 		if fields, err = modelFields(model); err != nil {
 			return nil, err
 		}
 	}
-	f := &File{opts: opts.resolve(), fd: -1, labels: map[string]bool{}}
+	f := &File{opts: r, fd: -1, labels: map[string]bool{}}
 	if err := f.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -78,6 +85,7 @@ func New(model any, opts Options) (*File, error) {
 	if err := f.create(append(fields, defaults...)); err != nil {
 		return nil, err
 	}
+	f.startRefresh()
 	return f, nil
 }
 
@@ -94,8 +102,14 @@ func (f *File) setDefaults() error {
 	)
 }
 
-// create lays out the fields, writes the file under a temporary name,
-// renames it into place and binds the fields to it.
+// zeroWord is the room the writer keeps after the last field inside the
+// file: a zero label_sz that ends the field list within the file's size,
+// so that a reader that mapped the file once (Python 0.8.0's pollstats)
+// never reads past its mapping, however full the file is.
+const zeroWord = 4
+
+// create lays out the fields, builds the file, gives it its final name
+// and binds the fields to it.
 func (f *File) create(fields []labeled) (err error) {
 	plans := make([]*planned, len(fields))
 	taken := map[string]bool{}
@@ -121,61 +135,86 @@ func (f *File) create(fields []labeled) (err error) {
 		claimed++
 	}
 
-	f.size = roundPage(off)
-	reserve := max(roundPage(f.opts.MaxSize), f.size)
-	final := f.opts.fullPath
-	tmp := filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp"+randomSuffix())
-	if f.fd, err = createExclusive(tmp); err != nil {
-		return fmt.Errorf("mmstats: create %s: %w", tmp, err)
+	f.size = roundPage(off + zeroWord)
+	reserve := roundPage(f.opts.MaxSize)
+	if f.size > reserve {
+		return fmt.Errorf("%w: the fields need %d bytes, MaxSize is %d", ErrFileFull, f.size, f.opts.MaxSize)
 	}
-	published := false
+	final := f.opts.fullPath
+	dir := filepath.Dir(final)
+	t, err := openTemp(dir, f.size)
+	if err != nil {
+		return fmt.Errorf("mmstats: cannot create a stats file in %s: %w", dir, err)
+	}
 	defer func() {
 		if err != nil {
-			if !published {
-				unlink(tmp)
-			}
 			if f.mem != nil {
 				unmap(f.mem)
 				f.mem = nil
 			}
-			closeFD(f.fd)
+			t.discard()
 			f.fd = -1
 		}
 	}()
-	if err = lockShared(f.fd); err != nil {
-		return fmt.Errorf("mmstats: flock %s: %w", tmp, err)
-	}
-	if err = resize(f.fd, f.size); err != nil {
-		return fmt.Errorf("mmstats: resize %s: %w", tmp, err)
-	}
-	if f.mem, err = mapReserve(f.fd, reserve); err != nil {
-		return fmt.Errorf("mmstats: mmap %s: %w", tmp, err)
+	f.fd = t.fd
+	if f.mem, err = mapReserve(t.fd, reserve); err != nil {
+		return fmt.Errorf("mmstats: cannot create a stats file in %s: mmap: %w", dir, err)
 	}
 	f.mem[0] = reader.Version1
 	for _, p := range plans {
 		p.write(f.mem, false)
 	}
-	if err = chmod(f.fd, uint32(f.opts.Mode.Perm())); err != nil {
-		return fmt.Errorf("mmstats: chmod %s: %w", tmp, err)
+	if err = chmod(t.fd, uint32(f.opts.Mode.Perm())); err != nil {
+		return fmt.Errorf("mmstats: cannot create a stats file in %s: chmod: %w", dir, err)
 	}
-	if f.id, err = fdID(f.fd); err != nil {
-		return fmt.Errorf("mmstats: stat %s: %w", tmp, err)
+	if f.id, err = fdID(t.fd); err != nil {
+		return fmt.Errorf("mmstats: cannot create a stats file in %s: %w", dir, err)
 	}
-	if err = renameNoReplace(tmp, final); err != nil {
+	if err = t.linkAs(final); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("mmstats: %s already exists (a stale file? see cleanstats): %w", final, os.ErrExist)
+			return takenError(final)
 		}
-		return fmt.Errorf("mmstats: rename %s to %s: %w", tmp, final, err)
+		return fmt.Errorf("mmstats: cannot create %s: %w", final, err)
 	}
-	published = true
+	register(f.id, final)
 	f.end = off
 	for _, p := range plans {
-		p.bind(f, f.mem)
-		for _, l := range p.labels {
-			f.labels[l] = true
-		}
+		f.bindPlan(p)
 	}
 	return nil
+}
+
+// takenError explains why New cannot use path: something is there.
+func takenError(path string) error {
+	if e, ok := lookup(path); ok {
+		if e.open {
+			return fmt.Errorf("mmstats: %s is already open in this process; use File.Register to add fields to it: %w", path, os.ErrExist)
+		}
+		return fmt.Errorf("mmstats: %s was created by this process and closed; File.Remove deletes it: %w", path, os.ErrExist)
+	}
+	return fmt.Errorf("mmstats: %s already exists (a stale file? see cleanstats): %w", path, os.ErrExist)
+}
+
+// bindPlan makes a planned field write to the file, and records what
+// growth and the refresher need to know about it.
+func (f *File) bindPlan(p *planned) {
+	p.bind(f, f.mem)
+	for i, pt := range p.parts {
+		if pt.spec.merge != mergeNone {
+			f.merges = append(f.merges, mergeRef{off: p.places[i].value, size: pt.spec.size, rule: pt.spec.merge})
+		}
+	}
+	if s, ok := p.field.(*String); ok {
+		f.strs = append(f.strs, s)
+	}
+	if d, ok := p.field.(drainer); ok {
+		f.rmu.Lock()
+		f.drains = append(f.drains, d)
+		f.rmu.Unlock()
+	}
+	for _, l := range p.labels {
+		f.labels[l] = true
+	}
 }
 
 func roundPage(n int) int {
@@ -186,18 +225,20 @@ func roundPage(n int) int {
 	return (n + page - 1) / page * page
 }
 
-func randomSuffix() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// Add adds a field to the file under label (after the label prefix),
-// appending it to the file, which grows by whole pages when full. Readers
-// see the field appear whole: its first word, holding the label size, is
-// published last with one atomic store. Options set the field's kind and
-// unit (WithKind, WithUnit).
+// Add adds a field to the file under label (after the label prefix).
+// Readers see the field appear whole: its first word, holding the label
+// size, is published last with one atomic store. When the file's pages
+// are full, the file grows: a larger copy replaces it at its path and is
+// mapped where the old one was, so the fields keep working without a
+// pause; readers that follow the path see the new file, and a reader
+// that mapped the old one keeps it, complete, with the values it had.
+// A full file system is an error wrapping syscall.ENOSPC that leaves the
+// file as it was. Options set the field's kind and unit (WithKind,
+// WithUnit); an option the field type cannot honour is an error.
 func (f *File) Add(label string, field Field, options ...AddOption) error {
+	if f == nil {
+		return ErrNilFile
+	}
 	var o fieldOptions
 	for _, opt := range options {
 		if err := opt(&o); err != nil {
@@ -220,17 +261,15 @@ func (f *File) add(label string, field Field, o fieldOptions) error {
 	if !field.claim() {
 		return fmt.Errorf("%w: %q", ErrAlreadyAdded, p.labels[0])
 	}
-	if end := p.end(); end > f.size {
-		size := roundPage(end)
-		if size > len(f.mem) {
+	if need := p.end() + zeroWord; need > f.size {
+		if need > len(f.mem) {
 			field.unclaim()
-			return fmt.Errorf("%w: %q needs %d bytes, MaxSize is %d", ErrFileFull, p.labels[0], size, len(f.mem))
+			return fmt.Errorf("%w: %q needs %d bytes, MaxSize is %d", ErrFileFull, p.labels[0], roundPage(need), len(f.mem))
 		}
-		if err := resize(f.fd, size); err != nil {
+		if err := f.grow(growSize(need, f.size, len(f.mem))); err != nil {
 			field.unclaim()
-			return fmt.Errorf("mmstats: grow %s: %w", f.opts.fullPath, err)
+			return err
 		}
-		f.size = size
 	}
 	// Every field ends at a multiple of 4 (see place), so this field's
 	// label_sz starts an aligned word that still reads 0, the end of the
@@ -242,10 +281,7 @@ func (f *File) add(label string, field Field, o fieldOptions) error {
 	binary.NativeEndian.PutUint16(word[:], uint16(len(p.labels[0])))
 	copy(word[2:], f.mem[first+2:first+4])
 	publishWord(f.mem, first, word)
-	p.bind(f, f.mem)
-	for _, l := range p.labels {
-		f.labels[l] = true
-	}
+	f.bindPlan(p)
 	f.end = p.end()
 	return nil
 }
@@ -256,6 +292,9 @@ func (f *File) add(label string, field Field, o fieldOptions) error {
 // sets its label (default: the Go field name) and options: size=N for a
 // String, window=N for a MovingAverage or Timer. `mmstats:"-"` skips it.
 func (f *File) Register(model any) error {
+	if f == nil {
+		return ErrNilFile
+	}
 	fields, err := modelFields(model)
 	if err != nil {
 		return err
@@ -275,6 +314,12 @@ func (f *File) addRefresher(r refresher) {
 	f.refreshers = append(f.refreshers, r)
 	r.refresh(time.Now())
 	f.rmu.Unlock()
+	f.startRefresh()
+}
+
+// startRefresh starts the goroutine that refreshes the derived stats and
+// drains straggling updates every RefreshInterval, once.
+func (f *File) startRefresh() {
 	if f.stop == nil {
 		f.stop, f.done = make(chan struct{}), make(chan struct{})
 		go f.refreshLoop(f.opts.RefreshInterval, f.stop, f.done)
@@ -296,25 +341,41 @@ func (f *File) refreshLoop(interval time.Duration, stop, done chan struct{}) {
 }
 
 // Refresh publishes the derived stats of the file's histograms, timers and
-// time windows now. The File does it every Options.RefreshInterval and on
-// Close; call it to publish at once, for example before a short-lived
-// program exits.
-func (f *File) Refresh() { f.refreshAt(time.Now()) }
+// time windows now, and any update that raced with a field being added.
+// The File does it every Options.RefreshInterval and on Close; call it to
+// publish at once, for example before a short-lived program exits.
+func (f *File) Refresh() {
+	if f == nil {
+		return
+	}
+	f.refreshAt(time.Now())
+}
 
 // refreshAt publishes the derived stats as of now (tests pass a fake clock).
 func (f *File) refreshAt(now time.Time) {
 	f.rmu.Lock()
 	defer f.rmu.Unlock()
+	for _, d := range f.drains {
+		d.drain()
+	}
 	for _, r := range f.refreshers {
 		r.refresh(now)
 	}
 }
 
-// Path returns the file's path.
-func (f *File) Path() string { return f.opts.fullPath }
+// Path returns the file's path ("" for a nil *File).
+func (f *File) Path() string {
+	if f == nil {
+		return ""
+	}
+	return f.opts.fullPath
+}
 
 // Size returns the file's size in bytes.
 func (f *File) Size() int {
+	if f == nil {
+		return 0
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.size
@@ -324,6 +385,9 @@ func (f *File) Size() int {
 // write and returns without waiting. Readers never need a Flush: they see
 // the mapping itself.
 func (f *File) Flush(async bool) error {
+	if f == nil {
+		return ErrNilFile
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -340,6 +404,9 @@ func (f *File) Flush(async bool) error {
 // working afterwards, on private memory: a goroutine that still updates one
 // neither faults nor changes the file. Close is idempotent.
 func (f *File) Close() error {
+	if f == nil {
+		return ErrNilFile
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.closeLocked()
@@ -354,24 +421,30 @@ func (f *File) closeLocked() error {
 		close(f.stop)
 		<-f.done
 	}
-	f.Refresh() // the final values of the derived stats
+	f.Refresh() // the final values of the derived stats, and stragglers
 	err := detach(f.mem, f.size)
 	if cerr := closeFD(f.fd); err == nil {
 		err = cerr
 	}
 	f.fd = -1
+	markClosed(f.id)
 	if err != nil {
 		return fmt.Errorf("mmstats: close %s: %w", f.opts.fullPath, err)
 	}
 	return nil
 }
 
-// Remove deletes the file and closes it. When the file name template has
-// both {PID} and {TID}, it also deletes this process's files for other
-// threads, as Python mmstats 0.8.0 does: regular files only, never through
-// a symlink, and only those whose sys.pid is this process. It deletes its
-// own path only if that is still the file it created. Remove is idempotent.
+// Remove deletes the file and closes it. It deletes the path only if it
+// is still the file this File created. When the file name template has
+// both {PID} and {TID}, it also deletes, as Python mmstats 0.8.0 does, the
+// files of this process's other threads: the files of that name pattern
+// that this process created (by device and inode, still at their path),
+// never a file because of the PID written in it, which a process in
+// another PID namespace may share. Remove is idempotent.
 func (f *File) Remove() error {
+	if f == nil {
+		return ErrNilFile
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var errs []error
@@ -383,6 +456,7 @@ func (f *File) Remove() error {
 	if strings.Contains(f.opts.Filename, "{PID}") && strings.Contains(f.opts.Filename, "{TID}") {
 		errs = append(errs, f.removeThreadFiles())
 	}
+	unregister(f.id)
 	errs = append(errs, f.closeLocked())
 	return errors.Join(errs...)
 }
@@ -393,46 +467,17 @@ func (f *File) removeThreadFiles() error {
 	for i, p := range parts {
 		parts[i] = escapeGlob(f.opts.expand(p))
 	}
-	matches, err := filepath.Glob(filepath.Join(escapeGlob(f.opts.dir), strings.Join(parts, "*")))
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, m := range matches {
-		if m == f.opts.fullPath {
-			continue
-		}
-		id, regular, err := pathID(m)
-		if err != nil || !regular || !f.ownedByThisProcess(m) {
-			continue
-		}
-		if now, _, err := pathID(m); err == nil && now == id {
-			if err := unlink(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for id, path := range ownFilesMatching(filepath.Dir(f.opts.fullPath), strings.Join(parts, "*"), f.id) {
+		if now, regular, err := pathID(path); err == nil && regular && now == id {
+			if err := unlink(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
+				continue
 			}
 		}
+		unregister(id)
 	}
 	return errors.Join(errs...)
-}
-
-// ownedByThisProcess reports whether path is an mmstats file whose
-// sys.pid is this process.
-func (f *File) ownedByThisProcess(path string) bool {
-	rf, err := reader.OpenNoFollow(path)
-	if err != nil {
-		return false
-	}
-	defer rf.Close()
-	stats, err := rf.Stats()
-	if err != nil {
-		return false
-	}
-	for _, s := range stats {
-		if strings.HasSuffix(s.Label, "sys.pid") {
-			return s.Value.Uint() == uint64(f.opts.pid)
-		}
-	}
-	return false
 }
 
 func escapeGlob(s string) string {

@@ -267,8 +267,10 @@ func TestRegisterAfterCreation(t *testing.T) {
 }
 
 // TestRemoveDeletesThreadFilesOfThisProcessOnly follows 0.8.0: with {PID}
-// and {TID} in the name, Remove also deletes this PID's other files, but
-// not other processes' files, symlinks or their targets.
+// and {TID} in the name, Remove also deletes this process's other files,
+// but not other processes' files, symlinks or their targets, nor a file
+// whose sys.pid is this PID but that this process did not create (a
+// process of another PID namespace may have the same PID).
 func TestRemoveDeletesThreadFilesOfThisProcessOnly(t *testing.T) {
 	dir := t.TempDir()
 	pid := os.Getpid()
@@ -286,6 +288,8 @@ func TestRemoveDeletesThreadFilesOfThisProcessOnly(t *testing.T) {
 	other.Close()
 	foreign := filepath.Join(dir, fmt.Sprintf("app-%d-888888.mmstats", pid))
 	copyWithPID(t, other.Path(), foreign, pid+1)
+	samePID := filepath.Join(dir, fmt.Sprintf("app-%d-666666.mmstats", pid))
+	copyWithPID(t, other.Path(), samePID, pid)
 	target := filepath.Join(dir, "target.txt")
 	os.WriteFile(target, []byte("keep"), 0o644)
 	link := filepath.Join(dir, fmt.Sprintf("app-%d-777777.mmstats", pid))
@@ -294,7 +298,7 @@ func TestRemoveDeletesThreadFilesOfThisProcessOnly(t *testing.T) {
 	if err := main.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]bool{main.Path(): false, other.Path(): false, foreign: true, link: true, target: true} {
+	for path, want := range map[string]bool{main.Path(): false, other.Path(): false, foreign: true, samePID: true, link: true, target: true} {
 		_, err := os.Lstat(path)
 		if exists := err == nil; exists != want {
 			t.Errorf("%s exists=%v, want %v", filepath.Base(path), exists, want)

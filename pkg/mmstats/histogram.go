@@ -275,6 +275,9 @@ func windowsOr(ws []time.Duration) []time.Duration {
 }
 
 func (h *Histogram) parts(o fieldOptions) ([]part, error) {
+	if o.kind != reader.MetricUnknown {
+		return nil, modelError("a Histogram's kinds are fixed (gauges, and counters for .count and .sum): it takes no kind")
+	}
 	return histParts(o.unit, windowsOr(h.Windows))
 }
 

@@ -3,6 +3,8 @@ package mmstats
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -16,6 +18,10 @@ type spec struct {
 	seq      bool   // a sequence word for torn-read detection (strings)
 	kind     reader.MetricKind
 	unit     string
+	// merge says how a change made in a value's old place is carried to
+	// its new one (see mergeRule); mergeNone for values that only the
+	// File's own goroutines write under its locks.
+	merge mergeRule
 }
 
 // placement is where a field's parts land in the file.
@@ -26,6 +32,8 @@ type placement struct {
 	value  int    // value, or buffers[0]
 	seq    int    // sequence word, or -1
 	end    int    // just past the field
+	size   int    // the value's size (one buffer)
+	merge  mergeRule
 }
 
 // maxU16 is the largest label or type signature the format can describe.
@@ -59,6 +67,9 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if len(label) > maxU16 {
 		return placement{}, fmt.Errorf("%w: label of %d bytes", ErrLabelTooLong, len(label))
 	}
+	if !validLabel(label) {
+		return placement{}, fmt.Errorf("%w: %q", ErrInvalidLabel, label)
+	}
 	prefix, ok := reader.EncodeMeta(meta)
 	if !ok {
 		return placement{}, modelError("unknown unit %q", meta.Unit)
@@ -86,7 +97,7 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 				typ = append(typ, ' ')
 			}
 			typ = append(typ, s.code...)
-			return placement{offset: o, typ: typ, wb: wb, value: v, seq: seq, end: v + values}, nil
+			return placement{offset: o, typ: typ, wb: wb, value: v, seq: seq, end: v + values, size: s.size, merge: s.merge}, nil
 		}
 	}
 	// Unreachable: some pad in [0, 8) always satisfies both rules.
@@ -109,4 +120,11 @@ func writeHeader(mem []byte, p placement, label string, buffered bool, skipSize 
 	} else {
 		mem[p.wb] = reader.Unbuffered
 	}
+}
+
+// validLabel reports whether s can be a label (or part of one): valid
+// UTF-8 without NUL, so that readers, which cut at NUL and replace what is
+// not UTF-8, show every label as it was given.
+func validLabel(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -81,3 +81,13 @@ func (s subword) clearBits(v uint32) { atomic.AndUint32(s.word, ^((v & s.mask) <
 func publishWord(mem []byte, off int, b [4]byte) {
 	atomic.StoreUint32(word32(mem, off), binary.NativeEndian.Uint32(b[:]))
 }
+
+// loadWords copies src to dst one aligned 8-byte word at a time, each
+// read atomically: a value that a hot path updates meanwhile is copied
+// whole, old or new, never torn (grow compares the copy with the frozen
+// file field by field).
+func loadWords(dst, src []byte) {
+	for off := 0; off+8 <= len(src); off += 8 {
+		binary.NativeEndian.PutUint64(dst[off:], atomic.LoadUint64(word64(src, off)))
+	}
+}

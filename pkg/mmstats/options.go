@@ -1,6 +1,7 @@
 package mmstats
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,16 +26,17 @@ type Options struct {
 	Path string
 	// Filename is the file name template, with {CMD} (the program's base
 	// name), {PID} and {TID} (the creating thread's ID). Default:
-	// $MMSTATS_FILES, or DefaultFilename.
+	// $MMSTATS_FILES, or DefaultFilename. Expanded, it must be one path
+	// element: no "/", not "." or ".." (ErrBadName).
 	Filename string
 	// LabelPrefix is prepended to every label, the default fields'
 	// included: "web.stats." makes "sys.pid" read "web.stats.sys.pid".
 	LabelPrefix string
 	// Mode is the file's permission bits, set exactly (the umask does not
-	// apply). Default: 0644.
+	// apply); other bits are an error. Default: 0644.
 	Mode os.FileMode
 	// MaxSize is the largest the file may grow as fields are added, in
-	// bytes. Default: DefaultMaxSize.
+	// bytes (ErrFileFull beyond). Default: DefaultMaxSize.
 	MaxSize int
 	// RefreshInterval is how often the derived stats of histograms,
 	// timers and time windows are published. Default:
@@ -53,7 +55,7 @@ type resolved struct {
 	pid, tid int
 }
 
-func (o Options) resolve() resolved {
+func (o Options) resolve() (resolved, error) {
 	r := resolved{Options: o, pid: os.Getpid(), tid: gettid()}
 	if r.Path == "" {
 		r.Path = reader.DefaultPath()
@@ -67,15 +69,28 @@ func (o Options) resolve() resolved {
 	if r.Mode == 0 {
 		r.Mode = 0o644
 	}
-	if r.MaxSize <= 0 {
+	if r.MaxSize == 0 {
 		r.MaxSize = DefaultMaxSize
 	}
-	if r.RefreshInterval <= 0 {
+	if r.RefreshInterval == 0 {
 		r.RefreshInterval = DefaultRefreshInterval
 	}
+	if r.MaxSize < 0 || r.RefreshInterval < 0 {
+		return r, fmt.Errorf("mmstats: Options.MaxSize %d, RefreshInterval %v: negative (0 means the default)", o.MaxSize, o.RefreshInterval)
+	}
+	if r.Mode&^os.ModePerm != 0 {
+		return r, fmt.Errorf("mmstats: Options.Mode %v: only permission bits (0777) can be set", r.Mode)
+	}
+	if !validLabel(r.LabelPrefix) {
+		return r, fmt.Errorf("%w: label prefix %q", ErrInvalidLabel, r.LabelPrefix)
+	}
 	r.dir = r.expand(r.Path)
-	r.fullPath = filepath.Join(r.dir, r.expand(r.Filename))
-	return r
+	name := r.expand(r.Filename)
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return r, fmt.Errorf("%w: %q (from the template %q)", ErrBadName, name, r.Filename)
+	}
+	r.fullPath = filepath.Join(r.dir, name)
+	return r, nil
 }
 
 // expand substitutes {CMD}, {PID} and {TID} in a template.

@@ -8,10 +8,37 @@ package mmstats
 import (
 	"errors"
 	"runtime/debug"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
+
+// useUnnamed says whether to build files with O_TMPFILE when the file
+// system supports it; tests turn it off to exercise the named fallback.
+var useUnnamed = true
+
+// openUnnamed opens a new file in dir that has no name yet (O_TMPFILE):
+// if the process dies before linkUnnamed, nothing is left behind. ok is
+// false when the kernel or the file system cannot do it (the caller then
+// uses a named temporary file).
+func openUnnamed(dir string) (fd int, ok bool, err error) {
+	if !useUnnamed || unix.Access("/proc/self/fd", unix.X_OK) != nil {
+		// Without /proc, linkat needs CAP_DAC_READ_SEARCH to name it.
+		return -1, false, nil
+	}
+	fd, err = unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
+		return -1, false, nil
+	}
+	return fd, err == nil, err
+}
+
+// linkUnnamed gives the unnamed file fd the name path. Like link(2), it
+// never replaces anything at path (EEXIST).
+func linkUnnamed(fd int, path string) error {
+	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+}
 
 // createExclusive creates path, failing if anything (a file or a symlink)
 // is already there; it never follows a symlink.
@@ -23,18 +50,66 @@ func createExclusive(path string) (int, error) {
 // The kernel drops it when the process dies.
 func lockShared(fd int) error { return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) }
 
-func resize(fd int, size int) error { return unix.Ftruncate(fd, int64(size)) }
+// reserveBlocks makes the new, empty file fd size bytes long with its
+// blocks allocated, so that writing to a mapping of it can never fault
+// for want of space: a full file system is ENOSPC here, not a SIGBUS later.
+func reserveBlocks(fd, size int) error {
+	err := unix.Fallocate(fd, 0, 0, int64(size))
+	if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOSYS) {
+		return err
+	}
+	// The file system cannot preallocate: writing zeros allocates too.
+	return pwriteAll(fd, make([]byte, size), 0)
+}
+
+// pwriteAll writes b at off.
+func pwriteAll(fd int, b []byte, off int) error {
+	for len(b) > 0 {
+		n, err := unix.Pwrite(fd, b, int64(off))
+		if err != nil {
+			return err
+		}
+		b, off = b[n:], off+n
+	}
+	return nil
+}
+
+// preadAll reads len(b) bytes at off.
+func preadAll(fd int, b []byte, off int) error {
+	for len(b) > 0 {
+		n, err := unix.Pread(fd, b, int64(off))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return unix.EIO // the file is shorter than it was made
+		}
+		b, off = b[n:], off+n
+	}
+	return nil
+}
 
 func chmod(fd int, mode uint32) error { return unix.Fchmod(fd, mode) }
 
 func closeFD(fd int) error { return unix.Close(fd) }
 
 // mapReserve maps reserve bytes of fd shared and writable. Only the first
-// (file size) bytes may be touched; growing the file with resize makes more
-// of the same mapping usable without moving it, so pointers into it stay
-// valid for the life of the process.
+// (file size) bytes may be touched. The range is the fields' home for the
+// life of the process: growing replaces the file under it (remapFixed)
+// without moving it, so pointers into it stay valid.
 func mapReserve(fd, reserve int) ([]byte, error) {
 	return unix.Mmap(fd, 0, reserve, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+}
+
+// remapFixed maps fd over mem, at the same address, in one mmap call.
+// The kernel replaces the old mapping while holding the process's mmap
+// lock, so a thread writing a field meanwhile either writes the old file
+// (before) or faults in the new one (after): never an unmapped address.
+// When it returns, no thread can write to the old file through mem.
+func remapFixed(fd int, mem []byte) error {
+	_, err := unix.MmapPtr(fd, 0, unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem)),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_FIXED)
+	return err
 }
 
 // detach replaces the file mapping by private anonymous memory holding the
@@ -82,6 +157,18 @@ func renameNoReplace(from, to string) error {
 	}
 	return unix.Unlink(from)
 }
+
+// exchange swaps the files at a and b atomically. ok is false when the
+// file system cannot (the caller then checks and renames).
+func exchange(a, b string) (ok bool, err error) {
+	err = unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		return false, nil
+	}
+	return true, err
+}
+
+func rename(from, to string) error { return unix.Rename(from, to) }
 
 // fileID identifies a file by device and inode.
 type fileID struct{ dev, ino uint64 }

@@ -3,6 +3,8 @@ package mmstats
 import (
 	"math"
 	"time"
+
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // Timer measures durations (Python's TimerField): its main stat is the
@@ -25,6 +27,12 @@ func (t *Timer) claim() bool { return t.h.claim() }
 func (t *Timer) unclaim()    { t.h.unclaim() }
 
 func (t *Timer) parts(o fieldOptions) ([]part, error) {
+	if o.kind != reader.MetricUnknown {
+		return nil, modelError("a Timer's kinds are fixed (gauges, and counters for .count and .sum): it takes no kind")
+	}
+	if o.unitSet && o.unit != "seconds" {
+		return nil, modelError("a Timer's unit is seconds, not %q (use a Histogram for other units)", o.unit)
+	}
 	return histParts("seconds", windowsOr(t.Windows))
 }
 
