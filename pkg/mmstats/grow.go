@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // errNotOurs means the file's path no longer names the file this File
@@ -98,6 +100,12 @@ func (f *File) grow(size int) (err error) {
 	if preadAll(f.fd, frozen, 0) == nil {
 		mergeInto(f.mem, snap, frozen, f.merges)
 	}
+	// Mark the old file superseded: its version byte becomes 0. A Go
+	// reader that still maps it sees that at its next Refresh and follows
+	// the path to this file (same fields at the same offsets); a reader
+	// that maps once and never looks at the version byte again (0.8.0's
+	// pollstats) keeps reading its frozen values.
+	pwriteAll(f.fd, []byte{reader.Superseded}, 0)
 	if swapped {
 		unlink(t.name) // the old file, now under the temporary name
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -291,13 +292,24 @@ func (f *File) Stats() (stats []Stat, err error) {
 }
 
 // Refresh picks up fields a writer appended since the file was opened,
-// remapping the file if it grew. It reports whether the layout changed;
-// indexes of existing fields stay valid.
+// and follows the file when its writer grew it: the Go writer grows a file
+// by replacing it with a larger copy (see Superseded), whose fields
+// before the new ones are the same, at the same offsets, so values read
+// through this File continue. It reports whether the layout changed;
+// indexes of existing fields stay valid. A file replaced by something
+// else gives ErrReplaced.
 func (f *File) Refresh() (changed bool, err error) {
 	if f.data == nil {
 		return false, ErrClosed
 	}
 	before := f.idx.len()
+	if f.mapped && f.superseded() {
+		if err := f.follow(); err != nil {
+			return false, &PathError{Path: f.path, Err: err}
+		}
+		f.layout = nil
+		return f.idx.len() != before, nil
+	}
 	defer func() {
 		if f.idx.len() != before {
 			f.layout = nil // built again when asked
@@ -332,6 +344,37 @@ func (f *File) Refresh() (changed bool, err error) {
 		return false, &PathError{Path: f.path, Err: err}
 	}
 	return f.idx.len() != before, nil
+}
+
+// superseded reports whether the writer marked this file as replaced by
+// a larger copy.
+func (f *File) superseded() (yes bool) {
+	var err error
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	return loadByte(f.data, 0) == Superseded
+}
+
+// follow opens the path again after the writer grew the file: the file
+// there must begin with the same fields at the same offsets (the copy the
+// writer made), or it is another file (ErrReplaced).
+func (f *File) follow() error {
+	fd, st, err := openRegular(f.path, f.noFollow)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	next := &File{path: f.path, noFollow: f.noFollow, dev: uint64(st.Dev), ino: st.Ino}
+	if err := next.mapAndParse(fd, int(st.Size)); err != nil {
+		return err
+	}
+	if next.idx.len() < f.idx.len() || !slices.Equal(next.idx.offs[:f.idx.len()], f.idx.offs) {
+		next.Close()
+		return ErrReplaced
+	}
+	f.release()
+	f.data, f.mapped, f.idx, f.dev, f.ino = next.data, next.mapped, next.idx, next.dev, next.ino
+	f.layout, f.cache, f.next = nil, f.cache[:0], 0
+	return nil
 }
 
 // Reload reads a private copy (a File that is not Mapped) from the file

@@ -87,6 +87,49 @@ func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
 	if err != nil || v.Uint() != 39 {
 		t.Fatalf("last appended counter = %v, %v", v, err)
 	}
+	// The writer grew the file by replacing it with a larger copy; the
+	// reader followed it, so later updates show through it.
+	counters[39].Incr()
+	counters[0].Add(5)
+	if v, err := r.Value(before + 39); err != nil || v.Uint() != 40 {
+		t.Fatalf("last appended counter after an update = %v, %v; want 40", v, err)
+	}
+	if v, err := r.Value(before); err != nil || v.Uint() != 5 {
+		t.Fatalf("first appended counter after an update = %v, %v; want 5", v, err)
+	}
+}
+
+func TestFileRefreshTellsAReplacedFile(t *testing.T) {
+	w := newWriter(t, nil)
+	r, err := reader.Open(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	old, err := os.OpenFile(w.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	// Another file, with another layout, moved over the name, and the old
+	// file marked superseded as a growth marks it: not a continuation.
+	var other struct {
+		A mmstats.Counter `mmstats:"a.completely.different.label"`
+	}
+	w2, err := mmstats.New(&other, mmstats.Options{Path: t.TempDir(), Filename: "other.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	if err := os.Rename(w2.Path(), w.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.WriteAt([]byte{reader.Superseded}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Refresh(); !errors.Is(err, reader.ErrReplaced) {
+		t.Fatalf("Refresh after another file took the name = %v, want ErrReplaced", err)
+	}
 }
 
 func TestFileTruncatedWhileMappedGivesErrFault(t *testing.T) {

@@ -9,6 +9,12 @@ import (
 // Version1 is the version byte of format v1.
 const Version1 = 0x01
 
+// Superseded is the version byte of a file that its writer replaced by
+// a larger copy at the same path (the Go writer grows a file that way,
+// so that no reader that mapped it runs off its mapping): File.Refresh
+// follows the path to the new file. Nothing else ever has this byte.
+const Superseded = 0x00
+
 // Unbuffered is the write_buffer value of an unbuffered field.
 const Unbuffered = 0xff
 
