@@ -11,7 +11,7 @@ import (
 // temporary handles a writer's temporary file, named orig or moved aside
 // from orig: removed when its lock is free and it is TemporaryMinAge old.
 func (r *run) temporary(t *target, res Result, orig string) Result {
-	if !r.open(t, &res) {
+	if t.fd < 0 && !r.open(t, &res) {
 		return res
 	}
 	free, err := r.probe.TryLock(t.fd)
@@ -45,12 +45,6 @@ func (r *run) aside(t *target, res Result, origin string) Result {
 		return res.Decision == Alive || res.Decision == Skipped &&
 			(res.Reason == Symlink || res.Reason == NotRegular || res.Reason == Invalid || res.Reason == NoPID || res.Reason == YoungTemporary)
 	}
-	if KindOf(orig) == Temporary {
-		if res = r.temporary(t, res, orig); back(res) {
-			return r.restore(t, res, origin)
-		}
-		return res
-	}
 	if !r.open(t, &res) {
 		if back(res) {
 			return r.restore(t, res, origin)
@@ -58,11 +52,18 @@ func (r *run) aside(t *target, res Result, origin string) Result {
 		return res
 	}
 	// A Cleaner that moved the file here holds an exclusive lock while it
-	// works on it: leave the file to it.
+	// works on it: leave the file to it. (A writer's shared lock does not
+	// stop this one.)
 	if ok, err := lockShared(t.fd); err != nil {
 		return res.fail(ProbeFailed, fmt.Errorf("flock: %w", err))
 	} else if !ok {
 		return res.skip(Busy, nil)
+	}
+	if KindOf(orig) == Temporary {
+		if res = r.temporary(t, res, orig); back(res) {
+			return r.restore(t, res, origin)
+		}
+		return res
 	}
 	w, ok := r.writer(t, &res)
 	if ok {

@@ -134,17 +134,20 @@ func TestAside(t *testing.T) {
 			"link":    filepath.Join(dir, ".link.mmstats"+hex),
 			"tmp":     write(t, dir, "..mmstats.0123456789abcdef.tmp"+hex, nil),
 			"tmpLive": write(t, dir, "..mmstats.fedcba9876543210.tmp"+hex, nil),
+			"tmpBusy": write(t, dir, "..mmstats.aedcba9876543210.tmp"+hex, nil),
 		}
 		write(t, dir, "taken.mmstats", goFile(dead))
 		hold(t, p["live"], unix.LOCK_SH)
 		hold(t, p["taken"], unix.LOCK_SH)
 		hold(t, p["busy"], unix.LOCK_EX) // another Cleaner at work
 		hold(t, p["tmpLive"], unix.LOCK_SH)
+		hold(t, p["tmpBusy"], unix.LOCK_EX)
 		os.Mkdir(p["dir"], 0o755)
 		os.Symlink("/etc/passwd", p["link"])
 		old := time.Now().Add(-2 * TemporaryMinAge)
 		os.Chtimes(p["tmp"], old, old)
 		os.Chtimes(p["tmpLive"], old, old)
+		os.Chtimes(p["tmpBusy"], old, old)
 		return dir, p
 	}
 	origin := func(p string) string { return filepath.Join(filepath.Dir(p), asideOrigin(filepath.Base(p))) }
@@ -165,6 +168,7 @@ func TestAside(t *testing.T) {
 		p["link"]:    {WouldRestore, Symlink, nil, true},
 		p["tmp"]:     {WouldRemove, AbandonedTemporary, nil, true},
 		p["tmpLive"]: {WouldRestore, LockHeld, nil, true},
+		p["tmpBusy"]: {Skipped, Busy, nil, true},
 	})
 
 	got = cleanAll(t, &Cleaner{}, paths...)
@@ -179,6 +183,7 @@ func TestAside(t *testing.T) {
 		p["link"]:    {Restored, Symlink, nil, false},
 		p["tmp"]:     {Removed, AbandonedTemporary, nil, false},
 		p["tmpLive"]: {Restored, LockHeld, nil, false},
+		p["tmpBusy"]: {Skipped, Busy, nil, true},
 	})
 	for _, k := range []string{"live", "invalid", "dir", "link", "tmpLive"} {
 		if r := got[p[k]]; r.MovedTo != origin(p[k]) || !exists(t, origin(p[k])) {
@@ -195,7 +200,7 @@ func TestAside(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if KindOf(e.Name()) == Aside && e.Name() != filepath.Base(p["taken"]) && e.Name() != filepath.Base(p["busy"]) {
+		if KindOf(e.Name()) == Aside && e.Name() != filepath.Base(p["taken"]) && e.Name() != filepath.Base(p["busy"]) && e.Name() != filepath.Base(p["tmpBusy"]) {
 			t.Errorf("%s still aside", e.Name())
 		}
 	}
