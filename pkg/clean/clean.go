@@ -32,9 +32,14 @@ type Cleaner struct {
 	// beforeRemove, if set, runs between the decision and the removal:
 	// tests use it to replace a file at the worst moment.
 	beforeRemove func(path string)
-	// unlink, if set, replaces unlinkAt: tests use it to fail a removal
-	// where permissions cannot (as root).
-	unlink func(dir int, name string) error
+	// rename, if set, replaces renameNoReplace for the move aside: tests
+	// use it to fail a removal where permissions cannot (as root).
+	rename func(dir int, from, to string) error
+	// afterAside, if set, runs once the file is moved aside, before it
+	// is checked: tests use it to take its name again.
+	afterAside func(path, aside string)
+	// now, if set, replaces time.Now for the age of temporary files.
+	now func() time.Time
 }
 
 // Clean handles each path in turn and calls report with its result. It
@@ -107,60 +112,29 @@ func (r *run) dir(path string) (int, error) {
 
 // clean handles one path.
 func (r *run) clean(path string) Result {
-	res := Result{Path: path}
-	skip := func(reason Reason, err error) Result {
-		res.Decision, res.Reason, res.Err = Skipped, reason, err
-		return res
-	}
-	fail := func(reason Reason, err error) Result {
-		if errors.Is(err, unix.ENOENT) {
-			return skip(Vanished, ErrVanished)
-		}
-		res.Decision, res.Reason, res.Err = Failed, reason, err
-		return res
-	}
-
 	clean := filepath.Clean(path)
 	dirPath, name := filepath.Dir(clean), filepath.Base(clean)
+	res := Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
-		return fail(OpenFailed, fmt.Errorf("open directory: %w", err))
+		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
-	var st unix.Stat_t
-	if err := lstatAt(dfd, name, &st); err != nil {
-		return fail(OpenFailed, fmt.Errorf("stat: %w", err))
+	t := &target{dir: dfd, name: name, fd: -1}
+	defer t.close() // and with it the lock, if taken
+	switch res.Kind {
+	case Temporary:
+		return r.temporary(t, res, name)
+	case Aside:
+		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	switch {
-	case isSymlink(&st):
-		return skip(Symlink, reader.ErrSymlink)
-	case !isRegular(&st):
-		return skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&st)))
+	if !r.open(t, &res) {
+		return res
 	}
-	fd, err := openAt(dfd, name)
-	if errors.Is(err, unix.ELOOP) {
-		return skip(Symlink, reader.ErrSymlink) // swapped in since the stat
-	} else if err != nil {
-		return fail(OpenFailed, fmt.Errorf("open: %w", err))
+	w, ok := r.writer(t, &res)
+	if !ok {
+		return res
 	}
-	defer closeFD(fd) // and with it the lock, if taken
-	if err := fstat(fd, &st); err != nil {
-		return fail(ReadFailed, fmt.Errorf("fstat: %w", err))
-	}
-	if !isRegular(&st) {
-		return skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&st)))
-	}
-	checked := idOf(&st)
-
-	w, ioErr, err := r.load(fd, st.Size)
-	res.Writer = w
-	if ioErr != nil {
-		return fail(ReadFailed, fmt.Errorf("read: %w", ioErr))
-	}
-	if err != nil {
-		return skip(Invalid, err)
-	}
-
-	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(fd) })
+	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
 	res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 	if v.decision != Removed {
 		return res
@@ -169,51 +143,127 @@ func (r *run) clean(path string) Result {
 		res.Decision = WouldRemove
 		return res
 	}
-	if r.c.beforeRemove != nil {
-		r.c.beforeRemove(path)
+	return r.remove(t, res, asideName(name))
+}
+
+// target is the file a run is handling: its name in an open directory,
+// and once opened its descriptor and identity.
+type target struct {
+	dir  int
+	name string
+	fd   int
+	st   unix.Stat_t
+	id   fileID
+}
+
+func (t *target) close() {
+	if t.fd >= 0 {
+		closeFD(t.fd)
+		t.fd = -1
 	}
-	// The name must still be the file that was checked.
-	if err := lstatAt(dfd, name, &st); err != nil {
-		return fail(RemoveFailed, fmt.Errorf("stat before removing: %w", err))
+}
+
+func (res *Result) skip(reason Reason, err error) Result {
+	res.Decision, res.Reason, res.Err = Skipped, reason, err
+	return *res
+}
+
+func (res *Result) fail(reason Reason, err error) Result {
+	if errors.Is(err, unix.ENOENT) {
+		return res.skip(Vanished, ErrVanished)
 	}
-	if idOf(&st) != checked {
-		return skip(Replaced, ErrReplaced)
+	res.Decision, res.Reason, res.Err = Failed, reason, err
+	return *res
+}
+
+// open opens t, a regular file and not a symlink, and fills in its
+// identity. When it cannot, it sets res and returns false.
+func (r *run) open(t *target, res *Result) bool {
+	if err := lstatAt(t.dir, t.name, &t.st); err != nil {
+		*res = res.fail(OpenFailed, fmt.Errorf("stat: %w", err))
+		return false
 	}
-	unlink := unlinkAt
-	if r.c.unlink != nil {
-		unlink = r.c.unlink
+	switch {
+	case isSymlink(&t.st):
+		*res = res.skip(Symlink, reader.ErrSymlink)
+		return false
+	case !isRegular(&t.st):
+		*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
+		return false
 	}
-	if err := unlink(dfd, name); err != nil {
-		return fail(RemoveFailed, fmt.Errorf("cannot remove: %w", err))
+	fd, err := openAt(t.dir, t.name)
+	if errors.Is(err, unix.ELOOP) {
+		*res = res.skip(Symlink, reader.ErrSymlink) // swapped in since the stat
+		return false
+	} else if err != nil {
+		*res = res.fail(OpenFailed, fmt.Errorf("open: %w", err))
+		return false
 	}
-	return res
+	t.fd = fd
+	if err := fstat(fd, &t.st); err != nil {
+		*res = res.fail(ReadFailed, fmt.Errorf("fstat: %w", err))
+		return false
+	}
+	if !isRegular(&t.st) {
+		*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
+		return false
+	}
+	t.id = idOf(&t.st)
+	return true
+}
+
+// writer reads what the open file t says about its writer. When it cannot,
+// it sets res and returns false.
+func (r *run) writer(t *target, res *Result) (Writer, bool) {
+	w, ioErr, err := r.load(t.fd, t.st.Size)
+	res.Writer = w
+	if ioErr != nil {
+		*res = res.fail(ReadFailed, fmt.Errorf("read: %w", ioErr))
+		return w, false
+	}
+	if err != nil {
+		*res = res.skip(Invalid, err)
+		return w, false
+	}
+	return w, true
+}
+
+func (r *run) now() time.Time {
+	if r.c.now != nil {
+		return r.c.now()
+	}
+	return time.Now()
 }
 
 // load reads the file behind fd (size bytes, as fstat said) and parses
-// what it says about its writer. It reads firstRead bytes, and more only
-// while the fields run to the end of what it read. ioErr is a read error;
-// err means the file is not a valid mmstats file.
+// what it says about its writer. It reads firstRead bytes, and the rest
+// (up to maxRead) only if the fields run to the end of what it read.
+// ioErr is a read error; err means the file is not a valid mmstats file.
+// It walks the fields without keeping them, so its memory is the bytes
+// read, whatever the number of fields.
 func (r *run) load(fd int, size int64) (w Writer, ioErr, err error) {
 	n := min(size, firstRead)
 	for {
 		if int64(cap(r.buf)) < n {
+			r.buf = nil // let the old buffer go before the new one comes
 			r.buf = make([]byte, n)
 		}
 		data, ioErr := preadFull(fd, r.buf[:n])
 		if ioErr != nil {
 			return Writer{}, ioErr, nil
 		}
-		layout, err := reader.Parse(data)
-		if int64(len(data)) < n || n >= size || !inconclusive(data, layout, err) {
-			if err != nil {
-				return Writer{}, nil, err
+		w, end, scanErr, err := scanWriter(data)
+		if int64(len(data)) < n || n >= size || !inconclusive(data, end, scanErr) {
+			if scanErr != nil {
+				return Writer{}, nil, scanErr
 			}
-			w, err := writerOf(data, layout)
 			return w, nil, err
 		}
 		if n >= maxRead {
 			return Writer{}, nil, ErrTooLarge
 		}
-		n = min(size, 2*n, maxRead)
+		// The rest at once: walking the fields again costs more than
+		// reading bytes that may not be needed.
+		n = min(size, maxRead)
 	}
 }

@@ -281,14 +281,14 @@ func TestCleanPermission(t *testing.T) {
 	c := &Cleaner{}
 	if os.Geteuid() == 0 {
 		// Root ignores permissions: fail the removal in ro instead.
-		c.unlink = func(dir int, name string) error {
+		c.rename = func(dir int, from, to string) error {
 			var st, roSt unix.Stat_t
 			unix.Fstat(dir, &st)
 			unix.Stat(ro, &roSt)
 			if st.Ino == roSt.Ino {
 				return syscall.EACCES
 			}
-			return unlinkAt(dir, name)
+			return renameNoReplace(dir, from, to)
 		}
 	} else {
 		os.Chmod(ro, 0o555)

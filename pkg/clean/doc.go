@@ -42,10 +42,40 @@
 // that was replaced between the check and the removal.
 //
 // Files are opened relative to a descriptor of their directory with
-// O_NOFOLLOW|O_NONBLOCK, so a FIFO cannot hang a run. Just before removing,
-// the Cleaner compares the device and inode that the name has now
-// (fstatat(AT_SYMLINK_NOFOLLOW)) with those of the file it checked, and
-// only then calls unlinkat on the same directory descriptor.
+// O_NOFOLLOW|O_NONBLOCK, so a FIFO cannot hang a run.
+//
+// # Removing without a window
+//
+// Unlinking a name after checking it leaves a window: a live file renamed
+// over the name in between would be unlinked. So a Cleaner never unlinks
+// a name another file may take. Holding an exclusive flock on the stale
+// file's descriptor (no writer can lock it: it cannot come back to life),
+// it renames the name to a private one in the same directory,
+// ".NAME.cleanstats-XXXXXXXXXXXXXXXX" (renameat2 with RENAME_NOREPLACE,
+// through the directory's descriptor), checks that what moved is the file
+// it checked (device and inode), and unlinks the private name. Anything
+// else that moved goes back under NAME without replacing anything; if
+// another file has taken NAME meanwhile, it stays under the private name
+// and the result says so (NameTaken). Files of the PID rules are locked
+// the same way, so that two Cleaners never work on one file.
+//
+// The private names are recognised (Kind Aside, and Matches lists them
+// with their NAME): a Cleaner killed between its moves, or a NAME taken
+// again, leaves nothing hidden for long. The next run removes a stale
+// file found aside and puts anything else back under its NAME; it leaves
+// alone a file that another Cleaner holds an exclusive lock on.
+//
+// # Temporary files
+//
+// A writer creates its file under a temporary name and takes a shared
+// flock on it at once: ".mmstats.XXXXXXXXXXXXXXXX.tmp" (16 lowercase hex
+// digits), or ".NAME.tmpXXXXXXXXXXXX" (12) for writers before it. A
+// writer killed while creating leaves it behind. Such a file (Kind
+// Temporary) is removed, with the same protocol, when its lock is free
+// and its modification time is TemporaryMinAge (60 s) old: where opening
+// and locking are two calls, the lock is free for a moment after the
+// creation, and a writer never sets the time back. Its content is not
+// read: it may be half written.
 //
 // # Cost
 //

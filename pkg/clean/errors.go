@@ -15,6 +15,10 @@ var (
 	// ErrReplaced means the name pointed to another file when the file
 	// was about to be removed; the new file is kept.
 	ErrReplaced = errors.New("file was replaced before it could be removed")
+	// ErrNameTaken means that a file moved aside could not go back under
+	// its name, which another file took meanwhile: it is kept under the
+	// name in Result.MovedTo, which later runs recognise.
+	ErrNameTaken = errors.New("its name is taken")
 	// ErrVanished means the file disappeared before it could be checked or
 	// removed (its writer or another cleaner removed it).
 	ErrVanished = errors.New("no such file")

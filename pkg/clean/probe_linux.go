@@ -59,17 +59,4 @@ func (p *systemProbe) Process(pid int) (Process, error) {
 	return Process{UID: uid, Start: float64(p.btime) + float64(ticks)/clockTicks}, nil
 }
 
-func (*systemProbe) TryLock(fd int) (bool, error) {
-	for {
-		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
-		switch err {
-		case nil:
-			return true, nil
-		case unix.EWOULDBLOCK:
-			return false, nil
-		case unix.EINTR:
-			continue
-		}
-		return false, err
-	}
-}
+func (*systemProbe) TryLock(fd int) (bool, error) { return lockExclusive(fd) }

@@ -20,12 +20,20 @@ const (
 	// Failed: the file could not be handled (permission denied, I/O
 	// error); it is kept and Result.Err says why.
 	Failed
+	// Restored: a file found aside (Kind Aside) that is not a stale stats
+	// file was put back under its name, Result.MovedTo.
+	Restored
+	// WouldRestore: a dry run left such a file aside.
+	WouldRestore
 )
 
-var decisionNames = [...]string{Alive: "alive", Removed: "removed", WouldRemove: "would-remove", Skipped: "skipped", Failed: "error"}
+var decisionNames = [...]string{
+	Alive: "alive", Removed: "removed", WouldRemove: "would-remove", Skipped: "skipped",
+	Failed: "error", Restored: "restored", WouldRestore: "would-restore",
+}
 
 // String returns the decision's name as cleanstats --json prints it:
-// alive, removed, would-remove, skipped or error.
+// alive, removed, would-remove, skipped, error, restored or would-restore.
 func (d Decision) String() string {
 	if d > 0 && int(d) < len(decisionNames) {
 		return decisionNames[d]
@@ -72,8 +80,23 @@ const (
 	ReadFailed
 	// ProbeFailed (Failed): kill or flock failed unexpectedly.
 	ProbeFailed
-	// RemoveFailed (Failed): unlinkat failed.
+	// RemoveFailed (Failed): the file could not be moved aside or
+	// unlinked.
 	RemoveFailed
+	// Busy (Skipped): someone else, such as another Cleaner, holds a lock
+	// on a file the PID rules found stale, or an exclusive lock on a file
+	// found aside: it is theirs to handle.
+	Busy
+	// NameTaken (Failed): a file moved aside could not go back under its
+	// name, which another file has taken since. It stays aside (reported
+	// each run) until its name is free or it is stale.
+	NameTaken
+	// AbandonedTemporary (stale): a temporary file whose lock is free,
+	// TemporaryMinAge old or more: its creator is gone.
+	AbandonedTemporary
+	// YoungTemporary (Skipped): a temporary file whose lock is free but
+	// younger than TemporaryMinAge: its creator may be about to lock it.
+	YoungTemporary
 )
 
 var reasonNames = [...]string{
@@ -82,6 +105,8 @@ var reasonNames = [...]string{
 	Symlink: "symlink", NotRegular: "not-regular", Invalid: "invalid", NoPID: "no-pid",
 	Replaced: "replaced", Vanished: "vanished", OpenFailed: "open-failed",
 	ReadFailed: "read-failed", ProbeFailed: "probe-failed", RemoveFailed: "remove-failed",
+	Busy: "busy", NameTaken: "name-taken", AbandonedTemporary: "abandoned-temporary",
+	YoungTemporary: "young-temporary",
 }
 
 // String returns the reason's stable name, such as "no-process" or
@@ -95,7 +120,7 @@ func (r Reason) String() string {
 
 // Stale reports whether the reason says that the writer is gone.
 func (r Reason) Stale() bool {
-	return r == LockFree || r == NoProcess || r == OtherUID || r == StartedAfter
+	return r == LockFree || r == NoProcess || r == OtherUID || r == StartedAfter || r == AbandonedTemporary
 }
 
 // Writer is what a file says about the process that wrote it.
@@ -118,8 +143,14 @@ type Process struct {
 // Result is the outcome for one path.
 type Result struct {
 	Path     string
+	Kind     Kind // what the path's name says it is
 	Decision Decision
 	Reason   Reason
+	// MovedTo is the other path of a move: for Restored (or WouldRestore)
+	// the name the file went back to; when a file renamed over Path was
+	// moved aside and could not go back (NameTaken, RemoveFailed), the
+	// name it is kept under.
+	MovedTo string
 	// Err says why a file was skipped or failed (it wraps a sentinel error
 	// or a system error); for Alive it may hold a /proc lookup error that
 	// made the Cleaner skip the uid and start time checks.

@@ -7,6 +7,8 @@ package clean
 // unlinked is the same directory entry, and never through a symlink.
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -62,6 +64,59 @@ func preadFull(fd int, buf []byte) ([]byte, error) {
 
 // unlinkAt removes name from dir; it refuses a directory (EISDIR).
 func unlinkAt(dir int, name string) error { return unix.Unlinkat(dir, name, 0) }
+
+// renameNoReplace renames from to to in dir, failing with EEXIST if to
+// exists: it never replaces anything. Where the file system cannot rename
+// without replacing (EINVAL), a hard link does the same for a file; for
+// anything else, to is checked to be free just before a plain rename.
+func renameNoReplace(dir int, from, to string) error {
+	_, err := retry(func() (int, error) {
+		return 0, unix.Renameat2(dir, from, dir, to, unix.RENAME_NOREPLACE)
+	})
+	if err != unix.EINVAL && err != unix.ENOSYS {
+		return err
+	}
+	switch err := unix.Linkat(dir, from, dir, to, 0); err {
+	case nil:
+		return unix.Unlinkat(dir, from, 0)
+	case unix.EEXIST, unix.ENOENT:
+		return err
+	}
+	var st unix.Stat_t
+	if err := lstatAt(dir, to, &st); err != unix.ENOENT {
+		if err == nil {
+			return unix.EEXIST
+		}
+		return err
+	}
+	return unix.Renameat(dir, from, dir, to)
+}
+
+// lockExclusive tries to take an exclusive flock on fd without blocking;
+// false means someone else holds a lock on the file. It keeps a lock fd
+// already holds.
+func lockExclusive(fd int) (bool, error) { return tryFlock(fd, unix.LOCK_EX) }
+
+// lockShared tries to take a shared flock on fd without blocking; false
+// means someone holds an exclusive lock on the file.
+func lockShared(fd int) (bool, error) { return tryFlock(fd, unix.LOCK_SH) }
+
+func tryFlock(fd, how int) (bool, error) {
+	for {
+		switch err := unix.Flock(fd, how|unix.LOCK_NB); err {
+		case nil:
+			return true, nil
+		case unix.EWOULDBLOCK:
+			return false, nil
+		case unix.EINTR:
+		default:
+			return false, err
+		}
+	}
+}
+
+// mtime returns the modification time in st.
+func mtime(st *unix.Stat_t) time.Time { return time.Unix(st.Mtim.Unix()) }
 
 func closeFD(fd int) { unix.Close(fd) }
 

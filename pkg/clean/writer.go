@@ -36,20 +36,25 @@ func validPID(pid int64) bool { return pid > 0 && pid <= maxPID }
 // writer. A file that is not valid v1 gives the reader's error; a sys.pid
 // that is not an integer gives ErrBadPID.
 func parseWriter(data []byte) (Writer, error) {
-	layout, err := reader.Parse(data)
-	if err != nil {
-		return Writer{}, err
+	w, _, scanErr, err := scanWriter(data)
+	if scanErr != nil {
+		return Writer{}, scanErr
 	}
-	return writerOf(data, layout)
+	return w, err
 }
 
-// writerOf reads the default fields of a parsed file. When a label occurs
-// twice, the last one counts.
-func writerOf(data []byte, layout *reader.Layout) (Writer, error) {
-	var w Writer
-	var badPID error
-	for i := range layout.Fields {
-		f := &layout.Fields[i]
+// scanWriter walks the fields of a v1 file, keeping none, and reads the
+// default fields; when a label occurs twice, the last one counts. end is
+// the offset just past the last field; scanErr is the format error that
+// stopped the walk; err is a bad value (ErrBadPID) of a valid file.
+func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
+	var badPID, valErr error
+	end = 1
+	scanErr = reader.Scan(data, func(f *reader.Field) bool {
+		end = f.End()
+		if valErr != nil {
+			return true // walk on: a format error later still counts
+		}
 		var which string
 		for _, l := range [...]string{labelPID, labelUID, labelCreated, labelFlock} {
 			if strings.HasSuffix(f.Label, l) {
@@ -58,11 +63,12 @@ func writerOf(data []byte, layout *reader.Layout) (Writer, error) {
 			}
 		}
 		if which == "" {
-			continue
+			return true
 		}
 		v, err := reader.ReadValue(data, f)
 		if err != nil {
-			return Writer{}, err
+			valErr = err
+			return true
 		}
 		integer := v.Kind() == reader.Int || v.Kind() == reader.Uint
 		switch which {
@@ -89,18 +95,23 @@ func writerOf(data []byte, layout *reader.Layout) (Writer, error) {
 		case labelFlock:
 			w.Flock = v.Kind() == reader.Bool && v.Bool()
 		}
+		return true
+	})
+	switch {
+	case valErr != nil:
+		return Writer{}, end, scanErr, valErr
+	case badPID != nil:
+		return w, end, scanErr, badPID
 	}
-	if badPID != nil {
-		return w, badPID
-	}
-	return w, nil
+	return w, end, scanErr, nil
 }
 
-// inconclusive reports whether parsing a prefix of a file may have stopped
-// short of the end of its fields: the fields ran to the end of the data.
-func inconclusive(data []byte, layout *reader.Layout, err error) bool {
-	if err != nil {
-		return errors.Is(err, reader.ErrTruncated)
+// inconclusive reports whether walking a prefix of a file may have
+// stopped short of the end of its fields: the fields ran to the end of
+// the data (end), or past it (scanErr is ErrTruncated).
+func inconclusive(data []byte, end int, scanErr error) bool {
+	if scanErr != nil {
+		return errors.Is(scanErr, reader.ErrTruncated)
 	}
-	return layout.End >= len(data)
+	return end >= len(data)
 }

@@ -16,7 +16,9 @@ const long = `Remove the mmstats files that dead processes left behind, and noth
 With no argument, cleanstats looks at the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats, where MMSTATS_PATH defaults to the
 temporary directory). A DIR argument means the *.mmstats files in it, and a
-quoted glob is expanded by cleanstats itself.
+quoted glob is expanded by cleanstats itself. A FILE, DIR or glob directory
+that does not exist is an error (exit status 1), so that a typo in a
+crontab does not go unnoticed.
 
 A file is stale, and removed, when its writer is gone:
 
@@ -35,20 +37,38 @@ touched), directories, FIFOs and other files that are not regular, invalid
 files, files without a usable sys.pid, and a file that was replaced while
 cleanstats checked it. A FIFO cannot make cleanstats hang.
 
+A live file renamed over a stale file's name at any moment is never
+removed: holding the stale file's lock, cleanstats renames the name to a
+private one (.NAME.cleanstats-XXXXXXXXXXXXXXXX), removes it only if it is
+the stale file, and otherwise renames it back. Such a name that a killed
+cleanstats, or a name taken again meanwhile, left behind is handled on the
+next run: a stale file is removed, anything else goes back to its name.
+
+With the *.mmstats files of a directory (a DIR, or the default),
+cleanstats also removes the temporary files that a writer killed while
+creating its file left there (.mmstats.XXXXXXXXXXXXXXXX.tmp, and
+.NAME.tmpXXXXXXXXXXXX of older writers): once their creator's lock is
+free and they are unchanged for 60 seconds. Temporary files kept are
+printed with -v only.
+
 cleanstats prints a line per file it removes, such as
 "PID 4242 not found. Deleting /tmp/x.mmstats", a line per file it keeps for
 another reason than a live writer, and a last line "Removed N  -  M alive".
--v adds a line per live writer's file; -q prints nothing but errors.
---json prints one JSON object per file and line instead: {"path", "pid" (a
-number, or null), "decision" (removed, would-remove, alive, skipped or
-error), "reason" (a stable name such as no-process, uid-differs,
-started-after, lock-free, lock-held, pid-alive, symlink, not-regular,
-invalid, no-pid, replaced, vanished), "message"}.
+File names and messages are quoted with C escapes if they hold control
+characters. -v adds a line per live writer's file; -q prints nothing but
+errors. --json prints one JSON object per file and line instead: {"path",
+"kind" (stats, temporary or aside), "pid" (a number, or null), "decision"
+(removed, would-remove, alive, restored, would-restore, skipped or error),
+"reason" (a stable name such as no-process, uid-differs, started-after,
+lock-free, lock-held, pid-alive, abandoned-temporary, young-temporary,
+symlink, not-regular, invalid, no-pid, replaced, vanished, busy,
+name-taken), "message", and for a move "moved_to"}.
 
 The exit status is 0 when every file was handled (files kept and reported
-count as handled), 1 when some file could not be (permission denied, I/O
-error: each one reported on stderr as "cleanstats: PATH: reason", and the
-other files still handled), and 2 for bad flags.`
+count as handled), 1 when a path does not exist or some file could not be
+handled (permission denied, I/O error, a live file kept aside because its
+name is taken: each one reported on stderr as "cleanstats: PATH: reason",
+and the other files still handled), and 2 for bad flags.`
 
 const examples = `  # remove the stale files in $MMSTATS_PATH (default: the temporary directory)
   cleanstats
@@ -113,12 +133,18 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 
 // Run cleans the files that o names.
 func Run(o *Options) error {
-	paths, err := cli.NewFileSet(o.Args).Resolve()
+	paths, absent, err := resolve(o.Args)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
 	p := &printer{o: o, out: w}
+	for _, m := range absent {
+		r := clean.Result{Path: m.path, Decision: clean.Failed, Reason: clean.OpenFailed, Err: m.err}
+		if err := p.result(&r); err != nil {
+			return err
+		}
+	}
 	c := &clean.Cleaner{DryRun: o.DryRun, Probe: o.Probe}
 	if err := c.Clean(paths, p.result); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/clean"
 )
 
@@ -22,36 +23,45 @@ type printer struct {
 // jsonLine is one line of --json output.
 type jsonLine struct {
 	Path     string `json:"path"`
+	Kind     string `json:"kind"`
 	PID      *int64 `json:"pid"`
 	Decision string `json:"decision"`
 	Reason   string `json:"reason"`
 	Message  string `json:"message"`
+	MovedTo  string `json:"moved_to,omitempty"`
 }
 
 func (p *printer) result(r *clean.Result) error {
+	kept := false // a file the user did not name, kept: printed with -v
 	switch r.Decision {
 	case clean.Removed, clean.WouldRemove:
 		p.removed++
-	case clean.Alive:
-		p.alive++
+	case clean.Alive, clean.Restored, clean.WouldRestore:
+		if r.Kind == clean.Temporary {
+			kept = r.Decision == clean.Alive
+		} else if r.Reason == clean.LockHeld || r.Reason == clean.ProcessAlive {
+			p.alive++
+		}
+	case clean.Skipped:
+		kept = r.Kind == clean.Temporary
 	case clean.Failed:
 		p.failed = true
 		// Keep the order of the lines when both streams are one terminal.
 		if err := p.out.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(p.o.Streams.Err, "cleanstats: %s: %v\n", r.Path, r.Err)
+		fmt.Fprintf(p.o.Streams.Err, "cleanstats: %s: %s\n", cli.Quote(r.Path), cli.Quote(r.Err.Error()))
 	}
 	switch {
 	case p.o.JSON:
-		line := jsonLine{Path: r.Path, Decision: r.Decision.String(), Reason: r.Reason.String(), Message: message(r, false)}
+		line := jsonLine{Path: r.Path, Kind: r.Kind.String(), Decision: r.Decision.String(), Reason: r.Reason.String(), Message: message(r, false), MovedTo: r.MovedTo}
 		if r.Writer.HasPID {
 			line.PID = &r.Writer.PID
 		}
 		enc := json.NewEncoder(p.out) // one line each, with its newline
 		enc.SetEscapeHTML(false)
 		return enc.Encode(line)
-	case p.o.Quiet, r.Decision == clean.Failed, r.Decision == clean.Alive && !p.o.Verbose:
+	case p.o.Quiet, r.Decision == clean.Failed, (r.Decision == clean.Alive || kept) && !p.o.Verbose:
 		return nil
 	}
 	_, err := p.out.WriteString(message(r, true) + "\n")
@@ -70,33 +80,53 @@ func (p *printer) summary() error {
 	return err
 }
 
-// message describes a result in one line. With path, it is the line of
-// the text output, naming the file; without, the JSON "message".
-func message(r *clean.Result, path bool) string {
-	why := describe(r)
-	if !path {
+// message describes a result in one line. For text, it names the file,
+// and file names and error texts go through cli.Quote: a name or a label
+// holding an escape sequence or a newline cannot reach the terminal raw.
+// Without text it is the JSON "message", which JSON escapes.
+func message(r *clean.Result, text bool) string {
+	q := func(s string) string { return s }
+	if text {
+		q = cli.Quote
+	}
+	why := describe(r, q)
+	if !text {
 		if r.Reason == clean.Invalid {
 			return why + ": " + r.Err.Error()
 		}
 		return why
 	}
+	path := q(r.Path)
+	if r.Reason == clean.Invalid && (r.Decision == clean.Restored || r.Decision == clean.WouldRestore) {
+		why += " (" + q(r.Err.Error()) + ")"
+	}
 	switch r.Decision {
 	case clean.Removed:
-		return why + ". Deleting " + r.Path
+		return why + ". Deleting " + path
 	case clean.WouldRemove:
-		return why + ". Would delete " + r.Path
+		return why + ". Would delete " + path
 	case clean.Alive:
-		return why + ". Keeping " + r.Path
+		return why + ". Keeping " + path
+	case clean.Restored:
+		return why + ". Restoring " + q(r.MovedTo) + " from " + path
+	case clean.WouldRestore:
+		return why + ". Would restore " + q(r.MovedTo) + " from " + path
 	}
-	if r.Reason == clean.Invalid {
-		return why + ": " + r.Path + " (" + r.Err.Error() + ")"
+	switch r.Reason {
+	case clean.YoungTemporary:
+		return why + ". Keeping " + path
+	case clean.Invalid:
+		return why + ": " + path + " (" + q(r.Err.Error()) + ")"
 	}
-	return why + ": " + r.Path
+	return why + ": " + path
 }
 
-// describe says why a file was judged as it was.
-func describe(r *clean.Result) string {
+// describe says why a file was judged as it was; q quotes error texts.
+func describe(r *clean.Result, q func(string) string) string {
 	pid := r.Writer.PID
+	if r.Kind == clean.Temporary && r.Reason == clean.LockHeld {
+		return "Temporary file in use (its creator holds its lock)"
+	}
 	switch r.Reason {
 	case clean.NoProcess:
 		return fmt.Sprintf("PID %d not found", pid)
@@ -111,9 +141,15 @@ func describe(r *clean.Result) string {
 		return fmt.Sprintf("Writer (PID %d) holds its lock", pid)
 	case clean.ProcessAlive:
 		if r.Err != nil {
-			return fmt.Sprintf("PID %d is alive (%v)", pid, r.Err)
+			return fmt.Sprintf("PID %d is alive (%s)", pid, q(r.Err.Error()))
 		}
 		return fmt.Sprintf("PID %d is alive", pid)
+	case clean.AbandonedTemporary:
+		return fmt.Sprintf("Abandoned temporary file (nobody holds its lock; unchanged for %v or more)", clean.TemporaryMinAge)
+	case clean.YoungTemporary:
+		return fmt.Sprintf("Temporary file being created (not locked yet, changed less than %v ago)", clean.TemporaryMinAge)
+	case clean.Busy:
+		return "File is locked by another process (another cleanstats?), kept"
 	case clean.Symlink:
 		return "Symlink, not followed"
 	case clean.Invalid:
@@ -129,7 +165,7 @@ func describe(r *clean.Result) string {
 	if r.Err == nil {
 		return r.Reason.String()
 	}
-	return upperFirst(r.Err.Error())
+	return upperFirst(q(r.Err.Error()))
 }
 
 func upperFirst(s string) string {

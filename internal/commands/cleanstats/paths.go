@@ -1,0 +1,152 @@
+package cleanstats
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/clean"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// missing is an argument that names nothing: reported, and the exit
+// status is 1, so that a typo in a crontab does not go unnoticed.
+type missing struct {
+	path string
+	err  error
+}
+
+// resolve returns the paths that args name, as cli.FileSet does (a
+// directory means its *.mmstats files, an argument that does not exist
+// but holds glob characters is a glob, anything else a file; no argument
+// means reader.DefaultGlob()), with the hidden files that belong to them
+// (clean.Matches), sorted and without duplicates. A file that does not
+// exist, or a glob or default whose directory does not, is returned in
+// missing instead; a bad pattern is a usage error.
+func resolve(args []string) (paths []string, absent []missing, err error) {
+	if len(args) == 0 {
+		args = []string{reader.DefaultGlob()}
+	}
+	seen := map[string]bool{}
+	hidden := map[string]map[string][]string{} // directory: origin name: hidden names
+	add := func(dir, pattern string) error {
+		matches, err := clean.Matches(dir, pattern)
+		if errors.Is(err, filepath.ErrBadPattern) {
+			return err
+		}
+		if err != nil {
+			absent = append(absent, missing{dir, unwrapPath(err)})
+			return nil
+		}
+		for _, m := range matches {
+			if !seen[m] {
+				seen[m] = true
+				paths = append(paths, m)
+			}
+		}
+		return nil
+	}
+	for _, a := range args {
+		switch {
+		case isDir(a):
+			err = add(a, clean.DefaultPattern)
+		case isGlob(a):
+			dir, pattern := filepath.Split(a)
+			dir = filepath.Clean(dir)
+			if _, err := filepath.Match(pattern, ""); err != nil {
+				return nil, nil, cli.UsageError("bad pattern %q: %v", a, err)
+			}
+			if !hasMeta(dir) {
+				err = add(dir, pattern)
+				break
+			}
+			dirs, gerr := filepath.Glob(dir)
+			if gerr != nil {
+				return nil, nil, cli.UsageError("bad pattern %q: %v", a, gerr)
+			}
+			for _, d := range dirs {
+				if isDir(d) {
+					if err = add(d, pattern); err != nil {
+						break
+					}
+				}
+			}
+		default:
+			if _, serr := os.Lstat(a); serr != nil && (os.IsNotExist(serr) || errors.Is(serr, errNotDir)) {
+				absent = append(absent, missing{a, unwrapPath(serr)})
+			} else if !seen[a] {
+				seen[a] = true
+				paths = append(paths, a)
+			}
+			// And what a killed cleanstats left aside of it.
+			dir, name := filepath.Split(a)
+			dir = filepath.Clean(dir)
+			if hidden[dir] == nil {
+				hidden[dir] = hiddenNames(dir)
+			}
+			for _, h := range hidden[dir][name] {
+				if m := filepath.Join(dir, h); !seen[m] {
+					seen[m] = true
+					paths = append(paths, m)
+				}
+			}
+		}
+		if err != nil {
+			return nil, nil, cli.UsageError("bad pattern %q: %v", a, err)
+		}
+	}
+	sort.Strings(paths)
+	return paths, absent, nil
+}
+
+// hiddenNames returns the names in dir that belong to another name
+// (clean.Origin), by that name. Listing each directory once keeps a long
+// list of files (a shell's expansion) linear.
+func hiddenNames(dir string) map[string][]string {
+	out := map[string][]string{}
+	f, err := os.Open(dir)
+	if err != nil {
+		return out
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
+	for _, n := range names {
+		if o := clean.Origin(n); o != "" {
+			out[o] = append(out[o], n)
+		}
+	}
+	return out
+}
+
+// unwrapPath returns the reason of a *PathError ("no such file or
+// directory"): the path is printed beside it.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// isGlob reports whether a names no existing file but has glob syntax
+// (as cli.FileSet decides).
+func isGlob(a string) bool {
+	if !strings.ContainsAny(a, "*?[") {
+		return false
+	}
+	_, err := os.Lstat(a)
+	return err != nil
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+
+func isDir(a string) bool {
+	st, err := os.Stat(a)
+	return err == nil && st.IsDir()
+}
+
+var errNotDir = syscall.ENOTDIR

@@ -1,0 +1,183 @@
+package clean
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind says what a file is, by its name.
+type Kind int
+
+// The kinds of file a Cleaner handles.
+const (
+	// Stats: a stats file, judged by what it says about its writer.
+	Stats Kind = iota
+	// Temporary: a file a writer was creating, named
+	// ".mmstats.XXXXXXXXXXXXXXXX.tmp" (16 lowercase hex digits), or
+	// ".NAME.tmpXXXXXXXXXXXX" (12) by writers before it. Its creator
+	// holds a shared flock on it from the start (on Linux, from just
+	// after the open): it is removed when that lock is free and it is
+	// TemporaryMinAge old.
+	Temporary
+	// Aside: a file a Cleaner moved to ".NAME.cleanstats-XXXXXXXXXXXXXXXX"
+	// to remove it, and left there because it was killed or because NAME
+	// was taken again. It is removed if it is a stale stats file, and
+	// otherwise put back under NAME.
+	Aside
+)
+
+var kindNames = [...]string{Stats: "stats", Temporary: "temporary", Aside: "aside"}
+
+// String returns "stats", "temporary" or "aside".
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(?)"
+}
+
+// TemporaryMinAge is how old (by its modification time) an unlocked
+// temporary file must be before it is removed. Where a writer cannot
+// create and lock a file in one call, a temporary file is unlocked for a
+// moment after its creation; a writer never sets its modification time
+// back, so an unlocked file this old has lost its creator.
+const TemporaryMinAge = 60 * time.Second
+
+const (
+	asideInfix   = ".cleanstats-"
+	asideHex     = 16
+	newTmpPrefix = ".mmstats."
+	newTmpSuffix = ".tmp"
+	newTmpHex    = 16
+	oldTmpInfix  = ".tmp"
+	oldTmpHex    = 12
+)
+
+// KindOf returns the kind of the file named name (a base name).
+func KindOf(name string) Kind {
+	switch {
+	case asideOrigin(name) != "":
+		return Aside
+	case isTemporary(name):
+		return Temporary
+	}
+	return Stats
+}
+
+// asideOrigin returns NAME for a name ".NAME.cleanstats-<16 hex>", or "".
+func asideOrigin(name string) string {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok || len(rest) < len(asideInfix)+asideHex+1 {
+		return ""
+	}
+	cut := len(rest) - asideHex - len(asideInfix)
+	if rest[cut:cut+len(asideInfix)] != asideInfix || !lowerHex(rest[cut+len(asideInfix):]) {
+		return ""
+	}
+	return rest[:cut]
+}
+
+// Origin returns the name that a hidden file belongs to: NAME for a file
+// moved aside (".NAME.cleanstats-…") or an older writer's temporary file
+// (".NAME.tmp…"), and "" for any other name.
+func Origin(name string) string {
+	if orig := asideOrigin(name); orig != "" {
+		return orig
+	}
+	return oldTemporaryOrigin(name)
+}
+
+// asideName returns a new private name for a file named name: unique in
+// its directory, and recognised by later runs.
+func asideName(name string) string {
+	var b [asideHex / 2]byte
+	rand.Read(b[:])
+	return "." + name + asideInfix + hex.EncodeToString(b[:])
+}
+
+// isTemporary reports whether name is a writer's temporary name.
+func isTemporary(name string) bool {
+	if mid, ok := strings.CutPrefix(name, newTmpPrefix); ok {
+		if h, ok := strings.CutSuffix(mid, newTmpSuffix); ok && len(h) == newTmpHex && lowerHex(h) {
+			return true
+		}
+	}
+	return oldTemporaryOrigin(name) != ""
+}
+
+// oldTemporaryOrigin returns NAME for an older writer's temporary name
+// ".NAME.tmp<12 hex>", or "".
+func oldTemporaryOrigin(name string) string {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok || len(rest) < len(oldTmpInfix)+oldTmpHex+1 {
+		return ""
+	}
+	cut := len(rest) - oldTmpHex - len(oldTmpInfix)
+	if rest[cut:cut+len(oldTmpInfix)] != oldTmpInfix || !lowerHex(rest[cut+len(oldTmpInfix):]) {
+		return ""
+	}
+	return rest[:cut]
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// DefaultPattern is the file name pattern of a directory's stats files.
+// A pattern equal to it also covers the writers' temporary files.
+const DefaultPattern = "*.mmstats"
+
+// Matches returns the paths of the entries of directory dir whose names
+// match pattern (filepath.Match syntax), sorted, with the hidden files that
+// belong to them: files moved aside by a Cleaner (.NAME.cleanstats-…)
+// whose NAME would be included, an older writer's temporary files
+// (.NAME.tmp…) whose NAME matches, and, when pattern is DefaultPattern,
+// the writer's temporary files (.mmstats.….tmp). Its error is the
+// directory's (it does not exist, or cannot be read), or
+// filepath.ErrBadPattern.
+func Matches(dir, pattern string) ([]string, error) {
+	if _, err := filepath.Match(pattern, ""); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	var include func(name string) bool
+	include = func(name string) bool {
+		if ok, _ := filepath.Match(pattern, name); ok {
+			return true
+		}
+		if orig := asideOrigin(name); orig != "" {
+			return include(orig)
+		}
+		if orig := oldTemporaryOrigin(name); orig != "" {
+			ok, _ := filepath.Match(pattern, orig)
+			return ok
+		}
+		return pattern == DefaultPattern && isTemporary(name)
+	}
+	var out []string
+	for _, n := range names {
+		if include(n) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
