@@ -67,6 +67,12 @@ type series struct {
 // dropped, as is a value that is not numeric (a string): the format has no
 // room for either.
 func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) bool {
+	return s.add(name, help, typ, labels, v, false)
+}
+
+// add is Add; shared says that the caller never changes labels after, so
+// that series can share them rather than each keep a copy.
+func (s *Set) add(name, help string, typ Type, labels []Label, v reader.Value, shared bool) bool {
 	if !v.Kind().Numeric() {
 		return false
 	}
@@ -83,7 +89,10 @@ func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) b
 		return false
 	}
 	f.keys[key] = struct{}{}
-	f.series = append(f.series, series{labels: slices.Clone(labels), value: v})
+	if !shared {
+		labels = slices.Clone(labels)
+	}
+	f.series = append(f.series, series{labels: labels, value: v})
 	return true
 }
 
