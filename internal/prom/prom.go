@@ -46,6 +46,7 @@ type Label struct {
 // use.
 type Set struct {
 	families map[string]*family
+	len      int // the number of series
 }
 
 type family struct {
@@ -93,17 +94,15 @@ func (s *Set) add(name, help string, typ Type, labels []Label, v reader.Value, s
 		labels = slices.Clone(labels)
 	}
 	f.series = append(f.series, series{labels: labels, value: v})
+	s.len++
 	return true
 }
 
 // Len returns the number of series in the set.
-func (s *Set) Len() int {
-	n := 0
-	for _, f := range s.families {
-		n += len(f.series)
-	}
-	return n
-}
+func (s *Set) Len() int { return s.len }
+
+// Families returns the number of metrics (names) in the set.
+func (s *Set) Families() int { return len(s.families) }
 
 // WriteTo writes the set: metrics sorted by name, each as its # HELP and
 // # TYPE lines followed by its series sorted by label values.

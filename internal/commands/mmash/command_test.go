@@ -19,15 +19,7 @@ import (
 // parse runs the command with args and a runF that records the options.
 func parse(t *testing.T, args ...string) (*Options, int, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	var got *Options
-	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _ io.Writer) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	code := cli.Main(cmd, &errb)
-	return got, code, out.String() + errb.String()
+	return parseOptions(args...)
 }
 
 func TestOptions(t *testing.T) {
@@ -122,7 +114,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, &Options{Listen: "127.0.0.1:0", Dir: dir, Glob: "*.mmstats"}, &out) }()
+	go func() { done <- run(ctx, testOptions(dir, "127.0.0.1:0"), &out, io.Discard) }()
 
 	startLine := regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (.+)\)\n$`)
 	var m []string
@@ -161,12 +153,32 @@ func TestRunErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = run(context.Background(), &Options{Listen: ln.Addr().String(), Dir: t.TempDir(), Glob: "*"}, io.Discard)
+	err = run(context.Background(), testOptions(t.TempDir(), ln.Addr().String()), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("busy port: %v", err)
 	}
-	err = run(context.Background(), &Options{Listen: "127.0.0.1:0", Dir: filepath.Join(t.TempDir(), "nope"), Glob: "*"}, io.Discard)
+	err = run(context.Background(), testOptions(filepath.Join(t.TempDir(), "nope"), "127.0.0.1:0"), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("missing dir: %v", err)
 	}
+}
+
+// testOptions are the options of the flags' defaults for dir, serving on
+// listen.
+func testOptions(dir, listen string) *Options {
+	o, _, _ := parseOptions("--dir", dir, "--listen", listen)
+	return o
+}
+
+// parseOptions parses args as the command does, without serving.
+func parseOptions(args ...string) (*Options, int, string) {
+	var out, errb bytes.Buffer
+	var got *Options
+	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _, _ io.Writer) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	code := cli.Main(cmd, &errb)
+	return got, code, out.String() + errb.String()
 }
