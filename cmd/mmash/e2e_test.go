@@ -336,3 +336,33 @@ func TestPromtoolChecksMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestVerbose: -v logs each request on stderr, and nothing else.
+func TestVerbose(t *testing.T) {
+	dir := t.TempDir()
+	base, p := startMmash(t, dir, "-v")
+	for _, path := range []string{"files/", "nope", "stats/x?glob=..%2fetc"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("mmash: %v", err)
+	}
+	logLine := regexp.MustCompile(`^mmash: GET (\S+) (\d{3}) \d+(\.\d+)?(µs|ms|s)$`)
+	want := [][2]string{{"/files/", "200"}, {"/nope", "404"}, {"/stats/x?glob=..%2fetc", "400"}}
+	got := strings.Split(strings.TrimSpace(p.Stderr()), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("stderr:\n%s", p.Stderr())
+	}
+	for i, l := range got {
+		m := logLine.FindStringSubmatch(l)
+		if m == nil || m[1] != want[i][0] || m[2] != want[i][1] {
+			t.Errorf("log line %q, want GET %s %s and a duration", l, want[i][0], want[i][1])
+		}
+	}
+}

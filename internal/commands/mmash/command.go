@@ -51,20 +51,26 @@ that is absolute, contains "..", '%' or NUL, or names or matches a symlink
 that leads outside the directory is refused with 400 (the default glob
 just skips such symlinks), so no request reads a file outside it.
 Symlinks that stay inside are followed. Files are named relative to the
-directory, and only regular files are read. Values are JSON as slurpstats --json prints
-them: exact integers, NaN and infinities as the strings "NaN", "+Inf",
-"-Inf". An unknown aggregator, or one that fails (avg of strings,
-nonzero-min of zeros), is a 400.
+directory, and only regular files are read. Values are JSON as
+slurpstats --json prints them: exact integers, NaN and infinities as the
+strings "NaN", "+Inf", "-Inf". An unknown aggregator, or one that fails
+(avg of strings, nonzero-min of zeros), is a 400.
 
 On /metrics every numeric stat is a series named mmstats_ and the label
-with each character outside [a-zA-Z0-9_] made '_' (web.stats.status.2XX
-is mmstats_web_stats_status_2XX), labelled with the file's base name
-(file) and its writer's PID (pid); booleans are 0 and 1, strings are left
-out. Stats that the Go writer marks as counters or gauges get that # TYPE
-and their unit as a suffix (web.stats.timers.request.p99 is
-mmstats_web_stats_timers_request_p99_seconds); the others are untyped.
-slurpstats -o prometheus writes the same for node_exporter's textfile
-collector.
+with each character outside [a-zA-Z0-9_] made '_' (web.stats.load is
+mmstats_web_stats_load), labelled with the file's base name (file) and
+its writer's PID (pid); booleans are 0 and 1, strings are left out. Stats
+that the Go writer marks as counters or gauges get that # TYPE and their
+unit as a suffix, and counters end in _total (web.stats.status.2XX is
+mmstats_web_stats_status_2XX_total, web.stats.timers.request.p99 is
+mmstats_web_stats_timers_request_p99_seconds); the others, and gauges
+named like a counter or a histogram's parts (..._count, ..._sum), are
+untyped. The facts about a writer (sys.pid, sys.tid, sys.uid, sys.gid and
+the Go writer's other info stats) are not series: they are the labels of
+one mmstats_file_info series per file, of value 1. promtool check metrics
+accepts the result, unless labels themselves are in camelCase or name a
+type (x.counter). slurpstats -o prometheus writes the same for
+node_exporter's textfile collector.
 
 mmash listens on 127.0.0.1:5002 unless told otherwise, prints one line
 with its URL on stdout, and serves until SIGINT or SIGTERM. With
