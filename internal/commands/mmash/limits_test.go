@@ -59,6 +59,19 @@ func TestLimitListener(t *testing.T) {
 	if n := len(ln.slots); n != 2 {
 		t.Errorf("%d slots taken, want 2", n)
 	}
+	// A fourth waits for a slot; closing the listener ends that wait, so
+	// that the server's Serve returns.
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error)
+	go func() { _, err := ln.Accept(); done <- err }()
+	ln.Close()
+	if err := <-done; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v", err)
+	}
 }
 
 func TestGate(t *testing.T) {
