@@ -179,14 +179,21 @@ func TestMmashGlobBomb(t *testing.T) {
 	}
 }
 
-// openFDs counts the open descriptors of process pid.
-func openFDs(t *testing.T, pid int) int {
+// openSockets counts the sockets that process pid has open.
+func openSockets(t *testing.T, pid int) int {
 	t.Helper()
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(entries)
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
 }
 
 // TestMmashStalledClients: clients that send a request's headers and
@@ -199,7 +206,7 @@ func TestMmashStalledClients(t *testing.T) {
 	put(t, dir, "x.mmstats", template(t))
 	m := startMmashWith(t, dir, "--max-connections", "8", "--read-timeout", "1s")
 	pid := m.p.Cmd.Process.Pid
-	base := openFDs(t, pid)
+	base := openSockets(t, pid)
 	host := strings.TrimPrefix(m.url, "http://")
 	var conns []net.Conn
 	for i := range 40 {
@@ -218,10 +225,10 @@ func TestMmashStalledClients(t *testing.T) {
 	// While they stall, mmash holds at most 8 of them.
 	most := 0
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		most = max(most, openFDs(t, pid)-base)
+		most = max(most, openSockets(t, pid)-base)
 	}
 	if most > 8 {
-		t.Errorf("mmash held %d more descriptors with 40 stalled clients, want at most --max-connections (8)", most)
+		t.Errorf("mmash held %d more sockets with 40 stalled clients, want at most --max-connections (8)", most)
 	}
 	// Each stalled connection is closed by mmash (after its answer, for
 	// those whose headers were complete).
@@ -239,7 +246,7 @@ func TestMmashStalledClients(t *testing.T) {
 	wg.Wait()
 	m.wantFiles(t, "", "x.mmstats")
 	m.stop(t)
-	t.Logf("result: 40 stalled clients, --max-connections 8: at most %d descriptors more; each closed after --read-timeout 1s", most)
+	t.Logf("result: 40 stalled clients, --max-connections 8: at most %d sockets more; each closed after --read-timeout 1s", most)
 }
 
 // TestMmashFollowsItsDirectory: the stats directory is deleted and

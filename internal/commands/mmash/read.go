@@ -25,15 +25,20 @@ import (
 //     against its share of the other half, --max-memory / 2 /
 //     --max-requests; an answer that outgrows it fails (errAnswer);
 //   - and at most --max-requests requests read files at once (gate).
+//
+// The count is of a copy, and the file is mapped after: a writer that
+// makes it grow in between gets it parsed at its new size. Only its
+// owner can do that, and only by as many fields as it writes in the
+// meantime.
 const (
 	// fieldCost is what one field costs while a file is parsed and read:
 	// its place in the layout and in the stats, and the garbage of
 	// growing them (measured: ~280 bytes live, twice that at the
 	// collector's peak).
 	fieldCost = 640
-	// minFieldSize is the smallest field: a 1-byte label, a 1-byte
-	// signature of a 0-byte value and the write_buffer byte, with their
-	// sizes.
+	// minFieldSize is less than the smallest field (8 bytes: the two
+	// sizes, a 1-byte label, a 1-byte signature, the write_buffer byte
+	// and a 1-byte value), for the files whose fields are not counted.
 	minFieldSize = 7
 	// countAbove is the cost above which a file's fields are counted
 	// before it is parsed, rather than assumed to be as many as its size
