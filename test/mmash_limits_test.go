@@ -107,7 +107,7 @@ func (m *mmash) getAll(t *testing.T, n int, paths ...string) map[string]int {
 // --max-memory (plus the Go runtime's own): a file past --max-file-size is
 // not read, the others are parsed one at a time within the budget, and
 // answers that outgrow their share fail. Before, one request over the
-// 63 MB file took 4.2 GB, and 5 at once over a 16 MB one 4.5 GB.
+// 63 MB file took 4.0 GiB, and 5 at once over a 16 MB one 4.3 GiB.
 func TestMmashMemoryIsBounded(t *testing.T) {
 	dir := memDir(t)
 	put(t, dir, "template.mmstats", template(t))
