@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -228,7 +229,7 @@ scrape_configs:
 			}
 		}
 	}
-	query := promURL + "/api/v1/query?query=" + url.QueryEscape("sum(mmstats_web_stats_status_2XX)")
+	query := promURL + "/api/v1/query?query=" + url.QueryEscape("sum(mmstats_web_stats_status_2XX_total)")
 	var value float64
 	eventually(t, 60*time.Second, func() bool {
 		select {
@@ -253,16 +254,16 @@ scrape_configs:
 			json.NewDecoder(resp.Body).Decode(&targets)
 			resp.Body.Close()
 		}
-		return fmt.Sprintf("no sum(mmstats_web_stats_status_2XX) > 0 in Prometheus: last answer %+v\ntargets: %v\nprometheus stderr:\n%s",
+		return fmt.Sprintf("no sum(mmstats_web_stats_status_2XX_total) > 0 in Prometheus: last answer %+v\ntargets: %v\nprometheus stderr:\n%s",
 			res, targets, p.Stderr())
 	})
-	t.Logf("Prometheus reads sum(mmstats_web_stats_status_2XX) = %v", value)
+	t.Logf("Prometheus reads sum(mmstats_web_stats_status_2XX_total) = %v", value)
 
 	// One series per worker, with the labels mmash gives.
 	var series struct {
 		Data []map[string]string
 	}
-	getJSON(t, promURL+"/api/v1/series?match[]=mmstats_web_stats_status_2XX", &series)
+	getJSON(t, promURL+"/api/v1/series?match[]=mmstats_web_stats_status_2XX_total", &series)
 	if len(series.Data) != 2 {
 		t.Fatalf("series: %v", series.Data)
 	}
@@ -295,7 +296,73 @@ func TestMetricsMatchSlurpstats(t *testing.T) {
 	if string(served) != r.Stdout {
 		t.Errorf("/metrics:\n%s\nslurpstats -o prometheus:\n%s", served, r.Stdout)
 	}
-	if !strings.Contains(r.Stdout, `mmstats_myapp_sys_pid{file="defaults.mmstats",pid="15055"} 15055`) {
+	if !strings.Contains(r.Stdout, `mmstats_file_info{file="defaults.mmstats",pid="15055",myapp_sys_tid=`) {
 		t.Errorf("no pid label:\n%s", r.Stdout)
+	}
+}
+
+// TestPromtoolChecksMetrics: promtool check metrics (the linter of the
+// Prometheus project) accepts mmash's /metrics and slurpstats -o
+// prometheus on the files of the demo's workers under load.
+func TestPromtoolChecksMetrics(t *testing.T) {
+	promtool := testutil.Tool(t, "prometheus", "promtool")
+	dir := startDemo(t, 2)
+	base, _ := startMmash(t, dir)
+	var metrics string
+	eventually(t, 20*time.Second, func() bool {
+		res, err := http.Get(base + "metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		metrics = string(b)
+		return strings.Count(metrics, "mmstats_web_stats_status_2XX_total{") == 2
+	}, func() string { return "no 2XX counter of each worker in /metrics:\n" + metrics })
+	slurp := testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "-o", "prometheus", dir)
+	if slurp.Code != 0 {
+		t.Fatalf("slurpstats: exit %d: %s", slurp.Code, slurp.Stderr)
+	}
+	for what, text := range map[string]string{"/metrics": metrics, "slurpstats -o prometheus": slurp.Stdout} {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(text)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics on %s: %v\n%s\non:\n%s", what, err, out, text)
+		}
+		for _, want := range []string{"# TYPE mmstats_web_stats_status_2XX_total counter", "mmstats_file_info{"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", what, want, text)
+			}
+		}
+	}
+}
+
+// TestVerbose: -v logs each request on stderr, and nothing else.
+func TestVerbose(t *testing.T) {
+	dir := t.TempDir()
+	base, p := startMmash(t, dir, "-v")
+	for _, path := range []string{"files/", "nope", "stats/x?glob=..%2fetc"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("mmash: %v", err)
+	}
+	logLine := regexp.MustCompile(`^mmash: GET (\S+) (\d{3}) \d+(\.\d+)?(µs|ms|s)$`)
+	want := [][2]string{{"/files/", "200"}, {"/nope", "404"}, {"/stats/x?glob=..%2fetc", "400"}}
+	got := strings.Split(strings.TrimSpace(p.Stderr()), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("stderr:\n%s", p.Stderr())
+	}
+	for i, l := range got {
+		m := logLine.FindStringSubmatch(l)
+		if m == nil || m[1] != want[i][0] || m[2] != want[i][1] {
+			t.Errorf("log line %q, want GET %s %s and a duration", l, want[i][0], want[i][1])
+		}
 	}
 }

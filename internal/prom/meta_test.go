@@ -41,16 +41,25 @@ func TestTypesAndUnitsFromMetadata(t *testing.T) {
 	set.WriteTo(&out)
 	fams := promtest.Parse(t, out.String())
 	want := map[string]dto.MetricType{
-		"mmstats_web_hits":            dto.MetricType_COUNTER,
-		"mmstats_room_temp_celsius":   dto.MetricType_GAUGE,
-		"mmstats_last_hit_seconds":    dto.MetricType_GAUGE,
-		"mmstats_req_seconds":         dto.MetricType_GAUGE,
-		"mmstats_req_count":           dto.MetricType_COUNTER,
-		"mmstats_req_sum_seconds":     dto.MetricType_COUNTER,
-		"mmstats_req_p99_seconds":     dto.MetricType_GAUGE,
-		"mmstats_sent_bytes":          dto.MetricType_COUNTER, // already ends in _bytes
-		"mmstats_sys_pid":             dto.MetricType_UNTYPED, // info
-		"mmstats_sys_created_seconds": dto.MetricType_GAUGE,   // a timestamp
+		"mmstats_web_hits_total":        dto.MetricType_COUNTER,
+		"mmstats_room_temp_celsius":     dto.MetricType_GAUGE,
+		"mmstats_last_hit_seconds":      dto.MetricType_GAUGE,
+		"mmstats_req_seconds":           dto.MetricType_GAUGE,
+		"mmstats_req_count_total":       dto.MetricType_COUNTER,
+		"mmstats_req_sum_seconds_total": dto.MetricType_COUNTER,
+		"mmstats_req_p99_seconds":       dto.MetricType_GAUGE,
+		"mmstats_sent_bytes_total":      dto.MetricType_COUNTER, // already ends in _bytes
+		"mmstats_sys_created_seconds":   dto.MetricType_GAUGE,   // a timestamp
+		prom.InfoName:                   dto.MetricType_GAUGE,   // sys.pid, sys.tid... as labels
+	}
+	for _, info := range []string{"mmstats_sys_pid", "mmstats_sys_tid", "mmstats_sys_uid", "mmstats_sys_gid"} {
+		if _, ok := fams[info]; ok {
+			t.Errorf("the info stat %s is a series of its own:\n%s", info, out.String())
+		}
+	}
+	if m := fams[prom.InfoName].GetMetric(); len(m) != 1 || promtest.Label(m[0], "sys_tid") == "" ||
+		promtest.Label(m[0], "pid") == "" || promtest.Label(m[0], "sys_pid") != "" || m[0].GetGauge().GetValue() != 1 {
+		t.Errorf("%s: %v", prom.InfoName, m)
 	}
 	for name, typ := range want {
 		fam, ok := fams[name]

@@ -10,13 +10,35 @@ import (
 // Namespace starts the name of every metric made from an mmstats label.
 const Namespace = "mmstats_"
 
+// InfoName is the metric that carries the info stats of each file (its
+// writer's PID, thread, user and group IDs, static values) as labels,
+// with the value 1: they are facts about a process, not measurements, so
+// they are not series of their own.
+const InfoName = Namespace + "file_info"
+
+const infoHelp = "One per file: the writer's info stats (PIDs, IDs, static numbers) as labels."
+
 // MetricName returns the metric name of an mmstats label: Namespace, then
 // the label with every byte outside [a-zA-Z0-9_] replaced by '_'. So
 // "web.stats.status.2XX" is "mmstats_web_stats_status_2XX". Different
 // labels can give the same name ("a.b" and "a_b").
 func MetricName(label string) string {
-	b := make([]byte, 0, len(Namespace)+len(label))
-	b = append(b, Namespace...)
+	return string(appendSanitized([]byte(Namespace), label))
+}
+
+// LabelName returns the Prometheus label name of an mmstats label: the
+// label with every byte outside [a-zA-Z0-9_] replaced by '_', after
+// "mmstats_" if it would start with a digit or with "__" (a name
+// Prometheus reserves). So "web.sys.tid" is "web_sys_tid".
+func LabelName(label string) string {
+	b := appendSanitized(nil, label)
+	if len(b) == 0 || '0' <= b[0] && b[0] <= '9' || len(b) > 1 && b[0] == '_' && b[1] == '_' {
+		b = append([]byte(Namespace), b...)
+	}
+	return string(b)
+}
+
+func appendSanitized(b []byte, label string) []byte {
 	for i := 0; i < len(label); i++ {
 		c := label[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
@@ -24,23 +46,49 @@ func MetricName(label string) string {
 		}
 		b = append(b, c)
 	}
-	return string(b)
+	return b
 }
 
 // PID returns the value of the stat whose label ends in "sys.pid" (the
 // writer's process ID, as cleanstats finds it), or "" if there is none.
 func PID(stats []reader.Stat) string {
 	for _, s := range stats {
-		if strings.HasSuffix(s.Label, "sys.pid") && s.Value.Kind().Numeric() {
+		if isPID(s) {
 			return s.Value.String()
 		}
 	}
 	return ""
 }
 
+func isPID(s reader.Stat) bool {
+	return strings.HasSuffix(s.Label, "sys.pid") && s.Value.Kind().Numeric()
+}
+
+// pythonInfo are the suffixes of the Python writer's default fields that
+// are facts about the process: its files have no metadata to say so.
+var pythonInfo = []string{"sys.pid", "sys.tid", "sys.uid", "sys.gid"}
+
+// IsInfo reports whether a stat is a fact about its writer rather than a
+// measurement: the Go writer's info kind (PIDs, versions, static values),
+// or, in a file without metadata, one of the Python writer's sys.pid,
+// sys.tid, sys.uid and sys.gid.
+func IsInfo(st reader.Stat) bool {
+	switch st.Meta.Kind {
+	case reader.MetricInfo:
+		return true
+	case reader.MetricUnknown:
+		for _, s := range pythonInfo {
+			if strings.HasSuffix(st.Label, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TypeOf maps a stat's metadata to a Prometheus type: counters are
 // Counter, gauges and timestamps Gauge, and stats without metadata (the
-// Python writer's) or info stats (PIDs, versions) stay Untyped.
+// Python writer's) stay Untyped.
 func TypeOf(m reader.Meta) Type {
 	switch m.Kind {
 	case reader.MetricCounter:
@@ -53,30 +101,90 @@ func TypeOf(m reader.Meta) Type {
 
 // NameOf returns the metric name of a stat: MetricName of its label, then
 // its unit as a suffix ("_seconds", "_bytes"), as Prometheus's naming
-// conventions ask, unless the name already ends with it. Stats without
+// conventions ask, unless the name already ends with it, then "_total"
+// for a counter. So a timer's web.req.count is mmstats_web_req_count_total
+// and its web.req.sum mmstats_web_req_sum_seconds_total. Stats without
 // metadata keep the bare MetricName.
 func NameOf(st reader.Stat) string {
 	name := MetricName(st.Label)
 	if u := st.Meta.Unit; u != "" && !strings.HasSuffix(name, "_"+u) {
 		name += "_" + u
 	}
+	if st.Meta.Kind == reader.MetricCounter && !strings.HasSuffix(name, "_total") {
+		name += "_total"
+	}
 	return name
 }
 
-// AddFile adds one series per numeric stat of the file at path, named by
-// NameOf with the original label as help text and the type of TypeOf,
-// labelled with the file's base name (file) and, when the file has one,
-// the writer's PID (pid). Booleans are 0 and 1; strings are skipped. pid
-// is the PID to use, or "" to find it in stats with PID.
+// typeFor returns typ, or Untyped for a gauge that promtool check
+// metrics would refuse under its name: one named like a counter
+// (…_total) or like the parts of a histogram or summary (…_count, …_sum,
+// …_bucket). Prometheus queries untyped metrics as it queries gauges, so
+// the value and its name stay as they are. (A label that names a type,
+// such as "x.counter", still gives a name promtool finds fault with: that
+// is the label's choice.)
+func typeFor(name string, typ Type) Type {
+	if typ != Gauge {
+		return typ
+	}
+	for _, suffix := range []string{"_total", "_count", "_sum", "_bucket"} {
+		if strings.HasSuffix(name, suffix) {
+			return Untyped
+		}
+	}
+	return typ
+}
+
+// AddFile adds the stats of the file at path: one series per numeric
+// stat that is a measurement, named by NameOf with the original label as
+// help text and the type of TypeOf, labelled with the file's base name
+// (file) and, when the file has one, the writer's PID (pid). Booleans are
+// 0 and 1; strings are skipped. The numeric info stats (IsInfo) are not
+// series: they become the labels of one InfoName series of the file,
+// named by LabelName (the PID is the pid label already). pid is the PID
+// to use, or "" to find it in stats with PID.
 func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
 	if pid == "" {
 		pid = PID(stats)
 	}
+	// The series of the file share one label slice, which is never
+	// changed after: the info labels go to a copy.
 	labels := []Label{{Name: "file", Value: filepath.Base(path)}}
 	if pid != "" {
 		labels = append(labels, Label{Name: "pid", Value: pid})
 	}
+	var info []Label
 	for _, st := range stats {
-		s.Add(NameOf(st), st.Label, TypeOf(st.Meta), labels, st.Value)
+		if !st.Value.Kind().Numeric() {
+			continue
+		}
+		if IsInfo(st) {
+			if info == nil {
+				info = labels[:len(labels):len(labels)]
+			}
+			info = addInfo(info, st, pid)
+			continue
+		}
+		name := NameOf(st)
+		s.add(name, st.Label, typeFor(name, TypeOf(st.Meta)), labels, st.Value, true)
 	}
+	if info != nil {
+		s.add(InfoName, infoHelp, Gauge, info, reader.UintValue(1), true)
+	}
+}
+
+// addInfo appends the label of an info stat to labels, unless it is the
+// PID of the pid label or its name is taken.
+func addInfo(labels []Label, st reader.Stat, pid string) []Label {
+	value := string(AppendValue(nil, st.Value))
+	if isPID(st) && value == pid {
+		return labels
+	}
+	name := LabelName(st.Label)
+	for _, l := range labels {
+		if l.Name == name {
+			return labels
+		}
+	}
+	return append(labels, Label{Name: name, Value: value})
 }

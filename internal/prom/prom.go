@@ -46,6 +46,7 @@ type Label struct {
 // use.
 type Set struct {
 	families map[string]*family
+	len      int // the number of series
 }
 
 type family struct {
@@ -67,6 +68,12 @@ type series struct {
 // dropped, as is a value that is not numeric (a string): the format has no
 // room for either.
 func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) bool {
+	return s.add(name, help, typ, labels, v, false)
+}
+
+// add is Add; shared says that the caller never changes labels after, so
+// that series can share them rather than each keep a copy.
+func (s *Set) add(name, help string, typ Type, labels []Label, v reader.Value, shared bool) bool {
 	if !v.Kind().Numeric() {
 		return false
 	}
@@ -83,18 +90,19 @@ func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) b
 		return false
 	}
 	f.keys[key] = struct{}{}
-	f.series = append(f.series, series{labels: slices.Clone(labels), value: v})
+	if !shared {
+		labels = slices.Clone(labels)
+	}
+	f.series = append(f.series, series{labels: labels, value: v})
+	s.len++
 	return true
 }
 
 // Len returns the number of series in the set.
-func (s *Set) Len() int {
-	n := 0
-	for _, f := range s.families {
-		n += len(f.series)
-	}
-	return n
-}
+func (s *Set) Len() int { return s.len }
+
+// Families returns the number of metrics (names) in the set.
+func (s *Set) Families() int { return len(s.families) }
 
 // WriteTo writes the set: metrics sorted by name, each as its # HELP and
 // # TYPE lines followed by its series sorted by label values.

@@ -179,14 +179,14 @@ func TestAddFile(t *testing.T) {
 	s.AddFile("/tmp/dir/nopid.mmstats", "", stats[:1])
 	s.AddFile("/tmp/dir/given.mmstats", "7", stats[:1])
 	got := write(t, &s)
-	want := `# HELP mmstats_web_requests web.requests
+	want := `# HELP mmstats_file_info One per file: the writer's info stats (PIDs, IDs, static numbers) as labels.
+# TYPE mmstats_file_info gauge
+mmstats_file_info{file="web-42-42.mmstats",pid="42"} 1
+# HELP mmstats_web_requests web.requests
 # TYPE mmstats_web_requests untyped
 mmstats_web_requests{file="given.mmstats",pid="7"} 7
 mmstats_web_requests{file="nopid.mmstats"} 7
 mmstats_web_requests{file="web-42-42.mmstats",pid="42"} 7
-# HELP mmstats_web_sys_pid web.sys.pid
-# TYPE mmstats_web_sys_pid untyped
-mmstats_web_sys_pid{file="web-42-42.mmstats",pid="42"} 42
 # HELP mmstats_web_working web.working
 # TYPE mmstats_web_working untyped
 mmstats_web_working{file="web-42-42.mmstats",pid="42"} 1

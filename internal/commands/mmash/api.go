@@ -1,7 +1,6 @@
 package mmash
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,59 +11,66 @@ import (
 )
 
 // labels serves GET /stats/: {"stats": [every label, sorted, once]}.
-func (s *server) labels(w http.ResponseWriter, r *http.Request) {
-	files, err := s.read("")
+func (s *server) labels(j *job, w http.ResponseWriter, r *http.Request) error {
+	labels, err := j.uniqueLabels()
 	if err != nil {
-		jsonError(w, err)
-		return
+		return err
 	}
 	b := append([]byte(nil), `{"stats": [`...)
-	for i, l := range uniqueLabels(files) {
+	for i, l := range labels {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
 		b = reader.AppendJSONString(b, l)
 	}
 	writeJSON(w, append(b, "]}\n"...))
+	return nil
 }
 
-// uniqueLabels returns the labels of files, sorted, each once.
-func uniqueLabels(files []fileStats) []string {
-	set := map[string]bool{}
-	for _, f := range files {
-		for _, st := range f.stats {
-			set[st.Label] = true
+// uniqueLabels returns the labels of the default files, sorted, each once.
+func (j *job) uniqueLabels() ([]string, error) {
+	set := map[string]struct{}{}
+	err := j.eachLabel("", func(l string) error {
+		if _, ok := set[l]; ok {
+			return nil
 		}
-	}
-	return slices.Sorted(maps.Keys(set))
+		set[strings.Clone(l)] = struct{}{}
+		return j.grow(len(l) + labelCost)
+	}, nil)
+	return slices.Sorted(maps.Keys(set)), err
 }
 
 // stat serves GET /stats/NAME: {label: [value of each file]} for every
 // label that starts with NAME (?exact: that is NAME), in the files of
 // ?glob, with the values of each label reduced to one by ?aggr. Labels
 // are sorted; values come in the order of the files' names.
-func (s *server) stat(w http.ResponseWriter, r *http.Request, name string) {
+func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name string) error {
 	q := r.URL.Query()
 	exact := q.Get("exact") != "" && q.Get("exact") != "0" && q.Get("exact") != "false"
 	var aggr aggregator
 	if a := q.Get("aggr"); a != "" {
 		if aggr = aggregators[a]; aggr == nil {
-			jsonError(w, &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s)", a, aggregatorNames)})
-			return
+			return &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s)", a, aggregatorNames)}
 		}
-	}
-	files, err := s.read(q.Get("glob"))
-	if err != nil {
-		jsonError(w, err)
-		return
 	}
 	values := map[string][]reader.Value{}
-	for _, f := range files {
-		for _, st := range f.stats {
+	err := j.eachFile(q.Get("glob"), func(_ string, stats []reader.Stat) error {
+		for _, st := range stats {
 			if st.Label == name || !exact && strings.HasPrefix(st.Label, name) {
+				n := valueCost + len(st.Value.Str())
+				if _, ok := values[st.Label]; !ok {
+					n += len(st.Label) + labelCost
+				}
 				values[st.Label] = append(values[st.Label], st.Value)
+				if err := j.grow(n); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	b := append([]byte(nil), '{')
 	for i, label := range slices.Sorted(maps.Keys(values)) {
@@ -77,8 +83,7 @@ func (s *server) stat(w http.ResponseWriter, r *http.Request, name string) {
 		if aggr != nil {
 			v, err := aggr(vals)
 			if err != nil {
-				jsonError(w, &requestError{fmt.Sprintf("aggr=%s of %s: %v", q.Get("aggr"), label, err)})
-				return
+				return &requestError{fmt.Sprintf("aggr=%s of %s: %v", q.Get("aggr"), label, err)}
 			}
 			b = v.AppendJSON(b)
 			continue
@@ -93,24 +98,29 @@ func (s *server) stat(w http.ResponseWriter, r *http.Request, name string) {
 		b = append(b, ']')
 	}
 	writeJSON(w, append(b, "}\n"...))
+	return nil
 }
 
 // files serves GET /files/ and /files/GLOB: {"files": [names]}, the files
 // that read as mmstats files, named relative to the stats directory, sorted.
-func (s *server) files(w http.ResponseWriter, r *http.Request, glob string) {
-	files, err := s.read(glob)
+func (s *server) files(j *job, w http.ResponseWriter, r *http.Request, glob string) error {
+	var names []string
+	err := j.eachLabel(glob, nil, func(name string) error {
+		names = append(names, name)
+		return nil // counted with the matches
+	})
 	if err != nil {
-		jsonError(w, err)
-		return
+		return err
 	}
 	b := append([]byte(nil), `{"files": [`...)
-	for i, f := range files {
+	for i, name := range names {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = reader.AppendJSONString(b, f.name)
+		b = reader.AppendJSONString(b, name)
 	}
 	writeJSON(w, append(b, "]}\n"...))
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, b []byte) {
@@ -119,16 +129,11 @@ func writeJSON(w http.ResponseWriter, b []byte) {
 	w.Write(b)
 }
 
-// jsonError answers {"error": message}: 400 for a requestError, 500 for
-// anything else.
-func jsonError(w http.ResponseWriter, err error) {
-	code := http.StatusInternalServerError
-	var re *requestError
-	if errors.As(err, &re) {
-		code = http.StatusBadRequest
-	}
-	b := reader.AppendJSONString(append([]byte(nil), `{"error": `...), err.Error())
+// writeError answers {"error": msg} with status code.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	b := reader.AppendJSONString(append([]byte(nil), `{"error": `...), msg)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	w.Write(append(b, "}\n"...))
 }

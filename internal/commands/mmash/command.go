@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,23 +51,50 @@ that is absolute, contains "..", '%' or NUL, or names or matches a symlink
 that leads outside the directory is refused with 400 (the default glob
 just skips such symlinks), so no request reads a file outside it.
 Symlinks that stay inside are followed. Files are named relative to the
-directory, and only regular files are read. Values are JSON as slurpstats --json prints
-them: exact integers, NaN and infinities as the strings "NaN", "+Inf",
-"-Inf". An unknown aggregator, or one that fails (avg of strings,
-nonzero-min of zeros), is a 400.
+directory, and only regular files are read. Values are JSON as
+slurpstats --json prints them: exact integers, NaN and infinities as the
+strings "NaN", "+Inf", "-Inf". An unknown aggregator, or one that fails
+(avg of strings, nonzero-min of zeros), is a 400.
 
 On /metrics every numeric stat is a series named mmstats_ and the label
-with each character outside [a-zA-Z0-9_] made '_' (web.stats.status.2XX
-is mmstats_web_stats_status_2XX), labelled with the file's base name
-(file) and its writer's PID (pid); booleans are 0 and 1, strings are left
-out. Stats that the Go writer marks as counters or gauges get that # TYPE
-and their unit as a suffix (web.stats.timers.request.p99 is
-mmstats_web_stats_timers_request_p99_seconds); the others are untyped.
-slurpstats -o prometheus writes the same for node_exporter's textfile
-collector.
+with each character outside [a-zA-Z0-9_] made '_' (web.stats.load is
+mmstats_web_stats_load), labelled with the file's base name (file) and
+its writer's PID (pid); booleans are 0 and 1, strings are left out. Stats
+that the Go writer marks as counters or gauges get that # TYPE and their
+unit as a suffix, and counters end in _total (web.stats.status.2XX is
+mmstats_web_stats_status_2XX_total, web.stats.timers.request.p99 is
+mmstats_web_stats_timers_request_p99_seconds); the others, and gauges
+named like a counter or a histogram's parts (..._count, ..._sum), are
+untyped. The facts about a writer (sys.pid, sys.tid, sys.uid, sys.gid and
+the Go writer's other info stats) are not series: they are the labels of
+one mmstats_file_info series per file, of value 1. promtool check metrics
+accepts the result, unless labels themselves are in camelCase or name a
+type (x.counter). slurpstats -o prometheus writes the same for
+node_exporter's textfile collector.
 
 mmash listens on 127.0.0.1:5002 unless told otherwise, prints one line
-with its URL on stdout, and serves until SIGINT or SIGTERM.`
+with its URL on stdout, and serves until SIGINT or SIGTERM. With
+--verbose (-v) it logs each request on stderr: method, path, status and
+duration.
+
+Limits keep any client, or any file, from taking the machine: at most
+--max-connections connections at once, each closed when its request line
+and headers (or a body it announces) take longer than --read-timeout to
+arrive, or when it idles longer than --idle-timeout. At most
+--max-requests requests read files at once; a few times as many wait, up
+to half of --timeout, and the others get 503 with Retry-After. Requests
+for /metrics that arrive while one is being answered share its answer.
+What reading takes stays under about --max-memory: files are parsed one at
+a time per request within half of it, and each running request may keep
+its share of the other half for its answer (past it, 500). A file larger
+than --max-file-size, or one whose fields alone need more than half of
+--max-memory, is skipped and logged on stderr once. A GLOB may be at most
+1024 bytes and 16 path elements long, match at most 250000 names and look
+at 2000000 directory entries; it goes through a directory once however
+many symlinks lead to it. Past these, 400 with the reason; a request URI
+longer than 8192 bytes gets 414. When the directory is deleted and created
+again, mmash serves the new one; while it is missing, requests get 503.
+Each change is logged on stderr.`
 
 const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
   mmash
@@ -91,13 +121,39 @@ type Options struct {
 	// Glob chooses the files of requests that name none, relative to
 	// Dir; "" means the part of $MMSTATS_GLOB inside Dir, or *.mmstats.
 	Glob string
+	// Verbose logs each request on stderr.
+	Verbose bool
+	// MaxConnections is how many connections mmash holds at once.
+	MaxConnections int
+	// MaxRequests is how many requests read files at once.
+	MaxRequests int
+	// MaxMemory bounds what reading files takes, in bytes.
+	MaxMemory ByteSize
+	// MaxFileSize is the size of the largest file mmash reads.
+	MaxFileSize ByteSize
+	// Timeout is how long a request may take to be answered.
+	Timeout time.Duration
+	// ReadTimeout is how long a client may take to send a request.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long a connection may wait for its next request.
+	IdleTimeout time.Duration
 }
 
-// AddFlags registers the options as flags of fs.
+// AddFlags registers the options as flags of fs, with their defaults.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	def := defaultConfig()
+	o.MaxMemory, o.MaxFileSize = ByteSize(def.maxMemory), ByteSize(def.maxFileSize)
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5002", "serve on `HOST:PORT` (port 0 picks a free port)")
 	fs.StringVar(&o.Dir, "dir", "", "serve the stats files in `DIR` (default $MMSTATS_PATH, or the temporary directory)")
 	fs.StringVar(&o.Glob, "glob", "", "read the files that `GLOB` matches in DIR when a request names none (default *.mmstats)")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each request on stderr: method, path, status, duration")
+	fs.IntVar(&o.MaxConnections, "max-connections", 256, "hold at most `N` connections at once; more wait to be accepted")
+	fs.IntVar(&o.MaxRequests, "max-requests", def.maxRequests, "read files for at most `N` requests at once; a few more wait, the others get 503")
+	fs.Var(&o.MaxMemory, "max-memory", "keep what reading files takes under about `SIZE` (K, M, G: powers of 1024)")
+	fs.Var(&o.MaxFileSize, "max-file-size", "skip files larger than `SIZE`, with a line on stderr")
+	fs.DurationVar(&o.Timeout, "timeout", def.timeout, "answer each request within `DURATION`, or give up with 503")
+	fs.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "close a connection whose request takes longer than `DURATION` to arrive")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 2*time.Minute, "close a connection idle for longer than `DURATION`")
 }
 
 // resolve fills in the defaults of Dir and Glob and checks the options;
@@ -122,17 +178,84 @@ func (o *Options) resolve() error {
 	if err := checkGlob(o.Glob); err != nil {
 		return cli.UsageError("--glob %q: %v", o.Glob, err)
 	}
+	for _, c := range []struct {
+		name string
+		ok   bool
+		want string
+	}{
+		{"--max-connections", o.MaxConnections >= 1, "at least 1"},
+		{"--max-requests", o.MaxRequests >= 1, "at least 1"},
+		{"--max-memory", o.MaxMemory >= 1<<20, "at least 1M"},
+		{"--max-file-size", o.MaxFileSize >= 1, "at least 1"},
+		{"--timeout", o.Timeout > 0, "more than 0"},
+		{"--read-timeout", o.ReadTimeout > 0, "more than 0"},
+		{"--idle-timeout", o.IdleTimeout > 0, "more than 0"},
+	} {
+		if !c.ok {
+			return cli.UsageError("%s must be %s", c.name, c.want)
+		}
+	}
 	return nil
 }
+
+// config returns the server configuration of the options, logging to log.
+func (o *Options) config(log io.Writer) config {
+	return config{
+		maxFileSize: int64(o.MaxFileSize),
+		maxMemory:   int64(o.MaxMemory),
+		maxRequests: o.MaxRequests,
+		timeout:     o.Timeout,
+		log:         log,
+		verbose:     o.Verbose,
+	}
+}
+
+// ByteSize is a number of bytes as a flag: 1048576, 1024K, 1M, 1MiB, 1G.
+type ByteSize int64
+
+// String returns the size in the largest unit that divides it.
+func (b *ByteSize) String() string {
+	n := int64(*b)
+	for _, u := range []string{"G", "M", "K"} {
+		unit := int64(1) << (10 * (strings.Index("KMG", u) + 1))
+		if n != 0 && n%unit == 0 {
+			return strconv.FormatInt(n/unit, 10) + u
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// Set parses a size.
+func (b *ByteSize) Set(s string) error {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	shift := 0
+	if i := strings.Index("KMG", t[max(len(t)-1, 0):]); t != "" && i >= 0 {
+		shift = 10 * (i + 1)
+		t = t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return fmt.Errorf("%q is not a size such as 512M", s)
+	}
+	*b = ByteSize(n << shift)
+	return nil
+}
+
+// Type names the flag's value in --help.
+func (b *ByteSize) Type() string { return "size" }
 
 // NewCommand returns the mmash command.
 func NewCommand(streams *cli.Streams) *cobra.Command {
 	return newCommand(streams, run)
 }
 
+// runFunc serves with the resolved options, printing its URL on out and
+// logging on errw.
+type runFunc func(ctx context.Context, opts *Options, out, errw io.Writer) error
+
 // newCommand builds the command with runF as its run function, so tests
 // can check the options without starting a server.
-func newCommand(streams *cli.Streams, runF func(context.Context, *Options, io.Writer) error) *cobra.Command {
+func newCommand(streams *cli.Streams, runF runFunc) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:     "mmash [--listen HOST:PORT] [--dir DIR] [--glob GLOB]",
@@ -146,7 +269,7 @@ func newCommand(streams *cli.Streams, runF func(context.Context, *Options, io.Wr
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return runF(ctx, opts, cmd.OutOrStdout())
+			return runF(ctx, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	opts.AddFlags(cmd.Flags())
@@ -156,8 +279,8 @@ func newCommand(streams *cli.Streams, runF func(context.Context, *Options, io.Wr
 }
 
 // run serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, opts *Options, out io.Writer) error {
-	handler, err := newServer(opts.Dir, opts.Glob)
+func run(ctx context.Context, opts *Options, out, errw io.Writer) error {
+	handler, err := newServerConfig(opts.Dir, opts.Glob, opts.config(errw))
 	if err != nil {
 		return err
 	}
@@ -166,15 +289,26 @@ func run(ctx context.Context, opts *Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The garbage collector keeps the heap near what the limits allow,
+	// unless $GOMEMLIMIT says otherwise.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(opts.MaxMemory) + 64<<20))
+	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: opts.ReadTimeout,
+		// The whole request, body included: a client that announces a
+		// body and stalls is cut after it, not held.
+		ReadTimeout: opts.ReadTimeout,
+		// Time to make the answer, then to send it.
+		WriteTimeout:   opts.Timeout + 10*time.Second,
+		IdleTimeout:    opts.IdleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       log.New(errw, "mmash: ", 0),
 	}
 	fmt.Fprintf(out, "mmash: serving http://%s/ (stats: %s)\n", ln.Addr(), handler.pattern())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newLimitListener(ln, opts.MaxConnections)) }()
 	select {
 	case err := <-errc:
 		return err

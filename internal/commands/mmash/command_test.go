@@ -19,15 +19,7 @@ import (
 // parse runs the command with args and a runF that records the options.
 func parse(t *testing.T, args ...string) (*Options, int, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	var got *Options
-	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _ io.Writer) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	code := cli.Main(cmd, &errb)
-	return got, code, out.String() + errb.String()
+	return parseOptions(args...)
 }
 
 func TestOptions(t *testing.T) {
@@ -70,6 +62,11 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"--glob", "/etc/*"}, "must be relative"},
 		{"", []string{"extra"}, `unknown command "extra"`},
 		{"", []string{"--bogus"}, "unknown flag: --bogus"},
+		{"", []string{"--max-memory", "lots"}, `invalid argument "lots" for "--max-memory" flag: "lots" is not a size such as 512M`},
+		{"", []string{"--max-memory", "100K"}, "--max-memory must be at least 1M"},
+		{"", []string{"--max-requests", "0"}, "--max-requests must be at least 1"},
+		{"", []string{"--max-connections", "0"}, "--max-connections must be at least 1"},
+		{"", []string{"--timeout", "0s"}, "--timeout must be more than 0"},
 		{"/tmp/*.mmstats", nil, "$MMSTATS_GLOB (/tmp/*.mmstats) is not inside the stats directory /var/stats"},
 		{"relative/*.mmstats", nil, "is not inside the stats directory"},
 	}
@@ -85,7 +82,9 @@ func TestUsageErrors(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	_, code, out := parse(t, "--help")
 	for _, want := range []string{"Usage:", "Examples:", "--listen HOST:PORT", "--dir DIR", "--glob GLOB",
-		"scrape_configs:", "targets: ['127.0.0.1:5002']", "GET /metrics", "nonzero-avg", "127.0.0.1:5002"} {
+		"scrape_configs:", "targets: ['127.0.0.1:5002']", "GET /metrics", "nonzero-avg", "127.0.0.1:5002",
+		"-v, --verbose", "--max-connections N", "--max-requests N", "--max-memory SIZE", "--max-file-size SIZE",
+		"--timeout DURATION", "--read-timeout DURATION", "--idle-timeout DURATION", "(default 512M)", "[a-zA-Z0-9_]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q:\n%s", want, out)
 		}
@@ -122,7 +121,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, &Options{Listen: "127.0.0.1:0", Dir: dir, Glob: "*.mmstats"}, &out) }()
+	go func() { done <- run(ctx, testOptions(dir, "127.0.0.1:0"), &out, io.Discard) }()
 
 	startLine := regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (.+)\)\n$`)
 	var m []string
@@ -161,12 +160,68 @@ func TestRunErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = run(context.Background(), &Options{Listen: ln.Addr().String(), Dir: t.TempDir(), Glob: "*"}, io.Discard)
+	err = run(context.Background(), testOptions(t.TempDir(), ln.Addr().String()), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("busy port: %v", err)
 	}
-	err = run(context.Background(), &Options{Listen: "127.0.0.1:0", Dir: filepath.Join(t.TempDir(), "nope"), Glob: "*"}, io.Discard)
+	err = run(context.Background(), testOptions(filepath.Join(t.TempDir(), "nope"), "127.0.0.1:0"), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("missing dir: %v", err)
+	}
+}
+
+// testOptions are the options of the flags' defaults for dir, serving on
+// listen.
+func testOptions(dir, listen string) *Options {
+	o, _, _ := parseOptions("--dir", dir, "--listen", listen)
+	return o
+}
+
+// parseOptions parses args as the command does, without serving.
+func parseOptions(args ...string) (*Options, int, string) {
+	var out, errb bytes.Buffer
+	var got *Options
+	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _, _ io.Writer) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	code := cli.Main(cmd, &errb)
+	return got, code, out.String() + errb.String()
+}
+
+func TestLimitFlags(t *testing.T) {
+	o, code, msg := parse(t, "-v", "--max-connections", "9", "--max-requests", "3", "--max-memory", "1GiB",
+		"--max-file-size", "64k", "--timeout", "5s", "--read-timeout", "2s", "--idle-timeout", "1m")
+	if code != 0 || o == nil {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	c := o.config(io.Discard)
+	if !c.verbose || o.MaxConnections != 9 || c.maxRequests != 3 || c.maxMemory != 1<<30 || c.maxFileSize != 64<<10 ||
+		c.timeout != 5*time.Second || o.ReadTimeout != 2*time.Second || o.IdleTimeout != time.Minute {
+		t.Errorf("options %+v, config %+v", *o, c)
+	}
+	o, _, _ = parse(t)
+	if def := defaultConfig(); o.config(nil).maxMemory != def.maxMemory || o.config(nil).maxFileSize != def.maxFileSize ||
+		o.MaxConnections != 256 || o.ReadTimeout != 10*time.Second {
+		t.Errorf("defaults: %+v", *o)
+	}
+	for in, want := range map[string]int64{"1048576": 1 << 20, "512M": 512 << 20, "2g": 2 << 30, "16MiB": 16 << 20, "3KB": 3 << 10} {
+		var b ByteSize
+		if err := b.Set(in); err != nil || int64(b) != want {
+			t.Errorf("ByteSize.Set(%q) = %d, %v; want %d", in, b, err, want)
+		}
+	}
+	for _, bad := range []string{"", "M", "-1", "1T", "1.5G", "99999999999G"} {
+		var b ByteSize
+		if err := b.Set(bad); err == nil {
+			t.Errorf("ByteSize.Set(%q) = %d, want an error", bad, b)
+		}
+	}
+	for _, b := range []ByteSize{512 << 20, 1 << 30, 1000, 3 << 10} {
+		var back ByteSize
+		if err := back.Set(b.String()); err != nil || back != b {
+			t.Errorf("%d prints as %q, which reads back as %d", b, b.String(), back)
+		}
 	}
 }

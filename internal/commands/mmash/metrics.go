@@ -1,25 +1,106 @@
 package mmash
 
 import (
+	"bytes"
+	"context"
 	"net/http"
+	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// metrics serves GET /metrics: every numeric stat of the default files in
-// the Prometheus text format, one series per file, labelled with the
-// file's base name and its writer's PID (see prom.Set.AddFile).
-func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
-	files, err := s.read("")
+// seriesCost and familyCost are what the answer of /metrics keeps for
+// one series (its place in the prom.Set and its line of text) and for
+// one metric (its map of series, help and type lines).
+const (
+	seriesCost = 256
+	familyCost = 768
+)
+
+// serveMetrics serves GET /metrics: every numeric stat of the default
+// files in the Prometheus text format, one series per file, labelled with
+// the file's base name and its writer's PID (see prom.Set.AddFile).
+// Scrapes that arrive while an answer is being made wait for it and get
+// it too: a hundred Prometheus servers cost one reading of the files.
+func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	body, err := s.metrics.do(r.Context(), func() ([]byte, error) {
+		// Not the first client's context: the others share the answer
+		// even if that client goes.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.timeout)
+		defer cancel()
+		var body []byte
+		err := s.withJob(ctx, func(j *job) (err error) {
+			body, err = j.metrics()
+			return err
+		})
+		return body, err
+	})
 	if err != nil {
-		jsonError(w, err)
+		s.fail(w, err, false)
 		return
-	}
-	var set prom.Set
-	for _, f := range files {
-		set.AddFile(f.name, "", f.stats)
 	}
 	w.Header().Set("Content-Type", prom.ContentType)
 	w.Header().Set("Cache-Control", "no-store")
-	set.WriteTo(w) // an error means the client has gone
+	w.Write(body) // an error means the client has gone
+}
+
+// metrics returns the exposition of the default files.
+func (j *job) metrics() ([]byte, error) {
+	var set prom.Set
+	err := j.eachFile("", func(name string, stats []reader.Stat) error {
+		series, families := set.Len(), set.Families()
+		set.AddFile(name, "", stats)
+		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost
+		for _, st := range stats {
+			n += 2 * len(st.Label)
+		}
+		return j.grow(n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	set.WriteTo(&buf) // cannot fail
+	return buf.Bytes(), nil
+}
+
+// flight runs one call of a function at a time and gives its result to
+// every caller that came while it ran.
+type flight struct {
+	mu   sync.Mutex
+	call *flightCall
+}
+
+type flightCall struct {
+	done chan struct{}
+	body []byte
+	err  error
+}
+
+// do returns the result of the call of fn that is running, or of a new
+// one; a caller whose ctx ends stops waiting.
+func (f *flight) do(ctx context.Context, fn func() ([]byte, error)) ([]byte, error) {
+	f.mu.Lock()
+	c := f.call
+	if c == nil {
+		c = &flightCall{done: make(chan struct{})}
+		f.call = c
+		f.mu.Unlock()
+		go func() {
+			c.body, c.err = fn()
+			f.mu.Lock()
+			f.call = nil
+			f.mu.Unlock()
+			close(c.done)
+		}()
+	} else {
+		f.mu.Unlock()
+	}
+	select {
+	case <-c.done:
+		return c.body, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -34,10 +34,10 @@ func TestMetrics(t *testing.T) {
 		"mmstats_up":                   {{"a.mmstats", "100", 1}, {"b.mmstats", "200", 0}},
 		"mmstats_zero":                 {{"a.mmstats", "100", 0}, {"b.mmstats", "200", 0}},
 		"mmstats_neg":                  {{"b.mmstats", "200", -5}},
-		"mmstats_app_sys_pid":          {{"a.mmstats", "100", 100}, {"b.mmstats", "200", 200}},
 		"mmstats_web_stats_status_2XX": {{"odd name.mmstats", "300", 3}},
 		"mmstats_a_b_c":                {{"odd name.mmstats", "300", 0.25}},
-		"mmstats_x_sys_pid":            {{"odd name.mmstats", "300", 300}},
+		// The PIDs are labels, not series of their own.
+		prom.InfoName: {{"a.mmstats", "100", 1}, {"b.mmstats", "200", 1}, {"odd name.mmstats", "300", 1}},
 	}
 	if len(families) != len(want) {
 		t.Errorf("%d metrics, want %d (strings are left out):\n%s", len(families), len(want), r.body)
@@ -48,8 +48,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no %s:\n%s", name, r.body)
 			continue
 		}
-		if f.GetType().String() != "UNTYPED" {
-			t.Errorf("%s has type %v", name, f.GetType())
+		if typ := f.GetType().String(); typ != "UNTYPED" && name != prom.InfoName {
+			t.Errorf("%s has type %v", name, typ)
 		}
 		ms := f.GetMetric()
 		if len(ms) != len(ws) {
@@ -58,7 +58,7 @@ func TestMetrics(t *testing.T) {
 		}
 		for i, w := range ws {
 			m := ms[i]
-			got := series{promtest.Label(m, "file"), promtest.Label(m, "pid"), m.GetUntyped().GetValue()}
+			got := series{promtest.Label(m, "file"), promtest.Label(m, "pid"), m.GetUntyped().GetValue() + m.GetGauge().GetValue()}
 			if got != w {
 				t.Errorf("%s[%d] = %+v, want %+v", name, i, got, w)
 			}
@@ -91,20 +91,20 @@ func TestMetricsTypesFromMetadata(t *testing.T) {
 	f.Refresh()
 	families := promtest.Parse(t, get(t, newTestServer(t, dir), "/metrics").body)
 	for name, typ := range map[string]string{
-		"mmstats_web_hits":            "COUNTER",
-		"mmstats_web_req_seconds":     "GAUGE",
-		"mmstats_web_req_p99_seconds": "GAUGE",
-		"mmstats_web_req_count":       "COUNTER",
-		"mmstats_web_req_rate10s":     "GAUGE",
-		"mmstats_web_req_sum_seconds": "COUNTER",
-		"mmstats_sys_created_seconds": "GAUGE",
-		"mmstats_sys_pid":             "UNTYPED",
+		"mmstats_web_hits_total":            "COUNTER",
+		"mmstats_web_req_seconds":           "GAUGE",
+		"mmstats_web_req_p99_seconds":       "GAUGE",
+		"mmstats_web_req_count_total":       "COUNTER",
+		"mmstats_web_req_rate10s":           "GAUGE",
+		"mmstats_web_req_sum_seconds_total": "COUNTER",
+		"mmstats_sys_created_seconds":       "GAUGE",
+		prom.InfoName:                       "GAUGE",
 	} {
 		if fam := families[name]; fam == nil || fam.GetType().String() != typ {
 			t.Errorf("%s: %v, want %s", name, fam.GetType(), typ)
 		}
 	}
-	if v := families["mmstats_web_hits"].GetMetric()[0].GetCounter().GetValue(); v != 9 {
+	if v := families["mmstats_web_hits_total"].GetMetric()[0].GetCounter().GetValue(); v != 9 {
 		t.Errorf("web.hits = %v", v)
 	}
 }

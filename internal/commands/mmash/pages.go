@@ -41,13 +41,17 @@ type labelLink struct {
 func link(label string) labelLink { return labelLink{label, url.PathEscape(label)} }
 
 // index serves GET /: the labels, each a link to its values.
-func (s *server) index(w http.ResponseWriter, r *http.Request) {
-	files, _ := s.read("") // the default glob is never refused
-	var links []labelLink
-	for _, l := range uniqueLabels(files) {
-		links = append(links, link(l))
+func (s *server) index(j *job, w http.ResponseWriter, r *http.Request) error {
+	labels, err := j.uniqueLabels()
+	if err != nil {
+		return err
+	}
+	links := make([]labelLink, len(labels))
+	for i, l := range labels {
+		links[i] = link(l)
 	}
 	render(w, "index.html", map[string]any{"Pattern": s.pattern(), "Labels": links})
+	return nil
 }
 
 // numberStat is a row of the graph page: a numeric label, how many files
@@ -66,39 +70,68 @@ type stringStat struct {
 
 type fileValue struct{ File, Value string }
 
+// graphLabel is what the graph page gathers of one label: its values
+// when its value in the first file is numeric, or else the text of each
+// file's value.
+type graphLabel struct {
+	numeric bool
+	values  []reader.Value
+	texts   []fileValue
+	last    string // the file of the last value
+}
+
 // graph serves GET /graph/: string values, and numeric values that the
 // page's script updates and plots. A label is numeric when its value in
-// the first file is (booleans are 0 and 1).
-func (s *server) graph(w http.ResponseWriter, r *http.Request) {
-	files, _ := s.read("")
-	var numbers []numberStat
-	var strs []stringStat
-	for _, label := range uniqueLabels(files) {
-		var vals []reader.Value
-		var fvs []fileValue
-		for _, f := range files {
-			for _, st := range f.stats {
-				if st.Label == label {
-					vals = append(vals, st.Value)
-					fvs = append(fvs, fileValue{f.name, st.Value.String()})
-					break
-				}
+// the first file is (booleans are 0 and 1). The files are read once, and
+// each stat goes to its label through a map: the page costs time in
+// proportion to the stats, however many labels there are.
+func (s *server) graph(j *job, w http.ResponseWriter, r *http.Request) error {
+	labels := map[string]*graphLabel{}
+	err := j.eachFile("", func(name string, stats []reader.Stat) error {
+		n := 0
+		for _, st := range stats {
+			g := labels[st.Label]
+			if g == nil {
+				g = &graphLabel{numeric: st.Value.Kind().Numeric()}
+				labels[st.Label] = g
+				n += len(st.Label) + labelCost
+			} else if g.last == name {
+				continue // a label twice in one file: its first value counts
+			}
+			g.last = name
+			if g.numeric {
+				g.values = append(g.values, st.Value)
+				n += valueCost
+			} else {
+				text := st.Value.String()
+				g.texts = append(g.texts, fileValue{name, text})
+				n += valueCost + len(name) + len(text)
 			}
 		}
-		if !vals[0].Kind().Numeric() {
-			strs = append(strs, stringStat{label, fvs})
+		return j.grow(n)
+	})
+	if err != nil {
+		return err
+	}
+	var numbers []numberStat
+	var strs []stringStat
+	for _, label := range slices.Sorted(maps.Keys(labels)) {
+		g := labels[label]
+		if !g.numeric {
+			strs = append(strs, stringStat{label, g.texts})
 			continue
 		}
 		text := "error"
-		if v, err := sum(vals); err == nil {
+		if v, err := sum(g.values); err == nil {
 			text = string(v.AppendJSON(nil))
 		}
-		numbers = append(numbers, numberStat{link(label), len(vals), text})
+		numbers = append(numbers, numberStat{link(label), len(g.values), text})
 	}
 	names := slices.Sorted(maps.Keys(aggregators))
 	render(w, "graph.html", map[string]any{
 		"Pattern": s.pattern(), "Numbers": numbers, "Strings": strs, "Aggregators": names,
 	})
+	return nil
 }
 
 // render executes a page template into a buffer first, so that a failure

@@ -200,15 +200,15 @@ func TestPrometheus(t *testing.T) {
 		v1file.Unbuffered("web.requests", "Q", v1file.U64(1)),
 		v1file.Unbuffered("app.sys.pid", "Q", v1file.U64(4242)),
 	)
-	want := `# HELP mmstats_app_sys_pid app.sys.pid
-# TYPE mmstats_app_sys_pid untyped
-mmstats_app_sys_pid{file="c.mmstats",pid="4242"} 4242
-# HELP mmstats_big big
+	want := `# HELP mmstats_big big
 # TYPE mmstats_big untyped
 mmstats_big{file="b.mmstats"} 1e+16
 # HELP mmstats_db_ratio db.ratio
 # TYPE mmstats_db_ratio untyped
 mmstats_db_ratio{file="b.mmstats"} NaN
+# HELP mmstats_file_info One per file: the writer's info stats (PIDs, IDs, static numbers) as labels.
+# TYPE mmstats_file_info gauge
+mmstats_file_info{file="c.mmstats",pid="4242"} 1
 # HELP mmstats_load load
 # TYPE mmstats_load untyped
 mmstats_load{file="a.mmstats"} 1.5
@@ -513,8 +513,8 @@ func TestPrometheusKeepsThePIDWhenFiltered(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := fmt.Sprintf(`mmstats_count{file="m.mmstats",pid="%d"} 5`, os.Getpid())
-	if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "# TYPE mmstats_count counter") {
+	want := fmt.Sprintf(`mmstats_count_total{file="m.mmstats",pid="%d"} 5`, os.Getpid())
+	if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "# TYPE mmstats_count_total counter") {
 		t.Errorf("want %s and a counter type in\n%s", want, r.stdout)
 	}
 	if strings.Contains(r.stdout, "sys_pid") {

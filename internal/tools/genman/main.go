@@ -10,10 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/commands/cleanstats"
@@ -50,20 +51,54 @@ func generate(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	// The pages must not depend on the terminal the generator runs in.
-	streams := &cli.Streams{In: nil, Out: io.Discard, Err: io.Discard, Width: func() int { return 0 }}
+	var names []string
+	var cmds []*cobra.Command
 	for _, newCommand := range commands {
-		cmd := newCommand(streams)
-		cmd.DisableAutoGenTag = true // its HISTORY line only repeats the date
-		header := &doc.GenManHeader{
-			Section: "1",
-			Date:    &date,
-			Source:  "mmstats",
-			Manual:  "mmstats manual",
+		cmd := newCommand(pageStreams())
+		cmds = append(cmds, cmd)
+		names = append(names, cmd.Name())
+	}
+	for _, cmd := range cmds {
+		var seeAlso []string
+		for _, n := range names {
+			if n != cmd.Name() {
+				seeAlso = append(seeAlso, n)
+			}
 		}
-		if err := doc.GenManTree(cmd, header, dir); err != nil {
+		if err := writeTree(dir, cmd, seeAlso); err != nil {
 			return fmt.Errorf("%s: %w", cmd.Name(), err)
 		}
 	}
 	return nil
+}
+
+// pageStreams are the streams the commands are built with: the pages
+// must not depend on the terminal the generator runs in.
+func pageStreams() *cli.Streams {
+	return &cli.Streams{In: nil, Out: io.Discard, Err: io.Discard, Width: func() int { return 0 }}
+}
+
+// writeTree writes the page of cmd and of its visible subcommands.
+func writeTree(dir string, cmd *cobra.Command, seeAlso []string) error {
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() && !sub.IsAdditionalHelpTopicCommand() {
+			if err := writeTree(dir, sub, []string{cmd.Name()}); err != nil {
+				return err
+			}
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, pageName(cmd)))
+	if err != nil {
+		return err
+	}
+	if err := writePage(f, cmd, date, seeAlso); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// pageName is the file name of the page of cmd.
+func pageName(cmd *cobra.Command) string {
+	return strings.ReplaceAll(cmd.CommandPath(), " ", "-") + ".1"
 }

@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 // TestManUpToDate fails when man/ differs from what the commands generate.
@@ -74,4 +79,62 @@ func pages(t *testing.T, dir string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// ansi matches the escape sequences and overstrikes of formatted output.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m|.\b")
+
+// TestPagesKeepEveryCharacter renders each page with man(1), as a user
+// reads it, and checks that every word of the command's help (its text,
+// usage line, examples and flags) is on the page as --help prints it: no
+// underscore taken for emphasis, no quote made typographic, no hyphen
+// made a dash, no line of a table or example refilled.
+func TestPagesKeepEveryCharacter(t *testing.T) {
+	man := testutil.Tool(t, "man-db", "man")
+	dir := t.TempDir()
+	if err := generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, newCommand := range commands {
+		cmd := newCommand(pageStreams())
+		cmd.InitDefaultHelpFlag()
+		page := filepath.Join(dir, pageName(cmd))
+		c := exec.Command(man, "-l", page)
+		c.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "MAN_KEEP_FORMATTING=")
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("man -l %s: %v", page, err)
+		}
+		rendered := ansi.ReplaceAllStringFunc(string(out), func(s string) string {
+			if strings.HasSuffix(s, "\b") {
+				return ""
+			}
+			return s[len(s)-1:]
+		})
+		rendered = ansi.ReplaceAllString(rendered, "")
+		help := strings.Join([]string{cmd.Long, cmd.Example, cmd.UseLine(), cmd.Short, cmd.Flags().FlagUsages()}, "\n")
+		have := map[string]int{}
+		for _, w := range strings.Fields(rendered) {
+			have[w]++
+		}
+		for _, w := range strings.Fields(help) {
+			if have[w] == 0 {
+				t.Errorf("%s: the page lacks %q (rendered by man):\n%s", pageName(cmd), w, rendered)
+				break
+			}
+			have[w]--
+		}
+		for _, c := range "_*\\-`'\"~^[]$|&<>" {
+			if h, r := strings.Count(help, string(c)), strings.Count(rendered, string(c)); r < h {
+				t.Errorf("%s: %d %q in the help, %d on the page", pageName(cmd), h, c, r)
+			}
+		}
+		// Preformatted lines keep their alignment: each indented line of
+		// the help is a line of the page, with the same spaces inside.
+		for _, l := range strings.Split(cmd.Long+"\n"+cmd.Example, "\n") {
+			if strings.HasPrefix(l, "  ") && !strings.Contains(rendered, strings.TrimSpace(l)) {
+				t.Errorf("%s: the line %q is not on the page as it is", pageName(cmd), strings.TrimSpace(l))
+			}
+		}
+	}
 }

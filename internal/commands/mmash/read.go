@@ -1,0 +1,306 @@
+package mmash
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sync"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// How mmash bounds the memory that reading files takes. Parsing a file
+// costs memory in proportion to its number of fields, not its size: a
+// crafted file of tiny fields (8 bytes each) costs ~80 times its size. So
+//
+//   - a file larger than --max-file-size is not read at all (a fileError);
+//   - a request reads its files one at a time, and each file's parsing
+//     reserves what it costs (fieldCost a field, counted first on a copy
+//     for all but small files) from one budget shared by all requests,
+//     half of --max-memory; a file that costs more than that is not read;
+//   - what a request keeps for its answer (labels, values, series) counts
+//     against its share of the other half, --max-memory / 2 /
+//     --max-requests; an answer that outgrows it fails (errAnswer);
+//   - and at most --max-requests requests read files at once (gate).
+//
+// The count is of a copy, and the file is mapped after: a writer that
+// makes it grow in between gets it parsed at its new size. Only its
+// owner can do that, and only by as many fields as it writes in the
+// meantime.
+const (
+	// fieldCost is what one field costs while a file is parsed and read:
+	// its place in the layout and in the stats, and the garbage of
+	// growing them (measured: ~280 bytes live, twice that at the
+	// collector's peak).
+	fieldCost = 640
+	// minFieldSize is less than the smallest field (8 bytes: the two
+	// sizes, a 1-byte label, a 1-byte signature, the write_buffer byte
+	// and a 1-byte value), for the files whose fields are not counted.
+	minFieldSize = 7
+	// countAbove is the cost above which a file's fields are counted
+	// before it is parsed, rather than assumed to be as many as its size
+	// allows: files of a few KiB, the usual, are read once.
+	countAbove = 1 << 20
+	// labelCost and valueCost are what an answer keeps for a label and
+	// for a value.
+	labelCost = 128
+	valueCost = 48
+)
+
+var errNotRegular = reader.ErrNotRegular
+
+// fileError is a file that mmash will not read because of a limit: it is
+// logged, once, and the file is skipped.
+type fileError struct{ msg string }
+
+func (e *fileError) Error() string { return e.msg }
+
+// errAnswer is an answer that outgrew a request's share of the memory.
+type errAnswer struct{ limit int64 }
+
+func (e *errAnswer) Error() string {
+	return fmt.Sprintf("the answer needs more than the %s a request may use (--max-memory / 2 / --max-requests); narrow the glob or raise --max-memory", mib(e.limit))
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// job is the reading that one request does: the files of one glob, one
+// at a time, under the server's limits.
+type job struct {
+	s     *server
+	ctx   context.Context
+	dir   *rootRef
+	used  int64 // what the answer keeps, as counted by grow
+	limit int64
+}
+
+// newJob starts a request's reading of the stats directory; call done
+// after.
+func (s *server) newJob(ctx context.Context) (*job, error) {
+	dir, err := s.dir.acquire()
+	if err != nil {
+		return nil, err
+	}
+	return &job{s: s, ctx: ctx, dir: dir, limit: s.answerLimit()}, nil
+}
+
+func (j *job) done() { j.s.dir.release(j.dir) }
+
+// grow counts n more bytes kept for the answer.
+func (j *job) grow(n int) error {
+	j.used += int64(n)
+	if j.used > j.limit {
+		return &errAnswer{j.limit}
+	}
+	return nil
+}
+
+// files returns the files that a client's glob matches, or the default
+// glob when the client sent none. A client glob that is refused, that
+// matches a name leading outside the stats directory, or that costs too
+// much, is a requestError; the default glob just skips names that lead
+// outside, so that a stray symlink in a shared directory such as /tmp
+// cannot break the pages.
+func (j *job) files(glob string) ([]match, error) {
+	client := glob != ""
+	if !client {
+		glob = j.s.glob
+	} else if err := checkGlob(glob); err != nil {
+		return nil, &requestError{fmt.Sprintf("glob %q: %v", glob, err)}
+	}
+	matches, escaped, err := j.dir.expand(glob)
+	switch {
+	case err != nil && client:
+		return nil, &requestError{fmt.Sprintf("glob %q: %v", glob, err)}
+	case err != nil:
+		return nil, fmt.Errorf("the default glob %q (--glob): %v", glob, err)
+	case client && len(escaped) > 0:
+		return nil, &requestError{fmt.Sprintf("glob %q: %s %v", glob, path.Clean(escaped[0]), errOutside)}
+	}
+	if err := j.grow(len(matches) * labelCost); err != nil {
+		return nil, err
+	}
+	return matches, nil
+}
+
+// eachLabel calls fn with the labels of each file of glob that reads as an
+// mmstats file, in the order of the files' names, then file with its
+// name. Files that cannot be read are skipped, as the original mmash did.
+// It needs no values, so it parses a copy of each file without keeping
+// its layout: its memory is the size of one file.
+func (j *job) eachLabel(glob string, fn func(label string) error, file func(name string) error) error {
+	matches, err := j.files(glob)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+		err := j.scan(m, func(f *reader.Field) error {
+			if fn == nil {
+				return nil
+			}
+			return fn(f.Label)
+		})
+		if err == nil && file != nil {
+			err = file(m.name)
+		}
+		if err := j.fatal(m, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachFile calls fn with the stats of each file of glob that can be read,
+// in the order of the files' names. Files that cannot be read are skipped,
+// as the original mmash did.
+func (j *job) eachFile(glob string, fn func(name string, stats []reader.Stat) error) error {
+	matches, err := j.files(glob)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+		err := j.read(m, func(stats []reader.Stat) error { return fn(m.name, stats) })
+		if err := j.fatal(m, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fatal sorts the error of one file: nil when the request goes on (the
+// file is skipped, and logged if a limit refused it), or the error that
+// ends the request (the answer outgrew its share, the request ended).
+func (j *job) fatal(m match, err error) error {
+	var fe *fileError
+	var ae *errAnswer
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		j.s.fileLog(path.Join(j.s.dir.path, m.name), fe.msg)
+		return nil
+	case errors.As(err, &ae), j.ctx.Err() != nil:
+		return err
+	}
+	return nil // not an mmstats file, gone, unreadable...: skipped
+}
+
+// open opens a matched file and checks its size against --max-file-size.
+func (j *job) open(m match) (*os.File, int64, error) {
+	f, fi, err := j.dir.open(m)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := fi.Size()
+	if max := j.s.cfg.maxFileSize; size > max {
+		f.Close()
+		return nil, 0, &fileError{fmt.Sprintf("%s, larger than --max-file-size (%s): not read", mib(size), mib(max))}
+	}
+	return f, size, nil
+}
+
+// reserve reserves n bytes of the shared budget for parsing one file.
+func (j *job) reserve(n int64, what string) error {
+	err := j.s.parsing.acquire(j.ctx, n)
+	if errors.Is(err, errTooBig) {
+		return &fileError{fmt.Sprintf("reading %s needs about %s, more than the %s (--max-memory / 2) that all reading may take: not read",
+			what, mib(n), mib(j.s.parsing.size))}
+	}
+	return err
+}
+
+// copyBuffers recycles the copies of small files, the usual ones.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// scan parses a copy of a matched file (labels never change once written)
+// and calls fn with each field. A file that does not parse to its end is
+// an error, and then fn is not called.
+func (j *job) scan(m match, fn func(f *reader.Field) error) error {
+	f, size, err := j.open(m)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if size == 0 {
+		return reader.ErrEmpty
+	}
+	if err := j.reserve(size, "its "+mib(size)); err != nil {
+		return err
+	}
+	defer j.s.parsing.release(size)
+	var data []byte
+	if size <= 64<<10 {
+		bp := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(bp)
+		data = (*bp)[:size]
+	} else {
+		data = make([]byte, size)
+	}
+	n, err := f.ReadAt(data, 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	data = data[:n]
+	// Once to check the whole file, and then for fn: a file broken in
+	// the middle gives nothing, as when it is read with its values.
+	if err := reader.Scan(data, func(*reader.Field) bool { return true }); err != nil {
+		return err
+	}
+	var ferr error
+	reader.Scan(data, func(f *reader.Field) bool {
+		ferr = fn(f)
+		return ferr == nil
+	})
+	return ferr
+}
+
+// read reads every stat of a matched file, live from its mapping, and
+// calls fn with them, under a reservation of what the parsing costs.
+func (j *job) read(m match, fn func([]reader.Stat) error) error {
+	f, size, err := j.open(m)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cost := size/minFieldSize*fieldCost + 3*size
+	what := "its " + mib(size)
+	if cost > countAbove {
+		// Count the fields on a copy, without keeping them.
+		fields, labels := 0, 0
+		err := j.scan(m, func(f *reader.Field) error {
+			fields++
+			labels += len(f.Label)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		cost = int64(fields)*fieldCost + 2*int64(labels) + size
+		what = fmt.Sprintf("its %d fields", fields)
+	}
+	if err := j.reserve(cost, what); err != nil {
+		return err
+	}
+	defer j.s.parsing.release(cost)
+	// Map the very file that the root opened, not a path that could have
+	// changed since.
+	rf, err := reader.Open(fdPath(f))
+	if err != nil {
+		return err
+	}
+	stats, err := rf.Stats()
+	rf.Close()
+	if err != nil {
+		return err
+	}
+	return fn(stats)
+}
