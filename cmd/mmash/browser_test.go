@@ -84,6 +84,7 @@ func TestGraphPageInBrowser(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-breakpad", true), // no crash reports in ~/.config
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Env("TMPDIR="+t.TempDir()), // its org.chromium.Chromium.* files go with the test
 		// A tab that no one looks at gets its timers throttled to about
 		// one a minute; the page's polling is what this test watches.
 		chromedp.Flag("disable-background-timer-throttling", true),

@@ -74,6 +74,9 @@ type run struct {
 	dirFD   int
 	dirErr  error
 	buf     []byte
+	// settling is set while remove judges a file that was renamed over
+	// the name of the one it removes, so that doing so cannot recurse.
+	settling bool
 }
 
 func (c *Cleaner) start() *run {

@@ -3,6 +3,7 @@ package clean
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,42 @@ func TestRemoveMovesBack(t *testing.T) {
 				t.Errorf("restored to %q", got[aside].MovedTo)
 			}
 		})
+	}
+}
+
+// TestRemoveSettlesAStaleReplacement: a stale file renamed over the
+// name being removed, which then is taken again, is judged at once and
+// removed, as a later run would: nothing is left aside, and the run does
+// not fail for a file nobody needs.
+func TestRemoveSettlesAStaleReplacement(t *testing.T) {
+	dead := testutil.ExitedPID(t)
+	dir := t.TempDir()
+	x := write(t, dir, "x.mmstats", goFile(dead))
+	second := write(t, dir, "second.hold", goFile(dead))
+	third := write(t, dir, "third.hold", goFile(dead))
+	secondIno, thirdIno := ino(t, second), ino(t, third)
+	c := &Cleaner{
+		rename: func(dir int, from, to string) error {
+			os.Rename(second, x)
+			return renameNoReplace(dir, from, to)
+		},
+		afterAside: func(string, string) { os.Rename(third, x) },
+	}
+	r := c.CleanFile(x)
+	if r.Decision != Skipped || r.Reason != Replaced || r.MovedTo != "" {
+		t.Fatalf("got %v (%v, %v, moved to %q), want skipped (replaced)", r.Decision, r.Reason, r.Err, r.MovedTo)
+	}
+	if ino(t, x) != thirdIno {
+		t.Error("the file that took the name last is not at it")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if KindOf(e.Name()) == Aside {
+			t.Errorf("%s left aside", e.Name())
+		}
+		if info, _ := e.Info(); info != nil && info.Sys().(*syscall.Stat_t).Ino == secondIno {
+			t.Errorf("the stale replacement is still there as %s", e.Name())
+		}
 	}
 }
 

@@ -76,6 +76,19 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	switch err := renameNoReplace(t.dir, aside, t.name); {
 	case err == nil, errors.Is(err, unix.ENOENT):
 		return res.skip(Replaced, ErrReplaced)
+	case errors.Is(err, unix.EEXIST) && !r.settling:
+		// The name was taken again meanwhile. Judge what moved at once,
+		// as a later run would: a stale file is removed now; anything
+		// else waits aside until its name is free (reported below).
+		r.settling = true
+		other := &target{dir: t.dir, name: aside, fd: -1}
+		got := r.aside(other, Result{Path: r.sibling(res.Path, aside), Kind: Aside}, res.Path)
+		other.close()
+		r.settling = false
+		if got.Decision == Removed {
+			return res.skip(Replaced, ErrReplaced)
+		}
+		fallthrough
 	case errors.Is(err, unix.EEXIST):
 		res.Decision, res.Reason, res.MovedTo = Failed, NameTaken, r.sibling(res.Path, aside)
 		res.Err = fmt.Errorf("the file renamed over it is kept as %s: %w; a later run puts it back", res.MovedTo, ErrNameTaken)

@@ -2,6 +2,7 @@ package mmstats_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,9 +38,17 @@ func groupReader(path string) int {
 		fmt.Println("open:", err)
 		return 1
 	}
-	var reads, violations, mixedSingly int
+	var reads, violations, mixedSingly, busy int
 	for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); {
 		stats, err := f.Stats()
+		if errors.Is(err, reader.ErrBusy) {
+			// This test's writer publishes in a tight loop, far faster
+			// than any refresher: a reader slowed down by a loaded
+			// machine may find no quiet moment within its wait, and says
+			// so. That is a refusal, not a torn read.
+			busy++
+			continue
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "read:", err)
 			violations++
@@ -74,7 +83,7 @@ func groupReader(path string) int {
 			}
 		}
 	}
-	fmt.Printf("reads=%d violations=%d mixed-singly=%d\n", reads, violations, mixedSingly)
+	fmt.Printf("reads=%d violations=%d mixed-singly=%d busy=%d\n", reads, violations, mixedSingly, busy)
 	return 0
 }
 

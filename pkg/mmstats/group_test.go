@@ -60,11 +60,11 @@ func TestGroupsAreReadConsistently(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("reader: %v", err)
 	}
-	var reads, violations, mixed int
-	if _, err := fmt.Sscanf(result, "reads=%d violations=%d mixed-singly=%d", &reads, &violations, &mixed); err != nil {
+	var reads, violations, mixed, busy int
+	if _, err := fmt.Sscanf(result, "reads=%d violations=%d mixed-singly=%d busy=%d", &reads, &violations, &mixed, &busy); err != nil {
 		t.Fatalf("reader printed %q", result)
 	}
-	t.Logf("%d group reads, %d torn; reading the fields one by one saw %d mixes", reads, violations, mixed)
+	t.Logf("%d group reads, %d torn, %d refused as busy; reading the fields one by one saw %d mixes", reads, violations, busy, mixed)
 	if violations != 0 || reads < 100 {
 		t.Errorf("%d torn snapshots in %d reads", violations, reads)
 	}

