@@ -37,7 +37,7 @@ func mappedWord(b *testing.B) *uint64 {
 
 type model struct {
 	Counter mmstats.Counter   `mmstats:"counter"`
-	Double  mmstats.Double    `mmstats:"double"`
+	Double  mmstats.Float64   `mmstats:"double"`
 	String  mmstats.String    `mmstats:"string,size=32"`
 	Timer   mmstats.Timer     `mmstats:"timer"`
 	Hist    mmstats.Histogram `mmstats:"hist"`
@@ -46,7 +46,7 @@ type model struct {
 func newModel(b *testing.B) *model {
 	b.Helper()
 	m := &model{}
-	f, err := mmstats.New(m, mmstats.Options{Path: b.TempDir()})
+	f, err := mmstats.New(m, mmstats.Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func BenchmarkCompare(b *testing.B) {
 		op   func(i int)
 	}{
 		{"anchor/raw_atomic_add", func(int) { atomic.AddUint64(word, 1) }},
-		{"counter_inc/mmstats", func(int) { m.Counter.Incr() }},
+		{"counter_inc/mmstats", func(int) { m.Counter.Inc() }},
 		{"counter_inc/prometheus", func(int) { pc.Inc() }},
 		{"double_set/mmstats", func(i int) { m.Double.Set(float64(i)) }},
 		{"double_set/prometheus_gauge", func(i int) { pg.Set(float64(i)) }},

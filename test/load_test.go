@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// TestLoad: 64 writer processes each count 10^6 increments, one Incr at a
+// TestLoad: 64 writer processes each count 10^6 increments, one Inc at a
 // time, while pollstats and slurpstats read their files over and over.
 // The readers never see a counter go down or past its end, and the final
 // sums are exact: 64 × 10^6 by slurpstats --json and by the last line of

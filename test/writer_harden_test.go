@@ -35,7 +35,7 @@ func grower(dir string) int {
 	var s struct {
 		C mmstats.Counter `mmstats:"grow.counter"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "grower.mmstats"})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "grower.mmstats"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -64,11 +64,11 @@ func grower(dir string) int {
 					fmt.Fprintln(os.Stderr, err)
 					return 1
 				}
-				s.C.Incr()
+				s.C.Inc()
 			}
 			fmt.Println(f.Size())
 		case <-tick.C:
-			s.C.Incr()
+			s.C.Inc()
 		}
 	}
 }

@@ -569,9 +569,9 @@ func TestIntegersStayExact(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"a.mmstats", "b.mmstats"} {
 		var m struct {
-			Big mmstats.UInt64 `mmstats:"big"`
+			Big mmstats.Uint64 `mmstats:"big"`
 		}
-		f, err := mmstats.New(&m, mmstats.Options{Path: dir, Filename: name})
+		f, err := mmstats.New(&m, mmstats.Options{Dir: dir, Filename: name})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,17 +36,17 @@ func TestPromtoolAcceptsEveryKind(t *testing.T) {
 		Hits    mmstats.Counter      `mmstats:"web.hits"`
 		Sent    mmstats.Counter      `mmstats:"web.sent,unit=bytes"`
 		Count   mmstats.Counter      `mmstats:"web.jobs.count"`
-		Queue   mmstats.UInt64       `mmstats:"web.queue.count,kind=gauge"`
-		Temp    mmstats.Double       `mmstats:"room.temp,unit=celsius"`
-		Stamp   mmstats.Double       `mmstats:"last_hit,kind=timestamp,unit=seconds"`
+		Queue   mmstats.Uint64       `mmstats:"web.queue.count,kind=gauge"`
+		Temp    mmstats.Float64      `mmstats:"room.temp,unit=celsius"`
+		Stamp   mmstats.Float64      `mmstats:"last_hit,kind=timestamp,unit=seconds"`
 		Req     mmstats.Timer        `mmstats:"web.req"`
 		Size    mmstats.Histogram    `mmstats:"web.size,unit=bytes"`
-		Build   mmstats.StaticUInt64 `mmstats:"build"`
+		Build   mmstats.StaticUint64 `mmstats:"build"`
 		Version mmstats.StaticText   `mmstats:"version"`
 	}
 	s.Build.Set(1234)
 	s.Version.Set("v1.2.3")
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir(), Filename: "w.mmstats"})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir(), Filename: "w.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +116,14 @@ func TestLabelName(t *testing.T) {
 // mmstats_file_info series, not series of their own, in Go files (by
 // their metadata) and in Python files (by the default fields' labels).
 func TestInfoStats(t *testing.T) {
-	info := reader.Meta{Kind: reader.MetricInfo}
+	info := reader.Meta{Kind: reader.KindInfo}
 	stats := []reader.Stat{
 		{Label: "app.sys.pid", Value: reader.UintValue(15), Meta: info},
 		{Label: "app.sys.tid", Value: reader.UintValue(16), Meta: info},
 		{Label: "build", Value: reader.FloatValue(2.5), Meta: info},
 		{Label: "version", Value: reader.StringValue("v1"), Meta: info}, // a string: left out
 		{Label: "file", Value: reader.UintValue(1), Meta: info},         // the name is taken
-		{Label: "hits", Value: reader.UintValue(3), Meta: reader.Meta{Kind: reader.MetricCounter}},
+		{Label: "hits", Value: reader.UintValue(3), Meta: reader.Meta{Kind: reader.KindCounter}},
 	}
 	python := []reader.Stat{
 		{Label: "sys.pid", Value: reader.UintValue(20)},

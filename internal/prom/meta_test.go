@@ -18,12 +18,12 @@ import (
 func TestTypesAndUnitsFromMetadata(t *testing.T) {
 	var s struct {
 		Hits  mmstats.Counter `mmstats:"web.hits"`
-		Temp  mmstats.Double  `mmstats:"room.temp,unit=celsius"`
-		Stamp mmstats.Double  `mmstats:"last_hit,kind=timestamp,unit=seconds"`
+		Temp  mmstats.Float64 `mmstats:"room.temp,unit=celsius"`
+		Stamp mmstats.Float64 `mmstats:"last_hit,kind=timestamp,unit=seconds"`
 		Req   mmstats.Timer   `mmstats:"req,windows=none"`
 		Sent  mmstats.Counter `mmstats:"sent_bytes,unit=bytes"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir(), Filename: "w.mmstats"})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir(), Filename: "w.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}

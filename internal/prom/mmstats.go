@@ -74,9 +74,9 @@ var pythonInfo = []string{"sys.pid", "sys.tid", "sys.uid", "sys.gid"}
 // sys.tid, sys.uid and sys.gid.
 func IsInfo(st reader.Stat) bool {
 	switch st.Meta.Kind {
-	case reader.MetricInfo:
+	case reader.KindInfo:
 		return true
-	case reader.MetricUnknown:
+	case reader.KindUnknown:
 		for _, s := range pythonInfo {
 			if strings.HasSuffix(st.Label, s) {
 				return true
@@ -91,9 +91,9 @@ func IsInfo(st reader.Stat) bool {
 // Python writer's) stay Untyped.
 func TypeOf(m reader.Meta) Type {
 	switch m.Kind {
-	case reader.MetricCounter:
+	case reader.KindCounter:
 		return Counter
-	case reader.MetricGauge, reader.MetricTimestamp:
+	case reader.KindGauge, reader.KindTimestamp:
 		return Gauge
 	}
 	return Untyped
@@ -110,7 +110,7 @@ func NameOf(st reader.Stat) string {
 	if u := st.Meta.Unit; u != "" && !strings.HasSuffix(name, "_"+u) {
 		name += "_" + u
 	}
-	if st.Meta.Kind == reader.MetricCounter && !strings.HasSuffix(name, "_total") {
+	if st.Meta.Kind == reader.KindCounter && !strings.HasSuffix(name, "_total") {
 		name += "_total"
 	}
 	return name

@@ -6,7 +6,7 @@
 //	testwriter -dir DIR [-prefix P] [-name NAME] [-keep] [-counter N] [-increments N]
 //
 // With -increments N it first increments every.counter N times, one
-// Incr at a time, while readers may watch: the path is printed once the
+// Inc at a time, while readers may watch: the path is printed once the
 // increments are done, so it also says "finished counting".
 package main
 
@@ -29,29 +29,29 @@ type Every struct {
 	Moving    mmstats.MovingAverage `mmstats:"every.moving,window=3"`
 	Timer     mmstats.Timer         `mmstats:"every.timer"`
 	Bool      mmstats.Bool          `mmstats:"every.bool"`
-	Byte      mmstats.Byte          `mmstats:"every.byte"`
-	Short     mmstats.Short         `mmstats:"every.short"`
-	UShort    mmstats.UShort        `mmstats:"every.ushort"`
-	Int       mmstats.Int           `mmstats:"every.int"`
-	UInt      mmstats.UInt          `mmstats:"every.uint"`
-	UInt64    mmstats.UInt64        `mmstats:"every.uint64"`
-	Float     mmstats.Float         `mmstats:"every.float"`
-	Double    mmstats.Double        `mmstats:"every.double"`
+	Byte      mmstats.Int8          `mmstats:"every.byte"`
+	Short     mmstats.Int16         `mmstats:"every.short"`
+	UShort    mmstats.Uint16        `mmstats:"every.ushort"`
+	Int       mmstats.Int32         `mmstats:"every.int"`
+	UInt      mmstats.Uint32        `mmstats:"every.uint"`
+	UInt64    mmstats.Uint64        `mmstats:"every.uint64"`
+	Float     mmstats.Float32       `mmstats:"every.float"`
+	Double    mmstats.Float64       `mmstats:"every.double"`
 	String    mmstats.String        `mmstats:"every.string"`
 	Short16   mmstats.String        `mmstats:"every.string16,size=16"`
-	SUInt     mmstats.StaticUInt    `mmstats:"every.static_uint"`
+	SUInt     mmstats.StaticUint32  `mmstats:"every.static_uint"`
 	SInt64    mmstats.StaticInt64   `mmstats:"every.static_int64"`
-	SUInt64   mmstats.StaticUInt64  `mmstats:"every.static_uint64"`
-	SFloat    mmstats.StaticFloat   `mmstats:"every.static_float"`
-	SDouble   mmstats.StaticDouble  `mmstats:"every.static_double"`
+	SUInt64   mmstats.StaticUint64  `mmstats:"every.static_uint64"`
+	SFloat    mmstats.StaticFloat32 `mmstats:"every.static_float"`
+	SDouble   mmstats.StaticFloat64 `mmstats:"every.static_double"`
 	SText     mmstats.StaticText    `mmstats:"every.static_text"`
 	Unlabeled mmstats.Counter
 	// Beyond 0.8.0: a histogram (a group of stats), a counter with rate
 	// windows, and explicit kinds and units.
 	Hist  mmstats.Histogram `mmstats:"every.histogram,unit=bytes,windows=10s"`
 	Rated mmstats.Counter   `mmstats:"every.rated,windows=10s|1m"`
-	Stamp mmstats.Double    `mmstats:"every.stamp,kind=timestamp,unit=seconds"`
-	Temp  mmstats.Float     `mmstats:"every.temperature,unit=celsius"`
+	Stamp mmstats.Float64   `mmstats:"every.stamp,kind=timestamp,unit=seconds"`
+	Temp  mmstats.Float32   `mmstats:"every.temperature,unit=celsius"`
 }
 
 func main() {
@@ -70,16 +70,16 @@ func main() {
 	s.SFloat.Set(2.5)
 	s.SDouble.Set(-0.001)
 	s.SText.Set("static text")
-	f, err := mmstats.New(&s, mmstats.Options{Path: *dir, Filename: *name, LabelPrefix: *prefix})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: *dir, Filename: *name, LabelPrefix: *prefix})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testwriter:", err)
 		os.Exit(1)
 	}
 	s.Counter.Add(*counter)
-	s.Average.Add(10)
-	s.Average.Add(50)
+	s.Average.Observe(10)
+	s.Average.Observe(50)
 	for _, v := range []float64{1, 2, 3, 4} {
-		s.Moving.Add(v)
+		s.Moving.Observe(v)
 	}
 	s.Timer.Observe(1500 * time.Millisecond)
 	s.Bool.Set(true)
@@ -101,7 +101,7 @@ func main() {
 	s.Stamp.Set(1795635079.5)
 	s.Temp.Set(21.5)
 	for range *increments {
-		s.Counter.Incr()
+		s.Counter.Inc()
 	}
 	f.Refresh() // publish the derived stats now
 	fmt.Println(f.Path())

@@ -85,7 +85,7 @@ func TestCleanNeverRemoves(t *testing.T) {
 	zero := write(t, dir, "zero.mmstats", pythonFile(0, 0, now()))
 	minus := write(t, dir, "minus.mmstats", v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "i", v1file.U32(0xffffffff))))
 	live := write(t, dir, "live.mmstats", pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
-	w, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "writer.mmstats"})
+	w, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "writer.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestCleanRemovesStale(t *testing.T) {
 	childPID := uint32(child.Process.Pid)
 	setup := func(t *testing.T) (dir string, paths map[string]string) {
 		dir = t.TempDir()
-		closed, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "closed.mmstats"})
+		closed, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "closed.mmstats"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,9 +15,9 @@ func ExampleCleaner() {
 	dir, _ := os.MkdirTemp("", "clean-example-")
 	defer os.RemoveAll(dir)
 
-	live, _ := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "live.mmstats"})
+	live, _ := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "live.mmstats"})
 	defer live.Remove()
-	gone, _ := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "gone.mmstats"})
+	gone, _ := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "gone.mmstats"})
 	gone.Close() // leaves the file, releases the lock
 
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.mmstats"))

@@ -86,7 +86,7 @@ func TestParseWriter(t *testing.T) {
 // TestParseGoWriter reads the defaults of a file the Go writer made.
 func TestParseGoWriter(t *testing.T) {
 	dir := t.TempDir()
-	f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "go.mmstats", LabelPrefix: "app."})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "go.mmstats", LabelPrefix: "app."})
 	if err != nil {
 		t.Fatal(err)
 	}

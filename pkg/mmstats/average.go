@@ -67,11 +67,11 @@ type Average struct {
 }
 
 func (*Average) spec() spec {
-	return spec{code: "d", size: 8, kind: reader.MetricGauge, merge: mergeSet}
+	return spec{code: "d", size: 8, kind: reader.KindGauge, merge: mergeSet}
 }
 
-// Add adds a sample and publishes the new mean.
-func (a *Average) Add(v float64) {
+// Observe adds a sample and publishes the new mean.
+func (a *Average) Observe(v float64) {
 	a.started.Add(1)
 	a.sum.add(v)
 	a.count.Add(1)
@@ -120,7 +120,7 @@ type MovingAverage struct {
 }
 
 func (*MovingAverage) spec() spec {
-	return spec{code: "d", size: 8, kind: reader.MetricGauge, merge: mergeSet}
+	return spec{code: "d", size: 8, kind: reader.KindGauge, merge: mergeSet}
 }
 
 func (m *MovingAverage) setOption(key, value string) error {
@@ -155,8 +155,8 @@ func (m *MovingAverage) slots(n int) []atomic.Uint64 {
 	return r
 }
 
-// Add adds a sample and publishes the new moving average.
-func (m *MovingAverage) Add(v float64) { m.add(v, m.Window) }
+// Observe adds a sample and publishes the new moving average.
+func (m *MovingAverage) Observe(v float64) { m.add(v, m.Window) }
 
 // add adds a sample; window sizes the ring if this is its first use.
 func (m *MovingAverage) add(v float64, window int) {

@@ -10,7 +10,7 @@ import (
 func benchFile(b *testing.B) (*File, *benchModel) {
 	b.Helper()
 	m := &benchModel{}
-	f, err := New(m, Options{Path: b.TempDir()})
+	f, err := New(m, Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -21,9 +21,9 @@ func benchFile(b *testing.B) (*File, *benchModel) {
 type benchModel struct {
 	Anchor  Counter   `mmstats:"anchor"` // its word is the raw-atomic anchor
 	Counter Counter   `mmstats:"counter"`
-	Double  Double    `mmstats:"double"`
+	Double  Float64   `mmstats:"double"`
 	Bool    Bool      `mmstats:"bool"`
-	Int     Int       `mmstats:"int"`
+	Int     Int32     `mmstats:"int"`
 	String  String    `mmstats:"string,size=32"`
 	Timer   Timer     `mmstats:"timer"`
 	Average Average   `mmstats:"average"`
@@ -41,14 +41,14 @@ func BenchmarkHotPath(b *testing.B) {
 		op   func(i int)
 	}{
 		{"anchor_raw_atomic_add", func(int) { atomic.AddUint64(anchor, 1) }},
-		{"counter_incr", func(int) { m.Counter.Incr() }},
+		{"counter_incr", func(int) { m.Counter.Inc() }},
 		{"counter_add", func(i int) { m.Counter.Add(uint64(i)) }},
 		{"double_set", func(i int) { m.Double.Set(float64(i)) }},
 		{"bool_set", func(i int) { m.Bool.Set(i&1 == 0) }},
 		{"int_set", func(i int) { m.Int.Set(int32(i)) }},
 		{"string_set", func(i int) { m.String.Set(benchStrings[i&3]) }},
 		{"timer_observe", func(i int) { m.Timer.Observe(time.Duration(i)) }},
-		{"average_add", func(i int) { m.Average.Add(float64(i)) }},
+		{"average_add", func(i int) { m.Average.Observe(float64(i)) }},
 		{"histogram_observe", func(i int) { m.Hist.Observe(float64(i&1023) * 1e-4) }},
 	}
 	for _, c := range cases {
@@ -77,13 +77,13 @@ var benchStrings = [4]string{"idle", "serving /index", "draining", "serving /sta
 // hot-path operation, bound to a file.
 func TestHotPathDoesNotAllocate(t *testing.T) {
 	m := &benchModel{}
-	f, err := New(m, Options{Path: t.TempDir()})
+	f, err := New(m, Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Remove()
 	ops := map[string]func(){
-		"Counter.Incr":      func() { m.Counter.Incr() },
+		"Counter.Inc":       func() { m.Counter.Inc() },
 		"Counter.Add":       func() { m.Counter.Add(3) },
 		"Double.Set":        func() { m.Double.Set(1.5) },
 		"Double.Add":        func() { m.Double.Add(1.5) },
@@ -92,7 +92,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		"String.Set":        func() { m.String.Set("serving /index") },
 		"Timer.Observe":     func() { m.Timer.Observe(time.Millisecond) },
 		"Timer.Start":       func() { m.Timer.Start().Stop() },
-		"Average.Add":       func() { m.Average.Add(2) },
+		"Average.Add":       func() { m.Average.Observe(2) },
 		"Histogram.Observe": func() { m.Hist.Observe(0.25) },
 	}
 	for name, op := range ops {

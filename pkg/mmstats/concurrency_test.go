@@ -93,10 +93,10 @@ func TestConcurrentUpdatesAreExact(t *testing.T) {
 		A  mmstats.Average       `mmstats:"a"`
 		M  mmstats.MovingAverage `mmstats:"m,window=10"`
 		B  mmstats.Bool          `mmstats:"b"`
-		By mmstats.Byte          `mmstats:"by"`
-		D  mmstats.Double        `mmstats:"d"`
+		By mmstats.Int8          `mmstats:"by"`
+		D  mmstats.Float64       `mmstats:"d"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +108,9 @@ func TestConcurrentUpdatesAreExact(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				s.C.Incr()
-				s.A.Add(float64(g % 2 * 2)) // 0 or 2: mean 1
-				s.M.Add(7)
+				s.C.Inc()
+				s.A.Observe(float64(g % 2 * 2)) // 0 or 2: mean 1
+				s.M.Observe(7)
 				s.B.Set(i%2 == 0)
 				s.By.Set(int8(g))
 				s.D.Add(0.5)
@@ -153,12 +153,12 @@ var tornDoubles = map[float64]bool{1.5: true, -2.25: true, 1e300: true, 3.141592
 func TestNoTornReadsAcrossProcesses(t *testing.T) {
 	var s struct {
 		S mmstats.String  `mmstats:"s,size=64"`
-		D mmstats.Double  `mmstats:"d"`
+		D mmstats.Float64 `mmstats:"d"`
 		C mmstats.Counter `mmstats:"c"`
 	}
 	s.S.Set("aaaaa")
 	s.D.Set(1.5)
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestNoTornReadsAcrossProcesses(t *testing.T) {
 				}
 				s.S.Set(strs[i%len(strs)])
 				s.D.Set(dbls[i%len(dbls)])
-				s.C.Incr()
+				s.C.Inc()
 			}
 		}()
 	}

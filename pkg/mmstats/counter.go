@@ -27,7 +27,7 @@ func (c *Counter) parts(o fieldOptions) ([]part, error) {
 	if err := checkWindows(c.Windows); err != nil {
 		return nil, err
 	}
-	main := spec{code: "Q", size: 8, kind: reader.MetricCounter, merge: mergeAdd}
+	main := spec{code: "Q", size: 8, kind: reader.KindCounter, merge: mergeAdd}
 	return append([]part{{spec: main, meta: o.metaOf(main)}}, windowParts(c.Windows, false, "")...), nil
 }
 
@@ -51,8 +51,8 @@ func (c *Counter) bindParts(f *File, mem []byte, ps []placement) {
 	}
 }
 
-// Incr adds one to the counter.
-func (c *Counter) Incr() { atomic.AddUint64(c.ptr(), 1) }
+// Inc adds one to the counter.
+func (c *Counter) Inc() { atomic.AddUint64(c.ptr(), 1) }
 
 // Add adds n to the counter; it wraps at 2^64.
 func (c *Counter) Add(n uint64) { atomic.AddUint64(c.ptr(), n) }

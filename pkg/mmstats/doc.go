@@ -6,7 +6,7 @@
 //
 //	type WebStats struct {
 //		Status2XX mmstats.Counter `mmstats:"status.2XX"`
-//		LastHit   mmstats.Double  `mmstats:"timers.last_hit"`
+//		LastHit   mmstats.Float64 `mmstats:"timers.last_hit"`
 //	}
 //	var stats WebStats
 //	f, err := mmstats.New(&stats, mmstats.Options{LabelPrefix: "web.stats."})
@@ -15,7 +15,7 @@
 //	} else {
 //		defer f.Remove()
 //	}
-//	stats.Status2XX.Incr()
+//	stats.Status2XX.Inc()
 //
 // or add fields by name at run time with File.Add. The file is format v1,
 // byte-compatible with Python mmstats 0.8.0: package reader documents it.

@@ -27,7 +27,7 @@ var (
 	ErrInvalidLabel = errors.New("mmstats: label is not valid UTF-8 or contains NUL")
 	// ErrBadName means the expanded file name template is not one path
 	// element ("", ".", "..", or a name with a "/"): the file must be
-	// created inside Options.Path.
+	// created inside Options.Dir.
 	ErrBadName = errors.New("mmstats: file name must be one path element inside the directory")
 	// ErrNilFile means a method was called on a nil *File, typically the
 	// result of a New that failed.

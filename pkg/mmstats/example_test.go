@@ -12,7 +12,7 @@ import (
 type WebStats struct {
 	Status2XX mmstats.Counter `mmstats:"status.2XX"`
 	Status5XX mmstats.Counter `mmstats:"status.5XX"`
-	LastHit   mmstats.Double  `mmstats:"timers.last_hit"`
+	LastHit   mmstats.Float64 `mmstats:"timers.last_hit"`
 	Request   mmstats.Timer   `mmstats:"timers.request"`
 }
 
@@ -21,13 +21,13 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 
 	var stats WebStats
-	f, err := mmstats.New(&stats, mmstats.Options{Path: dir, LabelPrefix: "web.stats."})
+	f, err := mmstats.New(&stats, mmstats.Options{Dir: dir, LabelPrefix: "web.stats."})
 	if err != nil {
 		panic(err)
 	}
 	defer f.Remove()
 
-	stats.Status2XX.Incr()
+	stats.Status2XX.Inc()
 	stats.LastHit.Set(float64(time.Now().Unix()))
 	stats.Request.Observe(15 * time.Millisecond)
 	fmt.Println(stats.Status2XX.Value(), stats.Request.Value())
@@ -37,14 +37,14 @@ func ExampleNew() {
 func ExampleFile_Add() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
-	f, err := mmstats.New(nil, mmstats.Options{Path: dir})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: dir})
 	if err != nil {
 		panic(err)
 	}
 	defer f.Remove()
 
 	// Fields can be added at any time; readers see each appear whole.
-	var queue mmstats.UInt64
+	var queue mmstats.Uint64
 	status := mmstats.String{Size: 32}
 	if err := f.Add("queue.depth", &queue); err != nil {
 		panic(err)

@@ -8,7 +8,7 @@ import (
 )
 
 // Field is a stat that can live in a File: one of this package's field
-// types (Counter, Double, String, Histogram, ...). Add one to a file with
+// types (Counter, Float64, String, Histogram, ...). Add one to a file with
 // File.Add, or declare several as the fields of a struct and pass it to New
 // or File.Register. A field lives in one file at most. Its methods are safe
 // for concurrent use, and before it is added to a file it keeps its value
@@ -62,19 +62,19 @@ type part struct {
 // prometheus emit it as the Prometheus type, slurpstats --human prints a
 // timestamp as a date. Every field type has a default kind; WithKind and
 // the struct tag kind=... change it.
-type Kind = reader.MetricKind
+type Kind = reader.Kind
 
 // The kinds a field can have.
 const (
-	KindCounter   = reader.MetricCounter   // only goes up
-	KindGauge     = reader.MetricGauge     // a current value
-	KindTimestamp = reader.MetricTimestamp // seconds since the UNIX epoch
-	KindInfo      = reader.MetricInfo      // a fact, such as a PID or a version
+	KindCounter   = reader.KindCounter   // only goes up
+	KindGauge     = reader.KindGauge     // a current value
+	KindTimestamp = reader.KindTimestamp // seconds since the UNIX epoch
+	KindInfo      = reader.KindInfo      // a fact, such as a PID or a version
 )
 
 // fieldOptions are the per-field settings of File.Add and the struct tags.
 type fieldOptions struct {
-	kind    reader.MetricKind // MetricUnknown: the type's default
+	kind    reader.Kind // KindUnknown: the type's default
 	unit    string
 	unitSet bool
 }
@@ -112,7 +112,7 @@ func WithUnit(unit string) AddOption {
 // metaOf applies the options to a simple field's defaults.
 func (o fieldOptions) metaOf(s spec) reader.Meta {
 	m := reader.Meta{Kind: s.kind, Unit: s.unit}
-	if o.kind != reader.MetricUnknown {
+	if o.kind != reader.KindUnknown {
 		m.Kind = o.kind
 	}
 	if o.unitSet {
@@ -126,7 +126,7 @@ func (o fieldOptions) metaOf(s spec) reader.Meta {
 func (o *fieldOptions) tagOption(key, value string) (bool, error) {
 	switch key {
 	case "kind":
-		k, ok := reader.ParseMetricKind(value)
+		k, ok := reader.ParseKind(value)
 		if !ok {
 			return true, modelError("unknown kind %q (want counter, gauge, timestamp or info)", value)
 		}

@@ -19,21 +19,21 @@ type every struct {
 	Moving  mmstats.MovingAverage `mmstats:"moving,window=3"`
 	Timer   mmstats.Timer         `mmstats:"timer"`
 	Bool    mmstats.Bool          `mmstats:"bool"`
-	Byte    mmstats.Byte          `mmstats:"byte"`
-	Short   mmstats.Short         `mmstats:"short"`
-	UShort  mmstats.UShort        `mmstats:"ushort"`
-	Int     mmstats.Int           `mmstats:"int"`
-	UInt    mmstats.UInt          `mmstats:"uint"`
-	UInt64  mmstats.UInt64        `mmstats:"uint64"`
-	Float   mmstats.Float         `mmstats:"float"`
-	Double  mmstats.Double        `mmstats:"double"`
+	Byte    mmstats.Int8          `mmstats:"byte"`
+	Short   mmstats.Int16         `mmstats:"short"`
+	UShort  mmstats.Uint16        `mmstats:"ushort"`
+	Int     mmstats.Int32         `mmstats:"int"`
+	UInt    mmstats.Uint32        `mmstats:"uint"`
+	UInt64  mmstats.Uint64        `mmstats:"uint64"`
+	Float   mmstats.Float32       `mmstats:"float"`
+	Double  mmstats.Float64       `mmstats:"double"`
 	String  mmstats.String        `mmstats:"string"`
 	Small   mmstats.String        `mmstats:"small,size=16"`
-	SUInt   mmstats.StaticUInt    `mmstats:"static.uint"`
+	SUInt   mmstats.StaticUint32  `mmstats:"static.uint"`
 	SInt64  mmstats.StaticInt64   `mmstats:"static.int64"`
-	SUInt64 mmstats.StaticUInt64  `mmstats:"static.uint64"`
-	SFloat  mmstats.StaticFloat   `mmstats:"static.float"`
-	SDouble mmstats.StaticDouble  `mmstats:"static.double"`
+	SUInt64 mmstats.StaticUint64  `mmstats:"static.uint64"`
+	SFloat  mmstats.StaticFloat32 `mmstats:"static.float"`
+	SDouble mmstats.StaticFloat64 `mmstats:"static.double"`
 	SText   mmstats.StaticText    `mmstats:"static.text"`
 }
 
@@ -43,11 +43,11 @@ func (e *every) set() {
 	e.Moving.Window = 3
 	e.Small.Size = 16
 	e.Counter.Add(41)
-	e.Counter.Incr()
-	e.Average.Add(10)
-	e.Average.Add(50)
+	e.Counter.Inc()
+	e.Average.Observe(10)
+	e.Average.Observe(50)
 	for _, v := range []float64{1, 2, 3, 4} {
-		e.Moving.Add(v)
+		e.Moving.Observe(v)
 	}
 	e.Timer.Observe(1500 * time.Millisecond)
 	e.Bool.Set(true)
@@ -125,7 +125,7 @@ func checkEvery(t *testing.T, path, prefix string) {
 func TestEveryFieldTypeReadsBack(t *testing.T) {
 	var e every
 	e.setStatic(t)
-	f, err := mmstats.New(&e, mmstats.Options{Path: t.TempDir(), LabelPrefix: "p."})
+	f, err := mmstats.New(&e, mmstats.Options{Dir: t.TempDir(), LabelPrefix: "p."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestValuesSetBeforeNewAreKept(t *testing.T) {
 	var e every
 	e.setStatic(t)
 	e.set()
-	f, err := mmstats.New(&e, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&e, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestFieldValues(t *testing.T) {
 	for _, bound := range []bool{false, true} {
 		var e every
 		if bound {
-			f, err := mmstats.New(&e, mmstats.Options{Path: t.TempDir()})
+			f, err := mmstats.New(&e, mmstats.Options{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,8 +185,8 @@ func TestFieldValues(t *testing.T) {
 func TestWrapping(t *testing.T) {
 	var c mmstats.Counter
 	c.Set(math.MaxUint64)
-	c.Incr()
-	var i mmstats.Int
+	c.Inc()
+	var i mmstats.Int32
 	i.Set(math.MaxInt32)
 	i.Add(1)
 	if c.Value() != 0 || i.Value() != math.MinInt32 {
@@ -197,7 +197,7 @@ func TestWrapping(t *testing.T) {
 func TestMovingAverageWindow(t *testing.T) {
 	var m mmstats.MovingAverage // default window of 100
 	for i := 1; i <= 250; i++ {
-		m.Add(float64(i))
+		m.Observe(float64(i))
 		lo := max(1, i-99)
 		want := float64(lo+i) / 2
 		if got := m.Value(); math.Abs(got-want) > 1e-9 {
@@ -206,7 +206,7 @@ func TestMovingAverageWindow(t *testing.T) {
 	}
 	small := mmstats.MovingAverage{Window: 3}
 	for _, v := range []float64{1, 2, 3, 4} {
-		small.Add(v)
+		small.Observe(v)
 	}
 	if small.Value() != 3 {
 		t.Errorf("window 3 over 1..4 = %v, want 3", small.Value())
@@ -255,7 +255,7 @@ func TestStringTruncatesAtCharacterBoundary(t *testing.T) {
 		if s.Value() != tt.want {
 			t.Errorf("unbound String of size %d holds %q, want %q", tt.size, s.Value(), tt.want)
 		}
-		f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "s" + string(rune('a'+i)) + ".mmstats"})
+		f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "s" + string(rune('a'+i)) + ".mmstats"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,13 +275,13 @@ func TestStringTruncatesAtCharacterBoundary(t *testing.T) {
 
 func TestStaticFieldsAreWriteOnce(t *testing.T) {
 	var s struct {
-		V mmstats.StaticUInt   `mmstats:"v"`
-		T mmstats.StaticText   `mmstats:"t"`
-		D mmstats.StaticDouble `mmstats:"d"`
+		V mmstats.StaticUint32  `mmstats:"v"`
+		T mmstats.StaticText    `mmstats:"t"`
+		D mmstats.StaticFloat64 `mmstats:"d"`
 	}
 	s.V.Set(1)
 	s.T.Set(strings.Repeat("é", 200)) // 400 bytes: cut to 256
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestModelErrors(t *testing.T) {
 		"duplicate":     {&dup, mmstats.ErrDuplicateLabel},
 		"default clash": {&clash, mmstats.ErrDuplicateLabel},
 	} {
-		f, err := mmstats.New(tc.model, mmstats.Options{Path: dir})
+		f, err := mmstats.New(tc.model, mmstats.Options{Dir: dir})
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: New = %v, want %v", name, err, tc.want)
 		}
@@ -351,7 +351,7 @@ func TestModelTagsAndPointers(t *testing.T) {
 		Other   string
 		hidden  mmstats.Counter
 	}
-	f, err := mmstats.New(&m, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&m, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestModelTagsAndPointers(t *testing.T) {
 
 func TestFieldLivesInOneFile(t *testing.T) {
 	var c mmstats.Counter
-	a, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir()})
+	a, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

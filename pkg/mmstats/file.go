@@ -43,13 +43,13 @@ type File struct {
 // the file for as long as it lives, which cleanstats uses to tell a live
 // file from a stale one even across PID reuse and PID namespaces.
 type defaultFields struct {
-	PID     StaticUInt   `mmstats:"sys.pid"`
-	TID     StaticInt64  `mmstats:"sys.tid"`
-	UID     StaticUInt64 `mmstats:"sys.uid"`
-	GID     StaticUInt64 `mmstats:"sys.gid"`
-	Version StaticText   `mmstats:"org.golang.version"`
-	Created StaticDouble `mmstats:"sys.created,kind=timestamp,unit=seconds"`
-	Flock   Bool         `mmstats:"sys.flock"`
+	PID     StaticUint32  `mmstats:"sys.pid"`
+	TID     StaticInt64   `mmstats:"sys.tid"`
+	UID     StaticUint64  `mmstats:"sys.uid"`
+	GID     StaticUint64  `mmstats:"sys.gid"`
+	Version StaticText    `mmstats:"org.golang.version"`
+	Created StaticFloat64 `mmstats:"sys.created,kind=timestamp,unit=seconds"`
+	Flock   Bool          `mmstats:"sys.flock"`
 }
 
 // New creates a stats file holding the fields of model and the default
@@ -381,10 +381,16 @@ func (f *File) Size() int {
 	return f.size
 }
 
-// Flush writes the file's pages to disk (msync). With async, it starts the
-// write and returns without waiting. Readers never need a Flush: they see
-// the mapping itself.
-func (f *File) Flush(async bool) error {
+// Flush writes the file's pages to disk (msync) and waits until they are
+// written. Readers never need a Flush: they see the mapping itself; it is
+// for a file that must survive a crash of the machine.
+func (f *File) Flush() error { return f.flush(false) }
+
+// FlushAsync starts writing the file's pages to disk (msync) and returns
+// without waiting.
+func (f *File) FlushAsync() error { return f.flush(true) }
+
+func (f *File) flush(async bool) error {
 	if f == nil {
 		return ErrNilFile
 	}

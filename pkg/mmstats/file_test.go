@@ -49,7 +49,7 @@ func TestFileNamingAndEnvironment(t *testing.T) {
 
 	sub := filepath.Join(dir, "p"+strconv.Itoa(os.Getpid()))
 	os.Mkdir(sub, 0o755)
-	h, err := mmstats.New(nil, mmstats.Options{Path: filepath.Join(dir, "p{PID}"), Filename: "{CMD}.x.mmstats"})
+	h, err := mmstats.New(nil, mmstats.Options{Dir: filepath.Join(dir, "p{PID}"), Filename: "{CMD}.x.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestFileNamingAndEnvironment(t *testing.T) {
 
 func TestDefaultFields(t *testing.T) {
 	before := float64(time.Now().UnixNano()) / 1e9
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir(), LabelPrefix: "myapp."})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir(), LabelPrefix: "myapp."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestFileModeAndPages(t *testing.T) {
 	old := unix.Umask(0o077)
 	defer unix.Umask(old)
 	dir := t.TempDir()
-	f, err := mmstats.New(nil, mmstats.Options{Path: dir})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestFileModeAndPages(t *testing.T) {
 	if st.Mode().Perm() != 0o644 || st.Size()%int64(os.Getpagesize()) != 0 {
 		t.Errorf("mode %v size %d, want 0644 and whole pages", st.Mode().Perm(), st.Size())
 	}
-	g, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "private.mmstats", Mode: 0o600})
+	g, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "private.mmstats", Mode: 0o600})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestNewNeverFollowsOrReplaces(t *testing.T) {
 	os.Symlink(target, filepath.Join(dir, "link.mmstats"))
 	os.WriteFile(filepath.Join(dir, "taken.mmstats"), []byte("someone else's"), 0o644)
 	for _, name := range []string{"link.mmstats", "taken.mmstats"} {
-		f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: name})
+		f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: name})
 		if !errors.Is(err, os.ErrExist) {
 			t.Errorf("New over %s = %v, want ErrExist", name, err)
 		}
@@ -150,7 +150,7 @@ func TestNewNeverFollowsOrReplaces(t *testing.T) {
 }
 
 func TestWriterHoldsSharedLockUntilClose(t *testing.T) {
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,15 +177,15 @@ func TestCloseKeepsFieldsUsableAndFile(t *testing.T) {
 		C mmstats.Counter `mmstats:"c"`
 		S mmstats.String  `mmstats:"s"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.C.Add(5)
-	if err := f.Flush(false); err != nil {
+	if err := f.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Flush(true); err != nil {
+	if err := f.FlushAsync(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -194,7 +194,7 @@ func TestCloseKeepsFieldsUsableAndFile(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	s.C.Incr() // after Close: private memory, no fault
+	s.C.Inc() // after Close: private memory, no fault
 	s.S.Set("after close")
 	if s.C.Value() != 6 || s.S.Value() != "after close" {
 		t.Errorf("fields after Close: %d %q", s.C.Value(), s.S.Value())
@@ -206,7 +206,7 @@ func TestCloseKeepsFieldsUsableAndFile(t *testing.T) {
 	if err := f.Add("late", &late); !errors.Is(err, mmstats.ErrClosed) {
 		t.Errorf("Add after Close = %v", err)
 	}
-	if err := f.Flush(false); !errors.Is(err, mmstats.ErrClosed) {
+	if err := f.Flush(); !errors.Is(err, mmstats.ErrClosed) {
 		t.Errorf("Flush after Close = %v", err)
 	}
 	if err := f.Remove(); err != nil {
@@ -219,7 +219,7 @@ func TestCloseKeepsFieldsUsableAndFile(t *testing.T) {
 
 func TestAddGrowsUntilMaxSize(t *testing.T) {
 	page := os.Getpagesize()
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir(), MaxSize: 3 * page})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir(), MaxSize: 3 * page})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestAddGrowsUntilMaxSize(t *testing.T) {
 }
 
 func TestRegisterAfterCreation(t *testing.T) {
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir(), LabelPrefix: "late."})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir(), LabelPrefix: "late."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,14 +274,14 @@ func TestRegisterAfterCreation(t *testing.T) {
 func TestRemoveDeletesThreadFilesOfThisProcessOnly(t *testing.T) {
 	dir := t.TempDir()
 	pid := os.Getpid()
-	opts := mmstats.Options{Path: dir, Filename: "app-{PID}-{TID}.mmstats"}
+	opts := mmstats.Options{Dir: dir, Filename: "app-{PID}-{TID}.mmstats"}
 	main, err := mmstats.New(nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another "thread" file of this process, and a file of another process
 	// whose name matches the glob too.
-	other, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: fmt.Sprintf("app-%d-999999.mmstats", pid)})
+	other, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("app-%d-999999.mmstats", pid)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func copyWithPID(t *testing.T, from, to string, pid int) {
 
 func TestRemoveLeavesAReplacedFile(t *testing.T) {
 	dir := t.TempDir()
-	f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "x.mmstats"})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "x.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // file: it must never see a snapshot mixing two publications.
 func TestGroupsAreReadConsistently(t *testing.T) {
 	var h Histogram
-	f, err := New(nil, Options{Path: t.TempDir(), RefreshInterval: time.Hour})
+	f, err := New(nil, Options{Dir: t.TempDir(), RefreshInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

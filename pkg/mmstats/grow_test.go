@@ -26,15 +26,15 @@ func TestAttachLosesNoUpdate(t *testing.T) {
 	// One updater per other CPU: more would take turns with the attaching
 	// goroutine by whole time slices.
 	goroutines := max(1, runtime.GOMAXPROCS(0)-1)
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Remove()
 	type fields struct {
 		c    mmstats.Counter
-		i    mmstats.Int
-		u    mmstats.UInt64
+		i    mmstats.Int32
+		u    mmstats.Uint64
 		done atomic.Uint64 // increments made, of each
 	}
 	all := make([]*fields, rounds)
@@ -50,7 +50,7 @@ func TestAttachLosesNoUpdate(t *testing.T) {
 				defer wg.Done()
 				n := uint64(0)
 				for ; n < 10 || !stop.Load(); n++ {
-					fs.c.Incr()
+					fs.c.Inc()
 					fs.i.Add(1)
 					fs.u.Add(2)
 					if n == 0 {
@@ -103,14 +103,14 @@ func TestGrowthLosesNoUpdate(t *testing.T) {
 func growHammered(t *testing.T) {
 	var s struct {
 		C mmstats.Counter `mmstats:"c"`
-		I mmstats.Int     `mmstats:"i"`
-		U mmstats.UInt64  `mmstats:"u"`
-		D mmstats.Double  `mmstats:"d"`
-		B mmstats.Byte    `mmstats:"b"`
+		I mmstats.Int32   `mmstats:"i"`
+		U mmstats.Uint64  `mmstats:"u"`
+		D mmstats.Float64 `mmstats:"d"`
+		B mmstats.Int8    `mmstats:"b"`
 		S mmstats.String  `mmstats:"s,size=16"`
 		A mmstats.Average `mmstats:"a"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,13 +128,13 @@ func growHammered(t *testing.T) {
 					counts[g] = n
 					return
 				}
-				s.C.Incr()
+				s.C.Inc()
 				s.I.Add(1)
 				s.U.Add(3)
 				s.D.Add(1)
 				s.B.Set(7)
 				s.S.Set("constant")
-				s.A.Add(2)
+				s.A.Observe(2)
 			}
 		}()
 	}
@@ -193,7 +193,7 @@ func TestGrowthLeavesMappedReadersAFrozenFile(t *testing.T) {
 	var s struct {
 		C mmstats.Counter `mmstats:"c"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestGrowthLeavesMappedReadersAFrozenFile(t *testing.T) {
 		if err := f.Add(fmt.Sprintf("x%03d.%s", i, strings.Repeat("y", 50)), &c); err != nil {
 			t.Fatal(err)
 		}
-		s.C.Incr()
+		s.C.Inc()
 		// Every state of the file keeps a zero word after its last field.
 		data, err := os.ReadFile(f.Path())
 		if err != nil {
@@ -229,7 +229,7 @@ func TestGrowthLeavesMappedReadersAFrozenFile(t *testing.T) {
 			t.Fatalf("after field %d the list ends at %d of %d bytes without a zero word", i, l.End, len(data))
 		}
 	}
-	s.C.Incr()
+	s.C.Inc()
 	stats, err := rf.Stats()
 	if err != nil {
 		t.Fatalf("reading the old mapping after growth: %v", err)

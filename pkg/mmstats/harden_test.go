@@ -102,7 +102,7 @@ func TestFullFileSystem(t *testing.T) {
 		var s struct {
 			C mmstats.Counter `mmstats:"c"`
 		}
-		f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "live.mmstats"})
+		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "live.mmstats"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestFullFileSystem(t *testing.T) {
 		filler := fill(t, dir)
 		before := entries(t, dir)
 
-		g, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "new.mmstats"})
+		g, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "new.mmstats"})
 		if !errors.Is(err, syscall.ENOSPC) || g != nil {
 			t.Errorf("New on a full file system = %v, %v; want ENOSPC", g, err)
 		} else if !strings.Contains(err.Error(), "cannot create a stats file in "+dir) {
@@ -137,7 +137,7 @@ func TestFullFileSystem(t *testing.T) {
 		if after := entries(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("Add left %v behind (before: %v)", after, before)
 		}
-		s.C.Incr()
+		s.C.Inc()
 		got := readAll(t, f.Path())
 		if got["c"].Value.Uint() != 6 {
 			t.Errorf("after the failed growth c = %v, want 6", got["c"].Value)
@@ -157,7 +157,7 @@ func TestFullFileSystem(t *testing.T) {
 		if f.Size() <= size {
 			t.Errorf("size %d after growing from %d", f.Size(), size)
 		}
-		s.C.Incr()
+		s.C.Inc()
 		if got := readAll(t, f.Path()); got["c"].Value.Uint() != 7 {
 			t.Errorf("after growth c = %v, want 7", got["c"].Value)
 		}
@@ -172,7 +172,7 @@ func TestFileNameLengths(t *testing.T) {
 		dir := t.TempDir()
 		for _, n := range []int{240, 255} {
 			name := strings.Repeat("n", n-len(".mmstats")) + ".mmstats"
-			f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: name, MaxSize: 1 << 20})
+			f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: name, MaxSize: 1 << 20})
 			if err != nil {
 				t.Errorf("%d-byte name: %v", n, err)
 				continue
@@ -187,7 +187,7 @@ func TestFileNameLengths(t *testing.T) {
 			f.Remove()
 		}
 		name := strings.Repeat("n", 256)
-		f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: name})
+		f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: name})
 		if err == nil || f != nil || !strings.Contains(err.Error(), "file name too long") {
 			t.Errorf("256-byte name: %v, %v; want 'file name too long'", f, err)
 		}
@@ -204,7 +204,7 @@ func TestFileNameMustStayInTheDirectory(t *testing.T) {
 	dir := filepath.Join(parent, "stats")
 	os.Mkdir(dir, 0o755)
 	for _, name := range []string{"../escape.mmstats", "sub/x.mmstats", ".", "..", "{CMD}/..", "a\x00b"} {
-		f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: name})
+		f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: name})
 		if !errors.Is(err, mmstats.ErrBadName) || f != nil {
 			t.Errorf("Filename %q: %v, %v; want ErrBadName", name, f, err)
 		}
@@ -220,7 +220,7 @@ func TestFileNameMustStayInTheDirectory(t *testing.T) {
 // TestNilFile: the methods of a nil *File (a New that failed) return an
 // error instead of panicking, so `defer f.Remove()` is harmless.
 func TestNilFile(t *testing.T) {
-	f, err := mmstats.New(nil, mmstats.Options{Path: filepath.Join(t.TempDir(), "missing")})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: filepath.Join(t.TempDir(), "missing")})
 	if err == nil || f != nil {
 		t.Fatalf("New in a missing directory = %v, %v", f, err)
 	}
@@ -228,7 +228,7 @@ func TestNilFile(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"Remove":   f.Remove,
 		"Close":    f.Close,
-		"Flush":    func() error { return f.Flush(false) },
+		"Flush":    func() error { return f.Flush() },
 		"Add":      func() error { return f.Add("c", &c) },
 		"Register": func() error { return f.Register(&struct{ C mmstats.Counter }{}) },
 	} {
@@ -247,14 +247,14 @@ func TestNilFile(t *testing.T) {
 func TestCreationErrorNamesTheDirectory(t *testing.T) {
 	bothModes(t, func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "missing")
-		_, err := mmstats.New(nil, mmstats.Options{Path: missing})
+		_, err := mmstats.New(nil, mmstats.Options{Dir: missing})
 		want := "mmstats: cannot create a stats file in " + missing + ": no such file or directory"
 		if err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("New in a missing directory: %v\nwant %s", err, want)
 		}
 		notDir := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(notDir, nil, 0o644)
-		_, err = mmstats.New(nil, mmstats.Options{Path: notDir})
+		_, err = mmstats.New(nil, mmstats.Options{Dir: notDir})
 		if want := "mmstats: cannot create a stats file in " + notDir + ": not a directory"; err == nil || err.Error() != want {
 			t.Errorf("New in a file: %v\nwant %s", err, want)
 		}
@@ -265,7 +265,7 @@ func TestCreationErrorNamesTheDirectory(t *testing.T) {
 // process's own open (or closed) file, or someone else's.
 func TestSecondNewForAnOpenName(t *testing.T) {
 	dir := t.TempDir()
-	opts := mmstats.Options{Path: dir, Filename: "app.mmstats"}
+	opts := mmstats.Options{Dir: dir, Filename: "app.mmstats"}
 	f, err := mmstats.New(nil, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +291,7 @@ func TestSecondNewForAnOpenName(t *testing.T) {
 // would read back as another label ("dup\xff" and "dup\xfe" as "dup").
 func TestInvalidLabelsAreRefused(t *testing.T) {
 	dir := t.TempDir()
-	f, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "x.mmstats"})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "x.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,10 +315,10 @@ func TestInvalidLabelsAreRefused(t *testing.T) {
 	var bad2 struct {
 		C mmstats.Counter `mmstats:"dup\xfe"`
 	}
-	if _, err := mmstats.New(&bad2, mmstats.Options{Path: dir, Filename: "y.mmstats"}); !errors.Is(err, mmstats.ErrInvalidLabel) {
+	if _, err := mmstats.New(&bad2, mmstats.Options{Dir: dir, Filename: "y.mmstats"}); !errors.Is(err, mmstats.ErrInvalidLabel) {
 		t.Errorf("New with a tag label dup\\xfe = %v", err)
 	}
-	if _, err := mmstats.New(nil, mmstats.Options{Path: dir, Filename: "z.mmstats", LabelPrefix: "web\xff."}); !errors.Is(err, mmstats.ErrInvalidLabel) {
+	if _, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "z.mmstats", LabelPrefix: "web\xff."}); !errors.Is(err, mmstats.ErrInvalidLabel) {
 		t.Errorf("New with label prefix web\\xff. = %v", err)
 	}
 	if got := entries(t, dir); len(got) != 1 {
@@ -329,7 +329,7 @@ func TestInvalidLabelsAreRefused(t *testing.T) {
 // TestOptionsAFieldIgnoresAreErrors: an option that a field type would
 // silently drop is an error.
 func TestOptionsAFieldIgnoresAreErrors(t *testing.T) {
-	f, err := mmstats.New(nil, mmstats.Options{Path: t.TempDir()})
+	f, err := mmstats.New(nil, mmstats.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestOptionsAFieldIgnoresAreErrors(t *testing.T) {
 		t.Errorf("unit=bytes on a Timer tag: %v", err)
 	}
 	for _, o := range []mmstats.Options{{Mode: 0o4755}, {MaxSize: -1}, {RefreshInterval: -time.Second}} {
-		o.Path = t.TempDir()
+		o.Dir = t.TempDir()
 		if _, err := mmstats.New(nil, o); err == nil {
 			t.Errorf("Options %+v accepted (a value that would be dropped silently)", o)
 		}
@@ -374,7 +374,7 @@ func TestOptionsAFieldIgnoresAreErrors(t *testing.T) {
 	var big struct {
 		S mmstats.String `mmstats:"s,size=100000"`
 	}
-	if _, err := mmstats.New(&big, mmstats.Options{Path: t.TempDir(), MaxSize: 4096}); !errors.Is(err, mmstats.ErrFileFull) {
+	if _, err := mmstats.New(&big, mmstats.Options{Dir: t.TempDir(), MaxSize: 4096}); !errors.Is(err, mmstats.ErrFileFull) {
 		t.Errorf("fields beyond MaxSize at New: %v, want ErrFileFull", err)
 	}
 }
@@ -388,12 +388,12 @@ func createLoop(dir, mode string) int {
 		var s struct {
 			C mmstats.Counter `mmstats:"c"`
 		}
-		f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: fmt.Sprintf("loop-{PID}-%d.mmstats", i), MaxSize: 1 << 20})
+		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("loop-{PID}-%d.mmstats", i), MaxSize: 1 << 20})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		s.C.Incr()
+		s.C.Inc()
 		for j := 0; mode == "grow" && j < 200; j++ {
 			var c mmstats.Counter
 			if err := f.Add(fmt.Sprintf("c%d.%s", j, strings.Repeat("z", 60)), &c); err != nil {

@@ -275,7 +275,7 @@ func windowsOr(ws []time.Duration) []time.Duration {
 }
 
 func (h *Histogram) parts(o fieldOptions) ([]part, error) {
-	if o.kind != reader.MetricUnknown {
+	if o.kind != reader.KindUnknown {
 		return nil, modelError("a Histogram's kinds are fixed (gauges, and counters for .count and .sum): it takes no kind")
 	}
 	return histParts(o.unit, windowsOr(h.Windows))
@@ -286,11 +286,11 @@ func histParts(unit string, windows []time.Duration) ([]part, error) {
 	if err := checkWindows(windows); err != nil {
 		return nil, err
 	}
-	gauge := reader.Meta{Kind: reader.MetricGauge, Unit: unit}
+	gauge := reader.Meta{Kind: reader.KindGauge, Unit: unit}
 	ps := []part{
 		{suffix: "", spec: doubleSpec, meta: gauge},
-		{suffix: ".count", spec: spec{code: "Q", size: 8}, meta: reader.Meta{Kind: reader.MetricCounter}},
-		{suffix: ".sum", spec: doubleSpec, meta: reader.Meta{Kind: reader.MetricCounter, Unit: unit}},
+		{suffix: ".count", spec: spec{code: "Q", size: 8}, meta: reader.Meta{Kind: reader.KindCounter}},
+		{suffix: ".sum", spec: doubleSpec, meta: reader.Meta{Kind: reader.KindCounter, Unit: unit}},
 		{suffix: ".min", spec: doubleSpec, meta: gauge},
 		{suffix: ".max", spec: doubleSpec, meta: gauge},
 	}

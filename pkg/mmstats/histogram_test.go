@@ -15,7 +15,7 @@ import (
 // value of the same rank, within 1%.
 func TestPercentilesOfALogNormal(t *testing.T) {
 	var h Histogram
-	f, err := New(nil, Options{Path: t.TempDir(), RefreshInterval: time.Hour})
+	f, err := New(nil, Options{Dir: t.TempDir(), RefreshInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,10 +63,10 @@ func TestPercentilesOfALogNormal(t *testing.T) {
 		t.Errorf("moving average %v", got["latency"].Value)
 	}
 	meta := metaOf(t, f.Path())
-	if m := meta["latency.p99"]; m.Kind != reader.MetricGauge || m.Unit != "seconds" || m.Role != reader.GroupMember {
+	if m := meta["latency.p99"]; m.Kind != reader.KindGauge || m.Unit != "seconds" || m.Role != reader.GroupMember {
 		t.Errorf("p99 metadata %+v", m)
 	}
-	if m := meta["latency.count"]; m.Kind != reader.MetricCounter || m.Unit != "" {
+	if m := meta["latency.count"]; m.Kind != reader.KindCounter || m.Unit != "" {
 		t.Errorf("count metadata %+v", m)
 	}
 	if m := meta["latency"]; m.Role != reader.GroupHead {
@@ -110,7 +110,7 @@ func TestTimeWindowsWithAFakeClock(t *testing.T) {
 		Req  Timer   `mmstats:"req"`
 		Hits Counter `mmstats:"hits,windows=10s|1m"`
 	}
-	f, err := New(&s, Options{Path: t.TempDir(), RefreshInterval: time.Hour})
+	f, err := New(&s, Options{Dir: t.TempDir(), RefreshInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestTimeWindowsWithAFakeClock(t *testing.T) {
 		}
 		for i := 0; i < n; i++ {
 			s.Req.Observe(d)
-			s.Hits.Incr()
+			s.Hits.Inc()
 		}
 		f.refreshAt(start.Add(time.Duration(sec) * time.Second))
 		got := statsOf(t, f.Path())

@@ -16,7 +16,7 @@ type spec struct {
 	size     int    // calcsize(code)
 	buffered bool   // two buffers and a write_buffer index of 0 or 1
 	seq      bool   // a sequence word for torn-read detection (strings)
-	kind     reader.MetricKind
+	kind     reader.Kind
 	unit     string
 	// merge says how a change made in a value's old place is carried to
 	// its new one (see mergeRule); mergeNone for values that only the

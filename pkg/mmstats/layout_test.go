@@ -8,8 +8,8 @@ import (
 )
 
 var allSpecs = []spec{
-	{code: "Q", size: 8}, (*Double)(nil).spec(), (*Int)(nil).spec(), (*Float)(nil).spec(),
-	(*Short)(nil).spec(), (*UShort)(nil).spec(), (*Byte)(nil).spec(), (*Bool)(nil).spec(),
+	{code: "Q", size: 8}, (*Float64)(nil).spec(), (*Int32)(nil).spec(), (*Float32)(nil).spec(),
+	(*Int16)(nil).spec(), (*Uint16)(nil).spec(), (*Int8)(nil).spec(), (*Bool)(nil).spec(),
 	(*StaticText)(nil).spec(), (&String{}).spec(), (&String{Size: 16}).spec(), (&String{Size: 1}).spec(),
 }
 
@@ -22,7 +22,7 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 		for o := 1; o < 40; o++ {
 			for n := 1; n < 20; n++ {
 				label := strings.Repeat("x", n)
-				meta := reader.Meta{Kind: reader.MetricGauge, Unit: "seconds"}
+				meta := reader.Meta{Kind: reader.KindGauge, Unit: "seconds"}
 				if o%3 == 0 {
 					meta.Role = reader.GroupHead
 				}

@@ -26,16 +26,16 @@ const (
 	// (static values, strings, the stats a refresher publishes).
 	mergeNone mergeRule = iota
 	// mergeAdd: add the change, wrapping (Counter, and the integer
-	// gauges that have Add: UInt64, Int, UInt). Exact for any number of
-	// Incr and Add calls on either side. A Set in the old place racing
+	// gauges that have Add: Uint64, Int32, Uint32). Exact for any number of
+	// Inc and Add calls on either side. A Set in the old place racing
 	// with an update in the new one yields their sum; the next update
 	// repairs it.
 	mergeAdd
-	// mergeAddFloat: the same for a Double (Set and Add).
+	// mergeAddFloat: the same for a Float64 (Set and Add).
 	mergeAddFloat
 	// mergeSet: take the old place's newer value if the new place still
 	// holds the copied one; otherwise the new place holds a later Set
-	// (Float, Short, UShort, Byte, Bool, and the means of Average and
+	// (Float32, Int16, Uint16, Int8, Bool, and the means of Average and
 	// MovingAverage, which are recomputed from memory on each Add).
 	mergeSet
 )

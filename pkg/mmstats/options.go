@@ -21,9 +21,9 @@ const DefaultMaxSize = 16 << 20
 
 // Options configure a stats file. The zero value gives the defaults.
 type Options struct {
-	// Path is the directory of the file. It may contain {CMD}, {PID} and
+	// Dir is the directory of the file. It may contain {CMD}, {PID} and
 	// {TID}. Default: $MMSTATS_PATH, or the system's temporary directory.
-	Path string
+	Dir string
 	// Filename is the file name template, with {CMD} (the program's base
 	// name), {PID} and {TID} (the creating thread's ID). Default:
 	// $MMSTATS_FILES, or DefaultFilename. Expanded, it must be one path
@@ -57,8 +57,8 @@ type resolved struct {
 
 func (o Options) resolve() (resolved, error) {
 	r := resolved{Options: o, pid: os.Getpid(), tid: gettid()}
-	if r.Path == "" {
-		r.Path = reader.DefaultPath()
+	if r.Dir == "" {
+		r.Dir = reader.DefaultPath()
 	}
 	if r.Filename == "" {
 		r.Filename = os.Getenv("MMSTATS_FILES")
@@ -84,7 +84,7 @@ func (o Options) resolve() (resolved, error) {
 	if !validLabel(r.LabelPrefix) {
 		return r, fmt.Errorf("%w: label prefix %q", ErrInvalidLabel, r.LabelPrefix)
 	}
-	r.dir = r.expand(r.Path)
+	r.dir = r.expand(r.Dir)
 	name := r.expand(r.Filename)
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
 		return r, fmt.Errorf("%w: %q (from the template %q)", ErrBadName, name, r.Filename)

@@ -61,24 +61,24 @@ func (s *static) putBits(mem []byte, p placement, size int) {
 	binary.NativeEndian.PutUint64(mem[p.value:], bits)
 }
 
-// StaticUInt is a write-once 32-bit unsigned value (Python's
+// StaticUint32 is a write-once 32-bit unsigned value (Python's
 // StaticUIntField, type "I"). Set it before adding the field to a file.
-type StaticUInt struct{ static }
+type StaticUint32 struct{ static }
 
-func (*StaticUInt) spec() spec                        { return spec{code: "I", size: 4, kind: reader.MetricInfo} }
-func (s *StaticUInt) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
+func (*StaticUint32) spec() spec                        { return spec{code: "I", size: 4, kind: reader.KindInfo} }
+func (s *StaticUint32) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
-func (s *StaticUInt) Set(v uint32) error { return s.set(uint64(v), "") }
+func (s *StaticUint32) Set(v uint32) error { return s.set(uint64(v), "") }
 
 // Value returns the value.
-func (s *StaticUInt) Value() uint32 { b, _ := s.get(); return uint32(b) }
+func (s *StaticUint32) Value() uint32 { b, _ := s.get(); return uint32(b) }
 
 // StaticInt64 is a write-once 64-bit signed value (Python's
 // StaticInt64Field, type "q").
 type StaticInt64 struct{ static }
 
-func (*StaticInt64) spec() spec                        { return spec{code: "q", size: 8, kind: reader.MetricInfo} }
+func (*StaticInt64) spec() spec                        { return spec{code: "q", size: 8, kind: reader.KindInfo} }
 func (s *StaticInt64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
@@ -87,44 +87,44 @@ func (s *StaticInt64) Set(v int64) error { return s.set(uint64(v), "") }
 // Value returns the value.
 func (s *StaticInt64) Value() int64 { b, _ := s.get(); return int64(b) }
 
-// StaticUInt64 is a write-once 64-bit unsigned value (Python's
+// StaticUint64 is a write-once 64-bit unsigned value (Python's
 // StaticUInt64Field, type "Q").
-type StaticUInt64 struct{ static }
+type StaticUint64 struct{ static }
 
-func (*StaticUInt64) spec() spec                        { return spec{code: "Q", size: 8, kind: reader.MetricInfo} }
-func (s *StaticUInt64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
+func (*StaticUint64) spec() spec                        { return spec{code: "Q", size: 8, kind: reader.KindInfo} }
+func (s *StaticUint64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
-func (s *StaticUInt64) Set(v uint64) error { return s.set(v, "") }
+func (s *StaticUint64) Set(v uint64) error { return s.set(v, "") }
 
 // Value returns the value.
-func (s *StaticUInt64) Value() uint64 { b, _ := s.get(); return b }
+func (s *StaticUint64) Value() uint64 { b, _ := s.get(); return b }
 
-// StaticFloat is a write-once 32-bit float (Python's StaticFloatField,
+// StaticFloat32 is a write-once 32-bit float (Python's StaticFloatField,
 // type "f").
-type StaticFloat struct{ static }
+type StaticFloat32 struct{ static }
 
-func (*StaticFloat) spec() spec                        { return spec{code: "f", size: 4, kind: reader.MetricInfo} }
-func (s *StaticFloat) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
+func (*StaticFloat32) spec() spec                        { return spec{code: "f", size: 4, kind: reader.KindInfo} }
+func (s *StaticFloat32) initial(mem []byte, p placement) { s.putBits(mem, p, 4) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
-func (s *StaticFloat) Set(v float32) error { return s.set(uint64(math.Float32bits(v)), "") }
+func (s *StaticFloat32) Set(v float32) error { return s.set(uint64(math.Float32bits(v)), "") }
 
 // Value returns the value.
-func (s *StaticFloat) Value() float32 { b, _ := s.get(); return math.Float32frombits(uint32(b)) }
+func (s *StaticFloat32) Value() float32 { b, _ := s.get(); return math.Float32frombits(uint32(b)) }
 
-// StaticDouble is a write-once 64-bit float (Python's StaticDoubleField,
+// StaticFloat64 is a write-once 64-bit float (Python's StaticDoubleField,
 // type "d").
-type StaticDouble struct{ static }
+type StaticFloat64 struct{ static }
 
-func (*StaticDouble) spec() spec                        { return spec{code: "d", size: 8, kind: reader.MetricInfo} }
-func (s *StaticDouble) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
+func (*StaticFloat64) spec() spec                        { return spec{code: "d", size: 8, kind: reader.KindInfo} }
+func (s *StaticFloat64) initial(mem []byte, p placement) { s.putBits(mem, p, 8) }
 
 // Set sets the value; it returns ErrStatic once the field is in a file.
-func (s *StaticDouble) Set(v float64) error { return s.set(math.Float64bits(v), "") }
+func (s *StaticFloat64) Set(v float64) error { return s.set(math.Float64bits(v), "") }
 
 // Value returns the value.
-func (s *StaticDouble) Value() float64 { b, _ := s.get(); return math.Float64frombits(b) }
+func (s *StaticFloat64) Value() float64 { b, _ := s.get(); return math.Float64frombits(b) }
 
 // StaticTextSize is the size of a StaticText: 256 bytes, as in Python.
 const StaticTextSize = 256
@@ -135,7 +135,7 @@ const StaticTextSize = 256
 type StaticText struct{ static }
 
 func (*StaticText) spec() spec {
-	return spec{code: "256s", size: StaticTextSize, kind: reader.MetricInfo}
+	return spec{code: "256s", size: StaticTextSize, kind: reader.KindInfo}
 }
 
 func (s *StaticText) initial(mem []byte, p placement) {

@@ -53,7 +53,7 @@ func (s *String) size() int {
 
 func (s *String) spec() spec {
 	n := s.size()
-	return spec{code: strconv.Itoa(n) + "s", size: n, buffered: true, seq: true, kind: reader.MetricInfo}
+	return spec{code: strconv.Itoa(n) + "s", size: n, buffered: true, seq: true, kind: reader.KindInfo}
 }
 
 func (s *String) setOption(key, value string) error {

@@ -27,7 +27,7 @@ func (t *Timer) claim() bool { return t.h.claim() }
 func (t *Timer) unclaim()    { t.h.unclaim() }
 
 func (t *Timer) parts(o fieldOptions) ([]part, error) {
-	if o.kind != reader.MetricUnknown {
+	if o.kind != reader.KindUnknown {
 		return nil, modelError("a Timer's kinds are fixed (gauges, and counters for .count and .sum): it takes no kind")
 	}
 	if o.unitSet && o.unit != "seconds" {

@@ -150,9 +150,9 @@ func windowParts(windows []time.Duration, withMean bool, unit string) []part {
 	for _, w := range windows {
 		name := windowName(w)
 		if withMean {
-			ps = append(ps, part{suffix: ".avg" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.MetricGauge, Unit: unit}})
+			ps = append(ps, part{suffix: ".avg" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.KindGauge, Unit: unit}})
 		}
-		ps = append(ps, part{suffix: ".rate" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.MetricGauge}})
+		ps = append(ps, part{suffix: ".rate" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.KindGauge}})
 	}
 	return ps
 }

@@ -17,7 +17,7 @@ func ExampleReadFile() {
 		Requests mmstats.Counter `mmstats:"requests"`
 		Status   mmstats.String  `mmstats:"status,size=32"`
 	}
-	w, err := mmstats.New(&stats, mmstats.Options{Path: dir, Filename: "app.mmstats"})
+	w, err := mmstats.New(&stats, mmstats.Options{Dir: dir, Filename: "app.mmstats"})
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +67,7 @@ func ExampleFile_Value() {
 	var stats struct {
 		Hits mmstats.Counter `mmstats:"hits"`
 	}
-	w, _ := mmstats.New(&stats, mmstats.Options{Path: dir, Filename: "app.mmstats"})
+	w, _ := mmstats.New(&stats, mmstats.Options{Dir: dir, Filename: "app.mmstats"})
 	defer w.Remove()
 
 	f, err := reader.Open(w.Path())
@@ -76,7 +76,7 @@ func ExampleFile_Value() {
 	}
 	defer f.Close()
 	for i := 0; i < 3; i++ {
-		stats.Hits.Incr()
+		stats.Hits.Inc()
 		v, _ := f.Value(0)
 		fmt.Println(f.Fields()[0].Label, v.Uint())
 	}

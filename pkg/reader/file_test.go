@@ -16,7 +16,7 @@ import (
 // newWriter creates a stats file in a temporary directory.
 func newWriter(t *testing.T, model any) *mmstats.File {
 	t.Helper()
-	f, err := mmstats.New(model, mmstats.Options{Path: t.TempDir(), Filename: "w.mmstats"})
+	f, err := mmstats.New(model, mmstats.Options{Dir: t.TempDir(), Filename: "w.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestFileSeesLiveUpdates(t *testing.T) {
 		t.Fatalf("unexpected layout %+v", r.Fields()[0])
 	}
 	for i := uint64(1); i <= 3; i++ {
-		s.Hits.Incr()
+		s.Hits.Inc()
 		s.Name.Set("round " + string(rune('0'+i)))
 		v, err := r.Value(0)
 		if err != nil || v.Uint() != i {
@@ -88,7 +88,7 @@ func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
 	}
 	// The writer grew the file by replacing it with a larger copy; the
 	// reader followed it, so later updates show through it.
-	counters[39].Incr()
+	counters[39].Inc()
 	counters[0].Add(5)
 	if v, err := r.Value(before + 39); err != nil || v.Uint() != 40 {
 		t.Fatalf("last appended counter after an update = %v, %v; want 40", v, err)
@@ -115,7 +115,7 @@ func TestFileRefreshTellsAReplacedFile(t *testing.T) {
 	var other struct {
 		A mmstats.Counter `mmstats:"a.completely.different.label"`
 	}
-	w2, err := mmstats.New(&other, mmstats.Options{Path: t.TempDir(), Filename: "other.mmstats"})
+	w2, err := mmstats.New(&other, mmstats.Options{Dir: t.TempDir(), Filename: "other.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestOpenNoFollowRefusesSymlinks(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	var s struct {
 		Hits  mmstats.Counter   `mmstats:"hits"`
-		Stamp mmstats.Double    `mmstats:"stamp,kind=timestamp,unit=seconds"`
+		Stamp mmstats.Float64   `mmstats:"stamp,kind=timestamp,unit=seconds"`
 		Size  mmstats.Histogram `mmstats:"size,unit=bytes,windows=none"`
 		Name  mmstats.String    `mmstats:"name"`
 	}
@@ -210,14 +210,14 @@ func TestMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]reader.Meta{
-		"hits":        {Kind: reader.MetricCounter},
-		"stamp":       {Kind: reader.MetricTimestamp, Unit: "seconds"},
-		"size":        {Kind: reader.MetricGauge, Unit: "bytes", Role: reader.GroupHead},
-		"size.count":  {Kind: reader.MetricCounter, Role: reader.GroupMember},
-		"size.p99":    {Kind: reader.MetricGauge, Unit: "bytes", Role: reader.GroupMember},
-		"name":        {Kind: reader.MetricInfo},
-		"sys.pid":     {Kind: reader.MetricInfo},
-		"sys.created": {Kind: reader.MetricTimestamp, Unit: "seconds"},
+		"hits":        {Kind: reader.KindCounter},
+		"stamp":       {Kind: reader.KindTimestamp, Unit: "seconds"},
+		"size":        {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupHead},
+		"size.count":  {Kind: reader.KindCounter, Role: reader.GroupMember},
+		"size.p99":    {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupMember},
+		"name":        {Kind: reader.KindInfo},
+		"sys.pid":     {Kind: reader.KindInfo},
+		"sys.created": {Kind: reader.KindTimestamp, Unit: "seconds"},
 	}
 	seen := 0
 	for _, st := range stats {
@@ -244,7 +244,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestEncodeMetaRoundTrip(t *testing.T) {
-	for k := reader.MetricUnknown; k <= reader.MetricInfo; k++ {
+	for k := reader.KindUnknown; k <= reader.KindInfo; k++ {
 		for _, u := range reader.Units {
 			for r := reader.Standalone; r <= reader.GroupMember; r++ {
 				m := reader.Meta{Kind: k, Unit: u, Role: r}

@@ -20,7 +20,7 @@ func everyKind(t *testing.T) (path string, data []byte) {
 	var s struct {
 		Hits  mmstats.Counter   `mmstats:"hits"`
 		Name  mmstats.String    `mmstats:"name"`
-		Load  mmstats.Double    `mmstats:"load"`
+		Load  mmstats.Float64   `mmstats:"load"`
 		Req   mmstats.Timer     `mmstats:"req"`
 		Size  mmstats.Histogram `mmstats:"size,unit=bytes,windows=none"`
 		Up    mmstats.Bool      `mmstats:"up"`

@@ -1,37 +1,37 @@
 package reader
 
-// MetricKind is what a field's number means, from the Go writer's field
+// Kind is what a field's number means, from the Go writer's field
 // metadata (see the package documentation). Files without metadata, such
-// as the Python writer's, have MetricUnknown everywhere.
-type MetricKind uint8
+// as the Python writer's, have KindUnknown everywhere.
+type Kind uint8
 
 // The metric kinds. Their digits in the metadata are frozen.
 const (
-	MetricUnknown   MetricKind = iota // no metadata: tools keep their defaults
-	MetricCounter                     // only goes up; rates and deltas make sense
-	MetricGauge                       // a current value: show it as it is
-	MetricTimestamp                   // seconds since the UNIX epoch
-	MetricInfo                        // a fact about the process (PID, version)
+	KindUnknown   Kind = iota // no metadata: tools keep their defaults
+	KindCounter               // only goes up; rates and deltas make sense
+	KindGauge                 // a current value: show it as it is
+	KindTimestamp             // seconds since the UNIX epoch
+	KindInfo                  // a fact about the process (PID, version)
 )
 
 var metricNames = [...]string{"", "counter", "gauge", "timestamp", "info"}
 
 // String returns the kind's name: counter, gauge, timestamp, info, or "".
-func (k MetricKind) String() string {
+func (k Kind) String() string {
 	if int(k) < len(metricNames) {
 		return metricNames[k]
 	}
 	return ""
 }
 
-// ParseMetricKind returns the kind named s (as String returns it).
-func ParseMetricKind(s string) (MetricKind, bool) {
+// ParseKind returns the kind named s (as String returns it).
+func ParseKind(s string) (Kind, bool) {
 	for i, n := range metricNames {
 		if n == s && s != "" {
-			return MetricKind(i), true
+			return Kind(i), true
 		}
 	}
-	return MetricUnknown, false
+	return KindUnknown, false
 }
 
 // Units are the units a field's metadata can name, by their frozen index.
@@ -76,7 +76,7 @@ const MetaSize = 5
 
 // Meta is the metadata of one field.
 type Meta struct {
-	Kind MetricKind
+	Kind Kind
 	Unit string
 	Role Role
 }
@@ -96,7 +96,7 @@ func parseMeta(raw []byte) (m Meta, ok bool) {
 	if d[0] >= len(metricNames) || unit >= len(Units) || d[3] > int(GroupMember) {
 		return m, false
 	}
-	return Meta{Kind: MetricKind(d[0]), Unit: Units[unit], Role: Role(d[3])}, true
+	return Meta{Kind: Kind(d[0]), Unit: Units[unit], Role: Role(d[3])}, true
 }
 
 // EncodeMeta returns the metadata prefix for m. It returns false for an

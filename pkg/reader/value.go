@@ -10,22 +10,22 @@ import (
 	"unicode/utf8"
 )
 
-// Kind is the kind of a Value.
-type Kind uint8
+// ValueKind is the kind of a Value.
+type ValueKind uint8
 
 // The kinds of value a v1 field can hold.
 const (
-	Invalid Kind = iota // the zero Value
-	Int                 // signed integers: b h i l q n
-	Uint                // unsigned integers: B H I L Q N P
-	Float               // e f d
-	Bool                // ?
-	String              // s p c (cut at the first NUL, UTF-8)
+	Invalid ValueKind = iota // the zero Value
+	Int                      // signed integers: b h i l q n
+	Uint                     // unsigned integers: B H I L Q N P
+	Float                    // e f d
+	Bool                     // ?
+	String                   // s p c (cut at the first NUL, UTF-8)
 )
 
 var kindNames = [...]string{"invalid", "int", "uint", "float", "bool", "string"}
 
-func (k Kind) String() string {
+func (k ValueKind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
@@ -34,10 +34,10 @@ func (k Kind) String() string {
 
 // Numeric reports whether values of this kind are numbers (booleans
 // count as 0 and 1).
-func (k Kind) Numeric() bool { return k == Int || k == Uint || k == Float || k == Bool }
+func (k ValueKind) Numeric() bool { return k == Int || k == Uint || k == Float || k == Bool }
 
 // KindOf returns the kind of value a format character produces.
-func KindOf(code byte) Kind {
+func KindOf(code byte) ValueKind {
 	switch code {
 	case 'b', 'h', 'i', 'l', 'q', 'n':
 		return Int
@@ -55,7 +55,7 @@ func KindOf(code byte) Kind {
 
 // Value is one decoded field value. Numeric values do not allocate.
 type Value struct {
-	kind Kind
+	kind ValueKind
 	bits uint64 // int64, uint64, float64 bits, or 0/1 for Bool
 	str  string
 }
@@ -81,7 +81,7 @@ func BoolValue(v bool) Value {
 func StringValue(v string) Value { return Value{kind: String, str: v} }
 
 // Kind returns the value's kind.
-func (v Value) Kind() Kind { return v.kind }
+func (v Value) Kind() ValueKind { return v.kind }
 
 // Int returns the value as an int64 (unsigned values wrap, floats
 // truncate, booleans are 0 or 1, strings are 0).

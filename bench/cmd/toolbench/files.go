@@ -23,7 +23,7 @@ type webStats struct {
 	S3XX     mmstats.Counter `mmstats:"status.3XX"`
 	S4XX     mmstats.Counter `mmstats:"status.4XX"`
 	S5XX     mmstats.Counter `mmstats:"status.5XX"`
-	LastHit  mmstats.Double  `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	LastHit  mmstats.Float64 `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
 	Request  mmstats.Timer   `mmstats:"timers.request"`
 	Working  mmstats.Bool    `mmstats:"working"`
 	LastPath mmstats.String  `mmstats:"last_path,size=64"`
@@ -43,7 +43,7 @@ func template() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	var s webStats
-	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
 	if err != nil {
 		return nil, err
 	}

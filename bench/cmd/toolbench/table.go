@@ -182,7 +182,7 @@ func writerRows(t *table, raw, count string) {
 		impls []impl
 		prom  string // the Prometheus equivalent's key, "" if none
 	}{
-		{"counter increment", []impl{{"mmstats Counter.Incr", "counter_inc/mmstats"}, {"prometheus Counter.Inc", "counter_inc/prometheus"}}, "counter_inc/prometheus"},
+		{"counter increment", []impl{{"mmstats Counter.Inc", "counter_inc/mmstats"}, {"prometheus Counter.Inc", "counter_inc/prometheus"}}, "counter_inc/prometheus"},
 		{"double set", []impl{{"mmstats Double.Set", "double_set/mmstats"}, {"prometheus Gauge.Set", "double_set/prometheus_gauge"}}, "double_set/prometheus_gauge"},
 		{"string set", []impl{{"mmstats String.Set (32 B)", "string_set/mmstats"}}, ""},
 		{"observation", []impl{{"mmstats Histogram.Observe", "observe/mmstats_histogram"}, {"mmstats Timer.Observe", "observe/mmstats_timer"},

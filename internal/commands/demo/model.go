@@ -22,7 +22,7 @@ type WebStats struct {
 	Status4XX mmstats.Counter `mmstats:"status.4XX"`
 	Status5XX mmstats.Counter `mmstats:"status.5XX"`
 	// LastHit is the UNIX time of the last request, in seconds.
-	LastHit mmstats.Double `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	LastHit mmstats.Float64 `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
 	// Request times the answers, in seconds: the moving average of the last
 	// 100, and timers.request.count, .p50, .p90, .p99, .p999, .rate1m...
 	Request mmstats.Timer `mmstats:"timers.request"`
@@ -37,12 +37,12 @@ type WebStats struct {
 func (s *WebStats) countStatus(code int) {
 	switch code / 100 {
 	case 2:
-		s.Status2XX.Incr()
+		s.Status2XX.Inc()
 	case 3:
-		s.Status3XX.Incr()
+		s.Status3XX.Inc()
 	case 4:
-		s.Status4XX.Incr()
+		s.Status4XX.Inc()
 	case 5:
-		s.Status5XX.Incr()
+		s.Status5XX.Inc()
 	}
 }

@@ -16,7 +16,7 @@ import (
 func TestModelLabels(t *testing.T) {
 	dir := t.TempDir()
 	stats := new(WebStats)
-	f, err := mmstats.New(stats, mmstats.Options{Path: dir, Filename: FilenameTemplate, LabelPrefix: LabelPrefix})
+	f, err := mmstats.New(stats, mmstats.Options{Dir: dir, Filename: FilenameTemplate, LabelPrefix: LabelPrefix})
 	if err != nil {
 		t.Fatal(err)
 	}

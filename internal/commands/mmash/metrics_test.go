@@ -81,7 +81,7 @@ func TestMetricsTypesFromMetadata(t *testing.T) {
 		Hits mmstats.Counter `mmstats:"web.hits"`
 		Req  mmstats.Timer   `mmstats:"web.req,windows=10s"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "go.mmstats"})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func BenchmarkInterval(b *testing.B) {
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
-				ws[0].OK.Incr()
+				ws[0].OK.Inc()
 				if bc.changed {
 					for _, d := range src.dirs {
 						d.looked = false

@@ -77,8 +77,8 @@ func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 // value (a gauge, a timestamp or an info field) rather than a count:
 // pollstats shows its value, not its change. Fields without metadata are
 // counted as counters, as the Python pollstats did.
-func isGauge(k reader.MetricKind) bool {
-	return k == reader.MetricGauge || k == reader.MetricTimestamp || k == reader.MetricInfo
+func isGauge(k reader.Kind) bool {
+	return k == reader.KindGauge || k == reader.KindTimestamp || k == reader.KindInfo
 }
 
 // read adds the file's share of each column to totals (changes since the

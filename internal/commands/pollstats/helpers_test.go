@@ -20,12 +20,12 @@ import (
 type webStats struct {
 	OK    mmstats.Counter `mmstats:"status.2XX"`
 	Err   mmstats.Counter `mmstats:"status.5XX"`
-	Load  mmstats.Double  `mmstats:"load,kind=counter"` // counted as changes
+	Load  mmstats.Float64 `mmstats:"load,kind=counter"` // counted as changes
 	Up    mmstats.Bool    `mmstats:"up"`
 	Name  mmstats.String  `mmstats:"name,size=16"`
-	Level mmstats.Int     `mmstats:"level,kind=counter"`
-	Temp  mmstats.Double  `mmstats:"temp,unit=celsius"` // a gauge: shown as a value
-	Queue mmstats.Int     `mmstats:"queue"`             // a gauge too
+	Level mmstats.Int32   `mmstats:"level,kind=counter"`
+	Temp  mmstats.Float64 `mmstats:"temp,unit=celsius"` // a gauge: shown as a value
+	Queue mmstats.Int32   `mmstats:"queue"`             // a gauge too
 }
 
 // writer is a stats file written by the test.
@@ -38,7 +38,7 @@ type writer struct {
 func newWriter(t testing.TB, dir, name string) *writer {
 	t.Helper()
 	s := new(webStats)
-	f, err := mmstats.New(s, mmstats.Options{Path: dir, Filename: name, LabelPrefix: "web.stats."})
+	f, err := mmstats.New(s, mmstats.Options{Dir: dir, Filename: name, LabelPrefix: "web.stats."})
 	if err != nil {
 		t.Fatal(err)
 	}

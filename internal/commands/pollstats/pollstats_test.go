@@ -20,8 +20,8 @@ func TestDeltasSummedOverFiles(t *testing.T) {
 	a.OK.Add(100) // before the start: not shown
 	b.OK.Add(50)
 	h := newHarness(t,
-		func() { a.OK.Add(3); b.OK.Add(4); b.Err.Incr() },
-		func() { a.OK.Incr() },
+		func() { a.OK.Add(3); b.OK.Add(4); b.Err.Inc() },
+		func() { a.OK.Inc() },
 		func() {},
 	)
 	if code := h.run("-c", "3", "-p", status, "2XX,5XX", a.f.Path(), b.f.Path()); code != 0 {
@@ -46,7 +46,7 @@ func TestPrefixJoins(t *testing.T) {
 		Dotted mmstats.Counter `mmstats:"a.b.x"`
 		Only   mmstats.Counter `mmstats:"a.b.y"`
 	}
-	f, err := mmstats.New(&m, mmstats.Options{Path: dir, Filename: "m.mmstats"})
+	f, err := mmstats.New(&m, mmstats.Options{Dir: dir, Filename: "m.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestUnreadableFileDropsOut(t *testing.T) {
 	writeRaw(t, raw, map[string]uint64{label: 5})
 	h := newHarness(t,
 		func() { // truncated under the mapping: reading it faults
-			a.OK.Incr()
+			a.OK.Inc()
 			if err := os.Truncate(raw, 0); err != nil {
 				t.Fatal(err)
 			}
@@ -479,7 +479,7 @@ func TestInterrupted(t *testing.T) {
 	a := newWriter(t, dir, "a.mmstats")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		var h *harness
-		h = newHarness(t, func() { a.OK.Incr() }, func() { h.signal(sig) })
+		h = newHarness(t, func() { a.OK.Inc() }, func() { h.signal(sig) })
 		h.term, h.color = true, true
 		if code := h.run("-p", status, "2XX", dir); code != 0 {
 			t.Errorf("%v: exit %d, want 0; stderr: %s", sig, code, h.err.String())
@@ -524,7 +524,7 @@ func TestFilters(t *testing.T) {
 		Thing mmstats.Counter `mmstats:"other.thing"`
 		Tag   mmstats.String  `mmstats:"other.tag"`
 	}
-	f, err := mmstats.New(&m, mmstats.Options{Path: dir, Filename: "other.mmstats"})
+	f, err := mmstats.New(&m, mmstats.Options{Dir: dir, Filename: "other.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}

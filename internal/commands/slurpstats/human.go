@@ -29,7 +29,7 @@ func (h *humanizer) appendValue(b []byte, s *reader.Stat) []byte {
 		return v.AppendText(b)
 	}
 	switch {
-	case s.Meta.Kind == reader.MetricTimestamp && (s.Meta.Unit == "seconds" || s.Meta.Unit == ""):
+	case s.Meta.Kind == reader.KindTimestamp && (s.Meta.Unit == "seconds" || s.Meta.Unit == ""):
 		loc := h.loc
 		if loc == nil {
 			loc = time.Local

@@ -434,13 +434,13 @@ func metaFile(t *testing.T) (dir, path string) {
 	t.Helper()
 	dir = t.TempDir()
 	var s struct {
-		Hit   mmstats.Double    `mmstats:"last_hit,kind=timestamp,unit=seconds"`
+		Hit   mmstats.Float64   `mmstats:"last_hit,kind=timestamp,unit=seconds"`
 		Req   mmstats.Timer     `mmstats:"req,windows=none"`
 		Size  mmstats.Histogram `mmstats:"size,unit=bytes,windows=none"`
-		Plain mmstats.Double    `mmstats:"plain"`
+		Plain mmstats.Float64   `mmstats:"plain"`
 		Count mmstats.Counter   `mmstats:"count"`
 	}
-	f, err := mmstats.New(&s, mmstats.Options{Path: dir, Filename: "m.mmstats"})
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "m.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
