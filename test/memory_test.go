@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"github.com/mmstats/mmstats/internal/v1"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,7 @@ func writeFields(t *testing.T, path string, size int, next func(i int) (label, t
 		b = append(b, label...)
 		b = binary.NativeEndian.AppendUint16(b, uint16(len(typ)))
 		b = append(b, typ...)
-		b = append(b, reader.Unbuffered, v)
+		b = append(b, v1.Unbuffered, v)
 		w.Write(b)
 		n += len(b)
 	}
@@ -66,8 +67,8 @@ func tinyFields(t *testing.T, path string) int64 {
 // hugeGroup writes one group of millions of fields, as no writer makes:
 // a head with its sequence word, then members of 13 bytes each.
 func hugeGroup(t *testing.T, path string) int64 {
-	head, _ := reader.EncodeMeta(reader.Meta{Role: reader.GroupHead})
-	member, _ := reader.EncodeMeta(reader.Meta{Role: reader.GroupMember})
+	head, _ := v1.EncodeMeta(v1.Meta{Role: int(reader.GroupHead)})
+	member, _ := v1.EncodeMeta(v1.Meta{Role: int(reader.GroupMember)})
 	headType := string(head[:]) + "               B" // room for the 8-aligned sequence word
 	memberType := string(member[:]) + "B"
 	return writeFields(t, path, craftedSize, func(i int) (string, string, byte) {

@@ -1,6 +1,7 @@
 package mmstats
 
 import (
+	"github.com/mmstats/mmstats/internal/v1"
 	"strconv"
 	"sync/atomic"
 
@@ -95,14 +96,15 @@ func WithKind(k Kind) AddOption {
 	}
 }
 
-// WithUnit sets the unit of a field's values (one of reader.Units, such as
-// "seconds" or "bytes"); for a Histogram it applies to every stat that
+// WithUnit sets the unit of a field's values (seconds, bytes, ratio,
+// percent, meters, grams, celsius, volts, amperes, joules, hertz, bits,
+// watts or kelvin); for a Histogram it applies to every stat that
 // holds a value (not to counts and rates). A Timer is always in seconds:
 // any other unit is an error.
 func WithUnit(unit string) AddOption {
 	return func(o *fieldOptions) error {
-		if _, ok := reader.UnitIndex(unit); !ok {
-			return modelError("unknown unit %q (known: %v)", unit, reader.Units[1:])
+		if _, ok := v1.UnitIndex(unit); !ok {
+			return modelError("unknown unit %q (known: %v)", unit, v1.Units()[1:])
 		}
 		o.unit, o.unitSet = unit, true
 		return nil

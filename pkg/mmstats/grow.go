@@ -3,9 +3,8 @@ package mmstats
 import (
 	"errors"
 	"fmt"
+	"github.com/mmstats/mmstats/internal/v1"
 	"path/filepath"
-
-	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // errNotOurs means the file's path no longer names the file this File
@@ -105,7 +104,7 @@ func (f *File) grow(size int) (err error) {
 	// the path to this file (same fields at the same offsets); a reader
 	// that maps once and never looks at the version byte again (0.8.0's
 	// pollstats) keeps reading its frozen values.
-	pwriteAll(f.fd, []byte{reader.Superseded}, 0)
+	pwriteAll(f.fd, []byte{v1.Superseded}, 0)
 	if swapped {
 		unlink(t.name) // the old file, now under the temporary name
 	}

@@ -3,6 +3,7 @@ package mmstats
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/mmstats/mmstats/internal/v1"
 	"strings"
 	"unicode/utf8"
 
@@ -53,7 +54,7 @@ func alignOf(n int) int {
 // The type signature starts with the metadata prefix (reader.MetaSize
 // bytes of whitespace: kind, unit, group role). Then, for a buffered
 // string or a group head, comes an 8-aligned sequence word (see
-// reader.SeqAlphabet). Then spaces pad the signature before the code,
+// v1.EncodeSeq). Then spaces pad the signature before the code,
 // which Python's struct module ignores, until (1) the value is aligned for
 // its size, so that 8- and 4-byte values are single aligned words and 1-
 // and 2-byte values sit inside one aligned 4-byte word; and (2) the field
@@ -70,7 +71,11 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if !validLabel(label) {
 		return placement{}, fmt.Errorf("%w: %q", ErrInvalidLabel, label)
 	}
-	prefix, ok := reader.EncodeMeta(meta)
+	unit, ok := v1.UnitIndex(meta.Unit)
+	if !ok {
+		return placement{}, modelError("unknown unit %q", meta.Unit)
+	}
+	prefix, ok := v1.EncodeMeta(v1.Meta{Kind: int(meta.Kind), Unit: unit, Role: int(meta.Role)})
 	if !ok {
 		return placement{}, modelError("unknown unit %q", meta.Unit)
 	}
@@ -82,7 +87,7 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 		pre := (8 - at%8) % 8
 		typ = append(typ, "       "[:pre]...)
 		seq = at + pre
-		word := reader.EncodeSeq(0)
+		word := v1.EncodeSeq(0)
 		typ = append(typ, word[:]...)
 	}
 	values := s.size
@@ -118,7 +123,7 @@ func writeHeader(mem []byte, p placement, label string, buffered bool, skipSize 
 	if buffered {
 		mem[p.wb] = 0
 	} else {
-		mem[p.wb] = reader.Unbuffered
+		mem[p.wb] = v1.Unbuffered
 	}
 }
 

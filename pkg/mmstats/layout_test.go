@@ -1,6 +1,7 @@
 package mmstats
 
 import (
+	"github.com/mmstats/mmstats/internal/v1"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 					t.Fatalf("%s: header offsets wrong: %+v", s.code, p)
 				}
 				hasSeq := s.seq || meta.Role == reader.GroupHead
-				if hasSeq && (p.seq%8 != 0 || p.seq < o+2+n+2+reader.MetaSize || p.seq+8 > p.wb) {
+				if hasSeq && (p.seq%8 != 0 || p.seq < o+2+n+2+v1.MetaSize || p.seq+8 > p.wb) {
 					t.Fatalf("%s: sequence word at %d outside the signature", s.code, p.seq)
 				}
 				if !hasSeq && p.seq != -1 {

@@ -2,6 +2,7 @@ package mmstats
 
 import (
 	"encoding/binary"
+	"github.com/mmstats/mmstats/internal/v1"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -136,7 +137,7 @@ func (s *String) Value() string {
 }
 
 func seqWord(n uint32) uint64 {
-	w := reader.EncodeSeq(n)
+	w := v1.EncodeSeq(n)
 	return binary.NativeEndian.Uint64(w[:])
 }
 

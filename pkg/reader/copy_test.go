@@ -3,6 +3,7 @@ package reader
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/mmstats/mmstats/internal/v1"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,9 +30,9 @@ func TestCopiesAreNotTorn(t *testing.T) {
 	}
 	// A buffered 40s string with a sequence word: label "s" at offset 1,
 	// so the signature starts at 6; the word at 8 (8-aligned).
-	typ := []byte("  " + string(SeqAlphabet[0:1]) + "       " + "40s")
+	typ := []byte("  " + string(v1.Alphabet[0:1]) + "       " + "40s")
 	for i := 2; i < 10; i++ {
-		typ[i] = SeqAlphabet[0]
+		typ[i] = v1.Alphabet[0]
 	}
 	data := []byte{Version1}
 	data = binary.NativeEndian.AppendUint16(data, 1)
@@ -67,7 +68,7 @@ func TestCopiesAreNotTorn(t *testing.T) {
 		buf := make([]byte, size)
 		for k := 1; !stop.Load(); k++ {
 			seq++
-			word := EncodeSeq(seq)
+			word := v1.EncodeSeq(seq)
 			w.WriteAt(word[:], 8)
 			clear(buf)
 			copy(buf, list[k%len(list)])
@@ -75,7 +76,7 @@ func TestCopiesAreNotTorn(t *testing.T) {
 			cur ^= 1
 			w.WriteAt([]byte{cur}, int64(wbOff))
 			seq++
-			word = EncodeSeq(seq)
+			word = v1.EncodeSeq(seq)
 			w.WriteAt(word[:], 8)
 		}
 	}()
@@ -104,7 +105,7 @@ func TestReloadReadsACopyAgain(t *testing.T) {
 		b := binary.NativeEndian.AppendUint16(nil, uint16(len(label)))
 		b = append(b, label...)
 		b = binary.NativeEndian.AppendUint16(b, 1)
-		b = append(b, 'Q', Unbuffered)
+		b = append(b, 'Q', v1.Unbuffered)
 		return binary.NativeEndian.AppendUint64(b, v)
 	}
 	data := append([]byte{Version1}, counter("a", 1)...)

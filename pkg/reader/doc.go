@@ -24,13 +24,16 @@
 // The Go writer stays inside that contract with conventions that live in
 // the whitespace of a type signature, which Python's struct module skips.
 // The six whitespace characters " \t\n\v\f\r" serve as the base-6 digits
-// 0 to 5 (see [SeqAlphabet]). A Go writer's signature reads, in order:
+// 0 to 5, in that order. A Go writer's signature reads, in order:
 //
-//	'\r' K U U R       metadata (MetaSize bytes, optional): '\r', then
-//	                   digits: the kind K (0 none, 1 counter, 2 gauge,
-//	                   3 timestamp, 4 info), the unit U U (two digits, an
-//	                   index into [Units]: 1 seconds, 2 bytes, ...), and the
-//	                   group role R (0 alone, 1 group head, 2 group member)
+//	'\r' K U U R       metadata (5 bytes, optional): '\r', then digits:
+//	                   the kind K (0 none, 1 counter, 2 gauge, 3 timestamp,
+//	                   4 info), the unit U U (two digits, high first: 0
+//	                   none, 1 seconds, 2 bytes, 3 ratio, 4 percent,
+//	                   5 meters, 6 grams, 7 celsius, 8 volts, 9 amperes,
+//	                   10 joules, 11 hertz, 12 bits, 13 watts, 14 kelvin),
+//	                   and the group role R (0 alone, 1 group head, 2 group
+//	                   member)
 //	spaces, 8 digits   a sequence word, 8-aligned in the file (buffered
 //	                   strings and group heads only): a number in base 6,
 //	                   least significant digit first

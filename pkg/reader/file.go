@@ -3,6 +3,7 @@ package reader
 import (
 	"errors"
 	"fmt"
+	"github.com/mmstats/mmstats/internal/v1"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -293,7 +294,7 @@ func (f *File) Stats() (stats []Stat, err error) {
 
 // Refresh picks up fields a writer appended since the file was opened,
 // and follows the file when its writer grew it: the Go writer grows a file
-// by replacing it with a larger copy (see Superseded), whose fields
+// by replacing it with a larger copy (its version byte becomes 0), whose fields
 // before the new ones are the same, at the same offsets, so values read
 // through this File continue. It reports whether the layout changed;
 // indexes of existing fields stay valid. A file replaced by something
@@ -351,7 +352,7 @@ func (f *File) Refresh() (changed bool, err error) {
 func (f *File) superseded() (yes bool) {
 	var err error
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	return loadByte(f.data, 0) == Superseded
+	return loadByte(f.data, 0) == v1.Superseded
 }
 
 // follow opens the path again after the writer grew the file: the file

@@ -2,6 +2,7 @@ package reader_test
 
 import (
 	"encoding/binary"
+	"github.com/mmstats/mmstats/internal/v1"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -139,7 +140,7 @@ func appendField(b []byte, label, typ string, value ...byte) []byte {
 	b = append(b, label...)
 	b = binary.NativeEndian.AppendUint16(b, uint16(len(typ)))
 	b = append(b, typ...)
-	b = append(b, reader.Unbuffered)
+	b = append(b, v1.Unbuffered)
 	return append(b, value...)
 }
 
@@ -147,8 +148,8 @@ func appendField(b []byte, label, typ string, value ...byte) []byte {
 // (a hostile file) is read whole, MaxGroup fields at a time, by every
 // way of reading stats.
 func TestHugeGroupReadsInChunks(t *testing.T) {
-	head, _ := reader.EncodeMeta(reader.Meta{Role: reader.GroupHead})
-	member, _ := reader.EncodeMeta(reader.Meta{Role: reader.GroupMember})
+	head, _ := v1.EncodeMeta(v1.Meta{Role: int(reader.GroupHead)})
+	member, _ := v1.EncodeMeta(v1.Meta{Role: int(reader.GroupMember)})
 	n := 2*reader.MaxGroup + 5
 	data := appendField([]byte{reader.Version1}, "head", string(head[:])+"               B", 1)
 	for i := range n {

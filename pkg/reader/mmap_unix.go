@@ -3,6 +3,7 @@
 package reader
 
 import (
+	"github.com/mmstats/mmstats/internal/v1"
 	"os"
 	"runtime"
 	"strconv"
@@ -190,8 +191,8 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 		if _, err := unix.Pread(fd, w2[:], int64(seq)); err != nil {
 			return err
 		}
-		s1, ok1 := DecodeSeq(w1)
-		s2, ok2 := DecodeSeq(w2)
+		s1, ok1 := v1.DecodeSeq(w1)
+		s2, ok2 := v1.DecodeSeq(w2)
 		fresh := time.Since(begin) < maxCopyTime
 		if !ok1 || !ok2 { // not a sequence word: nothing to protect
 			return nil

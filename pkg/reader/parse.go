@@ -4,27 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/mmstats/mmstats/internal/v1"
 )
 
 // Version1 is the version byte of format v1.
-const Version1 = 0x01
-
-// Superseded is the version byte of a file that its writer replaced by
-// a larger copy at the same path (the Go writer grows a file that way,
-// so that no reader that mapped it runs off its mapping): File.Refresh
-// follows the path to the new file. Nothing else ever has this byte.
-const Superseded = 0x00
-
-// Unbuffered is the write_buffer value of an unbuffered field.
-const Unbuffered = 0xff
-
-// SeqAlphabet holds the six whitespace characters that Python's struct
-// module skips; a string sequence word is a base-6 number written with
-// them, least significant digit first. See the package documentation.
-const SeqAlphabet = " \t\n\v\f\r"
-
-// SeqModulus is the number of distinct sequence words (6^8).
-const SeqModulus = 6 * 6 * 6 * 6 * 6 * 6 * 6 * 6
+const Version1 = v1.Version1
 
 // Field is the layout of one field: where its parts are in the file.
 type Field struct {
@@ -147,8 +132,8 @@ func parseField(data []byte, o int, full bool) (f Field, next int, err error) {
 	f.Value = w + 1
 	f.Seq = -1
 	skip := 0
-	if m, ok := parseMeta(rawType); ok {
-		f.Meta, skip = m, MetaSize
+	if m, size, ok := parseMeta(rawType); ok {
+		f.Meta, skip = m, size
 	}
 	if f.Meta.Role == GroupHead {
 		if f.Seq = seqOffset(rawType, t+2, skip); f.Seq < 0 {
@@ -156,7 +141,7 @@ func parseField(data []byte, o int, full bool) (f Field, next int, err error) {
 		}
 	}
 	switch wb := data[w]; wb {
-	case Unbuffered:
+	case v1.Unbuffered:
 	case 0, 1:
 		f.Buffered = true
 		if f.Sig.Code == 's' || f.Sig.Code == 'p' {
@@ -185,36 +170,4 @@ func seqOffset(rawType []byte, start, skip int) int {
 		return a
 	}
 	return -1
-}
-
-// DecodeSeq decodes a sequence word (8 bytes of SeqAlphabet). ok is false
-// if a byte is not in the alphabet.
-func DecodeSeq(word [8]byte) (seq uint32, ok bool) {
-	for i := 7; i >= 0; i-- {
-		d := seqDigit(word[i])
-		if d < 0 {
-			return 0, false
-		}
-		seq = seq*6 + uint32(d)
-	}
-	return seq, true
-}
-
-func seqDigit(c byte) int {
-	for i := 0; i < len(SeqAlphabet); i++ {
-		if SeqAlphabet[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
-// EncodeSeq encodes seq (taken modulo SeqModulus) as a sequence word.
-func EncodeSeq(seq uint32) (word [8]byte) {
-	seq %= SeqModulus
-	for i := 0; i < 8; i++ {
-		word[i] = SeqAlphabet[seq%6]
-		seq /= 6
-	}
-	return word
 }

@@ -2,6 +2,7 @@ package reader
 
 import (
 	"fmt"
+	"github.com/mmstats/mmstats/internal/v1"
 	"runtime"
 	"time"
 )
@@ -15,8 +16,8 @@ type Stat struct {
 }
 
 // maxCopyTime bounds how long a string copy may take and still be trusted.
-// A sequence word wraps after SeqModulus steps, two per write; no writer
-// can make SeqModulus/2 string writes (each takes tens of nanoseconds) in
+// A sequence word wraps after 6^8 steps, two per write; no writer
+// can make 6^8/2 string writes (each takes tens of nanoseconds) in
 // this time, so a copy that finished this fast cannot have been fooled by a
 // wrapped word.
 const maxCopyTime = time.Millisecond
@@ -91,7 +92,7 @@ func readItem(data []byte, f *Field, off int) Value {
 //
 // Anything else is retried. All loads are atomic word loads, so they are
 // ordered on weakly ordered CPUs too. The sequence word wraps after
-// SeqModulus steps, which maxCopyTime rules out.
+// 6^8 steps, which maxCopyTime rules out.
 func readSeqString(data []byte, f *Field) (Value, error) {
 	item := make([]byte, f.Sig.ItemSize)
 	// The clock is read only when a try succeeds: if everything since
@@ -129,7 +130,7 @@ func readSeqString(data []byte, f *Field) (Value, error) {
 
 // consistent applies the acceptance rule of readSeqString.
 func consistent(s1, s2 uint32) bool {
-	d := (s2 + SeqModulus - s1) % SeqModulus
+	d := (s2 + v1.SeqModulus - s1) % v1.SeqModulus
 	if s1%2 == 0 {
 		return d <= 2
 	}
@@ -139,7 +140,7 @@ func consistent(s1, s2 uint32) bool {
 func loadSeq(data []byte, off int) (uint32, bool) {
 	var w [8]byte
 	atomicCopy(w[:], data, off)
-	return DecodeSeq(w)
+	return v1.DecodeSeq(w)
 }
 
 // Stats reads every field of layout l from data. The fields of a group

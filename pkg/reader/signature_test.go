@@ -1,9 +1,8 @@
 package reader
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
+	"github.com/mmstats/mmstats/internal/v1"
 	"testing"
 )
 
@@ -127,42 +126,24 @@ func TestDecodeValues(t *testing.T) {
 	}
 }
 
-func TestPythonFloat(t *testing.T) {
-	for f, want := range map[float64]string{
-		0:                  "0.0",
-		3:                  "3.0",
-		-0.001:             "-0.001",
-		0.0001:             "0.0001",
-		0.00001:            "1e-05",
-		1e15:               "1000000000000000.0",
-		1e16:               "1e+16",
-		1.5e300:            "1.5e+300",
-		1795635079.2237644: "1795635079.2237644",
-	} {
-		if got := string(AppendPythonFloat(nil, f)); got != want {
-			t.Errorf("AppendPythonFloat(%v) = %s, want %s", f, got, want)
-		}
-	}
-}
-
 func TestSeqWord(t *testing.T) {
-	for _, n := range []uint32{0, 1, 2, 5, 6, 35, 36, 1000, SeqModulus - 1} {
-		w := EncodeSeq(n)
+	for _, n := range []uint32{0, 1, 2, 5, 6, 35, 36, 1000, v1.SeqModulus - 1} {
+		w := v1.EncodeSeq(n)
 		for _, c := range w {
 			if !isStructSpace(c) {
-				t.Fatalf("EncodeSeq(%d) has non-whitespace byte %q", n, c)
+				t.Fatalf("v1.EncodeSeq(%d) has non-whitespace byte %q", n, c)
 			}
 		}
-		got, ok := DecodeSeq(w)
+		got, ok := v1.DecodeSeq(w)
 		if !ok || got != n {
-			t.Errorf("DecodeSeq(EncodeSeq(%d)) = %d, %v", n, got, ok)
+			t.Errorf("v1.DecodeSeq(v1.EncodeSeq(%d)) = %d, %v", n, got, ok)
 		}
 	}
-	if got, _ := DecodeSeq(EncodeSeq(SeqModulus + 3)); got != 3 {
-		t.Errorf("sequence does not wrap modulo SeqModulus: %d", got)
+	if got, _ := v1.DecodeSeq(v1.EncodeSeq(v1.SeqModulus + 3)); got != 3 {
+		t.Errorf("sequence does not wrap modulo v1.SeqModulus: %d", got)
 	}
-	if _, ok := DecodeSeq([8]byte{' ', ' ', 'x'}); ok {
-		t.Error("DecodeSeq accepted a non-whitespace byte")
+	if _, ok := v1.DecodeSeq([8]byte{' ', ' ', 'x'}); ok {
+		t.Error("v1.DecodeSeq accepted a non-whitespace byte")
 	}
 }
 
@@ -173,26 +154,12 @@ func TestConsistent(t *testing.T) {
 	}{
 		{0, 0, true}, {0, 1, true}, {0, 2, true}, {0, 3, false}, {0, 4, false},
 		{1, 1, true}, {1, 2, true}, {1, 3, false},
-		{SeqModulus - 2, 0, true}, // wrapped: two steps
-		{SeqModulus - 1, 1, false},
+		{v1.SeqModulus - 2, 0, true}, // wrapped: two steps
+		{v1.SeqModulus - 1, 1, false},
 	}
 	for _, tt := range tests {
 		if got := consistent(tt.s1, tt.s2); got != tt.want {
 			t.Errorf("consistent(%d, %d) = %v, want %v", tt.s1, tt.s2, got, tt.want)
-		}
-	}
-}
-
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "web.stats.requests", "/tmp/a b/c.mmstats", `quote"`, `back\slash`,
-		"<tag>&", "tab\there", "nl\n", "\x00", "\x7f", "ünïcödé", "\u2028"} {
-		b := AppendJSONString([]byte("x"), s)
-		var back string
-		if err := json.Unmarshal(b[1:], &back); err != nil || back != s || b[0] != 'x' {
-			t.Errorf("%q: %s does not decode back (%v)", s, b, err)
-		}
-		if strings.Contains(s, "<") && !strings.Contains(string(b), "<") {
-			t.Errorf("%q: HTML characters escaped: %s", s, b)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package mmash
 
 import (
 	"fmt"
+	"github.com/mmstats/mmstats/internal/textfmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -21,7 +22,7 @@ func (s *server) labels(j *job, w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = reader.AppendJSONString(b, l)
+		b = textfmt.AppendJSONString(b, l)
 	}
 	writeJSON(w, append(b, "]}\n"...))
 	return nil
@@ -77,7 +78,7 @@ func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name strin
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = reader.AppendJSONString(b, label)
+		b = textfmt.AppendJSONString(b, label)
 		b = append(b, ": "...)
 		vals := values[label]
 		if aggr != nil {
@@ -117,7 +118,7 @@ func (s *server) files(j *job, w http.ResponseWriter, r *http.Request, glob stri
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = reader.AppendJSONString(b, name)
+		b = textfmt.AppendJSONString(b, name)
 	}
 	writeJSON(w, append(b, "]}\n"...))
 	return nil
@@ -131,7 +132,7 @@ func writeJSON(w http.ResponseWriter, b []byte) {
 
 // writeError answers {"error": msg} with status code.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	b := reader.AppendJSONString(append([]byte(nil), `{"error": `...), msg)
+	b := textfmt.AppendJSONString(append([]byte(nil), `{"error": `...), msg)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)

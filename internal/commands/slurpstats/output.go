@@ -2,6 +2,7 @@ package slurpstats
 
 import (
 	"bufio"
+	"github.com/mmstats/mmstats/internal/textfmt"
 	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/cli"
@@ -163,7 +164,7 @@ func (p *jsonPrinter) element(path string) []byte {
 	}
 	p.count++
 	b = append(b, ` {"path": `...)
-	return reader.AppendJSONString(b, path)
+	return textfmt.AppendJSONString(b, path)
 }
 
 func (p *jsonPrinter) begin(path string) error {
@@ -183,9 +184,9 @@ func (p *jsonPrinter) stat(s *reader.Stat, shown bool) error {
 	}
 	p.stats++
 	b = append(b, "\n  {\"label\": "...)
-	b = reader.AppendJSONString(b, s.Label)
+	b = textfmt.AppendJSONString(b, s.Label)
 	b = append(b, `, "type": `...)
-	b = reader.AppendJSONString(b, s.Type)
+	b = textfmt.AppendJSONString(b, s.Type)
 	b = append(b, `, "value": `...)
 	b = s.Value.AppendJSON(b)
 	b = append(b, '}')
@@ -202,7 +203,7 @@ func (p *jsonPrinter) endFile(msg string) error {
 	b = append(b, ']')
 	if msg != "" {
 		b = append(b, `, "error": `...)
-		b = reader.AppendJSONString(b, msg)
+		b = textfmt.AppendJSONString(b, msg)
 	}
 	b = append(b, '}')
 	p.buf = b
@@ -212,7 +213,7 @@ func (p *jsonPrinter) endFile(msg string) error {
 
 func (p *jsonPrinter) fail(path, msg string) error {
 	b := append(p.element(path), `, "error": `...)
-	b = reader.AppendJSONString(b, msg)
+	b = textfmt.AppendJSONString(b, msg)
 	b = append(b, '}')
 	p.buf = b
 	_, err := p.w.Write(b)
