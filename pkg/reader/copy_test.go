@@ -96,9 +96,9 @@ func TestCopiesAreNotTorn(t *testing.T) {
 	t.Logf("%d consistent reads of a private copy", reads)
 }
 
-// TestReloadReadsACopyAgain: a private copy is read again in place,
+// TestUpdateReadsACopyAgain: a private copy is read again in place,
 // picks up appended fields, and notices a replaced file.
-func TestReloadReadsACopyAgain(t *testing.T) {
+func TestUpdateReadsACopyAgain(t *testing.T) {
 	copyOnly = true
 	defer func() { copyOnly = false }()
 	counter := func(label string, v uint64) []byte {
@@ -116,8 +116,8 @@ func TestReloadReadsACopyAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, err := Open(path)
-	if err != nil || f.Mapped() {
-		t.Fatalf("Open = %v (mapped %v), want a copy", err, f.Mapped())
+	if err != nil || !f.IsCopy() {
+		t.Fatalf("Open = %v (mapped %v), want a copy", err, !f.IsCopy())
 	}
 	defer f.Close()
 	w, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -127,24 +127,24 @@ func TestReloadReadsACopyAgain(t *testing.T) {
 	defer w.Close()
 	w.WriteAt(binary.NativeEndian.AppendUint64(nil, 42), int64(end-8))
 	if v, _ := f.Value(0); v.Uint() != 1 {
-		t.Fatalf("the copy changed before Reload: %v", v)
+		t.Fatalf("the copy changed before Update: %v", v)
 	}
-	if changed, err := f.Reload(); err != nil || changed {
-		t.Fatalf("Reload = %v, %v", changed, err)
+	if changed, err := f.Update(); err != nil || changed {
+		t.Fatalf("Update = %v, %v", changed, err)
 	}
 	if v, _ := f.Value(0); v.Uint() != 42 {
-		t.Fatalf("after Reload a = %v, want 42", v)
+		t.Fatalf("after Update a = %v, want 42", v)
 	}
 	w.WriteAt(counter("b", 7), int64(end))
-	if changed, err := f.Reload(); err != nil || !changed || len(f.Fields()) != 2 {
-		t.Fatalf("Reload after an append = %v, %v, %d fields", changed, err, len(f.Fields()))
+	if changed, err := f.Update(); err != nil || !changed || len(f.Fields()) != 2 {
+		t.Fatalf("Update after an append = %v, %v, %d fields", changed, err, len(f.Fields()))
 	}
 	if v, _ := f.Value(1); v.Uint() != 7 {
 		t.Fatalf("b = %v, want 7", v)
 	}
 	os.Remove(path)
 	os.WriteFile(path, data, 0o644)
-	if _, err := f.Reload(); !errors.Is(err, ErrReplaced) {
-		t.Fatalf("Reload of a replaced file = %v, want ErrReplaced", err)
+	if _, err := f.Update(); !errors.Is(err, ErrReplaced) {
+		t.Fatalf("Update of a replaced file = %v, want ErrReplaced", err)
 	}
 }

@@ -3,17 +3,21 @@ package reader
 import (
 	"errors"
 	"fmt"
-	"github.com/mmstats/mmstats/internal/v1"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fileid"
+	"github.com/mmstats/mmstats/internal/v1"
 )
 
 // File is an mmstats file mapped read-only. Its layout is parsed once;
-// reading values again costs only the loads of the values. A File is not
-// safe for concurrent use.
+// reading values again costs only the loads of the values, and Update
+// picks up what the writer changed in the layout. A File is not safe for
+// concurrent use.
 //
 // A File holds 4 bytes for each field of the file (see index), not the
 // whole layout: Fields and Layout build it when asked, and ScanFields
@@ -22,14 +26,18 @@ import (
 type File struct {
 	path     string
 	noFollow bool
+	file     *os.File // the caller's file, for OpenFile; nil for Open
 	data     []byte
-	mapped   bool
+	mapped   bool    // false: data is a private copy (see IsCopy)
 	idx      index   // where the fields are
 	layout   *Layout // built by Layout, nil until then
 	cache    []cachedField
-	next     int // the cache slot to reuse next
-	dev, ino uint64
+	next     int    // the cache slot to reuse next
+	id       fileID // the file that data comes from
 }
+
+// fileID is the identity of the file a File reads.
+type fileID = fileid.ID
 
 // cachedField is a field that Value or Values parsed, kept for the next
 // read: a poller reads the same few fields of a file over and over.
@@ -50,17 +58,49 @@ func Open(path string) (*File, error) { return open(path, false) }
 // such as cleanstats that must never act through one.
 func OpenNoFollow(path string) (*File, error) { return open(path, true) }
 
-func open(path string, noFollow bool) (f *File, err error) {
-	fd, st, err := openRegular(path, noFollow)
-	if err != nil {
-		return nil, &PathError{Path: path, Err: err}
+// OpenFile maps the mmstats file that file refers to, as Open maps a
+// path: for a caller that opened the file itself, such as through an
+// os.Root. Only a regular file is read (ErrNotRegular). The File reads
+// file again only in Update, so file may be closed once OpenFile returns
+// unless Update is called; Close does not close it. Path returns
+// file.Name(). Since a File from OpenFile has no path to look at, Update
+// gives ErrReplaced where a File from Open would follow its writer to a
+// larger copy: open the path again then.
+func OpenFile(file *os.File) (*File, error) {
+	f := &File{path: file.Name(), file: file}
+	if err := f.reopen(func(fd int, st *unix.Stat_t) error {
+		f.id = fileid.FromStat(st)
+		return f.mapAndParse(fd, int(st.Size))
+	}); err != nil {
+		return nil, &PathError{Path: f.path, Err: err}
 	}
-	defer unix.Close(fd)
-	f = &File{path: path, noFollow: noFollow, dev: uint64(st.Dev), ino: st.Ino}
-	if err := f.mapAndParse(fd, int(st.Size)); err != nil {
+	return f, nil
+}
+
+func open(path string, noFollow bool) (f *File, err error) {
+	f = &File{path: path, noFollow: noFollow}
+	if err := f.reopen(func(fd int, st *unix.Stat_t) error {
+		f.id = fileid.FromStat(st)
+		return f.mapAndParse(fd, int(st.Size))
+	}); err != nil {
 		return nil, &PathError{Path: path, Err: err}
 	}
 	return f, nil
+}
+
+// reopen calls fn with a descriptor of the file that f names, opened
+// again, and its stat: the path given to Open, or the file given to
+// OpenFile. Only a regular file is passed to fn (ErrNotRegular).
+func (f *File) reopen(fn func(fd int, st *unix.Stat_t) error) error {
+	if f.file != nil {
+		return withFile(f.file, fn)
+	}
+	fd, st, err := openRegular(f.path, f.noFollow)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return fn(fd, &st)
 }
 
 func (f *File) mapAndParse(fd, size int) (err error) {
@@ -118,14 +158,17 @@ func (f *File) wrap(err *error) {
 // Path returns the path the file was opened with.
 func (f *File) Path() string { return f.path }
 
-// Mapped reports whether the file is mapped (values are live). When the
-// process is out of mappings, Open falls back to a copy of the file.
-func (f *File) Mapped() bool { return f.mapped }
+// IsCopy reports whether f reads a private copy of the file rather than
+// a mapping of it: Open falls back to a copy when the process has no
+// memory mappings left (vm.max_map_count). Update hides the difference,
+// but a copy's values change only at Update, which reads the whole file
+// again: tools may say so.
+func (f *File) IsCopy() bool { return f.data != nil && !f.mapped }
 
 // Layout returns the parsed layout. The caller must not modify it. It is
-// built on the first call (and again after Refresh or Reload found new
-// fields), at a cost of about 200 bytes a field: tools that look at every
-// field of files they do not control use ScanFields and ScanStats.
+// built on the first call (and again after Update found new fields), at
+// a cost of about 200 bytes a field: tools that look at every field of
+// files they do not control use ScanFields, ScanStats and Lookup.
 func (f *File) Layout() *Layout {
 	if f.layout == nil && f.data != nil {
 		f.layout = f.buildLayout()
@@ -257,6 +300,32 @@ func (f *File) Value(i int) (v Value, err error) {
 	return ReadValue(f.data, fl)
 }
 
+// Lookup returns the index (for Value and Values) of the first field
+// labelled label, and that field. It compares label with the labels in
+// the file without building the layout or allocating, so it costs one
+// pass over the labels. ok is false when no field has the label, and when
+// the file broke while it was looked through: reading a value then says
+// why.
+func (f *File) Lookup(label string) (i int, fl Field, ok bool) {
+	if f.data == nil {
+		return -1, Field{}, false
+	}
+	var err error
+	func() {
+		defer catchFault(&err, debug.SetPanicOnFault(true))
+		if i = f.idx.find(f.data, label); i >= 0 {
+			var p *Field
+			if p, err = f.field(i); err == nil {
+				fl = *p
+			}
+		}
+	}()
+	if err != nil || i < 0 {
+		return -1, Field{}, false
+	}
+	return i, fl, true
+}
+
 // Values reads the fields at the indexes idx into dst (len(dst) >=
 // len(idx)), with one fault guard for all of them: the cheap way to poll a
 // few fields of a file. A negative index gives the zero Value.
@@ -292,19 +361,33 @@ func (f *File) Stats() (stats []Stat, err error) {
 	return stats, err
 }
 
-// Refresh picks up fields a writer appended since the file was opened,
-// and follows the file when its writer grew it: the Go writer grows a file
-// by replacing it with a larger copy (its version byte becomes 0), whose fields
-// before the new ones are the same, at the same offsets, so values read
-// through this File continue. It reports whether the layout changed;
-// indexes of existing fields stay valid. A file replaced by something
-// else gives ErrReplaced.
-func (f *File) Refresh() (changed bool, err error) {
+// Update brings f up to date with its file, mapped or copied alike: it
+// picks up the fields that the writer appended since the file was opened,
+// follows the file when its writer grew it (the Go writer grows a file by
+// replacing it with a larger copy, whose fields before the new ones are
+// the same, at the same offsets, so values read through f continue), and
+// reads a private copy (see IsCopy) again so that its values are current.
+// It reports whether fields were added; indexes of the fields already
+// there stay valid. When the path names another file than the one opened
+// (replaced, or removed and created again), Update gives ErrReplaced:
+// open the path again to read the new file.
+func (f *File) Update() (changed bool, err error) {
 	if f.data == nil {
 		return false, ErrClosed
 	}
+	if f.mapped {
+		return f.refresh()
+	}
+	return f.reload()
+}
+
+// refresh is Update for a mapped file.
+func (f *File) refresh() (changed bool, err error) {
+	if f.unchanged() {
+		return false, nil
+	}
 	before := f.idx.len()
-	if f.mapped && f.superseded() {
+	if f.superseded() {
 		if err := f.follow(); err != nil {
 			return false, &PathError{Path: f.path, Err: err}
 		}
@@ -327,24 +410,36 @@ func (f *File) Refresh() (changed bool, err error) {
 		return false, &PathError{Path: f.path, Err: err}
 	}
 	// The fields reach the end of the mapping: the file may have grown.
-	fd, st, oerr := openRegular(f.path, f.noFollow)
-	if oerr != nil {
-		return false, &PathError{Path: f.path, Err: oerr}
-	}
-	defer unix.Close(fd)
-	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
-		return false, &PathError{Path: f.path, Err: ErrReplaced}
-	}
-	if int(st.Size) > len(f.data) || !f.mapped {
-		if err := f.mapAndParse(fd, int(st.Size)); err != nil {
-			return false, &PathError{Path: f.path, Err: err}
+	oerr := f.reopen(func(fd int, st *unix.Stat_t) error {
+		if fileid.FromStat(st) != f.id {
+			return ErrReplaced
 		}
-		return f.idx.len() != before, nil
+		if int(st.Size) > len(f.data) {
+			err = f.mapAndParse(fd, int(st.Size))
+		}
+		return nil
+	})
+	if oerr != nil {
+		err = oerr
 	}
 	if err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
 	return f.idx.len() != before, nil
+}
+
+// unchanged reports, with two loads, that a mapped file has nothing new
+// for refresh, the usual case of a poller: it is not superseded, and the
+// label_sz after its last field, inside the mapping, is still 0.
+func (f *File) unchanged() (yes bool) {
+	var err error
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	var end [2]byte
+	if e := f.idx.end; e+2 <= len(f.data) {
+		atomicCopy(end[:], f.data, e)
+		return end == [2]byte{} && loadByte(f.data, 0) != v1.Superseded
+	}
+	return false
 }
 
 // superseded reports whether the writer marked this file as replaced by
@@ -357,15 +452,17 @@ func (f *File) superseded() (yes bool) {
 
 // follow opens the path again after the writer grew the file: the file
 // there must begin with the same fields at the same offsets (the copy the
-// writer made), or it is another file (ErrReplaced).
+// writer made), or it is another file (ErrReplaced). A File from
+// OpenFile has no path to follow: its file was replaced.
 func (f *File) follow() error {
-	fd, st, err := openRegular(f.path, f.noFollow)
-	if err != nil {
-		return err
+	if f.file != nil {
+		return ErrReplaced
 	}
-	defer unix.Close(fd)
-	next := &File{path: f.path, noFollow: f.noFollow, dev: uint64(st.Dev), ino: st.Ino}
-	if err := next.mapAndParse(fd, int(st.Size)); err != nil {
+	next := &File{path: f.path, noFollow: f.noFollow}
+	if err := next.reopen(func(fd int, st *unix.Stat_t) error {
+		next.id = fileid.FromStat(st)
+		return next.mapAndParse(fd, int(st.Size))
+	}); err != nil {
 		return err
 	}
 	if next.idx.len() < f.idx.len() || !slices.Equal(next.idx.offs[:f.idx.len()], f.idx.offs) {
@@ -373,53 +470,40 @@ func (f *File) follow() error {
 		return ErrReplaced
 	}
 	f.release()
-	f.data, f.mapped, f.idx, f.dev, f.ino = next.data, next.mapped, next.idx, next.dev, next.ino
+	f.data, f.mapped, f.idx, f.id = next.data, next.mapped, next.idx, next.id
 	f.layout, f.cache, f.next = nil, f.cache[:0], 0
 	return nil
 }
 
-// Reload reads a private copy (a File that is not Mapped) from the file
-// again, in place, so that its values are current: the cheap way to poll
-// a file the process could not map. It reports whether the layout
-// changed (fields were appended). For a mapped File it does nothing.
-func (f *File) Reload() (changed bool, err error) {
-	if f.data == nil {
-		return false, ErrClosed
-	}
-	if f.mapped {
-		return false, nil
-	}
-	fd, st, err := openRegular(f.path, f.noFollow)
-	if err != nil {
-		return false, &PathError{Path: f.path, Err: err}
-	}
-	defer unix.Close(fd)
-	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
-		return false, &PathError{Path: f.path, Err: ErrReplaced}
-	}
+// reload is Update for a private copy: it reads the file again, in place.
+func (f *File) reload() (changed bool, err error) {
 	before := f.idx.len()
-	if int(st.Size) != len(f.data) {
-		if err := f.mapAndParse(fd, int(st.Size)); err != nil {
-			return false, &PathError{Path: f.path, Err: err}
+	err = f.reopen(func(fd int, st *unix.Stat_t) error {
+		if fileid.FromStat(st) != f.id {
+			return ErrReplaced
 		}
-		return f.idx.len() != before, nil
-	}
-	if err := readCopy(fd, f.data); err != nil {
-		return false, &PathError{Path: f.path, Err: err}
-	}
-	if err := f.idx.extend(f.data); err != nil {
-		return false, &PathError{Path: f.path, Err: err}
-	}
-	if f.idx.len() != before {
-		f.layout = nil
-	}
-	if err := stabilize(fd, f.data, &f.idx); err != nil {
+		if int(st.Size) != len(f.data) {
+			return f.mapAndParse(fd, int(st.Size))
+		}
+		if err := readCopy(fd, f.data); err != nil {
+			return err
+		}
+		if err := f.idx.extend(f.data); err != nil {
+			return err
+		}
+		if f.idx.len() != before {
+			f.layout = nil
+		}
+		return stabilize(fd, f.data, &f.idx)
+	})
+	if err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
 	return f.idx.len() != before, nil
 }
 
-// Close unmaps the file. Fields and values read before stay valid.
+// Close unmaps the file. Fields and values read before stay valid. A
+// file given to OpenFile stays open: it is the caller's.
 func (f *File) Close() error {
 	err := f.release()
 	f.layout, f.cache, f.idx = nil, nil, index{}

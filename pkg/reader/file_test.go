@@ -36,7 +36,7 @@ func TestFileSeesLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Fields()[0].Label != "hits" || !r.Mapped() {
+	if r.Fields()[0].Label != "hits" || r.IsCopy() {
 		t.Fatalf("unexpected layout %+v", r.Fields()[0])
 	}
 	for i := uint64(1); i <= 3; i++ {
@@ -53,7 +53,7 @@ func TestFileSeesLiveUpdates(t *testing.T) {
 	}
 }
 
-func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
+func TestFileUpdateSeesAppendedFieldsAndGrowth(t *testing.T) {
 	w := newWriter(t, nil)
 	r, err := reader.Open(w.Path())
 	if err != nil {
@@ -61,8 +61,8 @@ func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
 	}
 	defer r.Close()
 	before := len(r.Fields())
-	if changed, err := r.Refresh(); err != nil || changed {
-		t.Fatalf("Refresh with nothing new = %v, %v", changed, err)
+	if changed, err := r.Update(); err != nil || changed {
+		t.Fatalf("Update with nothing new = %v, %v", changed, err)
 	}
 	// Enough long labels to need several more pages.
 	counters := make([]mmstats.Counter, 40)
@@ -76,12 +76,12 @@ func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
 	if w.Size() <= 4096 {
 		t.Fatalf("file did not grow: %d bytes", w.Size())
 	}
-	changed, err := r.Refresh()
+	changed, err := r.Update()
 	if err != nil || !changed {
-		t.Fatalf("Refresh = %v, %v", changed, err)
+		t.Fatalf("Update = %v, %v", changed, err)
 	}
 	if got := len(r.Fields()); got != before+40 {
-		t.Fatalf("%d fields after refresh, want %d", got, before+40)
+		t.Fatalf("%d fields after Update, want %d", got, before+40)
 	}
 	v, err := r.Value(before + 39)
 	if err != nil || v.Uint() != 39 {
@@ -99,7 +99,7 @@ func TestFileRefreshSeesAppendedFieldsAndGrowth(t *testing.T) {
 	}
 }
 
-func TestFileRefreshTellsAReplacedFile(t *testing.T) {
+func TestFileUpdateTellsAReplacedFile(t *testing.T) {
 	w := newWriter(t, nil)
 	r, err := reader.Open(w.Path())
 	if err != nil {
@@ -127,8 +127,8 @@ func TestFileRefreshTellsAReplacedFile(t *testing.T) {
 	if _, err := old.WriteAt([]byte{v1.Superseded}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Refresh(); !errors.Is(err, reader.ErrReplaced) {
-		t.Fatalf("Refresh after another file took the name = %v, want ErrReplaced", err)
+	if _, err := r.Update(); !errors.Is(err, reader.ErrReplaced) {
+		t.Fatalf("Update after another file took the name = %v, want ErrReplaced", err)
 	}
 }
 

@@ -1,9 +1,11 @@
 package reader
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
+	"unicode/utf8"
 )
 
 // index is the compact layout that a File keeps: where each field starts
@@ -94,6 +96,30 @@ func (x *index) field(data []byte, i int, full bool) (Field, error) {
 		f.Group = x.group(i)
 	}
 	return f, nil
+}
+
+// find returns the index of the first field whose label is label, or -1.
+// It reads only the labels, as Field.Label decodes them: a label with
+// invalid UTF-8 is compared without its invalid bytes.
+func (x *index) find(data []byte, label string) int {
+	if !utf8.ValidString(label) {
+		return -1 // no decoded label has invalid UTF-8
+	}
+	for i, o := range x.offs {
+		start := int(o) + 2
+		if start > len(data) {
+			break // the file was rewritten under the reader
+		}
+		end := start + int(binary.NativeEndian.Uint16(data[start-2:]))
+		if end > len(data) {
+			break
+		}
+		raw := data[start:end]
+		if string(raw) == label || len(raw) > len(label) && !utf8.Valid(raw) && utf8Ignore(raw) == label {
+			return i
+		}
+	}
+	return -1
 }
 
 // brokenField stands for a field that no longer parses: reading its value

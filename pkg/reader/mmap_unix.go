@@ -57,6 +57,30 @@ func openRegular(path string, noFollow bool) (fd int, st unix.Stat_t, err error)
 	return fd, st, nil
 }
 
+// withFile calls fn with the descriptor of file and its stat, if it is
+// a regular file (for OpenFile). The descriptor stays file's.
+func withFile(file *os.File, fn func(fd int, st *unix.Stat_t) error) error {
+	rc, err := file.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if ferr = unix.Fstat(int(fd), &st); ferr != nil {
+			return
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			ferr = ErrNotRegular
+			return
+		}
+		ferr = fn(int(fd), &st)
+	}); err != nil {
+		return err
+	}
+	return ferr
+}
+
 // copyOnly makes mapFile take the fallback path, for tests.
 var copyOnly bool
 

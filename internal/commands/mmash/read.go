@@ -293,7 +293,7 @@ func (j *job) read(m match, fn func([]reader.Stat) error) error {
 	defer j.s.parsing.release(cost)
 	// Map the very file that the root opened, not a path that could have
 	// changed since.
-	rf, err := reader.Open(fdPath(f))
+	rf, err := reader.OpenFile(f)
 	if err != nil {
 		return err
 	}

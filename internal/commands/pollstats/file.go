@@ -17,8 +17,9 @@ type tracked struct {
 	gauge    []bool         // per column: the field is a gauge, shown as a value
 	prev     []reader.Value // per column: the value read last
 	cur      []reader.Value // per column: scratch for the values read now
-	partial  bool           // a column has no field yet: Refresh each interval
+	partial  bool           // a column has no field yet: updated first each interval
 	seen     int            // generation of the last scan that found it
+	updated  int            // the poll that last updated it (poller.tick)
 }
 
 // bind finds the columns' fields in the file and decides whether it is
@@ -26,8 +27,8 @@ type tracked struct {
 // the value that its changes are counted from; the others keep theirs,
 // so that fields a writer appends join without disturbing the rest. A
 // column that is a string in this file is left out of it (warned). The
-// fields are looked at one by one (reader.File.ScanFields), never held:
-// a file of millions of fields costs its mapping and 4 bytes a field.
+// fields are looked up by label (reader.File.Lookup), never held: a file
+// of millions of fields costs its mapping and 4 bytes a field.
 func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 	old := t.idx
 	t.idx = make([]int, len(cols))
@@ -36,27 +37,19 @@ func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 		t.prev = make([]reader.Value, len(cols))
 		t.cur = make([]reader.Value, len(cols))
 	}
-	decided := make([]bool, len(cols)) // the first field with the label decides
-	left := len(cols)
-	for c := range t.idx {
-		t.idx[c] = -1
-	}
-	t.f.ScanFields(func(i int, f *reader.Field) bool { // an error shows on the next read
-		for c, col := range cols {
-			if decided[c] || f.Label != col.label {
-				continue
-			}
-			decided[c] = true
-			left--
-			if reader.KindOf(f.Sig.Code) == reader.String {
-				log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
-				continue
-			}
+	for c, col := range cols { // an error shows on the next read
+		i, f, ok := t.f.Lookup(col.label)
+		switch {
+		case !ok:
+			t.idx[c] = -1
+		case reader.KindOf(f.Sig.Code) == reader.String:
+			t.idx[c] = -1
+			log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
+		default:
 			t.idx[c] = i
 			t.gauge[c] = isGauge(f.Meta.Kind)
 		}
-		return left > 0
-	})
+	}
 	t.partial, t.included = false, false
 	for c := range cols {
 		switch i := t.idx[c]; {

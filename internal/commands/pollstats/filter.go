@@ -24,21 +24,29 @@ func parseFilters(args []string) []filter {
 }
 
 // matchAny reports whether f matches one of filters. Its values are read
-// only for KEY=VALUE filters.
+// only for KEY=VALUE filters, and its labels gone through only for KEY
+// filters.
 func matchAny(f *reader.File, filters []filter) bool {
-	if len(filters) == 0 {
+	prefixes := false
+	for _, flt := range filters {
+		if !flt.exact {
+			prefixes = true
+			continue
+		}
+		if i, _, ok := f.Lookup(flt.key); ok {
+			if v, err := f.Value(i); err == nil && v.String() == flt.value {
+				return true
+			}
+		}
+	}
+	if !prefixes {
 		return false
 	}
 	matched := false
-	f.ScanFields(func(i int, fl *reader.Field) bool {
+	f.ScanFields(func(_ int, fl *reader.Field) bool {
 		for _, flt := range filters {
-			if !flt.exact {
-				matched = strings.HasPrefix(fl.Label, flt.key)
-			} else if fl.Label == flt.key {
-				v, err := f.Value(i)
-				matched = err == nil && v.String() == flt.value
-			}
-			if matched {
+			if !flt.exact && strings.HasPrefix(fl.Label, flt.key) {
+				matched = true
 				return false
 			}
 		}

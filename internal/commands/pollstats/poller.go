@@ -23,10 +23,11 @@ type poller struct {
 
 	files map[string]*tracked // by path; the ID tells a replaced file
 	gen   int                 // scan generation, to find the files gone
+	tick  int                 // poll count, to update each file once a poll
 
 	// The files by what each interval does with them, rebuilt when dirty.
 	active  []*tracked // read and summed
-	refresh []*tracked // lacking a column or a filter match: Refresh
+	refresh []*tracked // lacking a column or a filter match: updated first
 	failed  []*tracked // cannot be read: opened again
 	dirty   bool
 
@@ -67,12 +68,11 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 			failed = append(failed, t.err)
 			continue
 		}
-		t.f.ScanFields(func(_ int, f *reader.Field) bool { // errors show when the file is read
-			if _, ok := wanted[f.Label]; ok {
-				labels[f.Label] = labels[f.Label] || reader.KindOf(f.Sig.Code) == reader.String
+		for l := range wanted { // errors show when the file is read
+			if _, f, ok := t.f.Lookup(l); ok {
+				labels[l] = labels[l] || reader.KindOf(f.Sig.Code) == reader.String
 			}
-			return true
-		})
+		}
 	}
 	if len(p.files) == 0 {
 		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(argNames(o.Args), " "))}
@@ -148,8 +148,9 @@ func (p *poller) poll(now time.Time) []total {
 			p.dirty = true
 		}
 	}
+	p.tick++
 	for _, t := range p.refresh {
-		p.refreshLayout(t)
+		p.update(t)
 	}
 	if p.dirty {
 		p.rebuild()
@@ -158,7 +159,7 @@ func (p *poller) poll(now time.Time) []total {
 		p.totals[c] = total{}
 	}
 	for _, t := range p.active {
-		if !t.f.Mapped() && !p.reload(t) {
+		if t.updated != p.tick && !p.update(t) {
 			continue
 		}
 		if err := t.read(p.totals, p.scratch, p.absolute); err != nil {
@@ -218,48 +219,38 @@ func (p *poller) open(t *tracked) bool {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
 	t.f, t.err = f, ""
-	if !f.Mapped() {
+	if f.IsCopy() {
 		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
 	}
 	return true
 }
 
-// reload reads again, in place, the copy of a file that could not be
-// mapped.
-func (p *poller) reload(t *tracked) bool {
-	changed, err := t.f.Reload()
-	if err != nil {
-		p.fail(t, err)
-		return false
-	}
-	if changed {
-		t.bind(p.cols, p.filters, p.log)
-		if !t.included {
-			p.dirty = true
-		}
-	}
-	return t.included
-}
-
-// refreshLayout picks up fields appended to t's file.
-func (p *poller) refreshLayout(t *tracked) {
-	changed, err := t.f.Refresh()
+// update brings t's file up to date (reader.File.Update: fields
+// appended, the file grown by its writer, a copy read again) and reports
+// whether t is read this interval. A file that another took the place of
+// is read as a new file.
+func (p *poller) update(t *tracked) bool {
+	t.updated = p.tick
+	changed, err := t.f.Update()
 	switch {
 	case errors.Is(err, reader.ErrReplaced):
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
-		*t = tracked{path: t.path, id: id, seen: t.seen}
+		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
 		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
 			t.bind(p.cols, p.filters, p.log)
 		}
 		p.dirty = true
+		return false
 	case err != nil:
 		p.fail(t, err)
+		return false
 	case changed:
 		t.bind(p.cols, p.filters, p.log)
 		p.dirty = true
 	}
+	return t.included
 }
 
 // fail closes t's file after err, warning once per distinct error.
