@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -61,12 +62,8 @@ func PID(stats []reader.Stat) string {
 }
 
 func isPID(s reader.Stat) bool {
-	return strings.HasSuffix(s.Label, "sys.pid") && s.Value.Kind().Numeric()
+	return convention.DefaultField(s.Label) == convention.PID && s.Value.Kind().Numeric()
 }
-
-// pythonInfo are the suffixes of the Python writer's default fields that
-// are facts about the process: its files have no metadata to say so.
-var pythonInfo = []string{"sys.pid", "sys.tid", "sys.uid", "sys.gid"}
 
 // IsInfo reports whether a stat is a fact about its writer rather than a
 // measurement: the Go writer's info kind (PIDs, versions, static values),
@@ -77,11 +74,7 @@ func IsInfo(st reader.Stat) bool {
 	case reader.KindInfo:
 		return true
 	case reader.KindUnknown:
-		for _, s := range pythonInfo {
-			if strings.HasSuffix(st.Label, s) {
-				return true
-			}
-		}
+		return convention.IsProcessInfo(st.Label)
 	}
 	return false
 }

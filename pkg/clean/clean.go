@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -158,6 +159,9 @@ type target struct {
 	st   unix.Stat_t
 	id   fileID
 }
+
+// fileID is the identity of a file: its device and inode.
+type fileID = fileid.ID
 
 func (t *target) close() {
 	if t.fd >= 0 {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mmstats/mmstats/internal/convention"
 )
 
 // Kind says what a file is, by its name.
@@ -49,13 +51,10 @@ func (k Kind) String() string {
 const TemporaryMinAge = 60 * time.Second
 
 const (
-	asideInfix   = ".cleanstats-"
-	asideHex     = 16
-	newTmpPrefix = ".mmstats."
-	newTmpSuffix = ".tmp"
-	newTmpHex    = 16
-	oldTmpInfix  = ".tmp"
-	oldTmpHex    = 12
+	asideInfix  = ".cleanstats-"
+	asideHex    = 16
+	oldTmpInfix = ".tmp"
+	oldTmpHex   = 12
 )
 
 // KindOf returns the kind of the file named name (a base name).
@@ -100,14 +99,10 @@ func asideName(name string) string {
 	return "." + name + asideInfix + hex.EncodeToString(b[:])
 }
 
-// isTemporary reports whether name is a writer's temporary name.
+// isTemporary reports whether name is a writer's temporary name, or an
+// older writer's.
 func isTemporary(name string) bool {
-	if mid, ok := strings.CutPrefix(name, newTmpPrefix); ok {
-		if h, ok := strings.CutSuffix(mid, newTmpSuffix); ok && len(h) == newTmpHex && lowerHex(h) {
-			return true
-		}
-	}
-	return oldTemporaryOrigin(name) != ""
+	return convention.IsTempName(name) || oldTemporaryOrigin(name) != ""
 }
 
 // oldTemporaryOrigin returns NAME for an older writer's temporary name
@@ -135,7 +130,7 @@ func lowerHex(s string) bool {
 
 // DefaultPattern is the file name pattern of a directory's stats files.
 // A pattern equal to it also covers the writers' temporary files.
-const DefaultPattern = "*.mmstats"
+const DefaultPattern = convention.Pattern
 
 // Matches returns the paths of the entries of directory dir whose names
 // match pattern (filepath.Match syntax), sorted, with the hidden files that

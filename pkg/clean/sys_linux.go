@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fileid"
 )
 
-// fileID is the identity of a file: its device and inode.
-type fileID struct{ dev, ino uint64 }
-
-func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
+func idOf(st *unix.Stat_t) fileID { return fileid.FromStat(st) }
 
 // openDir opens a directory for the *at calls.
 func openDir(path string) (int, error) {

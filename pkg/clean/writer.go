@@ -4,18 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/pkg/reader"
-)
-
-// The default fields the rules look at, matched as label suffixes (any
-// label prefix is allowed, as cleanstats 0.8.0 does for sys.pid).
-const (
-	labelPID     = "sys.pid"
-	labelUID     = "sys.uid"
-	labelCreated = "sys.created"
-	labelFlock   = "sys.flock"
 )
 
 // maxPID is the largest value a pid_t (int32) holds.
@@ -55,14 +46,12 @@ func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
 		if valErr != nil {
 			return true // walk on: a format error later still counts
 		}
-		var which string
-		for _, l := range [...]string{labelPID, labelUID, labelCreated, labelFlock} {
-			if strings.HasSuffix(f.Label, l) {
-				which = l
-				break
-			}
-		}
-		if which == "" {
+		// The default fields the rules look at, found by suffix (see
+		// convention.DefaultField).
+		which := convention.DefaultField(f.Label)
+		switch which {
+		case convention.PID, convention.UID, convention.Created, convention.Flock:
+		default:
 			return true
 		}
 		v, err := reader.ReadValue(data, f)
@@ -72,7 +61,7 @@ func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
 		}
 		integer := v.Kind() == reader.Int || v.Kind() == reader.Uint
 		switch which {
-		case labelPID:
+		case convention.PID:
 			w.HasPID, badPID = integer, nil
 			switch {
 			case !integer:
@@ -83,16 +72,16 @@ func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
 			default:
 				w.PID = v.Int()
 			}
-		case labelUID:
+		case convention.UID:
 			w.HasUID, w.UID = integer, v.Uint()
-		case labelCreated:
+		case convention.Created:
 			c := v.Float()
 			w.HasCreated = (integer || v.Kind() == reader.Float) && c > 0 && !math.IsInf(c, 0)
 			w.Created = c
 			if !w.HasCreated {
 				w.Created = 0
 			}
-		case labelFlock:
+		case convention.Flock:
 			w.Flock = v.Kind() == reader.Bool && v.Bool()
 		}
 		return true

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -41,7 +42,8 @@ type File struct {
 // defaultFields are the fields every file has, as the Python MmStats model
 // does, plus sys.flock: it says that the writer holds a shared flock(2) on
 // the file for as long as it lives, which cleanstats uses to tell a live
-// file from a stale one even across PID reuse and PID namespaces.
+// file from a stale one even across PID reuse and PID namespaces. Their
+// labels are internal/convention's (TestDefaultFieldsFollowConvention).
 type defaultFields struct {
 	PID     StaticUint32  `mmstats:"sys.pid"`
 	TID     StaticInt64   `mmstats:"sys.tid"`
@@ -471,7 +473,7 @@ func (f *File) Remove() error {
 func (f *File) removeThreadFiles() error {
 	parts := strings.Split(f.opts.Filename, "{TID}")
 	for i, p := range parts {
-		parts[i] = escapeGlob(f.opts.expand(p))
+		parts[i] = convention.EscapeGlob(f.opts.expand(p))
 	}
 	var errs []error
 	for id, path := range ownFilesMatching(filepath.Dir(f.opts.fullPath), strings.Join(parts, "*"), f.id) {
@@ -484,8 +486,4 @@ func (f *File) removeThreadFiles() error {
 		unregister(id)
 	}
 	return errors.Join(errs...)
-}
-
-func escapeGlob(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mmstats/mmstats/pkg/reader"
+	"github.com/mmstats/mmstats/internal/convention"
 )
 
 // DefaultFilename is the file name template used when neither
@@ -58,7 +58,7 @@ type resolved struct {
 func (o Options) resolve() (resolved, error) {
 	r := resolved{Options: o, pid: os.Getpid(), tid: gettid()}
 	if r.Dir == "" {
-		r.Dir = reader.DefaultPath()
+		r.Dir = convention.Dir()
 	}
 	if r.Filename == "" {
 		r.Filename = os.Getenv("MMSTATS_FILES")

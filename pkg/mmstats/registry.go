@@ -3,7 +3,12 @@ package mmstats
 import (
 	"path/filepath"
 	"sync"
+
+	"github.com/mmstats/mmstats/internal/fileid"
 )
+
+// fileID identifies a file by device and inode.
+type fileID = fileid.ID
 
 // registry knows the files this process created and has not removed, by
 // device and inode. File.Remove deletes other files only if they are in

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fileid"
 )
 
 // useUnnamed says whether to build files with O_TMPFILE when the file
@@ -170,16 +172,13 @@ func exchange(a, b string) (ok bool, err error) {
 
 func rename(from, to string) error { return unix.Rename(from, to) }
 
-// fileID identifies a file by device and inode.
-type fileID struct{ dev, ino uint64 }
-
 // fdID returns the identity of the open file fd.
 func fdID(fd int) (fileID, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fileID{}, err
 	}
-	return fileID{uint64(st.Dev), st.Ino}, nil
+	return fileid.FromStat(&st), nil
 }
 
 // pathID returns the identity of path without following a symlink, and
@@ -189,7 +188,7 @@ func pathID(path string) (id fileID, regular bool, err error) {
 	if err := unix.Lstat(path, &st); err != nil {
 		return fileID{}, false, err
 	}
-	return fileID{uint64(st.Dev), st.Ino}, st.Mode&unix.S_IFMT == unix.S_IFREG, nil
+	return fileid.FromStat(&st), st.Mode&unix.S_IFMT == unix.S_IFREG, nil
 }
 
 func unlink(path string) error { return unix.Unlink(path) }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/mmstats/mmstats/internal/convention"
 )
 
 // tempFile is a file being built before it gets its final name: locked
@@ -23,17 +25,12 @@ type tempFile struct {
 	name string // "" while the file has no name
 }
 
-// tempPrefix and tempSuffix frame the names of named temporary files.
-const (
-	tempPrefix = ".mmstats."
-	tempSuffix = ".tmp"
-)
-
-// newTempName returns a fresh temporary name in dir.
+// newTempName returns a fresh temporary name in dir (see
+// convention.TempPrefix).
 func newTempName(dir string) string {
-	var b [8]byte
+	var b [convention.TempHex / 2]byte
 	rand.Read(b[:])
-	return filepath.Join(dir, tempPrefix+hex.EncodeToString(b[:])+tempSuffix)
+	return filepath.Join(dir, convention.TempPrefix+hex.EncodeToString(b[:])+convention.TempSuffix)
 }
 
 // openTemp creates a temporary file of size bytes in dir, locked, with

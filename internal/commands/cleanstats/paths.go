@@ -5,12 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/pkg/clean"
-	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // missing is an argument that names nothing: reported, and the exit
@@ -20,16 +19,17 @@ type missing struct {
 	err  error
 }
 
-// resolve returns the paths that args name, as cli.FileSet does (a
-// directory means its *.mmstats files, an argument that does not exist
-// but holds glob characters is a glob, anything else a file; no argument
-// means reader.DefaultGlob()), with the hidden files that belong to them
-// (clean.Matches), sorted and without duplicates. A file that does not
-// exist, or a glob or default whose directory does not, is returned in
-// missing instead; a bad pattern is a usage error.
+// resolve returns the paths that args name, by the tools' rules
+// (cli.FileSet: a directory means its *.mmstats files, an argument that
+// does not exist but holds glob characters is a glob, anything else a
+// file; no argument means the default glob), with the hidden files that
+// belong to them (clean.Matches), sorted and without duplicates. A file
+// that does not exist, or a glob or default whose directory does not, is
+// returned in missing instead; a bad pattern is a usage error.
 func resolve(args []string) (paths []string, absent []missing, err error) {
-	if len(args) == 0 {
-		args = []string{reader.DefaultGlob()}
+	set, err := cli.NewFileSet(args).Args()
+	if err != nil {
+		return nil, nil, err
 	}
 	seen := map[string]bool{}
 	hidden := map[string]map[string][]string{} // directory: origin name: hidden names
@@ -50,23 +50,20 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 		}
 		return nil
 	}
-	for _, a := range args {
-		switch {
-		case isDir(a):
-			err = add(a, clean.DefaultPattern)
-		case isGlob(a):
-			dir, pattern := filepath.Split(a)
+	for _, a := range set {
+		switch a.Kind {
+		case cli.Dir:
+			err = add(a.Split())
+		case cli.Glob:
+			dir, pattern := a.Split()
 			dir = filepath.Clean(dir)
-			if _, err := filepath.Match(pattern, ""); err != nil {
-				return nil, nil, cli.UsageError("bad pattern %q: %v", a, err)
-			}
-			if !hasMeta(dir) {
+			if !convention.HasMeta(dir) {
 				err = add(dir, pattern)
 				break
 			}
 			dirs, gerr := filepath.Glob(dir)
 			if gerr != nil {
-				return nil, nil, cli.UsageError("bad pattern %q: %v", a, gerr)
+				return nil, nil, cli.UsageError("bad pattern %q: %v", a.Path, gerr)
 			}
 			for _, d := range dirs {
 				if isDir(d) {
@@ -76,14 +73,14 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 				}
 			}
 		default:
-			if _, serr := os.Lstat(a); serr != nil && (os.IsNotExist(serr) || errors.Is(serr, errNotDir)) {
-				absent = append(absent, missing{a, unwrapPath(serr)})
-			} else if !seen[a] {
-				seen[a] = true
-				paths = append(paths, a)
+			if _, serr := os.Lstat(a.Path); serr != nil && (os.IsNotExist(serr) || errors.Is(serr, errNotDir)) {
+				absent = append(absent, missing{a.Path, unwrapPath(serr)})
+			} else if !seen[a.Path] {
+				seen[a.Path] = true
+				paths = append(paths, a.Path)
 			}
 			// And what a killed cleanstats left aside of it.
-			dir, name := filepath.Split(a)
+			dir, name := filepath.Split(a.Path)
 			dir = filepath.Clean(dir)
 			if hidden[dir] == nil {
 				hidden[dir] = hiddenNames(dir)
@@ -96,7 +93,7 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 			}
 		}
 		if err != nil {
-			return nil, nil, cli.UsageError("bad pattern %q: %v", a, err)
+			return nil, nil, cli.UsageError("bad pattern %q: %v", a.Path, err)
 		}
 	}
 	sort.Strings(paths)
@@ -131,18 +128,6 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-
-// isGlob reports whether a names no existing file but has glob syntax
-// (as cli.FileSet decides).
-func isGlob(a string) bool {
-	if !strings.ContainsAny(a, "*?[") {
-		return false
-	}
-	_, err := os.Lstat(a)
-	return err != nil
-}
-
-func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 func isDir(a string) bool {
 	st, err := os.Stat(a)

@@ -25,7 +25,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mmstats/mmstats/internal/cli"
-	"github.com/mmstats/mmstats/pkg/reader"
+	"github.com/mmstats/mmstats/internal/convention"
 )
 
 const long = `mmash serves the stats in the mmstats files of one directory over HTTP:
@@ -116,7 +116,8 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
 type Options struct {
 	// Listen is the HOST:PORT to serve on; port 0 picks a free port.
 	Listen string
-	// Dir is the stats directory; "" means reader.DefaultPath().
+	// Dir is the stats directory; "" means $MMSTATS_PATH or the
+	// temporary directory (convention.Dir).
 	Dir string
 	// Glob chooses the files of requests that name none, relative to
 	// Dir; "" means the part of $MMSTATS_GLOB inside Dir, or *.mmstats.
@@ -163,11 +164,11 @@ func (o *Options) resolve() error {
 		return cli.UsageError("--listen: %v", err)
 	}
 	if o.Dir == "" {
-		o.Dir = reader.DefaultPath()
+		o.Dir = convention.Dir()
 	}
 	if o.Glob == "" {
-		o.Glob = "*.mmstats"
-		if g := os.Getenv("MMSTATS_GLOB"); g != "" {
+		o.Glob = convention.Pattern
+		if g := os.Getenv(convention.EnvGlob); g != "" {
 			rel, err := filepath.Rel(filepath.Clean(o.Dir), filepath.Clean(g))
 			if err != nil || !filepath.IsAbs(g) || rel == ".." || strings.HasPrefix(rel, "../") {
 				return cli.UsageError("$MMSTATS_GLOB (%s) is not inside the stats directory %s: use --dir and --glob", g, o.Dir)

@@ -37,7 +37,7 @@ func BenchmarkInterval(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard}, Prefix: "web.stats",
 				Fields: []string{"status.2XX", "status.5XX", "load", "up"}, Args: bc.args, Delay: time.Second}
-			src, err := newSources(o.Args, "")
+			src, err := newSources(cli.NewFileSet(o.Args))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -75,7 +75,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		}
 	}
 	if len(p.files) == 0 {
-		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(argNames(o.Args), " "))}
+		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(src.names, " "))}
 	}
 	if len(failed) == len(p.files) {
 		sort.Strings(failed)
@@ -122,14 +122,6 @@ func (p *poller) allLabels() []string {
 		}
 	}
 	return out
-}
-
-// argNames returns the arguments as given, or the default glob.
-func argNames(args []string) []string {
-	if len(args) == 0 {
-		return []string{reader.DefaultGlob()}
-	}
-	return args
 }
 
 // poll reads every file once and returns the columns' totals, valid

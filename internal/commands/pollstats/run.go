@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mmstats/mmstats/pkg/reader"
+	"github.com/mmstats/mmstats/internal/cli"
 )
 
 // Run shows the fields of the files that o names until it has printed
@@ -23,7 +23,7 @@ func Run(o *Options) error {
 	defer o.stop(sigs)
 
 	log := &logger{w: o.Streams.Err, level: o.Verbosity}
-	src, err := newSources(o.Args, reader.DefaultGlob())
+	src, err := newSources(cli.NewFileSet(o.Args))
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,14 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/convention"
 )
 
-// fileID identifies the file a path names (its inode number), so that a
-// path replaced by a new file is read as a new file. A file system may
+// fileID identifies the file a path names, so that a path replaced by a
+// new file is read as a new file: its inode number, which a directory
+// listing (getdents) gives without a stat per file. The entries compared
+// are those of one directory, on one device, so the number alone is the
+// identity that internal/fileid holds with the device. A file system may
 // give a freed inode number to the next file created, but not while
 // pollstats maps the file that has it: a new file at the path of a file
 // being read always has another number.
@@ -32,6 +36,7 @@ const listThreshold = 16
 // they find the paths to read and their IDs; a directory that has not
 // changed since it was last looked at costs one stat.
 type sources struct {
+	names []string // the arguments, or the default glob, for messages
 	dirs  []*dirSource
 	globs []string // globs with wildcards in a directory part
 	buf   []byte   // for directory listings
@@ -80,13 +85,17 @@ func (m matcher) match(name string) bool {
 	return ok
 }
 
-// newSources classifies args as cli.FileSet does; no args means
-// MMSTATS_GLOB.
-func newSources(args []string, defaultGlob string) (*sources, error) {
-	if len(args) == 0 {
-		args = []string{defaultGlob}
+// newSources finds the places that set names, classified by the tools'
+// rules (cli.FileSet.Args): a FILE is looked up in its directory, a DIR
+// or a glob whose directory part is plain is a directory whose names are
+// matched, and a glob with wildcards in its directory part is expanded
+// whole every interval.
+func newSources(set *cli.FileSet) (*sources, error) {
+	args, err := set.Args()
+	if err != nil {
+		return nil, err
 	}
-	s := &sources{}
+	s := &sources{names: set.Names()}
 	byDir := map[string]*dirSource{}
 	dirFor := func(dir, join string) *dirSource {
 		d := byDir[dir]
@@ -98,25 +107,14 @@ func newSources(args []string, defaultGlob string) (*sources, error) {
 		return d
 	}
 	for _, a := range args {
-		if !cli.NewFileSet([]string{a}).Dynamic() {
-			d := dirFor(filepath.Dir(a), filepath.Dir(a))
-			d.named[filepath.Base(a)] = a
+		if a.Kind == cli.File {
+			d := dirFor(filepath.Dir(a.Path), filepath.Dir(a.Path))
+			d.named[filepath.Base(a.Path)] = a.Path
 			continue
 		}
-		if st, err := os.Stat(a); err == nil && st.IsDir() {
-			d := dirFor(filepath.Clean(a), filepath.Clean(a))
-			d.patterns = append(d.patterns, newMatcher("*.mmstats"))
-			continue
-		}
-		dir, pattern := filepath.Split(a)
-		if _, err := filepath.Match(pattern, ""); err != nil {
-			return nil, cli.UsageError("bad pattern %q: %v", a, err)
-		}
-		if strings.ContainsAny(dir, `*?[\`) {
-			if _, err := filepath.Glob(a); err != nil {
-				return nil, cli.UsageError("bad pattern %q: %v", a, err)
-			}
-			s.globs = append(s.globs, a)
+		dir, pattern := a.Split()
+		if convention.HasMeta(dir) {
+			s.globs = append(s.globs, a.Path)
 			continue
 		}
 		join := filepath.Clean(dir)

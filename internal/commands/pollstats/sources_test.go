@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
 )
 
 // found returns the paths the sources found, sorted, each once.
@@ -23,7 +25,7 @@ func TestSourcesLookAgainOnlyWhenADirectoryChanges(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.mmstats"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newSources([]string{dir}, "")
+	s, err := newSources(cli.NewFileSet([]string{dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestSourcesClassifyArguments(t *testing.T) {
 	a := corrupt(t, dir, "a.mmstats")
 	x := corrupt(t, sub, "x.mmstats")
 	y := corrupt(t, sub, "y.other")
-	s, err := newSources([]string{a, filepath.Join(sub, "*.other"), sub, filepath.Join(dir, "s*", "x.*")}, "")
+	s, err := newSources(cli.NewFileSet([]string{a, filepath.Join(sub, "*.other"), sub, filepath.Join(dir, "s*", "x.*")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestSourcesClassifyArguments(t *testing.T) {
 
 	t.Setenv("MMSTATS_GLOB", "")
 	t.Setenv("MMSTATS_PATH", sub)
-	s, _ = newSources(nil, filepath.Join(sub, "*.mmstats"))
+	s, _ = newSources(cli.NewFileSet(nil))
 	s.scan(time.Now(), func(err error) { t.Error(err) })
 	if got := found(s); !slices.Equal(got, []string{x}) {
 		t.Errorf("no arguments: found %v, want %v", got, []string{x})

@@ -151,16 +151,13 @@ func Run(o *Options) error {
 			return cli.UsageError("bad --field pattern %q: %v", p, err)
 		}
 	}
-	paths, err := cli.NewFileSet(o.Args).Resolve()
+	set := cli.NewFileSet(o.Args)
+	paths, err := set.Resolve()
 	if err != nil {
 		return err
 	}
 	if len(paths) == 0 {
-		names := o.Args
-		if len(names) == 0 {
-			names = []string{reader.DefaultGlob()}
-		}
-		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(names, " "))}
+		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(set.Names(), " "))}
 	}
 
 	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
