@@ -9,4 +9,4 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/cleanstats"
 )
 
-func main() { cli.Exit(cleanstats.NewCommand(cli.System())) }
+func main() { cli.Exit(cleanstats.NewCmd(cli.System(), nil)) }

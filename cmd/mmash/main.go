@@ -9,4 +9,4 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/mmash"
 )
 
-func main() { cli.Exit(mmash.NewCommand(cli.System())) }
+func main() { cli.Exit(mmash.NewCmd(cli.System(), nil)) }

@@ -8,4 +8,4 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/demo"
 )
 
-func main() { cli.Exit(demo.NewCommand(cli.System())) }
+func main() { cli.Exit(demo.NewCmd(cli.System(), nil)) }

@@ -9,4 +9,4 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/pollstats"
 )
 
-func main() { cli.Exit(pollstats.NewCommand(cli.System())) }
+func main() { cli.Exit(pollstats.NewCmd(cli.System(), nil)) }

@@ -8,4 +8,4 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/slurpstats"
 )
 
-func main() { cli.Exit(slurpstats.NewCommand(cli.System())) }
+func main() { cli.Exit(slurpstats.NewCmd(cli.System(), nil)) }

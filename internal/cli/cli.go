@@ -1,6 +1,7 @@
-// Package cli holds what every mmstats command shares: exit codes, error
-// reporting, the version flag, terminal detection and the resolution of
-// FILE|DIR|GLOB arguments.
+// Package cli holds what every mmstats command shares: the shape of a
+// command (Command), exit codes, error reporting, the version flag,
+// streams and terminal detection (with fake ones for tests), and the
+// resolution of FILE|DIR|GLOB arguments.
 package cli
 
 import (

@@ -100,8 +100,9 @@ type Options struct {
 	Probe clean.Probe
 }
 
-// NewCommand returns the cleanstats command, writing to streams.
-func NewCommand(streams *cli.Streams) *cobra.Command {
+// NewCmd returns the cleanstats command, writing to streams. It runs
+// runF with the validated options, or Run if runF is nil.
+func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
 		Use:     "cleanstats [flags] [FILE|DIR|GLOB]...",
@@ -111,15 +112,17 @@ func NewCommand(streams *cli.Streams) *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return Run(opts)
 		},
 	}
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.Err)
 	opts.AddFlags(cmd)
-	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
-	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
-	return cli.Setup(cmd)
+	return cli.Command(cmd, streams)
 }
 
 // AddFlags adds the command's flags, bound to o.
@@ -129,7 +132,13 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors (for cron)")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "also print a line per file kept because its writer lives")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object per file and line (JSON Lines)")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 }
+
+// Validate checks the options; its errors are usage errors. (cobra
+// refuses --quiet with --verbose or --json before.)
+func (o *Options) Validate() error { return nil }
 
 // Run cleans the files that o names.
 func Run(o *Options) error {

@@ -50,7 +50,7 @@ func files(t *testing.T) (dir, stale, live, invalid string) {
 // exit status.
 func run(args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
-	cmd := NewCommand(&cli.Streams{Out: &out, Err: &errOut, Width: func() int { return 0 }})
+	cmd := NewCmd(&cli.Streams{Out: &out, Err: &errOut, Width: func() int { return 0 }}, nil)
 	cmd.SetArgs(args)
 	code := cli.Main(cmd, &errOut)
 	return out.String(), errOut.String(), code

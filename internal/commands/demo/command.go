@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mmstats/mmstats/internal/cli"
 )
@@ -21,8 +20,10 @@ import (
 // maxWorkers bounds --workers: each worker is a process.
 const maxWorkers = 64
 
-// Options are the flags of mmstats-demo.
+// Options are the settings of one mmstats-demo run.
 type Options struct {
+	// Streams: the start line goes to Out, reports to Err.
+	Streams *cli.Streams
 	// Listen is the HOST:PORT to listen on; port 0 picks a free port.
 	Listen string
 	// Workers is how many worker processes share the socket.
@@ -38,8 +39,9 @@ type Options struct {
 	Verbose int
 }
 
-// AddFlags registers the options as flags of fs.
-func (o *Options) AddFlags(fs *pflag.FlagSet) {
+// AddFlags adds the command's flags, bound to o.
+func (o *Options) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5001", "serve on `HOST:PORT` (port 0 picks a free port)")
 	fs.IntVar(&o.Workers, "workers", 1, "run `N` worker processes sharing the socket")
 	fs.BoolVar(&o.Load, "load", false, "make each worker send requests to the server")
@@ -65,15 +67,10 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// NewCommand returns the mmstats-demo command.
-func NewCommand(streams *cli.Streams) *cobra.Command {
-	return newCommand(streams, run)
-}
-
-// newCommand builds the command with runF as its run function, so tests
-// can check the parsed options without starting a server.
-func newCommand(streams *cli.Streams, runF func(*cobra.Command, *Options) error) *cobra.Command {
-	opts := &Options{}
+// NewCmd returns the mmstats-demo command, writing to streams. It runs
+// runF with the validated options, or Run if runF is nil.
+func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
 		Use:   "mmstats-demo [flags]",
 		Short: "Run the WebStats example: a web server that writes mmstats",
@@ -101,32 +98,32 @@ workers, which remove their files, and it exits 0.`,
   curl http://127.0.0.1:5001/status
   slurpstats /tmp/demo`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(*cobra.Command, []string) error {
 			if err := opts.Validate(); err != nil {
 				return err
 			}
-			return runF(cmd, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
 		},
 	}
-	opts.AddFlags(cmd.Flags())
-	cmd.SetIn(streams.In)
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.Err)
-	return cli.Setup(cmd)
+	opts.AddFlags(cmd)
+	return cli.Command(cmd, streams)
 }
 
-// run runs a worker, in a process the supervisor started (see isWorker),
+// Run runs a worker, in a process the supervisor started (see isWorker),
 // or the supervisor.
-func run(cmd *cobra.Command, opts *Options) error {
+func Run(opts *Options) error {
 	if isWorker() {
-		err := runWorker(opts, cmd.ErrOrStderr())
+		err := runWorker(opts, opts.Streams.Err)
 		if err != nil && err != errNotWorker {
 			// Workers share the supervisor's stderr: say which one failed.
 			err = fmt.Errorf("worker %d: %w", os.Getpid(), err)
 		}
 		return err
 	}
-	return supervise(opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	return supervise(opts, opts.Streams.Out, opts.Streams.Err)
 }
 
 // plural returns "n word" or "n words".

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -10,23 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/mmstats/mmstats/internal/cli"
 )
 
 // execute runs the command with args and a run function that records the
 // options instead of serving.
 func execute(args ...string) (opts *Options, stdout string, err error) {
-	var out, errOut bytes.Buffer
-	streams := &cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
-	cmd := newCommand(streams, func(_ *cobra.Command, o *Options) error {
+	streams, out, _ := cli.TestStreams()
+	cmd := NewCmd(streams, func(o *Options) error {
 		opts = o
 		return nil
 	})
 	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
 	err = cmd.Execute()
 	return opts, out.String(), err
 }
@@ -69,7 +63,7 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Listen: "127.0.0.1:5001", Workers: 1, Rate: 200}
+	want := Options{Streams: opts.Streams, Listen: "127.0.0.1:5001", Workers: 1, Rate: 200}
 	if *opts != want {
 		t.Errorf("defaults = %+v, want %+v", *opts, want)
 	}
@@ -82,7 +76,7 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = Options{Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second, Verbose: 2}
+	want = Options{Streams: opts.Streams, Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second, Verbose: 2}
 	if *opts != want {
 		t.Errorf("parsed %+v, want %+v", *opts, want)
 	}

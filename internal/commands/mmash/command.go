@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/convention"
@@ -112,8 +111,10 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
       static_configs:
         - targets: ['127.0.0.1:5002']`
 
-// Options are the flags of mmash.
+// Options are the settings of one mmash run.
 type Options struct {
+	// Streams: the URL goes to Out, the log to Err.
+	Streams *cli.Streams
 	// Listen is the HOST:PORT to serve on; port 0 picks a free port.
 	Listen string
 	// Dir is the stats directory; "" means $MMSTATS_PATH or the
@@ -138,10 +139,15 @@ type Options struct {
 	ReadTimeout time.Duration
 	// IdleTimeout is how long a connection may wait for its next request.
 	IdleTimeout time.Duration
+
+	// ctx is the command's context: Run serves until it ends, or until
+	// SIGINT or SIGTERM. nil means context.Background().
+	ctx context.Context
 }
 
-// AddFlags registers the options as flags of fs, with their defaults.
-func (o *Options) AddFlags(fs *pflag.FlagSet) {
+// AddFlags adds the command's flags, bound to o, with their defaults.
+func (o *Options) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	def := defaultConfig()
 	o.MaxMemory, o.MaxFileSize = ByteSize(def.maxMemory), ByteSize(def.maxFileSize)
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:5002", "serve on `HOST:PORT` (port 0 picks a free port)")
@@ -157,9 +163,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 2*time.Minute, "close a connection idle for longer than `DURATION`")
 }
 
-// resolve fills in the defaults of Dir and Glob and checks the options;
+// Validate fills in the defaults of Dir and Glob and checks the options;
 // its errors are usage errors.
-func (o *Options) resolve() error {
+func (o *Options) Validate() error {
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		return cli.UsageError("--listen: %v", err)
 	}
@@ -245,19 +251,10 @@ func (b *ByteSize) Set(s string) error {
 // Type names the flag's value in --help.
 func (b *ByteSize) Type() string { return "size" }
 
-// NewCommand returns the mmash command.
-func NewCommand(streams *cli.Streams) *cobra.Command {
-	return newCommand(streams, run)
-}
-
-// runFunc serves with the resolved options, printing its URL on out and
-// logging on errw.
-type runFunc func(ctx context.Context, opts *Options, out, errw io.Writer) error
-
-// newCommand builds the command with runF as its run function, so tests
-// can check the options without starting a server.
-func newCommand(streams *cli.Streams, runF runFunc) *cobra.Command {
-	opts := &Options{}
+// NewCmd returns the mmash command, writing to streams. It runs runF
+// with the validated options, or Run if runF is nil.
+func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
 		Use:     "mmash [--listen HOST:PORT] [--dir DIR] [--glob GLOB]",
 		Short:   "Serve mmstats over HTTP: JSON, live plots and Prometheus metrics",
@@ -265,22 +262,30 @@ func newCommand(streams *cli.Streams, runF runFunc) *cobra.Command {
 		Example: examples,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.resolve(); err != nil {
+			opts.ctx = cmd.Context()
+			if err := opts.Validate(); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return runF(ctx, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
 		},
 	}
-	opts.AddFlags(cmd.Flags())
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.Err)
-	return cli.Setup(cmd)
+	opts.AddFlags(cmd)
+	return cli.Command(cmd, streams)
 }
 
-// run serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, opts *Options, out, errw io.Writer) error {
+// Run serves until SIGINT or SIGTERM, then shuts down gracefully. It
+// prints its URL on opts.Streams.Out and logs on opts.Streams.Err.
+func Run(opts *Options) error {
+	ctx := opts.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	out, errw := opts.Streams.Out, opts.Streams.Err
 	handler, err := newServerConfig(opts.Dir, opts.Glob, opts.config(errw))
 	if err != nil {
 		return err

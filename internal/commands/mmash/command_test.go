@@ -121,7 +121,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, testOptions(dir, "127.0.0.1:0"), &out, io.Discard) }()
+	go func() { done <- runWith(ctx, testOptions(dir, "127.0.0.1:0"), &out, io.Discard) }()
 
 	startLine := regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (.+)\)\n$`)
 	var m []string
@@ -160,11 +160,11 @@ func TestRunErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = run(context.Background(), testOptions(t.TempDir(), ln.Addr().String()), io.Discard, io.Discard)
+	err = runWith(context.Background(), testOptions(t.TempDir(), ln.Addr().String()), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("busy port: %v", err)
 	}
-	err = run(context.Background(), testOptions(filepath.Join(t.TempDir(), "nope"), "127.0.0.1:0"), io.Discard, io.Discard)
+	err = runWith(context.Background(), testOptions(filepath.Join(t.TempDir(), "nope"), "127.0.0.1:0"), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("missing dir: %v", err)
 	}
@@ -177,16 +177,23 @@ func testOptions(dir, listen string) *Options {
 	return o
 }
 
+// runWith runs mmash with o until ctx ends, printing on out and errw.
+func runWith(ctx context.Context, o *Options, out, errw io.Writer) error {
+	o.Streams = &cli.Streams{Out: out, Err: errw}
+	o.ctx = ctx
+	return Run(o)
+}
+
 // parseOptions parses args as the command does, without serving.
 func parseOptions(args ...string) (*Options, int, string) {
-	var out, errb bytes.Buffer
+	streams, out, errb := cli.TestStreams()
 	var got *Options
-	cmd := newCommand(&cli.Streams{Out: &out, Err: &errb}, func(_ context.Context, o *Options, _, _ io.Writer) error {
+	cmd := NewCmd(streams, func(o *Options) error {
 		got = o
 		return nil
 	})
 	cmd.SetArgs(args)
-	code := cli.Main(cmd, &errb)
+	code := cli.Main(cmd, errb)
 	return got, code, out.String() + errb.String()
 }
 

@@ -109,17 +109,18 @@ func (h *harness) run(args ...string) int {
 	h.delays = nil
 	h.sigs = make(chan os.Signal, 4)
 	defer close(h.sigs)
-	opts := &Options{Streams: h.streams(), after: h.after,
-		notify: func(c chan<- os.Signal) {
+	cmd := NewCmd(h.streams(), func(o *Options) error {
+		o.after = h.after
+		o.notify = func(c chan<- os.Signal) {
 			go func() {
 				for s := range h.sigs {
 					c <- s
 				}
 			}()
-		},
-		stop: func(chan<- os.Signal) {},
-	}
-	cmd := newCommand(opts)
+		}
+		o.stop = func(chan<- os.Signal) {}
+		return Run(o)
+	})
 	cmd.SetArgs(args)
 	return cli.Main(cmd, &h.err)
 }

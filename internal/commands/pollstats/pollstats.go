@@ -104,13 +104,10 @@ type Options struct {
 	stop   func(c chan<- os.Signal)
 }
 
-// NewCommand returns the pollstats command, writing to streams.
-func NewCommand(streams *cli.Streams) *cobra.Command {
-	return newCommand(&Options{Streams: streams})
-}
-
-// newCommand builds the command around opts, whose hooks tests may set.
-func newCommand(opts *Options) *cobra.Command {
+// NewCmd returns the pollstats command, writing to streams. It runs
+// runF with the validated options, or Run if runF is nil.
+func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
 		Use:     "pollstats [flags] FIELDS [FILE|DIR|GLOB]...",
 		Short:   "Show the changes of some stats, summed over files, every interval",
@@ -128,13 +125,17 @@ func newCommand(opts *Options) *cobra.Command {
 				return err
 			}
 			opts.Fields, opts.Args = fields, args[1:]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return Run(opts)
 		},
 	}
-	cmd.SetOut(opts.Streams.Out)
-	cmd.SetErr(opts.Streams.Err)
 	opts.AddFlags(cmd)
-	return cli.Setup(cmd)
+	return cli.Command(cmd, streams)
 }
 
 // AddFlags adds the command's flags, bound to o.
@@ -163,8 +164,8 @@ func parseFields(arg string) ([]string, error) {
 	return fields, nil
 }
 
-// validate checks the numeric options; its errors are usage errors.
-func (o *Options) validate() error {
+// Validate checks the options; its errors are usage errors.
+func (o *Options) Validate() error {
 	if o.Count < 0 {
 		return cli.UsageError("--count must not be negative, got %d", o.Count)
 	}

@@ -576,7 +576,7 @@ func TestFractionalDelay(t *testing.T) {
 	// With the real clock.
 	start := time.Now()
 	h := newHarness(t)
-	cmd := newCommand(&Options{Streams: h.streams()})
+	cmd := NewCmd(h.streams(), nil)
 	cmd.SetArgs([]string{"-d", "0.05", "-c", "3", "-p", status, "2XX", dir})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)

@@ -12,9 +12,6 @@ import (
 // Run shows the fields of the files that o names until it has printed
 // o.Count lines or is interrupted.
 func Run(o *Options) error {
-	if err := o.validate(); err != nil {
-		return err
-	}
 	o.setDefaults()
 	// Catch the signals before anything is read, so that an early Ctrl-C
 	// is a clean exit too.

@@ -101,10 +101,13 @@ type Options struct {
 	Verbose bool
 	// Args are the FILE|DIR|GLOB arguments.
 	Args []string
+
+	outputSet bool // -o was given, for Validate
 }
 
-// NewCommand returns the slurpstats command, writing to streams.
-func NewCommand(streams *cli.Streams) *cobra.Command {
+// NewCmd returns the slurpstats command, writing to streams. It runs
+// runF with the validated options, or Run if runF is nil.
+func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Streams: streams, Output: FormatText}
 	cmd := &cobra.Command{
 		Use:     "slurpstats [FILE|DIR|GLOB]...",
@@ -114,16 +117,18 @@ func NewCommand(streams *cli.Streams) *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
-			if opts.JSON && cmd.Flags().Changed("output") && opts.Output != FormatJSON {
-				return cli.UsageError("--json conflicts with --output %s", opts.Output)
+			opts.outputSet = cmd.Flags().Changed("output")
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
 			}
 			return Run(opts)
 		},
 	}
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.Err)
 	opts.AddFlags(cmd)
-	return cli.Setup(cmd)
+	return cli.Command(cmd, streams)
 }
 
 // AddFlags adds the command's flags, bound to o.
@@ -143,14 +148,22 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// Run prints the stats of the files that o names.
-func Run(o *Options) error {
-	start := time.Now()
+// Validate checks the options; its errors are usage errors.
+func (o *Options) Validate() error {
+	if o.JSON && o.outputSet && o.Output != FormatJSON {
+		return cli.UsageError("--json conflicts with --output %s", o.Output)
+	}
 	for _, p := range o.Fields {
 		if _, err := path.Match(p, ""); err != nil {
 			return cli.UsageError("bad --field pattern %q: %v", p, err)
 		}
 	}
+	return nil
+}
+
+// Run prints the stats of the files that o names.
+func Run(o *Options) error {
+	start := time.Now()
 	set := cli.NewFileSet(o.Args)
 	paths, err := set.Resolve()
 	if err != nil {
@@ -159,7 +172,6 @@ func Run(o *Options) error {
 	if len(paths) == 0 {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("no stats files match %s", strings.Join(set.Names(), " "))}
 	}
-
 	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
 	format := o.Output
 	if o.JSON {

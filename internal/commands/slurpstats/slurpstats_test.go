@@ -57,7 +57,7 @@ func run(t *testing.T, s *cli.Streams, args ...string) result {
 	}
 	streams.Err = &errb
 	streams.Width = func() int { return 80 }
-	cmd := NewCommand(&streams)
+	cmd := NewCmd(&streams, nil)
 	cmd.SetArgs(args)
 	code := cli.Main(cmd, &errb)
 	return result{out.String(), errb.String(), code}
@@ -403,13 +403,13 @@ func TestWriteErrors(t *testing.T) {
 func TestExecuteErrors(t *testing.T) {
 	dir, _, _ := fixture(t)
 	var out, errb bytes.Buffer
-	cmd := NewCommand(&cli.Streams{Out: &out, Err: &errb})
+	cmd := NewCmd(&cli.Streams{Out: &out, Err: &errb}, nil)
 	cmd.SetArgs([]string{"-o", "nope", dir})
 	var exit *cli.ExitError
 	if err := cmd.Execute(); !errors.As(err, &exit) || exit.Code != cli.ExitUsage {
 		t.Errorf("bad -o: got %v, want a usage ExitError", err)
 	}
-	cmd = NewCommand(&cli.Streams{Out: &out, Err: &errb})
+	cmd = NewCmd(&cli.Streams{Out: &out, Err: &errb}, nil)
 	cmd.SetArgs([]string{dir})
 	if err := cmd.Execute(); err != nil {
 		t.Errorf("good run: %v", err)

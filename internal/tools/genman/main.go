@@ -24,13 +24,16 @@ import (
 	"github.com/mmstats/mmstats/internal/commands/slurpstats"
 )
 
-// commands are the tools that get a man page: add a tool with one line.
-var commands = []func(*cli.Streams) *cobra.Command{
-	slurpstats.NewCommand,
-	pollstats.NewCommand,
-	cleanstats.NewCommand,
-	mmash.NewCommand,
-	demo.NewCommand,
+// commands returns the tools that get a man page, built on s: add a
+// tool with one line.
+func commands(s *cli.Streams) []*cobra.Command {
+	return []*cobra.Command{
+		slurpstats.NewCmd(s, nil),
+		pollstats.NewCmd(s, nil),
+		cleanstats.NewCmd(s, nil),
+		mmash.NewCmd(s, nil),
+		demo.NewCmd(s, nil),
+	}
 }
 
 // date is the date every page shows, fixed so that the output is
@@ -53,8 +56,7 @@ func generate(dir string) error {
 	}
 	var names []string
 	var cmds []*cobra.Command
-	for _, newCommand := range commands {
-		cmd := newCommand(pageStreams())
+	for _, cmd := range commands(pageStreams()) {
 		cmds = append(cmds, cmd)
 		names = append(names, cmd.Name())
 	}
