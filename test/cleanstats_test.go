@@ -50,9 +50,9 @@ func envInt(t *testing.T, name string, def int) int {
 // dozen runs. Runs: $MMSTATS_RACE_RUNS, or 300.
 func TestCleanstatsRenameRace(t *testing.T) {
 	runs := envInt(t, "MMSTATS_RACE_RUNS", 300)
-	dir := memDir(t)
+	dir := testutil.MemDir(t)
 	stale := template(t)
-	_, live := startWriter(t, nil, "-dir", dir, "-name", "live.hold")
+	_, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.hold")
 	var liveSt syscall.Stat_t
 	fd, err := syscall.Open(live, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -263,7 +263,7 @@ func startCreator(t *testing.T, path string) *exec.Cmd {
 // and the older writers' one. A temporary file whose creator lives (its
 // lock held) stays, however old; one that is young stays.
 func TestCleanstatsAbandonedTemporaries(t *testing.T) {
-	dir := memDir(t)
+	dir := testutil.MemDir(t)
 	names := map[string]string{
 		"killed":    ".mmstats.0123456789abcdef.tmp",
 		"killedOld": ".app-1-1.mmstats.tmp0123456789ab", // an older writer's name
@@ -289,7 +289,7 @@ func TestCleanstatsAbandonedTemporaries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stale := put(t, dir, "stale.mmstats", template(t))
+	stale := testutil.WriteFile(t, dir, "stale.mmstats", template(t))
 
 	r := testutil.Run(t, nil, cleanstats(t), "-v", dir)
 	if r.Code != 0 || r.Stderr != "" {

@@ -33,11 +33,11 @@ func TestEscapesNeverReachTheTerminal(t *testing.T) {
 		value = "up\x1b[2J\ndown\u009b31m"
 		name  = "evil\x1b[31m\n==> forged.mmstats"
 	)
-	dir := sharedDir(t, 0o755)
+	dir := testutil.SharedDir(t, 0o755)
 	path := v1file.Write(t, filepath.Join(dir, name),
 		v1file.Unbuffered(label, "32s", v1file.Str(value, 32)),
 		v1file.Unbuffered(counterLabel, "Q", v1file.U64(42)))
-	broken := put(t, dir, "broken\x1b]0;x\a\nslurpstats: forged.mmstats", []byte{7, 7, 7})
+	broken := testutil.WriteFile(t, dir, "broken\x1b]0;x\a\nslurpstats: forged.mmstats", []byte{7, 7, 7})
 
 	for _, args := range [][]string{{dir}, {"-o", "table", dir}, {"-H", dir}, {"-v", "-o", "table", "-H", dir}} {
 		r := testutil.Run(t, nil, slurpstats(t), args...)

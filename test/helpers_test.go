@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,93 +97,6 @@ func counterOffsets(t testing.TB, data []byte) []int {
 	return nil
 }
 
-// put writes data as dir/name and returns the path.
-func put(t testing.TB, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, 0o644); err != nil { // whatever the umask
-		t.Fatal(err)
-	}
-	return p
-}
-
-// sharedDir returns a new directory that every user may enter and read
-// (mode), removed at the end of the test.
-func sharedDir(t testing.TB, mode os.FileMode) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "mmstatstest-torture-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(d, mode); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		filepath.Walk(d, func(p string, fi os.FileInfo, _ error) error {
-			if fi != nil && fi.IsDir() {
-				os.Chmod(p, 0o755)
-			}
-			return nil
-		})
-		os.RemoveAll(d)
-	})
-	return d
-}
-
-// memDir returns a new directory on /dev/shm (tmpfs: tens of thousands
-// of files are memory, not disk) or, without it, in the temp dir.
-func memDir(t testing.TB) string {
-	t.Helper()
-	d, err := os.MkdirTemp("/dev/shm", "mmstatstest-torture-")
-	if err != nil {
-		return sharedDir(t, 0o755)
-	}
-	os.Chmod(d, 0o755)
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
-// nobody returns the credentials of user nobody, or skips the test with
-// why when this process cannot run a child as another user.
-func nobody(t *testing.T, why string) *syscall.Credential {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skipf("needs root to run the tools as another user (%s); scripts/test runs it as root in CI", why)
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-}
-
-// runAs runs bin as cred (nil: as this process) and waits up to a minute.
-func runAs(t testing.TB, cred *syscall.Credential, bin string, args ...string) testutil.Result {
-	t.Helper()
-	if cred == nil {
-		return testutil.Run(t, nil, bin, args...)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	err := cmd.Run()
-	res := testutil.Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if exit, ok := err.(*exec.ExitError); ok {
-		res.Code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 // proc is a background process: testutil.Start's, with credentials.
 type proc struct {
 	*testutil.Process
@@ -196,11 +108,7 @@ type proc struct {
 // to exit after its stdin closes, then is killed.
 func start(t testing.TB, cred *syscall.Credential, bin string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
-	return &proc{testutil.StartCmd(t, cmd, 1<<14)}
+	return &proc{testutil.StartAs(t, cred, bin, args...)}
 }
 
 // line waits up to timeout for the next line of output.
@@ -265,18 +173,6 @@ func (p *proc) wait(t testing.TB, timeout time.Duration) int {
 	return 0
 }
 
-// startWriter starts a testwriter as cred (nil: as this process) with
-// args, and returns it with its file's path once the file exists.
-func startWriter(t testing.TB, cred *syscall.Credential, args ...string) (*proc, string) {
-	t.Helper()
-	p := start(t, cred, testwriter(t), args...)
-	path := p.line(t, time.Minute)
-	if !filepath.IsAbs(path) {
-		t.Fatalf("testwriter printed %q", path)
-	}
-	return p, path
-}
-
 // lines returns the non-empty lines of s.
 func lines(s string) []string {
 	var out []string
@@ -336,7 +232,7 @@ func slurpJSON(t testing.TB, cred *syscall.Credential, args ...string) (map[stri
 // slurpJSONErr is slurpJSON for other goroutines than the test's: it
 // returns what went wrong instead of ending the test.
 func slurpJSONErr(t testing.TB, cred *syscall.Credential, args ...string) (map[string]uint64, testutil.Result, error) {
-	r := runAs(t, cred, slurpstats(t), append([]string{"--json"}, args...)...)
+	r := testutil.RunAs(t, cred, slurpstats(t), append([]string{"--json"}, args...)...)
 	noCrash(t, "slurpstats", r.Stderr)
 	var files []struct {
 		Path  string `json:"path"`

@@ -29,7 +29,7 @@ import (
 // readable files' counters) and that stderr has one line for each of bad.
 func pollOnce(t *testing.T, cred *syscall.Credential, dir string, want uint64, bad ...string) {
 	t.Helper()
-	r := runAs(t, cred, pollstats(t), "-v", "-a", "-c", "2", "-d", "0.05", counterLabel, dir)
+	r := testutil.RunAs(t, cred, pollstats(t), "-v", "-a", "-c", "2", "-d", "0.05", counterLabel, dir)
 	noCrash(t, "pollstats", r.Stderr)
 	if r.Code != 0 {
 		t.Fatalf("pollstats: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
@@ -52,12 +52,12 @@ func pollOnce(t *testing.T, cred *syscall.Credential, dir string, want uint64, b
 // touches neither link nor target, and still removes the stale file and
 // keeps the live one.
 func TestSymlinksInTheGlob(t *testing.T) {
-	dir, outside := sharedDir(t, 0o755), sharedDir(t, 0o755)
+	dir, outside := testutil.SharedDir(t, 0o755), testutil.SharedDir(t, 0o755)
 	fifo := filepath.Join(outside, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stale := put(t, dir, "stale.mmstats", template(t))
+	stale := testutil.WriteFile(t, dir, "stale.mmstats", template(t))
 	passwd, fifoLink := filepath.Join(dir, "passwd.mmstats"), filepath.Join(dir, "fifo.mmstats")
 	if err := os.Symlink("/etc/passwd", passwd); err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestSymlinksInTheGlob(t *testing.T) {
 	})
 	t.Run("pollstats", func(t *testing.T) { pollOnce(t, nil, dir, 42, fifoLink, passwd) })
 	t.Run("mmash", func(t *testing.T) {
-		m := startMmash(t, nil, dir)
+		m := &mmash{testutil.StartMmash(t, nil, dir)}
 		m.wantFiles(t, "", "stale.mmstats")
 		m.wantSum(t, 42)
 		for _, name := range []string{"passwd.mmstats", "fifo.mmstats"} {
@@ -101,7 +101,7 @@ func TestSymlinksInTheGlob(t *testing.T) {
 		m.stop(t)
 	})
 	t.Run("cleanstats", func(t *testing.T) {
-		_, live := startWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
+		_, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
 		liveSnap := snap(t, live)
 		r := testutil.Run(t, nil, cleanstats(t), dir)
 		noCrash(t, "cleanstats", r.Stderr)
@@ -127,10 +127,10 @@ func TestTruncatedWhileMapped(t *testing.T) {
 	data := template(t)
 
 	t.Run("pollstats", func(t *testing.T) {
-		dir := sharedDir(t, 0o755)
-		put(t, dir, "a.mmstats", data)
-		b := put(t, dir, "b.mmstats", data)
-		put(t, dir, "c.mmstats", data)
+		dir := testutil.SharedDir(t, 0o755)
+		testutil.WriteFile(t, dir, "a.mmstats", data)
+		b := testutil.WriteFile(t, dir, "b.mmstats", data)
+		testutil.WriteFile(t, dir, "c.mmstats", data)
 		p := start(t, nil, pollstats(t), "-v", "-a", "-d", "0.05", counterLabel, dir)
 		p.line(t, time.Minute) // the header
 		waitSum(t, p, 126, 126)
@@ -157,9 +157,9 @@ func TestTruncatedWhileMapped(t *testing.T) {
 	})
 
 	t.Run("slurpstats racing truncations", func(t *testing.T) {
-		dir := sharedDir(t, 0o755)
-		a := put(t, dir, "a.mmstats", data)
-		b := put(t, dir, "b.mmstats", data)
+		dir := testutil.SharedDir(t, 0o755)
+		a := testutil.WriteFile(t, dir, "a.mmstats", data)
+		b := testutil.WriteFile(t, dir, "b.mmstats", data)
 		stop := loop(t, func(i int) {
 			if err := os.Truncate(b, 0); err != nil {
 				t.Error(err)
@@ -194,9 +194,9 @@ func TestReplacedWhileRead(t *testing.T) {
 	data := template(t)
 
 	t.Run("pollstats", func(t *testing.T) {
-		dir := sharedDir(t, 0o755)
-		put(t, dir, "a.mmstats", data)
-		b := put(t, dir, "b.mmstats", data)
+		dir := testutil.SharedDir(t, 0o755)
+		testutil.WriteFile(t, dir, "a.mmstats", data)
+		b := testutil.WriteFile(t, dir, "b.mmstats", data)
 		p := start(t, nil, pollstats(t), "-v", "-a", "-d", "0.05", counterLabel, dir)
 		p.line(t, time.Minute)
 		waitSum(t, p, 84, 84)
@@ -213,9 +213,9 @@ func TestReplacedWhileRead(t *testing.T) {
 	})
 
 	t.Run("slurpstats racing renames", func(t *testing.T) {
-		dir := sharedDir(t, 0o755)
-		a := put(t, dir, "a.mmstats", data)
-		b := put(t, dir, "b.mmstats", data)
+		dir := testutil.SharedDir(t, 0o755)
+		a := testutil.WriteFile(t, dir, "a.mmstats", data)
+		b := testutil.WriteFile(t, dir, "b.mmstats", data)
 		versions := [][]byte{withCounter(t, 42), withCounter(t, 1000)}
 		stop := loop(t, func(i int) { replace(t, b, versions[i%2]) })
 		seen := map[uint64]int{}
@@ -231,8 +231,8 @@ func TestReplacedWhileRead(t *testing.T) {
 	})
 
 	t.Run("cleanstats racing renames", func(t *testing.T) {
-		dir := sharedDir(t, 0o755)
-		_, live := startWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
+		dir := testutil.SharedDir(t, 0o755)
+		_, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
 		liveSnap := snap(t, live)
 		x := filepath.Join(dir, "x.mmstats")
 		stop := loop(t, func(int) { replace(t, x, data) })
@@ -274,11 +274,11 @@ func TestReplacedWhileRead(t *testing.T) {
 func TestUnreadableFiles(t *testing.T) {
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
-		cred = nobody(t, "root reads a file of mode 0000")
+		cred = testutil.Nobody(t, "root reads a file of mode 0000")
 	}
-	dir := sharedDir(t, 0o755)
-	put(t, dir, "good.mmstats", template(t))
-	secret := put(t, dir, "secret.mmstats", template(t))
+	dir := testutil.SharedDir(t, 0o755)
+	testutil.WriteFile(t, dir, "good.mmstats", template(t))
+	secret := testutil.WriteFile(t, dir, "secret.mmstats", template(t))
 	if err := os.Chmod(secret, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -296,16 +296,16 @@ func TestUnreadableFiles(t *testing.T) {
 	})
 	t.Run("pollstats", func(t *testing.T) { pollOnce(t, cred, dir, 42, secret) })
 	t.Run("mmash", func(t *testing.T) {
-		m := startMmash(t, cred, dir)
+		m := &mmash{testutil.StartMmash(t, cred, dir)}
 		m.wantFiles(t, "", "good.mmstats")
 		m.wantSum(t, 42)
 		m.stop(t)
 	})
 	t.Run("cleanstats", func(t *testing.T) {
 		os.Remove(filepath.Join(dir, "good.mmstats")) // stale: this is about the others
-		_, live := startWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
+		_, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
 		liveSnap := snap(t, live)
-		r := runAs(t, cred, cleanstats(t), dir)
+		r := testutil.RunAs(t, cred, cleanstats(t), dir)
 		noCrash(t, "cleanstats", r.Stderr)
 		if r.Code != 1 || !strings.HasSuffix(r.Stdout, "Removed 0  -  1 alive\n") {
 			t.Errorf("exit %d (want 1), stdout:\n%s", r.Code, r.Stdout)
@@ -322,12 +322,12 @@ func TestUnreadableFiles(t *testing.T) {
 // remove root's (one stderr line, exit 1) and keeps both live ones;
 // cleanstats as root removes root's stale file and keeps both live ones.
 func TestFilesOfAnotherUser(t *testing.T) {
-	cred := nobody(t, "files owned by another user")
-	dir := sharedDir(t, os.ModeSticky|0o777)
-	_, nobodyLive := startWriter(t, cred, "-dir", dir, "-name", "nobody-live.mmstats")
-	_, rootLive := startWriter(t, nil, "-dir", dir, "-name", "root-live.mmstats")
-	rootStale := put(t, dir, "root-stale.mmstats", template(t))
-	nobodyStale := put(t, dir, "nobody-stale.mmstats", template(t))
+	cred := testutil.Nobody(t, "files owned by another user")
+	dir := testutil.SharedDir(t, os.ModeSticky|0o777)
+	_, nobodyLive := testutil.StartWriter(t, cred, "-dir", dir, "-name", "nobody-live.mmstats")
+	_, rootLive := testutil.StartWriter(t, nil, "-dir", dir, "-name", "root-live.mmstats")
+	rootStale := testutil.WriteFile(t, dir, "root-stale.mmstats", template(t))
+	nobodyStale := testutil.WriteFile(t, dir, "nobody-stale.mmstats", template(t))
 	if err := os.Chown(nobodyStale, int(cred.Uid), int(cred.Gid)); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestFilesOfAnotherUser(t *testing.T) {
 		t.Run("pollstats as "+who.name, func(t *testing.T) { pollOnce(t, who.cred, dir, 4*42) })
 	}
 	t.Run("cleanstats as nobody", func(t *testing.T) {
-		r := runAs(t, cred, cleanstats(t), dir)
+		r := testutil.RunAs(t, cred, cleanstats(t), dir)
 		noCrash(t, "cleanstats", r.Stderr)
 		if r.Code != 1 || !strings.HasSuffix(r.Stdout, "Removed 1  -  2 alive\n") {
 			t.Errorf("exit %d (want 1), stdout:\n%s", r.Code, r.Stdout)
@@ -391,7 +391,7 @@ func manyFiles(t *testing.T) int {
 func TestManyFiles(t *testing.T) {
 	n := manyFiles(t)
 	limit := maxMapCount()
-	dir := memDir(t)
+	dir := testutil.MemDir(t)
 	data := template(t)
 	offs := counterOffsets(t, data)
 	begin := time.Now()
@@ -464,14 +464,14 @@ func TestManyFiles(t *testing.T) {
 
 	t.Run("mmash", func(t *testing.T) {
 		begin := time.Now()
-		m := startMmash(t, nil, dir)
+		m := &mmash{testutil.StartMmash(t, nil, dir)}
 		m.wantSum(t, want)
 		m.stop(t)
 		t.Logf("result: mmash summed the %s files in %v", count(n), time.Since(begin).Round(time.Millisecond))
 	})
 
 	t.Run("cleanstats", func(t *testing.T) {
-		_, live := startWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
+		_, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats")
 		begin := time.Now()
 		r := testutil.Run(t, nil, cleanstats(t), "-q", dir)
 		noCrash(t, "cleanstats", r.Stderr)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 // TestLoad: 64 writer processes each count 10^6 increments, one Inc at a
@@ -18,14 +20,14 @@ import (
 func TestLoad(t *testing.T) {
 	const writers, increments = 64, 1000000
 	const total = uint64(writers) * increments
-	dir := memDir(t)
+	dir := testutil.MemDir(t)
 	bin := testwriter(t)
 	pollBin := pollstats(t)
 	slurpstats(t)
 
 	// The readers start first, on a seed file (pollstats exits 1 when no
 	// file matches); its counter is 0.
-	seed := put(t, dir, "seed.mmstats", withCounter(t, 0))
+	seed := testutil.WriteFile(t, dir, "seed.mmstats", withCounter(t, 0))
 	poll := start(t, nil, pollBin, "-a", "-d", "0.1", counterLabel, dir)
 	if h := poll.line(t, time.Minute); strings.TrimSpace(h) != counterLabel {
 		t.Fatalf("pollstats header %q", h)

@@ -17,26 +17,12 @@ import (
 	"github.com/mmstats/mmstats/internal/testutil"
 )
 
-// startMmashWith starts mmash on a free loopback port serving dir, with
-// more flags.
-func startMmashWith(t *testing.T, dir string, args ...string) *mmash {
-	t.Helper()
-	args = append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)
-	p := start(t, nil, testutil.Binary(t, "cmd/mmash"), args...)
-	l := p.line(t, time.Minute)
-	u := servingURL.FindString(l)
-	if u == "" {
-		t.Fatalf("mmash printed %q", l)
-	}
-	return &mmash{p: p, url: u}
-}
-
 // peakRSS returns mmash's peak resident memory so far (VmHWM), then
 // stops it. (The Maxrss of its rusage would do, but for a child started
 // with vfork it counts the pages of this test process too.)
 func (m *mmash) peakRSS(t *testing.T) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.p.Cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +33,7 @@ func (m *mmash) peakRSS(t *testing.T) int64 {
 		}
 	}
 	if kib == 0 {
-		t.Fatalf("no VmHWM in /proc/%d/status", m.p.Cmd.Process.Pid)
+		t.Fatalf("no VmHWM in /proc/%d/status", m.Cmd.Process.Pid)
 	}
 	m.stop(t)
 	return kib << 10
@@ -85,7 +71,7 @@ func (m *mmash) getAll(t *testing.T, n int, paths ...string) map[string]int {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := httpClient.Get(m.url + p)
+				res, err := httpClient.Get(m.URL + p)
 				code := "error"
 				if err == nil {
 					io.Copy(io.Discard, res.Body)
@@ -109,14 +95,14 @@ func (m *mmash) getAll(t *testing.T, n int, paths ...string) map[string]int {
 // answers that outgrow their share fail. Before, one request over the
 // 63 MB file took 4.0 GiB, and 5 at once over a 16 MB one 4.3 GiB.
 func TestMmashMemoryIsBounded(t *testing.T) {
-	dir := memDir(t)
-	put(t, dir, "template.mmstats", template(t))
+	dir := testutil.MemDir(t)
+	testutil.WriteFile(t, dir, "template.mmstats", template(t))
 	craft(t, filepath.Join(dir, "huge.mmstats"), 63_000_000)
 	for i := range 3 {
 		craft(t, filepath.Join(dir, fmt.Sprintf("tiny%d.mmstats", i)), 600_000)
 	}
 	const limit = 256 << 20
-	m := startMmashWith(t, dir, "--max-memory", "256M", "--max-requests", "4")
+	m := &mmash{testutil.StartMmash(t, nil, dir, "--max-memory", "256M", "--max-requests", "4")}
 	paths := []string{"/files/", "/stats/", "/stats/" + counterLabel + "?exact=1&aggr=sum", "/stats/aaa?glob=tiny*", "/metrics", "/graph/"}
 	seen := m.getAll(t, 4, paths...)
 	t.Logf("statuses: %v", seen)
@@ -130,7 +116,7 @@ func TestMmashMemoryIsBounded(t *testing.T) {
 		t.Errorf("/stats/aaa over the crafted files: %d %s", code, body)
 	}
 	rss := m.peakRSS(t)
-	stderr := m.p.Stderr()
+	stderr := m.Stderr()
 	if n := strings.Count(stderr, "huge.mmstats: 60.1 MiB, larger than --max-file-size (16.0 MiB): not read\n"); n != 1 || len(lines(stderr)) != 1 {
 		t.Errorf("stderr, want one line for huge.mmstats:\n%s", stderr)
 	}
@@ -145,14 +131,14 @@ func TestMmashMemoryIsBounded(t *testing.T) {
 // plant them in /tmp) once made */*/*/*/*/*/*/*/*/* cost 4^10 names and
 // all of mmash's memory. Each directory is now gone through once.
 func TestMmashGlobBomb(t *testing.T) {
-	dir := sharedDir(t, 0o755)
-	put(t, dir, "x.mmstats", template(t))
+	dir := testutil.SharedDir(t, 0o755)
+	testutil.WriteFile(t, dir, "x.mmstats", template(t))
 	for _, l := range []string{"a", "b", "c", "d"} {
 		if err := os.Symlink(".", filepath.Join(dir, l)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m := startMmashWith(t, dir)
+	m := &mmash{testutil.StartMmash(t, nil, dir)}
 	glob := strings.Repeat("*/", 10) + "*.mmstats"
 	m.wantFiles(t, glob, strings.Repeat("a/", 10)+"x.mmstats")
 	code, body := m.get(t, "/files/"+strings.Repeat("*/", 16)+"*")
@@ -166,7 +152,7 @@ func TestMmashGlobBomb(t *testing.T) {
 	// Past 64 KiB of request line and headers, the HTTP server refuses
 	// the request itself (431) and closes the connection, which the
 	// client may see reset while it still sends.
-	if res, err := httpClient.Get(m.url + "/files/" + strings.Repeat("*", 1_000_000)); err == nil {
+	if res, err := httpClient.Get(m.URL + "/files/" + strings.Repeat("*", 1_000_000)); err == nil {
 		res.Body.Close()
 		if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Errorf("a 1 MB glob: %d", res.StatusCode)
@@ -202,12 +188,12 @@ func openSockets(t *testing.T, pid int) int {
 // holds at most --max-connections, closes each after --read-timeout, and
 // serves a real client after.
 func TestMmashStalledClients(t *testing.T) {
-	dir := sharedDir(t, 0o755)
-	put(t, dir, "x.mmstats", template(t))
-	m := startMmashWith(t, dir, "--max-connections", "8", "--read-timeout", "1s")
-	pid := m.p.Cmd.Process.Pid
+	dir := testutil.SharedDir(t, 0o755)
+	testutil.WriteFile(t, dir, "x.mmstats", template(t))
+	m := &mmash{testutil.StartMmash(t, nil, dir, "--max-connections", "8", "--read-timeout", "1s")}
+	pid := m.Cmd.Process.Pid
 	base := openSockets(t, pid)
-	host := strings.TrimPrefix(m.url, "http://")
+	host := strings.TrimPrefix(m.URL, "http://")
 	var conns []net.Conn
 	for i := range 40 {
 		c, err := net.Dial("tcp", host)
@@ -253,12 +239,12 @@ func TestMmashStalledClients(t *testing.T) {
 // created again under a running mmash, which used to serve the deleted
 // one: {"files": []}, 200, nothing logged.
 func TestMmashFollowsItsDirectory(t *testing.T) {
-	dir := filepath.Join(sharedDir(t, 0o755), "stats")
+	dir := filepath.Join(testutil.SharedDir(t, 0o755), "stats")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	put(t, dir, "old.mmstats", template(t))
-	m := startMmashWith(t, dir)
+	testutil.WriteFile(t, dir, "old.mmstats", template(t))
+	m := &mmash{testutil.StartMmash(t, nil, dir)}
 	m.wantFiles(t, "", "old.mmstats")
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -269,7 +255,7 @@ func TestMmashFollowsItsDirectory(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	put(t, dir, "new.mmstats", withCounter(t, 7))
+	testutil.WriteFile(t, dir, "new.mmstats", withCounter(t, 7))
 	m.wantFiles(t, "", "new.mmstats")
 	m.wantSum(t, 7)
 	m.stop(t)
@@ -277,7 +263,7 @@ func TestMmashFollowsItsDirectory(t *testing.T) {
 		"mmash: " + dir + ": stat " + dir + ": no such file or directory: serving no files until it is back",
 		"mmash: " + dir + ": the directory is back: serving it again",
 	}
-	if got := lines(m.p.Stderr()); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("stderr:\n%s\nwant:\n%s", m.p.Stderr(), strings.Join(want, "\n"))
+	if got := lines(m.Stderr()); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", m.Stderr(), strings.Join(want, "\n"))
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 // TestMmashMetricsLoad: 256 Prometheus-like clients scrape /metrics of
@@ -19,12 +21,12 @@ import (
 // logged, not checked (a speed is a benchmark's business).
 func TestMmashMetricsLoad(t *testing.T) {
 	const files, clients = 1000, 256
-	dir := memDir(t)
+	dir := testutil.MemDir(t)
 	data := template(t)
 	for i := range files {
-		put(t, dir, fmt.Sprintf("f%04d.mmstats", i), data)
+		testutil.WriteFile(t, dir, fmt.Sprintf("f%04d.mmstats", i), data)
 	}
-	m := startMmashWith(t, dir)
+	m := &mmash{testutil.StartMmash(t, nil, dir)}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 5 * time.Minute}
 	var mu sync.Mutex
 	var latencies []time.Duration
@@ -36,7 +38,7 @@ func TestMmashMetricsLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			res, err := client.Get(m.url + "/metrics")
+			res, err := client.Get(m.URL + "/metrics")
 			code := "error"
 			var body []byte
 			if err == nil {

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,34 +13,16 @@ import (
 )
 
 // mmash is a running mmash serving one directory.
-type mmash struct {
-	p   *proc
-	url string // http://127.0.0.1:PORT, no trailing slash
-}
-
-var servingURL = regexp.MustCompile(`http://[0-9.:]+`)
-
-// startMmash starts mmash as cred (nil: as this process) on a free port
-// of loopback, serving dir.
-func startMmash(t *testing.T, cred *syscall.Credential, dir string) *mmash {
-	t.Helper()
-	p := start(t, cred, testutil.Binary(t, "cmd/mmash"), "--listen", "127.0.0.1:0", "--dir", dir)
-	l := p.line(t, time.Minute)
-	u := servingURL.FindString(l)
-	if u == "" {
-		t.Fatalf("mmash printed %q", l)
-	}
-	return &mmash{p: p, url: u}
-}
+type mmash struct{ *testutil.Mmash }
 
 var httpClient = &http.Client{Timeout: 2 * time.Minute}
 
 // get returns the status and body of GET path.
 func (m *mmash) get(t testing.TB, path string) (int, string) {
 	t.Helper()
-	resp, err := httpClient.Get(m.url + path)
+	resp, err := httpClient.Get(m.URL + path)
 	if err != nil {
-		t.Fatalf("GET %s: %v; mmash stderr:\n%s", path, err, m.p.Stderr())
+		t.Fatalf("GET %s: %v; mmash stderr:\n%s", path, err, m.Stderr())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -78,10 +58,10 @@ func (m *mmash) wantSum(t testing.TB, want uint64) {
 // stop ends mmash with SIGTERM: it must exit 0, without a crash.
 func (m *mmash) stop(t testing.TB) {
 	t.Helper()
-	if code := m.p.stop(t); code != 0 {
-		t.Errorf("mmash: exit %d after SIGTERM; stderr:\n%s", code, m.p.Stderr())
+	if code := (&proc{m.Process}).stop(t); code != 0 {
+		t.Errorf("mmash: exit %d after SIGTERM; stderr:\n%s", code, m.Stderr())
 	}
-	noCrash(t, "mmash", m.p.Stderr())
+	noCrash(t, "mmash", m.Stderr())
 }
 
 func jsonUint(v uint64) string { b, _ := json.Marshal(v); return string(b) }

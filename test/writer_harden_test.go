@@ -85,7 +85,7 @@ func TestPython08PollstatsSurvivesGrowth(t *testing.T) {
 		t.Fatalf("python3 is required by this test (scripts/test installs it): %v", err)
 	}
 	script := filepath.Join(testutil.Root(t), "testdata", "python", "pollstats08.py")
-	dir := sharedDir(t, 0o755)
+	dir := testutil.SharedDir(t, 0o755)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MMSTATS_TEST_GROWER="+dir)
 	w := &proc{testutil.StartCmd(t, cmd, 64)}
@@ -138,7 +138,7 @@ func TestRemoveSparesAnotherNamespacesFile(t *testing.T) {
 	if out, err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
 		t.Skipf("cannot make a PID namespace here: %v: %s", err, out)
 	}
-	dir := sharedDir(t, 0o755)
+	dir := testutil.SharedDir(t, 0o755)
 	ns := []string{"--pid", "--fork", "--mount-proc", testwriter(t), "-dir", dir}
 	first := start(t, nil, unshare, append(ns, "-name", "app-{PID}-first.mmstats")...)
 	firstPath := first.line(t, time.Minute)

@@ -40,7 +40,7 @@ func refused(t *testing.T, dir, name string) {
 // clear error, the link and its target are untouched, and no file appears
 // where a dangling link points.
 func TestWriterNeverFollowsASymlink(t *testing.T) {
-	dir, elsewhere := sharedDir(t, 0o755), sharedDir(t, 0o755)
+	dir, elsewhere := testutil.SharedDir(t, 0o755), testutil.SharedDir(t, 0o755)
 	target := filepath.Join(elsewhere, "precious")
 	if err := os.WriteFile(target, []byte("do not truncate me\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestWriterNeverFollowsASymlink(t *testing.T) {
 // taken over: the second writer fails with a clear error and the first
 // goes on writing its own file.
 func TestWriterNeverTakesOverAFile(t *testing.T) {
-	dir := sharedDir(t, 0o755)
+	dir := testutil.SharedDir(t, 0o755)
 	plain := filepath.Join(dir, "plain.mmstats")
 	if err := os.WriteFile(plain, []byte("someone else's data\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestWriterNeverTakesOverAFile(t *testing.T) {
 	refused(t, dir, "plain.mmstats")
 	untouched(t, plain, plainSnap)
 
-	first, live := startWriter(t, nil, "-dir", dir, "-name", "live.mmstats", "-counter", "7")
+	first, live := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats", "-counter", "7")
 	liveSnap := snap(t, live)
 	refused(t, dir, "live.mmstats")
 	untouched(t, live, liveSnap)
@@ -91,7 +91,7 @@ func TestWriterNeverTakesOverAFile(t *testing.T) {
 
 	// The first writer still owns it: on exit it removes its own file.
 	first.CloseStdin()
-	if code := first.wait(t, 30*time.Second); code != 0 {
+	if code := (&proc{first}).wait(t, 30*time.Second); code != 0 {
 		t.Errorf("first writer: exit %d: %s", code, first.Stderr())
 	}
 	if _, err := os.Lstat(live); !os.IsNotExist(err) {

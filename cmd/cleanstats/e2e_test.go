@@ -12,10 +12,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,116 +25,6 @@ import (
 )
 
 func bin(t *testing.T) string { return testutil.Binary(t, "cmd/cleanstats") }
-
-// pyFile returns a v1 file with the default fields of the Python writer
-// (mmstats 0.8.0), which has no sys.flock marker: the PID rules apply.
-func pyFile(pid uint32, uid uint64, created float64) []byte {
-	return v1file.Bytes(4096,
-		v1file.Unbuffered("sys.pid", "I", v1file.U32(pid)),
-		v1file.Unbuffered("sys.tid", "q", v1file.U64(uint64(pid))),
-		v1file.Unbuffered("sys.uid", "Q", v1file.U64(uid)),
-		v1file.Unbuffered("sys.gid", "Q", v1file.U64(uid)),
-		v1file.Unbuffered("org.python.version", "256s", make([]byte, 256)),
-		v1file.Unbuffered("sys.created", "d", v1file.F64(created)))
-}
-
-func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
-
-func write(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func exists(t *testing.T, path string) bool {
-	t.Helper()
-	_, err := os.Lstat(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	return err == nil
-}
-
-// startSleep starts a sleep child (as cred, if not nil), killed and reaped
-// when the test ends.
-func startSleep(t *testing.T, cred *syscall.Credential) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("sleep", "600")
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return cmd
-}
-
-// nobody returns the credentials of user nobody; it skips the test when
-// this process cannot take them (not root).
-func nobody(t *testing.T) *syscall.Credential {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a process as another user (CI runs as root)")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Fatalf("user nobody: %v", err)
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-}
-
-// sharedDir returns a new directory that other users can enter.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "cleanstats-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		filepath.Walk(d, func(p string, _ os.FileInfo, _ error) error { os.Chmod(p, 0o755); return nil })
-		os.RemoveAll(d)
-	})
-	os.Chmod(d, 0o755)
-	return d
-}
-
-// runAs runs cleanstats as cred: a copy of the binary in a directory that
-// user can enter.
-func runAs(t *testing.T, cred *syscall.Credential, args ...string) testutil.Result {
-	t.Helper()
-	dir := sharedDir(t)
-	data, err := os.ReadFile(bin(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := filepath.Join(dir, "cleanstats")
-	if err := os.WriteFile(b, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(b, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	err = cmd.Run()
-	res := testutil.Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if exit, ok := err.(*exec.ExitError); ok {
-		res.Code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
 
 // clean runs cleanstats and checks its exit status.
 func clean(t *testing.T, code int, args ...string) testutil.Result {
@@ -159,24 +47,11 @@ func hasLines(t *testing.T, out string, lines ...string) {
 	}
 }
 
-// startWriter starts testwriter -keep, through prefix (such as unshare),
-// and returns it with its file's path.
-func startWriter(t *testing.T, dir, name string, prefix ...string) (*testutil.Process, string) {
-	t.Helper()
-	args := append(prefix, testutil.Binary(t, "internal/testwriter"), "-dir", dir, "-name", name, "-keep")
-	p := testutil.Start(t, nil, args[0], args[1:]...)
-	path := p.Line(t, 30*time.Second)
-	if path != filepath.Join(dir, name) {
-		t.Fatalf("writer printed %q", path)
-	}
-	return p, path
-}
-
 func TestWriterProcesses(t *testing.T) {
 	dir := t.TempDir()
-	killed, killedPath := startWriter(t, dir, "killed.mmstats")
-	exited, exitedPath := startWriter(t, dir, "exited.mmstats")
-	live, livePath := startWriter(t, dir, "live.mmstats")
+	killed, killedPath := testutil.StartWriter(t, nil, "-dir", dir, "-name", "killed.mmstats", "-keep")
+	exited, exitedPath := testutil.StartWriter(t, nil, "-dir", dir, "-name", "exited.mmstats", "-keep")
+	live, livePath := testutil.StartWriter(t, nil, "-dir", dir, "-name", "live.mmstats", "-keep")
 	killed.Cmd.Process.Kill()
 	killed.Wait(t, 10*time.Second)
 	exited.CloseStdin() // exits normally, leaving its file (-keep)
@@ -189,7 +64,7 @@ func TestWriterProcesses(t *testing.T) {
 		fmt.Sprintf("Writer (PID %d) no longer holds its lock. Deleting %s", exited.Cmd.Process.Pid, exitedPath),
 		fmt.Sprintf("Writer (PID %d) holds its lock. Keeping %s", live.Cmd.Process.Pid, livePath),
 		"Removed 2  -  1 alive")
-	if exists(t, killedPath) || exists(t, exitedPath) || !exists(t, livePath) {
+	if testutil.Exists(t, killedPath) || testutil.Exists(t, exitedPath) || !testutil.Exists(t, livePath) {
 		t.Error("wrong files removed")
 	}
 }
@@ -200,47 +75,47 @@ func TestPIDRules(t *testing.T) {
 	t.Run("exited child removed, live child kept", func(t *testing.T) {
 		dir := t.TempDir()
 		dead := testutil.ExitedPID(t)
-		child := startSleep(t, nil)
-		stale := write(t, dir, "stale.mmstats", pyFile(dead, uid, now()))
-		live := write(t, dir, "live.mmstats", pyFile(uint32(child.Process.Pid), uid, now()))
+		child := testutil.StartSleep(t, nil)
+		stale := testutil.WriteFile(t, dir, "stale.mmstats", v1file.Python(dead, uid, testutil.Now()))
+		live := testutil.WriteFile(t, dir, "live.mmstats", v1file.Python(uint32(child.Process.Pid), uid, testutil.Now()))
 		r := clean(t, 0, dir)
 		hasLines(t, r.Stdout, fmt.Sprintf("PID %d not found. Deleting %s", dead, stale), "Removed 1  -  1 alive")
-		if exists(t, stale) || !exists(t, live) {
+		if testutil.Exists(t, stale) || !testutil.Exists(t, live) {
 			t.Error("wrong files removed")
 		}
 	})
 	t.Run("PID reused by a process started after the file", func(t *testing.T) {
 		dir := t.TempDir()
-		created := now() - 60
-		child := startSleep(t, nil)
-		p := write(t, dir, "reused.mmstats", pyFile(uint32(child.Process.Pid), uid, created))
+		created := testutil.Now() - 60
+		child := testutil.StartSleep(t, nil)
+		p := testutil.WriteFile(t, dir, "reused.mmstats", v1file.Python(uint32(child.Process.Pid), uid, created))
 		r := clean(t, 0, dir)
 		want := fmt.Sprintf("PID %d is now a process started ", child.Process.Pid)
 		if !strings.HasPrefix(r.Stdout, want) || !strings.Contains(r.Stdout, "after the file was created (PID reused). Deleting "+p+"\n") {
 			t.Errorf("got:\n%s", r.Stdout)
 		}
-		if exists(t, p) {
+		if testutil.Exists(t, p) {
 			t.Error("the file of the reused PID is still there")
 		}
 	})
 	t.Run("live process whose owner differs from sys.uid", func(t *testing.T) {
 		dir := t.TempDir()
-		child := startSleep(t, nil)
-		p := write(t, dir, "owner.mmstats", pyFile(uint32(child.Process.Pid), uid+1, now()))
+		child := testutil.StartSleep(t, nil)
+		p := testutil.WriteFile(t, dir, "owner.mmstats", v1file.Python(uint32(child.Process.Pid), uid+1, testutil.Now()))
 		r := clean(t, 0, dir)
 		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is now a process of uid %d, not the file's uid %d (PID reused). Deleting %s", child.Process.Pid, uid, uid+1, p))
-		if exists(t, p) {
+		if testutil.Exists(t, p) {
 			t.Error("file still there")
 		}
 	})
 	t.Run("live process of another user, same sys.uid", func(t *testing.T) {
-		cred := nobody(t)
+		cred := testutil.Nobody(t, "cleanstats as another user")
 		dir := t.TempDir()
-		child := startSleep(t, cred) // its credentials are set before it runs sleep
-		p := write(t, dir, "nobody.mmstats", pyFile(uint32(child.Process.Pid), uint64(cred.Uid), now()))
+		child := testutil.StartSleep(t, cred) // its credentials are set before it runs sleep
+		p := testutil.WriteFile(t, dir, "nobody.mmstats", v1file.Python(uint32(child.Process.Pid), uint64(cred.Uid), testutil.Now()))
 		r := clean(t, 0, "-v", dir)
 		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is alive. Keeping %s", child.Process.Pid, p), "Removed 0  -  1 alive")
-		if !exists(t, p) {
+		if !testutil.Exists(t, p) {
 			t.Error("file removed")
 		}
 	})
@@ -252,21 +127,21 @@ func TestPIDRules(t *testing.T) {
 				t.Skip("needs root, or a PID 1 of another user")
 			}
 			dir := t.TempDir()
-			p := write(t, dir, "init.mmstats", pyFile(1, 0, now()))
+			p := testutil.WriteFile(t, dir, "init.mmstats", v1file.Python(1, 0, testutil.Now()))
 			r := clean(t, 0, "-v", dir)
 			hasLines(t, r.Stdout, "PID 1 is alive. Keeping "+p, "Removed 0  -  1 alive")
 			return
 		}
-		cred := nobody(t)
-		dir := sharedDir(t)
-		child := startSleep(t, nil) // ours (root): nobody gets EPERM
-		p := write(t, dir, "root.mmstats", pyFile(uint32(child.Process.Pid), uid, now()))
-		r := runAs(t, cred, "-v", dir)
+		cred := testutil.Nobody(t, "cleanstats as another user")
+		dir := testutil.SharedDir(t, 0o755)
+		child := testutil.StartSleep(t, nil) // ours (root): nobody gets EPERM
+		p := testutil.WriteFile(t, dir, "root.mmstats", v1file.Python(uint32(child.Process.Pid), uid, testutil.Now()))
+		r := testutil.RunAs(t, cred, bin(t), "-v", dir)
 		if r.Code != 0 {
 			t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 		}
 		hasLines(t, r.Stdout, fmt.Sprintf("PID %d is alive. Keeping %s", child.Process.Pid, p), "Removed 0  -  1 alive")
-		if !exists(t, p) {
+		if !testutil.Exists(t, p) {
 			t.Error("file removed")
 		}
 	})
@@ -274,7 +149,7 @@ func TestPIDRules(t *testing.T) {
 
 func TestSymlinkToStaleFile(t *testing.T) {
 	dir, elsewhere := t.TempDir(), t.TempDir()
-	target := write(t, elsewhere, "target.mmstats", pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
+	target := testutil.WriteFile(t, elsewhere, "target.mmstats", v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now()))
 	link := filepath.Join(dir, "link.mmstats")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
@@ -282,7 +157,7 @@ func TestSymlinkToStaleFile(t *testing.T) {
 	for _, arg := range []string{dir, link} {
 		r := clean(t, 0, arg)
 		hasLines(t, r.Stdout, "Symlink, not followed: "+link, "Removed 0  -  0 alive")
-		if !exists(t, link) || !exists(t, target) {
+		if !testutil.Exists(t, link) || !testutil.Exists(t, target) {
 			t.Fatalf("cleanstats %s removed the link or its target", arg)
 		}
 	}
@@ -296,10 +171,10 @@ func TestNotStatsFiles(t *testing.T) {
 	}
 	sub := filepath.Join(dir, "dir.mmstats")
 	os.Mkdir(sub, 0o755)
-	invalid := write(t, dir, "invalid.mmstats", []byte("#!/bin/sh\necho not stats\n"))
+	invalid := testutil.WriteFile(t, dir, "invalid.mmstats", []byte("#!/bin/sh\necho not stats\n"))
 	// A v1 file of the Python writer's other fields, without sys.pid.
-	noPID := write(t, dir, "nopid.mmstats", append([]byte{1}, pyFile(1, 0, 1)[1+2+7+2+1+1+4:]...))
-	zero := write(t, dir, "zero.mmstats", pyFile(0, 0, now()))
+	noPID := testutil.WriteFile(t, dir, "nopid.mmstats", append([]byte{1}, v1file.Python(1, 0, 1)[1+2+7+2+1+1+4:]...))
+	zero := testutil.WriteFile(t, dir, "zero.mmstats", v1file.Python(0, 0, testutil.Now()))
 	start := time.Now()
 	r := clean(t, 0, dir)
 	if time.Since(start) > 10*time.Second {
@@ -313,7 +188,7 @@ func TestNotStatsFiles(t *testing.T) {
 		"Invalid file: "+zero+" (sys.pid is not a process ID: 0)",
 		"Removed 0  -  0 alive")
 	for _, p := range []string{fifo, sub, invalid, noPID, zero} {
-		if !exists(t, p) {
+		if !testutil.Exists(t, p) {
 			t.Errorf("%s removed", p)
 		}
 	}
@@ -345,7 +220,7 @@ func unshareArgs(t *testing.T) []string {
 func TestPIDNamespace(t *testing.T) {
 	prefix := unshareArgs(t)
 	dir := t.TempDir()
-	w, path := startWriter(t, dir, "ns.mmstats", prefix...)
+	w, path := testutil.StartWriterVia(t, prefix, "-dir", dir, "-name", "ns.mmstats", "-keep")
 	stats, err := reader.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -361,12 +236,12 @@ func TestPIDNamespace(t *testing.T) {
 	if err := w.Wait(t, 10*time.Second); err != nil {
 		t.Fatalf("writer: %v: %s", err, w.Stderr())
 	}
-	if !exists(t, path) {
+	if !testutil.Exists(t, path) {
 		t.Fatal("the writer removed its file despite -keep")
 	}
 	r = clean(t, 0, dir)
 	hasLines(t, r.Stdout, "Writer (PID 1) no longer holds its lock. Deleting "+path, "Removed 1  -  0 alive")
-	if exists(t, path) {
+	if testutil.Exists(t, path) {
 		t.Error("file still there")
 	}
 }
@@ -374,8 +249,8 @@ func TestPIDNamespace(t *testing.T) {
 func TestFlags(t *testing.T) {
 	setup := func(t *testing.T) (dir, stale, live string) {
 		dir = t.TempDir()
-		stale = write(t, dir, "stale.mmstats", pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
-		live = write(t, dir, "live.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
+		stale = testutil.WriteFile(t, dir, "stale.mmstats", v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now()))
+		live = testutil.WriteFile(t, dir, "live.mmstats", v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now()))
 		return
 	}
 	t.Run("dry-run", func(t *testing.T) {
@@ -383,15 +258,15 @@ func TestFlags(t *testing.T) {
 		r := clean(t, 0, "--dry-run", dir)
 		pid := binary.NativeEndian.Uint32(must(os.ReadFile(stale))[1+2+7+2+1+1:])
 		hasLines(t, r.Stdout, fmt.Sprintf("PID %d not found. Would delete %s", pid, stale), "Would remove 1  -  1 alive")
-		if !exists(t, stale) || !exists(t, live) {
+		if !testutil.Exists(t, stale) || !testutil.Exists(t, live) {
 			t.Error("dry run removed a file")
 		}
 	})
 	t.Run("quiet", func(t *testing.T) {
 		dir, stale, _ := setup(t)
 		r := clean(t, 0, "-q", dir)
-		if r.Stdout != "" || r.Stderr != "" || exists(t, stale) {
-			t.Errorf("stdout %q, stderr %q, stale exists %v", r.Stdout, r.Stderr, exists(t, stale))
+		if r.Stdout != "" || r.Stderr != "" || testutil.Exists(t, stale) {
+			t.Errorf("stdout %q, stderr %q, stale exists %v", r.Stdout, r.Stderr, testutil.Exists(t, stale))
 		}
 	})
 	t.Run("json", func(t *testing.T) {
@@ -446,21 +321,21 @@ func must[T any](v T, err error) T {
 // TestPermissionDenied: files that cannot be opened or removed give one
 // stderr line each and exit status 1; the other files are still handled.
 func TestPermissionDenied(t *testing.T) {
-	base := sharedDir(t)
+	base := testutil.SharedDir(t, 0o755)
 	ro, rw := filepath.Join(base, "ro"), filepath.Join(base, "rw")
 	os.Mkdir(ro, 0o755)
 	os.Mkdir(rw, 0o777)
 	os.Chmod(rw, 0o777) // whatever the umask
-	stale := pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
-	locked := write(t, ro, "a.mmstats", stale)
-	secret := write(t, ro, "b.mmstats", stale)
+	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
+	locked := testutil.WriteFile(t, ro, "a.mmstats", stale)
+	secret := testutil.WriteFile(t, ro, "b.mmstats", stale)
 	os.Chmod(secret, 0)
-	free := write(t, rw, "c.mmstats", stale)
+	free := testutil.WriteFile(t, rw, "c.mmstats", stale)
 
 	args := []string{ro, rw}
 	var r testutil.Result
 	if os.Geteuid() == 0 {
-		r = runAs(t, nobody(t), args...)
+		r = testutil.RunAs(t, testutil.Nobody(t, "cleanstats as another user"), bin(t), args...)
 	} else {
 		os.Chmod(ro, 0o555)
 		r = testutil.Run(t, nil, bin(t), args...)
@@ -476,17 +351,17 @@ func TestPermissionDenied(t *testing.T) {
 	if !strings.HasSuffix(r.Stdout, "Deleting "+free+"\nRemoved 1  -  0 alive\n") {
 		t.Errorf("stdout:\n%s", r.Stdout)
 	}
-	if !exists(t, locked) || !exists(t, secret) || exists(t, free) {
+	if !testutil.Exists(t, locked) || !testutil.Exists(t, secret) || testutil.Exists(t, free) {
 		t.Error("wrong files removed")
 	}
 
 	// -q prints the errors only.
 	os.Chmod(rw, 0o777)
-	write(t, rw, "d.mmstats", stale)
+	testutil.WriteFile(t, rw, "d.mmstats", stale)
 	os.Chmod(filepath.Join(rw, "d.mmstats"), 0o644)
 	args = append([]string{"-q"}, args...)
 	if os.Geteuid() == 0 {
-		r = runAs(t, nobody(t), args...)
+		r = testutil.RunAs(t, testutil.Nobody(t, "cleanstats as another user"), bin(t), args...)
 	} else {
 		r = testutil.Run(t, nil, bin(t), args...)
 	}
@@ -495,24 +370,12 @@ func TestPermissionDenied(t *testing.T) {
 	}
 }
 
-// memDir returns a new directory in /dev/shm (tmpfs, as /tmp often is:
-// allocating 10,000 blocks on a virtual disk takes seconds) or, without
-// it, the test's temporary directory.
-func memDir(t *testing.T) string {
-	d, err := os.MkdirTemp("/dev/shm", "cleanstats-e2e-")
-	if err != nil {
-		return t.TempDir()
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
 // TestTenThousandFiles cleans 10,000 files, half of them stale.
 func TestTenThousandFiles(t *testing.T) {
 	const n = 10000
-	dir := memDir(t)
-	live := pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now())
-	stale := pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
+	dir := testutil.MemDir(t)
+	live := v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now())
+	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
 	var keep []string
 	for i := 0; i < n; i += 2 {
 		keep = append(keep, fmt.Sprintf("f%05d.mmstats", i))
@@ -561,7 +424,7 @@ func TestTenThousandFiles(t *testing.T) {
 
 	start = time.Now()
 	r := clean(t, 0, "-q", dir)
-	if r.Stdout != "" || !exists(t, filepath.Join(dir, keep[0])) {
+	if r.Stdout != "" || !testutil.Exists(t, filepath.Join(dir, keep[0])) {
 		t.Errorf("second pass: %q", r.Stdout)
 	}
 	t.Logf("second pass over the %d live files: %v", n/2, time.Since(start).Round(time.Millisecond))

@@ -28,7 +28,7 @@ func TestMissingPaths(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nonexistent")
 	stale := func() string {
-		return write(t, dir, "stale.mmstats", pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
+		return testutil.WriteFile(t, dir, "stale.mmstats", v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now()))
 	}
 	for _, tt := range []struct {
 		name   string
@@ -61,9 +61,9 @@ func TestMissingPaths(t *testing.T) {
 	t.Run("other arguments still handled", func(t *testing.T) {
 		s := stale()
 		r := testutil.Run(t, nil, bin(t), missing, dir)
-		if r.Code != 1 || r.Stderr != "cleanstats: "+missing+": no such file or directory\n" || exists(t, s) ||
+		if r.Code != 1 || r.Stderr != "cleanstats: "+missing+": no such file or directory\n" || testutil.Exists(t, s) ||
 			!strings.HasSuffix(r.Stdout, "Deleting "+s+"\nRemoved 1  -  0 alive\n") {
-			t.Errorf("exit %d, stderr %q, stdout %q, stale file exists %v", r.Code, r.Stderr, r.Stdout, exists(t, s))
+			t.Errorf("exit %d, stderr %q, stdout %q, stale file exists %v", r.Code, r.Stderr, r.Stdout, testutil.Exists(t, s))
 		}
 	})
 	t.Run("empty directory", func(t *testing.T) {
@@ -88,11 +88,11 @@ func TestEscapesQuoted(t *testing.T) {
 	evil := "evil\x1b[31m\nPID 1 not found. Deleting passwd\x1b]0;pwned\x07"
 	quoted := `"evil\033[31m\nPID 1 not found. Deleting passwd\033]0;pwned\a"`
 	dead := testutil.ExitedPID(t)
-	stale := write(t, dir, evil+".mmstats", pyFile(dead, uint64(os.Getuid()), now()))
-	live := write(t, dir, evil+"-live.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
+	stale := testutil.WriteFile(t, dir, evil+".mmstats", v1file.Python(dead, uint64(os.Getuid()), testutil.Now()))
+	live := testutil.WriteFile(t, dir, evil+"-live.mmstats", v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now()))
 	// A label with an escape, in a field whose type is broken: the reader's
 	// error names the label.
-	invalid := write(t, dir, "invalid.mmstats", v1file.Bytes(4096, v1file.Unbuffered("x\x1b[2J\n.sys.pid", "Z", []byte{0})))
+	invalid := testutil.WriteFile(t, dir, "invalid.mmstats", v1file.Bytes(4096, v1file.Unbuffered("x\x1b[2J\n.sys.pid", "Z", []byte{0})))
 
 	r := testutil.Run(t, nil, bin(t), "-v", dir)
 	if r.Code != 0 {
@@ -114,7 +114,7 @@ func TestEscapesQuoted(t *testing.T) {
 			t.Errorf("the label is not quoted: %q", l)
 		}
 	}
-	if exists(t, stale) || !exists(t, live) || !exists(t, invalid) {
+	if testutil.Exists(t, stale) || !testutil.Exists(t, live) || !testutil.Exists(t, invalid) {
 		t.Error("wrong files removed")
 	}
 
@@ -124,7 +124,7 @@ func TestEscapesQuoted(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want %q", r.Code, r.Stderr, want)
 	}
 	// JSON stays JSON: the name as it is, escaped by JSON.
-	write(t, dir, evil+".mmstats", pyFile(dead, uint64(os.Getuid()), now()))
+	testutil.WriteFile(t, dir, evil+".mmstats", v1file.Python(dead, uint64(os.Getuid()), testutil.Now()))
 	r = testutil.Run(t, nil, bin(t), "--json", "-n", dir)
 	if !strings.Contains(r.Stdout, `evil\u001b[31m\nPID 1 not found`) {
 		t.Errorf("--json:\n%s", r.Stdout)

@@ -66,8 +66,8 @@ const countInk = `(function (label) {
 
 func TestGraphPageInBrowser(t *testing.T) {
 	chromium := chromiumBinary(t)
-	dir := startDemo(t, 2)
-	base, _ := startMmash(t, dir)
+	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
+	base := testutil.StartMmash(t, nil, dir).URL + "/"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

@@ -21,54 +21,9 @@ import (
 	"github.com/mmstats/mmstats/internal/testutil"
 )
 
-var (
-	demoLine  = regexp.MustCompile(`^mmstats-demo: \d+ workers? on http://127\.0\.0\.1:\d+, stats in (\S+) \(pids [\d ]+\)$`)
-	mmashLine = regexp.MustCompile(`^mmash: serving (http://127\.0\.0\.1:\d+/) \(stats: (\S+)\)$`)
-)
-
-// startDemo runs mmstats-demo with load in a new stats directory and
-// returns the directory. It is stopped with SIGTERM when the test ends.
-func startDemo(t *testing.T, workers int) string {
-	t.Helper()
-	dir := t.TempDir()
-	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, testutil.Binary(t, "cmd/mmstats-demo"),
-		"--workers", strconv.Itoa(workers), "--load", "--rate", "50", "--listen", "127.0.0.1:0", "--duration", "5m")
-	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
-	line := p.Line(t, 20*time.Second)
-	if m := demoLine.FindStringSubmatch(line); m == nil || m[1] != dir {
-		t.Fatalf("mmstats-demo printed %q", line)
-	}
-	return dir
-}
-
-// startMmash runs mmash on a free loopback port for the stats in dir and
-// returns its URL, ending in '/'.
-func startMmash(t *testing.T, dir string, args ...string) (string, *testutil.Process) {
-	t.Helper()
-	args = append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)
-	p := testutil.Start(t, nil, testutil.Binary(t, "cmd/mmash"), args...)
-	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
-	line := p.Line(t, 20*time.Second)
-	m := mmashLine.FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("mmash printed %q; stderr: %s", line, p.Stderr())
-	}
-	if m[2] != filepath.Join(dir, "*.mmstats") {
-		t.Errorf("mmash serves %s, want %s/*.mmstats", m[2], dir)
-	}
-	return m[1], p
-}
-
-// eventually calls cond every 200ms until it is true, or fails the test
-// after timeout with msg().
-func eventually(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, msg())
-		}
-	}
-}
+// loadedDemo are the arguments of an mmstats-demo whose workers send
+// themselves requests.
+var loadedDemo = []string{"--workers", "2", "--load", "--rate", "50", "--listen", "127.0.0.1:0", "--duration", "5m"}
 
 // getJSON GETs u and decodes its JSON body into v, returning the status.
 func getJSON(t *testing.T, u string, v any) int {
@@ -106,11 +61,15 @@ func rawStatus(t *testing.T, base, target string) int {
 }
 
 func TestServeDemo(t *testing.T) {
-	dir := startDemo(t, 2)
-	base, p := startMmash(t, dir)
+	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
+	m := testutil.StartMmash(t, nil, dir)
+	base, p := m.URL+"/", m.Process
+	if m.Stats != filepath.Join(dir, "*.mmstats") {
+		t.Errorf("mmash serves %s, want %s/*.mmstats", m.Stats, dir)
+	}
 
 	var files struct{ Files []string }
-	eventually(t, 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, func() bool {
 		getJSON(t, base+"files/", &files)
 		return len(files.Files) == 2
 	}, func() string { return fmt.Sprintf("files: %v", files.Files) })
@@ -122,7 +81,7 @@ func TestServeDemo(t *testing.T) {
 
 	var sum map[string]float64
 	var last float64
-	eventually(t, 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, func() bool {
 		if code := getJSON(t, base+"stats/web.stats.status.2XX?exact=1&aggr=sum", &sum); code != 200 {
 			t.Fatalf("status %d", code)
 		}
@@ -195,8 +154,8 @@ func promBinary(t *testing.T) string {
 
 func TestPrometheusScrapesMmash(t *testing.T) {
 	bin := promBinary(t)
-	dir := startDemo(t, 2)
-	base, _ := startMmash(t, dir)
+	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
+	base := testutil.StartMmash(t, nil, dir).URL + "/"
 	target, _ := url.Parse(base)
 
 	work := t.TempDir()
@@ -231,7 +190,7 @@ scrape_configs:
 	}
 	query := promURL + "/api/v1/query?query=" + url.QueryEscape("sum(mmstats_web_stats_status_2XX_total)")
 	var value float64
-	eventually(t, 60*time.Second, func() bool {
+	testutil.Eventually(t, 60*time.Second, func() bool {
 		select {
 		case <-p.Done():
 			t.Fatalf("prometheus exited: %s", p.Stderr())
@@ -279,7 +238,7 @@ scrape_configs:
 // reference files of Python mmstats.
 func TestMetricsMatchSlurpstats(t *testing.T) {
 	dir := filepath.Join(testutil.Root(t), "cmd", "slurpstats", "testdata", "python-v1")
-	base, _ := startMmash(t, dir)
+	base := testutil.StartMmash(t, nil, dir).URL + "/"
 	res, err := http.Get(base + "metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -306,10 +265,10 @@ func TestMetricsMatchSlurpstats(t *testing.T) {
 // prometheus on the files of the demo's workers under load.
 func TestPromtoolChecksMetrics(t *testing.T) {
 	promtool := testutil.Tool(t, "prometheus", "promtool")
-	dir := startDemo(t, 2)
-	base, _ := startMmash(t, dir)
+	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
+	base := testutil.StartMmash(t, nil, dir).URL + "/"
 	var metrics string
-	eventually(t, 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, func() bool {
 		res, err := http.Get(base + "metrics")
 		if err != nil {
 			t.Fatal(err)
@@ -340,7 +299,8 @@ func TestPromtoolChecksMetrics(t *testing.T) {
 // TestVerbose: -v logs each request on stderr, and nothing else.
 func TestVerbose(t *testing.T) {
 	dir := t.TempDir()
-	base, p := startMmash(t, dir, "-v")
+	m := testutil.StartMmash(t, nil, dir, "-v")
+	base, p := m.URL+"/", m.Process
 	for _, path := range []string{"files/", "nope", "stats/x?glob=..%2fetc"} {
 		res, err := http.Get(base + path)
 		if err != nil {

@@ -23,46 +23,22 @@ var startLine = regexp.MustCompile(`^mmstats-demo: (\d+) workers? on (http://127
 
 var classes = []string{"web.stats.status.2XX", "web.stats.status.3XX", "web.stats.status.4XX", "web.stats.status.5XX"}
 
-// running is a running mmstats-demo.
-type running struct {
-	p    *testutil.Process
-	url  string
-	dir  string
-	pids []int
-}
-
-// startDemo starts the binary with MMSTATS_PATH set to a new directory and
-// reads its startup line.
-func startDemo(t *testing.T, args ...string) *running {
+// startDemo starts the binary with MMSTATS_PATH set to a new directory
+// (see startDemoIn).
+func startDemo(t *testing.T, args ...string) *testutil.Demo {
 	t.Helper()
 	return startDemoIn(t, t.TempDir(), args...)
 }
 
-// startDemoIn is startDemo with MMSTATS_PATH set to dir.
-func startDemoIn(t *testing.T, dir string, args ...string) *running {
+// startDemoIn is testutil.StartDemo, and at the end of the test checks
+// that no worker is left running: tests here stop the demo themselves.
+func startDemoIn(t *testing.T, dir string, args ...string) *testutil.Demo {
 	t.Helper()
-	bin := testutil.Binary(t, "cmd/mmstats-demo")
-	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, bin, args...)
-	line := p.Line(t, 20*time.Second)
-	m := startLine.FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("startup line %q does not match %v", line, startLine)
-	}
-	d := &running{p: p, url: m[2], dir: m[3]}
-	if d.dir != dir {
-		t.Errorf("stats in %s, want MMSTATS_PATH %s", d.dir, dir)
-	}
-	for _, f := range strings.Fields(m[4]) {
-		pid, _ := strconv.Atoi(f)
-		d.pids = append(d.pids, pid)
-	}
-	if n, _ := strconv.Atoi(m[1]); n != len(d.pids) {
-		t.Errorf("%d workers but pids %v", n, d.pids)
-	}
+	d := testutil.StartDemo(t, dir, args...)
 	// Should the test fail with workers left running, kill them before
 	// testutil waits for the supervisor's stderr, which they hold.
 	t.Cleanup(func() {
-		for _, pid := range d.pids {
+		for _, pid := range d.PIDs {
 			if alive(pid) {
 				t.Errorf("worker %d still running at the end of the test", pid)
 				syscall.Kill(pid, syscall.SIGKILL)
@@ -86,23 +62,11 @@ func files(t *testing.T, dir string) []string {
 func waitFiles(t *testing.T, dir string, n int) []string {
 	t.Helper()
 	var got []string
-	eventually(t, 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		got = files(t, dir)
 		return len(got) == n
 	}, func() string { return fmt.Sprintf("files in %s: %v, want %d", dir, got, n) })
 	return got
-}
-
-// eventually polls cond until it holds, failing with msg after timeout.
-func eventually(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, msg())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // sums reads the files and adds up each numeric label across them.
@@ -161,14 +125,14 @@ func get(t *testing.T, url string) (int, string) {
 func TestServeCountAndStop(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t, "--workers", "2", "--load", "--rate", "100", "--listen", "127.0.0.1:0")
-	if len(d.pids) != 2 {
-		t.Fatalf("pids %v, want 2 workers", d.pids)
+	if len(d.PIDs) != 2 {
+		t.Fatalf("pids %v, want 2 workers", d.PIDs)
 	}
-	paths := waitFiles(t, d.dir, 2)
+	paths := waitFiles(t, d.Dir, 2)
 	for _, p := range paths {
 		var pid, tid int
-		if _, err := fmt.Sscanf(filepath.Base(p), "mmstats-demo-%d-%d.mmstats", &pid, &tid); err != nil || (pid != d.pids[0] && pid != d.pids[1]) {
-			t.Errorf("file %s is not named after a worker %v", p, d.pids)
+		if _, err := fmt.Sscanf(filepath.Base(p), "mmstats-demo-%d-%d.mmstats", &pid, &tid); err != nil || (pid != d.PIDs[0] && pid != d.PIDs[1]) {
+			t.Errorf("file %s is not named after a worker %v", p, d.PIDs)
 		}
 	}
 
@@ -179,19 +143,19 @@ func TestServeCountAndStop(t *testing.T) {
 		t.Errorf("counters did not move in 0.5s: %v then %v", total(first), total(second))
 	}
 	var s map[string]float64
-	eventually(t, 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		s = sums(t, paths)
 		return s[classes[0]] > 0 && s[classes[1]] > 0 && s[classes[2]] > 0 && s[classes[3]] > 0
 	}, func() string { return fmt.Sprintf("not every status class counted: %v", s) })
 	// The timer's stats are published once a second.
-	eventually(t, 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		s = sums(t, paths)
 		return s["web.stats.timers.request"] > 0 && s["web.stats.timers.request.p99"] > 0
 	}, func() string { return fmt.Sprintf("request timer not published: %v", s) })
 	// The load reconnects now and then, so every worker gets some of it.
 	for _, p := range paths {
 		var one map[string]float64
-		eventually(t, 5*time.Second, func() bool {
+		testutil.Eventually(t, 5*time.Second, func() bool {
 			one = sums(t, []string{p})
 			return one[classes[0]] > 0
 		}, func() string { return fmt.Sprintf("worker file %s has no traffic: %v", p, one) })
@@ -203,19 +167,19 @@ func TestServeCountAndStop(t *testing.T) {
 	const mine = 25
 	before := sums(t, paths)[classes[0]]
 	for range mine {
-		if code, _ := get(t, d.url+"/"); code != http.StatusOK {
+		if code, _ := get(t, d.URL+"/"); code != http.StatusOK {
 			t.Fatalf("GET / answered %d", code)
 		}
 	}
 	var after float64
-	eventually(t, 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		after = sums(t, paths)[classes[0]]
 		return after >= before+mine
 	}, func() string {
 		return fmt.Sprintf("2XX went from %v to %v after %d requests of mine", before, after, mine)
 	})
 
-	code, body := get(t, d.url+"/status")
+	code, body := get(t, d.URL+"/status")
 	if code != http.StatusOK {
 		t.Fatalf("GET /status answered %d:\n%s", code, body)
 	}
@@ -236,19 +200,19 @@ func TestServeCountAndStop(t *testing.T) {
 	}
 
 	start := time.Now()
-	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.p.Wait(t, 10*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.p.Stderr())
+	if err := d.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.Stderr())
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %v to stop after SIGTERM", took)
 	}
-	if left, _ := os.ReadDir(d.dir); len(left) != 0 {
+	if left, _ := os.ReadDir(d.Dir); len(left) != 0 {
 		t.Errorf("files left after SIGTERM: %v", left)
 	}
-	for _, pid := range d.pids {
+	for _, pid := range d.PIDs {
 		if alive(pid) {
 			t.Errorf("worker %d still alive after the supervisor exited", pid)
 		}
@@ -282,17 +246,17 @@ func TestDurationEnds(t *testing.T) {
 func TestSupervisorKilled(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t, "--workers", "2", "--load", "--listen", "127.0.0.1:0")
-	waitFiles(t, d.dir, 2)
-	if err := d.p.Cmd.Process.Kill(); err != nil {
+	waitFiles(t, d.Dir, 2)
+	if err := d.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.p.Wait(t, 10*time.Second); err == nil {
+	if err := d.Wait(t, 10*time.Second); err == nil {
 		t.Error("the killed supervisor exited with status 0")
 	}
-	eventually(t, 5*time.Second, func() bool { return len(files(t, d.dir)) == 0 },
-		func() string { return fmt.Sprintf("files left: %v", files(t, d.dir)) })
-	eventually(t, 5*time.Second, func() bool { return !alive(d.pids[0]) && !alive(d.pids[1]) },
-		func() string { return fmt.Sprintf("workers %v outlived the supervisor", d.pids) })
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(files(t, d.Dir)) == 0 },
+		func() string { return fmt.Sprintf("files left: %v", files(t, d.Dir)) })
+	testutil.Eventually(t, 5*time.Second, func() bool { return !alive(d.PIDs[0]) && !alive(d.PIDs[1]) },
+		func() string { return fmt.Sprintf("workers %v outlived the supervisor", d.PIDs) })
 }
 
 func TestFailures(t *testing.T) {

@@ -27,14 +27,14 @@ func filePID(t *testing.T, path string) int {
 }
 
 // newWorker waits for the file of a worker that is not in known, and
-// returns its path and PID, adding the PID to d.pids so that the test's
+// returns its path and PID, adding the PID to d.PIDs so that the test's
 // cleanup checks it too.
-func newWorker(t *testing.T, d *running, known ...int) (string, int) {
+func newWorker(t *testing.T, d *testutil.Demo, known ...int) (string, int) {
 	t.Helper()
 	var path string
 	var pid int
-	eventually(t, 20*time.Second, func() bool {
-		for _, p := range files(t, d.dir) {
+	testutil.Eventually(t, 20*time.Second, func() bool {
+		for _, p := range files(t, d.Dir) {
 			if n := filePID(t, p); !slices.Contains(known, n) {
 				path, pid = p, n
 				return true
@@ -42,16 +42,16 @@ func newWorker(t *testing.T, d *running, known ...int) (string, int) {
 		}
 		return false
 	}, func() string {
-		return fmt.Sprintf("no new worker's file beside %v in %s; stderr:\n%s", known, d.dir, d.p.Stderr())
+		return fmt.Sprintf("no new worker's file beside %v in %s; stderr:\n%s", known, d.Dir, d.Stderr())
 	})
-	d.pids = append(d.pids, pid)
+	d.PIDs = append(d.PIDs, pid)
 	return path, pid
 }
 
 // running reports whether the supervisor has not exited.
-func (d *running) running() bool {
+func running(d *testutil.Demo) bool {
 	select {
-	case <-d.p.Done():
+	case <-d.Done():
 		return false
 	default:
 		return true
@@ -65,8 +65,8 @@ func (d *running) running() bool {
 func TestWorkerKilledIsReplaced(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t, "--workers", "2", "--load", "--rate", "100", "--listen", "127.0.0.1:0")
-	paths := waitFiles(t, d.dir, 2)
-	victim, other := d.pids[0], d.pids[1]
+	paths := waitFiles(t, d.Dir, 2)
+	victim, other := d.PIDs[0], d.PIDs[1]
 	var victimFile string
 	for _, p := range paths {
 		if filePID(t, p) == victim {
@@ -78,33 +78,33 @@ func TestWorkerKilledIsReplaced(t *testing.T) {
 	}
 
 	line := regexp.MustCompile(fmt.Sprintf(`(?m)^mmstats-demo: worker %d exited \(signal: killed\)(; started worker (\d+) in its place| \S+ after starting; starting another in \S+)$`, victim))
-	eventually(t, 10*time.Second, func() bool { return line.MatchString(d.p.Stderr()) },
-		func() string { return fmt.Sprintf("no line for worker %d on stderr:\n%s", victim, d.p.Stderr()) })
-	if n := strings.Count(d.p.Stderr(), "\n"); n != 1 {
-		t.Errorf("%d lines on stderr, want 1:\n%s", n, d.p.Stderr())
+	testutil.Eventually(t, 10*time.Second, func() bool { return line.MatchString(d.Stderr()) },
+		func() string { return fmt.Sprintf("no line for worker %d on stderr:\n%s", victim, d.Stderr()) })
+	if n := strings.Count(d.Stderr(), "\n"); n != 1 {
+		t.Errorf("%d lines on stderr, want 1:\n%s", n, d.Stderr())
 	}
 	path, pid := newWorker(t, d, victim, other)
-	if m := line.FindStringSubmatch(d.p.Stderr()); m[2] != "" && m[2] != strconv.Itoa(pid) {
+	if m := line.FindStringSubmatch(d.Stderr()); m[2] != "" && m[2] != strconv.Itoa(pid) {
 		t.Errorf("stderr names worker %s, the new file is of %d", m[2], pid)
 	}
 
 	// The new worker serves and counts: its 2XX counter moves.
 	var first, now float64
-	eventually(t, 10*time.Second, func() bool { first = sums(t, []string{path})[classes[0]]; return first > 0 },
+	testutil.Eventually(t, 10*time.Second, func() bool { first = sums(t, []string{path})[classes[0]]; return first > 0 },
 		func() string { return fmt.Sprintf("no 2XX in the new worker's file %s", path) })
-	eventually(t, 10*time.Second, func() bool { now = sums(t, []string{path})[classes[0]]; return now > first },
+	testutil.Eventually(t, 10*time.Second, func() bool { now = sums(t, []string{path})[classes[0]]; return now > first },
 		func() string { return fmt.Sprintf("the new worker's 2XX stays at %v", now) })
-	if !d.running() {
-		t.Fatalf("the supervisor exited: %v; stderr:\n%s", d.p.Err(), d.p.Stderr())
+	if !running(d) {
+		t.Fatalf("the supervisor exited: %v; stderr:\n%s", d.Err(), d.Stderr())
 	}
 
-	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.p.Wait(t, 15*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.p.Stderr())
+	if err := d.Wait(t, 15*time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.Stderr())
 	}
-	if left := files(t, d.dir); len(left) != 1 || left[0] != victimFile {
+	if left := files(t, d.Dir); len(left) != 1 || left[0] != victimFile {
 		t.Errorf("files left %v, want only the killed worker's %s", left, victimFile)
 	}
 	for _, pid := range []int{other, pid} {
@@ -130,16 +130,16 @@ func TestCrashLoopBacksOff(t *testing.T) {
 	if err := os.Rename(dir, away); err != nil {
 		t.Fatal(err)
 	}
-	victim := d.pids[0]
+	victim := d.PIDs[0]
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 
 	again := regexp.MustCompile(`(?m)^mmstats-demo: worker \d+ exited \(exit status 1\) \S+ after starting; starting another in (\S+)$`)
 	var pauses []time.Duration
-	eventually(t, 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, func() bool {
 		pauses = pauses[:0]
-		for _, m := range again.FindAllStringSubmatch(d.p.Stderr(), -1) {
+		for _, m := range again.FindAllStringSubmatch(d.Stderr(), -1) {
 			p, err := time.ParseDuration(m[1])
 			if err != nil {
 				t.Fatalf("pause %q: %v", m[1], err)
@@ -147,26 +147,26 @@ func TestCrashLoopBacksOff(t *testing.T) {
 			pauses = append(pauses, p)
 		}
 		return len(pauses) >= 3
-	}, func() string { return fmt.Sprintf("not 3 failed starts on stderr:\n%s", d.p.Stderr()) })
+	}, func() string { return fmt.Sprintf("not 3 failed starts on stderr:\n%s", d.Stderr()) })
 	for i := 1; i < len(pauses); i++ {
 		if pauses[i] != 2*pauses[i-1] {
 			t.Errorf("pauses %v do not double", pauses)
 			break
 		}
 	}
-	if !d.running() {
-		t.Fatalf("the supervisor exited: %v; stderr:\n%s", d.p.Err(), d.p.Stderr())
+	if !running(d) {
+		t.Fatalf("the supervisor exited: %v; stderr:\n%s", d.Err(), d.Stderr())
 	}
 
 	if err := os.Rename(away, dir); err != nil {
 		t.Fatal(err)
 	}
 	newWorker(t, d, victim)
-	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.p.Wait(t, 15*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.p.Stderr())
+	if err := d.Wait(t, 15*time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit status 0); stderr:\n%s", err, d.Stderr())
 	}
 }
 
@@ -203,26 +203,26 @@ func TestCtrlC(t *testing.T) {
 func TestVerbose(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t, "--workers", "1", "-vv", "--listen", "127.0.0.1:0")
-	pid := d.pids[0]
-	if code, _ := get(t, d.url+"/500"); code != 500 {
+	pid := d.PIDs[0]
+	if code, _ := get(t, d.URL+"/500"); code != 500 {
 		t.Fatalf("GET /500 answered %d", code)
 	}
 	request := fmt.Sprintf("mmstats-demo: worker %d: GET /500 500 ", pid)
-	eventually(t, 10*time.Second, func() bool { return strings.Contains(d.p.Stderr(), request) },
-		func() string { return fmt.Sprintf("no %q on stderr:\n%s", request, d.p.Stderr()) })
-	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	testutil.Eventually(t, 10*time.Second, func() bool { return strings.Contains(d.Stderr(), request) },
+		func() string { return fmt.Sprintf("no %q on stderr:\n%s", request, d.Stderr()) })
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.p.Wait(t, 15*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v; stderr:\n%s", err, d.p.Stderr())
+	if err := d.Wait(t, 15*time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr:\n%s", err, d.Stderr())
 	}
 	for _, want := range []string{
 		fmt.Sprintf("mmstats-demo: started worker %d\n", pid),
-		fmt.Sprintf("mmstats-demo: worker %d ready: %s\n", pid, filepath.Join(d.dir, fmt.Sprintf("mmstats-demo-%d-", pid))),
+		fmt.Sprintf("mmstats-demo: worker %d ready: %s\n", pid, filepath.Join(d.Dir, fmt.Sprintf("mmstats-demo-%d-", pid))),
 		"mmstats-demo: terminated: stopping 1 worker\n",
 	} {
-		if !strings.Contains(d.p.Stderr(), strings.TrimSuffix(want, "\n")) {
-			t.Errorf("stderr lacks %q:\n%s", want, d.p.Stderr())
+		if !strings.Contains(d.Stderr(), strings.TrimSuffix(want, "\n")) {
+			t.Errorf("stderr lacks %q:\n%s", want, d.Stderr())
 		}
 	}
 }

@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -29,8 +28,6 @@ import (
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
-var startLine = regexp.MustCompile(`^mmstats-demo: \d+ workers? on (http://127\.0\.0\.1:\d+), stats in \S+ \(pids ([\d ]+)\)$`)
-
 var escapes = regexp.MustCompile("\033\\[[0-9;?]*[A-Za-z]")
 
 // smallValue is a value that is 0 or shows a non-zero digit: exact
@@ -38,66 +35,6 @@ var escapes = regexp.MustCompile("\033\\[[0-9;?]*[A-Za-z]")
 var smallValue = regexp.MustCompile(`^-?(0|[0-9.]*[1-9][0-9.]*(e[-+][0-9]+)?[kMGmµn]?)$`)
 
 func bin(t *testing.T) string { return testutil.Binary(t, "cmd/pollstats") }
-
-// demo is a running mmstats-demo.
-type demo struct {
-	p    *testutil.Process
-	url  string
-	pids []int
-}
-
-// startDemo starts mmstats-demo with its stats in dir and waits until its
-// workers' files exist.
-func startDemo(t *testing.T, dir string, args ...string) *demo {
-	t.Helper()
-	args = append([]string{"--listen", "127.0.0.1:0"}, args...)
-	p := testutil.Start(t, []string{"MMSTATS_PATH=" + dir}, testutil.Binary(t, "cmd/mmstats-demo"), args...)
-	line := p.Line(t, 20*time.Second)
-	m := startLine.FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("mmstats-demo startup line %q does not match %v", line, startLine)
-	}
-	d := &demo{p: p, url: m[1]}
-	for _, f := range strings.Fields(m[2]) {
-		pid, _ := strconv.Atoi(f)
-		d.pids = append(d.pids, pid)
-	}
-	// Stop it at the end, before testutil would wait for it to exit by
-	// itself (cleanups run last first).
-	t.Cleanup(func() {
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.Done():
-		case <-time.After(10 * time.Second):
-		}
-	})
-	return d
-}
-
-// files returns the stats files of the demo's workers.
-func (d *demo) files(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	for _, pid := range d.pids {
-		m, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("mmstats-demo-%d-*.mmstats", pid)))
-		if len(m) != 1 {
-			t.Fatalf("worker %d has files %v, want one", pid, m)
-		}
-		out = append(out, m[0])
-	}
-	return out
-}
-
-// stop sends the demo SIGTERM and waits for it to exit.
-func (d *demo) stop(t *testing.T) {
-	t.Helper()
-	if err := d.p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.p.Wait(t, 10*time.Second); err != nil {
-		t.Fatalf("mmstats-demo: %v", err)
-	}
-}
 
 // client does not follow redirects, so that /redirect counts as one 3XX.
 var client = &http.Client{
@@ -158,8 +95,8 @@ var classes = []string{"2XX", "3XX", "4XX", "5XX"}
 func TestPipedLinesAddUpToTheRequests(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	d := startDemo(t, dir, "--workers", "2")
-	args := append([]string{"-c", "3", "-d", "0.2", "-p", "web.stats.status", strings.Join(classes, ",")}, d.files(t, dir)...)
+	d := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "2")
+	args := append([]string{"-c", "3", "-d", "0.2", "-p", "web.stats.status", strings.Join(classes, ",")}, d.Files(t)...)
 	p := testutil.Start(t, nil, bin(t), args...)
 	var lines []string
 	lines = append(lines, p.Line(t, 10*time.Second)) // printed after the first read
@@ -169,10 +106,10 @@ func TestPipedLinesAddUpToTheRequests(t *testing.T) {
 	sent := make(chan [4]int, 1)
 	go func() {
 		var n [4]int
-		n[0] = requests(t, d.url, "/", 20, http.StatusOK)
-		n[1] = requests(t, d.url, "/redirect", 3, http.StatusFound)
-		n[2] = requests(t, d.url, "/nope", 2, http.StatusNotFound)
-		n[3] = requests(t, d.url, "/500", 4, http.StatusInternalServerError)
+		n[0] = requests(t, d.URL, "/", 20, http.StatusOK)
+		n[1] = requests(t, d.URL, "/redirect", 3, http.StatusFound)
+		n[2] = requests(t, d.URL, "/nope", 2, http.StatusNotFound)
+		n[3] = requests(t, d.URL, "/500", 4, http.StatusInternalServerError)
 		sent <- n
 	}()
 	var n [4]int
@@ -205,7 +142,7 @@ func TestPipedLinesAddUpToTheRequests(t *testing.T) {
 func TestTheDocumentedCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	startDemo(t, dir, "--workers", "4", "--load")
+	testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "4", "--load")
 	// pollstats -p web.stats.status 2XX,3XX,4XX,5XX $MMSTATS_PATH/mmstats-*
 	files, _ := filepath.Glob(filepath.Join(dir, "mmstats-*"))
 	if len(files) != 4 {
@@ -228,8 +165,8 @@ func TestTheDocumentedCommand(t *testing.T) {
 func TestProcessesComingAndGoing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a, b := startDemo(t, dir, "--workers", "1"), startDemo(t, dir, "--workers", "1")
-	aFile := a.files(t, dir)[0]
+	a, b := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "1"), testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "1")
+	aFile := a.Files(t)[0]
 	// A quoted glob: pollstats expands it again every interval.
 	p := testutil.Start(t, nil, bin(t), "-vv", "-d", "0.2", "-p", "web.stats.status", "2XX,5XX",
 		filepath.Join(dir, "mmstats-demo-*.mmstats"))
@@ -245,14 +182,14 @@ func TestProcessesComingAndGoing(t *testing.T) {
 		}
 	}
 
-	ok := requests(t, a.url, "/", 5, http.StatusOK) + requests(t, b.url, "/", 7, http.StatusOK)
-	c := startDemo(t, dir, "--workers", "1")
-	waitStderr("added " + c.files(t, dir)[0])
-	ok += requests(t, c.url, "/", 11, http.StatusOK)
-	failed := requests(t, c.url, "/500", 2, http.StatusInternalServerError)
-	a.stop(t)
+	ok := requests(t, a.URL, "/", 5, http.StatusOK) + requests(t, b.URL, "/", 7, http.StatusOK)
+	c := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "1")
+	waitStderr("added " + c.Files(t)[0])
+	ok += requests(t, c.URL, "/", 11, http.StatusOK)
+	failed := requests(t, c.URL, "/500", 2, http.StatusInternalServerError)
+	a.Stop(t)
 	waitStderr("removed " + aFile)
-	ok += requests(t, b.url, "/", 3, http.StatusOK)
+	ok += requests(t, b.URL, "/", 3, http.StatusOK)
 	// Three more lines: the last requests are in one of them.
 	drained := len(p.Lines)
 	for range drained + 3 {
@@ -277,7 +214,7 @@ func TestProcessesComingAndGoing(t *testing.T) {
 func TestErrorsAndInterrupt(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	startDemo(t, dir, "--workers", "1")
+	testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "1")
 	for _, tt := range []struct {
 		args   []string
 		code   int
@@ -445,7 +382,7 @@ func checkReset(t *testing.T, out string) {
 func TestTerminal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	startDemo(t, dir, "--workers", "2", "--load")
+	testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "2", "--load")
 	fields := "status.2XX,status.3XX,status.4XX,status.5XX,timers.request,working"
 
 	term := startTerminal(t, 40, "-c", "3", "-d", "0.2", "-p", "web.stats", fields, dir)
@@ -525,13 +462,13 @@ func TestTerminal(t *testing.T) {
 func TestFieldKindsChooseDeltaOrValue(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	d := startDemo(t, dir, "--workers", "1")
+	d := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "1")
 	// Traffic before pollstats starts: in the counter's value, not in any
 	// line; and a percentile to show once the timer publishes it.
-	before := requests(t, d.url, "/", 30, http.StatusOK)
+	before := requests(t, d.URL, "/", 30, http.StatusOK)
 	time.Sleep(1200 * time.Millisecond) // the timer's stats are published every second
 	header := []string{"status.2XX", "working", "timers.request.count", "timers.request.p50"}
-	args := append([]string{"-c", "2", "-d", "0.3", "-p", "web.stats", "status.2XX,working,timers.request.count,timers.request.p50"}, d.files(t, dir)...)
+	args := append([]string{"-c", "2", "-d", "0.3", "-p", "web.stats", "status.2XX,working,timers.request.count,timers.request.p50"}, d.Files(t)...)
 	r := testutil.Run(t, nil, bin(t), args...)
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mmstats/mmstats/internal/testutil"
@@ -106,15 +105,6 @@ func python(t *testing.T) (py, script string) {
 	return py, filepath.Join(testutil.Root(t), "testdata", "python", "v1reader.py")
 }
 
-// startWriter starts a testwriter process that writes a stats file in dir
-// and keeps it until the test ends; it returns the file's path. (The
-// writer exits when its stdin closes, which testutil.Start keeps open.)
-func startWriter(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	p := testutil.Start(t, nil, testutil.Binary(t, "internal/testwriter"), append([]string{"-dir", dir}, args...)...)
-	return p.Line(t, 30*time.Second)
-}
-
 // section is one file of the text output.
 type section struct {
 	path  string
@@ -175,9 +165,9 @@ func TestLiveWriters(t *testing.T) {
 	bin := slurpBin(t)
 	dir := t.TempDir()
 	// Started out of order; the output is sorted by path.
-	c := startWriter(t, dir, "-name", "c.mmstats", "-counter", "3", "-prefix", "x.")
-	a := startWriter(t, dir, "-name", "a.mmstats", "-counter", "1")
-	b := startWriter(t, dir, "-name", "b.mmstats", "-counter", "2")
+	_, c := testutil.StartWriter(t, nil, "-dir", dir, "-name", "c.mmstats", "-counter", "3", "-prefix", "x.")
+	_, a := testutil.StartWriter(t, nil, "-dir", dir, "-name", "a.mmstats", "-counter", "1")
+	_, b := testutil.StartWriter(t, nil, "-dir", dir, "-name", "b.mmstats", "-counter", "2")
 	sorted := []string{a, b, c}
 	env := []string{"MMSTATS_PATH=" + dir, "MMSTATS_GLOB="}
 
@@ -293,7 +283,7 @@ func tableRows(out string) [][]string {
 func TestPythonReaderAgrees(t *testing.T) {
 	py, script := python(t)
 	bin := slurpBin(t)
-	path := startWriter(t, t.TempDir(), "-prefix", "p.", "-counter", "123456789")
+	_, path := testutil.StartWriter(t, nil, "-dir", t.TempDir(), "-prefix", "p.", "-counter", "123456789")
 	fromGo := testutil.Run(t, nil, bin, "--json", path)
 	fromPy := testutil.Run(t, nil, py, script, path)
 	if fromGo.Code != 0 || fromPy.Code != 0 {

@@ -54,7 +54,7 @@ func check(t *testing.T, got map[string]Result, wants map[string]want) {
 		if w.err != nil && !errors.Is(r.Err, w.err) {
 			t.Errorf("%s: err %v, want %v", filepath.Base(path), r.Err, w.err)
 		}
-		if exists(t, path) != w.remains {
+		if testutil.Exists(t, path) != w.remains {
 			t.Errorf("%s: exists = %v, want %v", filepath.Base(path), !w.remains, w.remains)
 		}
 	}
@@ -66,7 +66,7 @@ func check(t *testing.T, got map[string]Result, wants map[string]want) {
 func TestCleanNeverRemoves(t *testing.T) {
 	dir, elsewhere := t.TempDir(), t.TempDir()
 	dead := testutil.ExitedPID(t)
-	target := write(t, elsewhere, "target.mmstats", pythonFile(dead, uint64(os.Getuid()), now()-10))
+	target := testutil.WriteFile(t, elsewhere, "target.mmstats", v1file.Python(dead, uint64(os.Getuid()), testutil.Now()-10))
 	link := filepath.Join(dir, "link.mmstats")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
@@ -79,12 +79,12 @@ func TestCleanNeverRemoves(t *testing.T) {
 	}
 	sub := filepath.Join(dir, "dir.mmstats")
 	os.Mkdir(sub, 0o755)
-	invalid := write(t, dir, "invalid.mmstats", []byte("not a stats file\n"))
-	empty := write(t, dir, "empty.mmstats", nil)
-	noPID := write(t, dir, "nopid.mmstats", v1file.Bytes(4096, pythonFields(dead, 0, 1)[1:]...))
-	zero := write(t, dir, "zero.mmstats", pythonFile(0, 0, now()))
-	minus := write(t, dir, "minus.mmstats", v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "i", v1file.U32(0xffffffff))))
-	live := write(t, dir, "live.mmstats", pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
+	invalid := testutil.WriteFile(t, dir, "invalid.mmstats", []byte("not a stats file\n"))
+	empty := testutil.WriteFile(t, dir, "empty.mmstats", nil)
+	noPID := testutil.WriteFile(t, dir, "nopid.mmstats", v1file.Bytes(4096, v1file.PythonFields(dead, 0, 1)[1:]...))
+	zero := testutil.WriteFile(t, dir, "zero.mmstats", v1file.Python(0, 0, testutil.Now()))
+	minus := testutil.WriteFile(t, dir, "minus.mmstats", v1file.Bytes(4096, v1file.Unbuffered("sys.pid", "i", v1file.U32(0xffffffff))))
+	live := testutil.WriteFile(t, dir, "live.mmstats", v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now()))
 	w, err := mmstats.New(nil, mmstats.Options{Dir: dir, Filename: "writer.mmstats"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestCleanNeverRemoves(t *testing.T) {
 		live:     {Alive, ProcessAlive, nil, true},
 		w.Path(): {Alive, LockHeld, nil, true},
 	})
-	if !exists(t, target) {
+	if !testutil.Exists(t, target) {
 		t.Error("the symlink's target was removed")
 	}
 	if r := got[filepath.Join(dir, "missing.mmstats")]; r.Decision != Skipped || r.Reason != Vanished {
@@ -132,7 +132,7 @@ func TestCleanNeverRemoves(t *testing.T) {
 // processes, and the dry run.
 func TestCleanRemovesStale(t *testing.T) {
 	uid := uint64(os.Getuid())
-	child := startSleep(t)
+	child := testutil.StartSleep(t, nil)
 	childPID := uint32(child.Process.Pid)
 	setup := func(t *testing.T) (dir string, paths map[string]string) {
 		dir = t.TempDir()
@@ -142,11 +142,11 @@ func TestCleanRemovesStale(t *testing.T) {
 		}
 		closed.Close() // the lock goes, the file stays
 		return dir, map[string]string{
-			"exited":  write(t, dir, "exited.mmstats", pythonFile(testutil.ExitedPID(t), uid, now())),
-			"reused":  write(t, dir, "reused.mmstats", pythonFile(childPID, uid, now()-600)),
-			"owner":   write(t, dir, "owner.mmstats", pythonFile(childPID, uid+1, now())),
-			"child":   write(t, dir, "child.mmstats", pythonFile(childPID, uid, now())),
-			"unowned": write(t, dir, "unowned.mmstats", v1file.Bytes(4096, v1file.Unbuffered("app.sys.pid", "I", v1file.U32(childPID)))),
+			"exited":  testutil.WriteFile(t, dir, "exited.mmstats", v1file.Python(testutil.ExitedPID(t), uid, testutil.Now())),
+			"reused":  testutil.WriteFile(t, dir, "reused.mmstats", v1file.Python(childPID, uid, testutil.Now()-600)),
+			"owner":   testutil.WriteFile(t, dir, "owner.mmstats", v1file.Python(childPID, uid+1, testutil.Now())),
+			"child":   testutil.WriteFile(t, dir, "child.mmstats", v1file.Python(childPID, uid, testutil.Now())),
+			"unowned": testutil.WriteFile(t, dir, "unowned.mmstats", v1file.Bytes(4096, v1file.Unbuffered("app.sys.pid", "I", v1file.U32(childPID)))),
 			"closed":  closed.Path(),
 		}
 	}
@@ -214,7 +214,7 @@ func TestCleanWriterProcess(t *testing.T) {
 	if r := (&Cleaner{}).CleanFile(path); r.Decision != Removed || r.Reason != LockFree {
 		t.Fatalf("exited writer: %v (%v, %v)", r.Decision, r.Reason, r.Err)
 	}
-	if exists(t, path) {
+	if testutil.Exists(t, path) {
 		t.Error("the file of the exited writer is still there")
 	}
 }
@@ -222,10 +222,10 @@ func TestCleanWriterProcess(t *testing.T) {
 // TestCleanReplaced swaps the file between the decision and the removal:
 // whatever is there then stays.
 func TestCleanReplaced(t *testing.T) {
-	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
+	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
 	swaps := map[string]func(t *testing.T, path string) (Reason, bool){
 		"renamed over": func(t *testing.T, path string) (Reason, bool) {
-			tmp := write(t, filepath.Dir(path), "new", stale)
+			tmp := testutil.WriteFile(t, filepath.Dir(path), "new", stale)
 			if err := os.Rename(tmp, path); err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +252,7 @@ func TestCleanReplaced(t *testing.T) {
 	}
 	for name, swap := range swaps {
 		t.Run(name, func(t *testing.T) {
-			path := write(t, t.TempDir(), "x.mmstats", stale)
+			path := testutil.WriteFile(t, t.TempDir(), "x.mmstats", stale)
 			var reason Reason
 			var remains bool
 			c := &Cleaner{beforeRemove: func(p string) {
@@ -265,7 +265,7 @@ func TestCleanReplaced(t *testing.T) {
 			if r.Decision != Skipped || r.Reason != reason {
 				t.Errorf("got %v (%v, %v), want skipped (%v)", r.Decision, r.Reason, r.Err, reason)
 			}
-			if exists(t, path) != remains {
+			if testutil.Exists(t, path) != remains {
 				t.Errorf("exists = %v, want %v", !remains, remains)
 			}
 		})
@@ -274,10 +274,10 @@ func TestCleanReplaced(t *testing.T) {
 
 // TestCleanPermission: a failure is reported, and the run goes on.
 func TestCleanPermission(t *testing.T) {
-	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
+	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
 	ro, rw := t.TempDir(), t.TempDir()
-	a := write(t, ro, "a.mmstats", stale)
-	b := write(t, rw, "b.mmstats", stale)
+	a := testutil.WriteFile(t, ro, "a.mmstats", stale)
+	b := testutil.WriteFile(t, rw, "b.mmstats", stale)
 	c := &Cleaner{}
 	if os.Geteuid() == 0 {
 		// Root ignores permissions: fail the removal in ro instead.
@@ -300,7 +300,7 @@ func TestCleanPermission(t *testing.T) {
 		b: {Removed, NoProcess, nil, false},
 	})
 	if os.Geteuid() != 0 {
-		unreadable := write(t, rw, "c.mmstats", stale)
+		unreadable := testutil.WriteFile(t, rw, "c.mmstats", stale)
 		os.Chmod(unreadable, 0)
 		check(t, cleanAll(t, c, unreadable), map[string]want{
 			unreadable: {Failed, OpenFailed, syscall.EACCES, true},
@@ -311,9 +311,9 @@ func TestCleanPermission(t *testing.T) {
 // TestCleanInjectedProbe: the Cleaner asks its Probe, not the system.
 func TestCleanInjectedProbe(t *testing.T) {
 	dir := t.TempDir()
-	marked := write(t, dir, "marked.mmstats", v1file.Bytes(4096, append(pythonFields(1, 0, now()),
+	marked := testutil.WriteFile(t, dir, "marked.mmstats", v1file.Bytes(4096, append(v1file.PythonFields(1, 0, testutil.Now()),
 		v1file.Unbuffered("sys.flock", "?", []byte{1}))...))
-	plain := write(t, dir, "plain.mmstats", pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now()))
+	plain := testutil.WriteFile(t, dir, "plain.mmstats", v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now()))
 	p := &fakeProbe{lock: []any{false}, signal: []error{syscall.ESRCH}}
 	got := cleanAll(t, &Cleaner{Probe: p, DryRun: true}, marked, plain)
 	check(t, got, map[string]want{
@@ -325,12 +325,12 @@ func TestCleanInjectedProbe(t *testing.T) {
 // TestCleanStopsOnReportError: a report error ends the run.
 func TestCleanStopsOnReportError(t *testing.T) {
 	dir := t.TempDir()
-	stale := pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now())
-	a, b := write(t, dir, "a.mmstats", stale), write(t, dir, "b.mmstats", stale)
+	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
+	a, b := testutil.WriteFile(t, dir, "a.mmstats", stale), testutil.WriteFile(t, dir, "b.mmstats", stale)
 	stop := errors.New("stop")
 	n := 0
 	err := (&Cleaner{}).Clean([]string{a, b}, func(*Result) error { n++; return stop })
-	if err != stop || n != 1 || !exists(t, b) {
-		t.Errorf("err %v, %d reports, b exists %v", err, n, exists(t, b))
+	if err != stop || n != 1 || !testutil.Exists(t, b) {
+		t.Errorf("err %v, %d reports, b exists %v", err, n, testutil.Exists(t, b))
 	}
 }

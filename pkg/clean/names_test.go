@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/testutil"
 )
 
 func TestKindOf(t *testing.T) {
@@ -52,7 +54,7 @@ func TestMatches(t *testing.T) {
 		"..mmstats.0123456789abcdef.tmp.cleanstats-0123456789abcdef",
 	}
 	for _, n := range names {
-		write(t, dir, n, nil)
+		testutil.WriteFile(t, dir, n, nil)
 	}
 	for _, tt := range []struct {
 		pattern string

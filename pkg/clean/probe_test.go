@@ -67,13 +67,13 @@ func TestSystemProbe(t *testing.T) {
 		if me.UID != uint64(os.Getuid()) {
 			t.Errorf("uid %d, want %d", me.UID, os.Getuid())
 		}
-		if me.Start > now()+1 || me.Start < now()-3600 {
-			t.Errorf("start %v, now %v", me.Start, now())
+		if me.Start > testutil.Now()+1 || me.Start < testutil.Now()-3600 {
+			t.Errorf("start %v, now %v", me.Start, testutil.Now())
 		}
 	})
 	t.Run("fresh child starts now", func(t *testing.T) {
-		before := now()
-		child := startSleep(t)
+		before := testutil.Now()
+		child := testutil.StartSleep(t, nil)
 		info, err := p.Process(child.Process.Pid)
 		if err != nil {
 			t.Fatal(err)

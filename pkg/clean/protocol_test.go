@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
 
 // hold opens path and takes a lock on it (how: LOCK_SH as a writer does,
@@ -46,10 +47,10 @@ func TestRemoveMovesBack(t *testing.T) {
 			dir := t.TempDir()
 			stale, live := goFile(dead), goFile(dead)
 			if kind == "python" {
-				stale, live = pythonFile(dead, uint64(os.Getuid()), now()), pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now())
+				stale, live = v1file.Python(dead, uint64(os.Getuid()), testutil.Now()), v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now())
 			}
-			x := write(t, dir, "x.mmstats", stale)
-			l := write(t, dir, "live.hold", live)
+			x := testutil.WriteFile(t, dir, "x.mmstats", stale)
+			l := testutil.WriteFile(t, dir, "live.hold", live)
 			hold(t, l, unix.LOCK_SH)
 			liveIno := ino(t, l)
 
@@ -72,8 +73,8 @@ func TestRemoveMovesBack(t *testing.T) {
 			// stays aside, reported, until a later run finds the name
 			// free again.
 			os.Rename(x, l)
-			write(t, dir, "x.mmstats", stale)
-			other := write(t, dir, "other.hold", stale)
+			testutil.WriteFile(t, dir, "x.mmstats", stale)
+			other := testutil.WriteFile(t, dir, "other.hold", stale)
 			c = &Cleaner{
 				rename: func(dir int, from, to string) error {
 					os.Rename(l, x)
@@ -116,9 +117,9 @@ func TestRemoveMovesBack(t *testing.T) {
 func TestRemoveSettlesAStaleReplacement(t *testing.T) {
 	dead := testutil.ExitedPID(t)
 	dir := t.TempDir()
-	x := write(t, dir, "x.mmstats", goFile(dead))
-	second := write(t, dir, "second.hold", goFile(dead))
-	third := write(t, dir, "third.hold", goFile(dead))
+	x := testutil.WriteFile(t, dir, "x.mmstats", goFile(dead))
+	second := testutil.WriteFile(t, dir, "second.hold", goFile(dead))
+	third := testutil.WriteFile(t, dir, "third.hold", goFile(dead))
 	secondIno, thirdIno := ino(t, second), ino(t, third)
 	c := &Cleaner{
 		rename: func(dir int, from, to string) error {
@@ -161,19 +162,19 @@ func TestAside(t *testing.T) {
 	setup := func(t *testing.T) (dir string, p map[string]string) {
 		dir = t.TempDir()
 		p = map[string]string{
-			"stale":   write(t, dir, ".stale.mmstats"+hex, goFile(dead)),
-			"stalePy": write(t, dir, ".stalepy.mmstats"+hex, pythonFile(dead, uint64(os.Getuid()), now())),
-			"live":    write(t, dir, ".live.mmstats"+hex, goFile(dead)),
-			"taken":   write(t, dir, ".taken.mmstats"+hex, goFile(dead)),
-			"busy":    write(t, dir, ".busy.mmstats"+hex, goFile(dead)),
-			"invalid": write(t, dir, ".invalid.mmstats"+hex, []byte("junk")),
+			"stale":   testutil.WriteFile(t, dir, ".stale.mmstats"+hex, goFile(dead)),
+			"stalePy": testutil.WriteFile(t, dir, ".stalepy.mmstats"+hex, v1file.Python(dead, uint64(os.Getuid()), testutil.Now())),
+			"live":    testutil.WriteFile(t, dir, ".live.mmstats"+hex, goFile(dead)),
+			"taken":   testutil.WriteFile(t, dir, ".taken.mmstats"+hex, goFile(dead)),
+			"busy":    testutil.WriteFile(t, dir, ".busy.mmstats"+hex, goFile(dead)),
+			"invalid": testutil.WriteFile(t, dir, ".invalid.mmstats"+hex, []byte("junk")),
 			"dir":     filepath.Join(dir, ".dir.mmstats"+hex),
 			"link":    filepath.Join(dir, ".link.mmstats"+hex),
-			"tmp":     write(t, dir, "..mmstats.0123456789abcdef.tmp"+hex, nil),
-			"tmpLive": write(t, dir, "..mmstats.fedcba9876543210.tmp"+hex, nil),
-			"tmpBusy": write(t, dir, "..mmstats.aedcba9876543210.tmp"+hex, nil),
+			"tmp":     testutil.WriteFile(t, dir, "..mmstats.0123456789abcdef.tmp"+hex, nil),
+			"tmpLive": testutil.WriteFile(t, dir, "..mmstats.fedcba9876543210.tmp"+hex, nil),
+			"tmpBusy": testutil.WriteFile(t, dir, "..mmstats.aedcba9876543210.tmp"+hex, nil),
 		}
-		write(t, dir, "taken.mmstats", goFile(dead))
+		testutil.WriteFile(t, dir, "taken.mmstats", goFile(dead))
 		hold(t, p["live"], unix.LOCK_SH)
 		hold(t, p["taken"], unix.LOCK_SH)
 		hold(t, p["busy"], unix.LOCK_EX) // another Cleaner at work
@@ -223,7 +224,7 @@ func TestAside(t *testing.T) {
 		p["tmpBusy"]: {Skipped, Busy, nil, true},
 	})
 	for _, k := range []string{"live", "invalid", "dir", "link", "tmpLive"} {
-		if r := got[p[k]]; r.MovedTo != origin(p[k]) || !exists(t, origin(p[k])) {
+		if r := got[p[k]]; r.MovedTo != origin(p[k]) || !testutil.Exists(t, origin(p[k])) {
 			t.Errorf("%s: moved to %q", k, r.MovedTo)
 		}
 	}
@@ -231,7 +232,7 @@ func TestAside(t *testing.T) {
 		t.Errorf("aside temporary: kind %v", r.Kind)
 	}
 	for _, k := range []string{"stale", "stalePy", "tmp"} {
-		if exists(t, origin(p[k])) {
+		if testutil.Exists(t, origin(p[k])) {
 			t.Errorf("%s: a stale file was put back", k)
 		}
 	}
@@ -250,11 +251,11 @@ func TestTemporaries(t *testing.T) {
 	dir := t.TempDir()
 	old := time.Now().Add(-TemporaryMinAge - time.Second)
 	p := map[string]string{
-		"abandoned":    write(t, dir, ".mmstats.0123456789abcdef.tmp", nil),
-		"abandonedOld": write(t, dir, ".app-1-1.mmstats.tmp0123456789ab", nil),
-		"locked":       write(t, dir, ".mmstats.1123456789abcdef.tmp", nil),
-		"lockedOld":    write(t, dir, ".app-1-2.mmstats.tmp1123456789ab", nil),
-		"young":        write(t, dir, ".mmstats.2123456789abcdef.tmp", nil),
+		"abandoned":    testutil.WriteFile(t, dir, ".mmstats.0123456789abcdef.tmp", nil),
+		"abandonedOld": testutil.WriteFile(t, dir, ".app-1-1.mmstats.tmp0123456789ab", nil),
+		"locked":       testutil.WriteFile(t, dir, ".mmstats.1123456789abcdef.tmp", nil),
+		"lockedOld":    testutil.WriteFile(t, dir, ".app-1-2.mmstats.tmp1123456789ab", nil),
+		"young":        testutil.WriteFile(t, dir, ".mmstats.2123456789abcdef.tmp", nil),
 		"link":         filepath.Join(dir, ".mmstats.3123456789abcdef.tmp"),
 	}
 	os.Symlink(p["abandoned"], p["link"])
@@ -296,7 +297,7 @@ func TestTemporaries(t *testing.T) {
 // (another Cleaner removing it) is left to them.
 func TestBusy(t *testing.T) {
 	dir := t.TempDir()
-	x := write(t, dir, "x.mmstats", pythonFile(testutil.ExitedPID(t), uint64(os.Getuid()), now()))
+	x := testutil.WriteFile(t, dir, "x.mmstats", v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now()))
 	hold(t, x, unix.LOCK_EX)
 	check(t, cleanAll(t, &Cleaner{}, x), map[string]want{x: {Skipped, Busy, nil, true}})
 }

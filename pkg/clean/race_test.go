@@ -33,7 +33,7 @@ func raceIterations(t *testing.T, def int) int {
 // goFile returns a file of the Go writer's kind: sys.flock marks that its
 // writer holds a shared lock while it lives.
 func goFile(pid uint32) []byte {
-	return v1file.Bytes(4096, append(pythonFields(pid, uint64(os.Getuid()), now()),
+	return v1file.Bytes(4096, append(v1file.PythonFields(pid, uint64(os.Getuid()), testutil.Now()),
 		v1file.Unbuffered("sys.flock", "?", []byte{1}))...)
 }
 
@@ -53,8 +53,8 @@ func TestRemoveRenameRace(t *testing.T) {
 	dir := shmDir(t)
 	x := filepath.Join(dir, "x.mmstats")
 	dead := testutil.ExitedPID(t)
-	stales := [2][]byte{goFile(dead), pythonFile(dead, uint64(os.Getuid()), now())}
-	lives := [2][]byte{goFile(dead), pythonFile(uint32(os.Getpid()), uint64(os.Getuid()), now())}
+	stales := [2][]byte{goFile(dead), v1file.Python(dead, uint64(os.Getuid()), testutil.Now())}
+	lives := [2][]byte{goFile(dead), v1file.Python(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now())}
 
 	// A live file: held by this process, with a shared lock on its own
 	// open file description as the Go writer does (the Python writer's

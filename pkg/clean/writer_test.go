@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mmstats/mmstats/internal/testutil"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 func TestParseWriter(t *testing.T) {
-	py := pythonFields(4242, 1000, 1.7e9)
+	py := v1file.PythonFields(4242, 1000, 1.7e9)
 	tests := []struct {
 		name string
 		data []byte
@@ -99,7 +100,7 @@ func TestParseGoWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !w.Flock || w.PID != int64(os.Getpid()) || w.UID != uint64(os.Getuid()) || !w.HasCreated || w.Created < now()-60 {
+	if !w.Flock || w.PID != int64(os.Getpid()) || w.UID != uint64(os.Getuid()) || !w.HasCreated || w.Created < testutil.Now()-60 {
 		t.Errorf("got %+v", w)
 	}
 }
@@ -123,7 +124,7 @@ func TestLoadLarge(t *testing.T) {
 		st, _ := f.Stat()
 		return r.load(int(f.Fd()), st.Size())
 	}
-	w, ioErr, err := load(write(t, dir, "big.mmstats", big))
+	w, ioErr, err := load(testutil.WriteFile(t, dir, "big.mmstats", big))
 	if ioErr != nil || err != nil || w.PID != 77 {
 		t.Errorf("big file: %+v, %v, %v", w, ioErr, err)
 	}

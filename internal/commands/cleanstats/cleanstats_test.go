@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/testutil"
@@ -19,29 +18,22 @@ import (
 	"github.com/mmstats/mmstats/pkg/clean"
 )
 
-// pyFile returns a v1 file as the Python writer makes it: sys.pid (I),
-// sys.uid (Q), sys.created (d), and optionally the Go writer's sys.flock.
+// pyFile returns a v1 file as the Python writer makes it, with the Go
+// writer's sys.flock marker if flock.
 func pyFile(pid uint32, uid uint64, created float64, flock bool) []byte {
-	fields := []v1file.Field{
-		v1file.Unbuffered("sys.pid", "I", v1file.U32(pid)),
-		v1file.Unbuffered("sys.uid", "Q", v1file.U64(uid)),
-		v1file.Unbuffered("sys.created", "d", v1file.F64(created)),
-	}
 	if flock {
-		fields = append(fields, v1file.Unbuffered("sys.flock", "?", []byte{1}))
+		return v1file.Python(pid, uid, created, v1file.Unbuffered("sys.flock", "?", []byte{1}))
 	}
-	return v1file.Bytes(4096, fields...)
+	return v1file.Python(pid, uid, created)
 }
-
-func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
 
 // files makes a directory with a stale, a live and an invalid file.
 func files(t *testing.T) (dir, stale, live, invalid string) {
 	t.Helper()
 	dir = t.TempDir()
 	stale, live, invalid = filepath.Join(dir, "a-stale.mmstats"), filepath.Join(dir, "b-live.mmstats"), filepath.Join(dir, "c-invalid.mmstats")
-	os.WriteFile(stale, pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now(), false), 0o644)
-	os.WriteFile(live, pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now(), false), 0o644)
+	os.WriteFile(stale, pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now(), false), 0o644)
+	os.WriteFile(live, pyFile(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now(), false), 0o644)
 	os.WriteFile(invalid, []byte("junk"), 0o644)
 	return
 }

@@ -40,13 +40,13 @@ func TestHiddenFiles(t *testing.T) {
 		}
 		dead := testutil.ExitedPID(t)
 		p = map[string]string{
-			"aside":     w(".live.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), now(), true)),
-			"taken":     w(".taken.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), now(), true)),
-			"stale":     w(".stale.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), now(), false)),
+			"aside":     w(".live.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), testutil.Now(), true)),
+			"taken":     w(".taken.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), testutil.Now(), true)),
+			"stale":     w(".stale.mmstats"+hex, pyFile(dead, uint64(os.Getuid()), testutil.Now(), false)),
 			"abandoned": w(".mmstats.0123456789abcdef.tmp", nil),
 			"young":     w(".mmstats.1123456789abcdef.tmp", nil),
 			"inuse":     w(".mmstats.2123456789abcdef.tmp", nil),
-			"other":     w("taken.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), now(), false)),
+			"other":     w("taken.mmstats", pyFile(uint32(os.Getpid()), uint64(os.Getuid()), testutil.Now(), false)),
 		}
 		lock(t, p["aside"], syscall.LOCK_SH)
 		lock(t, p["taken"], syscall.LOCK_SH)
@@ -133,7 +133,7 @@ func TestHiddenFiles(t *testing.T) {
 func TestQuoted(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "a\x1b[1m\nb.mmstats")
-	os.WriteFile(name, pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), now(), false), 0o644)
+	os.WriteFile(name, pyFile(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now(), false), 0o644)
 	out, _, _ := run("-n", dir)
 	if want := `. Would delete "` + dir + `/a\033[1m\nb.mmstats"` + "\n"; !strings.Contains(out, want) || strings.Contains(out, "\x1b") {
 		t.Errorf("no %q in %q", want, out)
