@@ -31,6 +31,7 @@ type ExitError struct {
 	Err  error
 }
 
+// Error returns the message of Err, or the exit status when Err is nil.
 func (e *ExitError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("exit status %d", e.Code)

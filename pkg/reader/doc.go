@@ -60,9 +60,13 @@
 //     without metadata (the Python writer's) keep the tools' defaults.
 //
 // Parse is pure: it takes bytes and returns the layout or an error, never
-// panics, and is fuzzed. File maps a file read-only and re-reads values
-// without parsing the layout again, so that a poller can read thousands of
-// files each second.
+// panics, and is fuzzed. File maps a file read-only (Open for a path,
+// OpenFile for a file the caller opened) and re-reads values without
+// parsing the layout again, so that a poller can read thousands of files
+// each second: Lookup finds a field by its label, Value reads it, and
+// Update follows what the writer did since (fields appended, the file
+// grown or replaced), whether the file is mapped or, past the process's
+// mapping limit, read from a copy.
 //
 // A stats file is written by whoever can write its directory, so readers
 // bound what a file can make them hold. A parsed Field takes about 200

@@ -48,6 +48,7 @@ type PathError struct {
 	Err  error
 }
 
+// Error returns "PATH: reason".
 func (e *PathError) Error() string { return e.Path + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
@@ -61,6 +62,7 @@ type FormatError struct {
 	Detail string // extra detail, may be empty
 }
 
+// Error returns the reason, its detail, and where in the file.
 func (e *FormatError) Error() string {
 	msg := e.Err.Error()
 	if e.Detail != "" {

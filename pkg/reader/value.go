@@ -24,6 +24,8 @@ const (
 
 var kindNames = [...]string{"invalid", "int", "uint", "float", "bool", "string"}
 
+// String returns the kind's name: int, uint, float, bool, string, or
+// invalid.
 func (k ValueKind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
