@@ -8,8 +8,6 @@ import (
 	"runtime/debug"
 	"slices"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/internal/v1"
 )
@@ -68,9 +66,9 @@ func OpenNoFollow(path string) (*File, error) { return open(path, true) }
 // larger copy: open the path again then.
 func OpenFile(file *os.File) (*File, error) {
 	f := &File{path: file.Name(), file: file}
-	if err := f.reopen(func(fd int, st *unix.Stat_t) error {
-		f.id = fileid.FromStat(st)
-		return f.mapAndParse(fd, int(st.Size))
+	if err := f.reopen(func(o opened) error {
+		f.id = o.id
+		return f.mapAndParse(o.fd, o.size)
 	}); err != nil {
 		return nil, &PathError{Path: f.path, Err: err}
 	}
@@ -79,28 +77,23 @@ func OpenFile(file *os.File) (*File, error) {
 
 func open(path string, noFollow bool) (f *File, err error) {
 	f = &File{path: path, noFollow: noFollow}
-	if err := f.reopen(func(fd int, st *unix.Stat_t) error {
-		f.id = fileid.FromStat(st)
-		return f.mapAndParse(fd, int(st.Size))
+	if err := f.reopen(func(o opened) error {
+		f.id = o.id
+		return f.mapAndParse(o.fd, o.size)
 	}); err != nil {
 		return nil, &PathError{Path: path, Err: err}
 	}
 	return f, nil
 }
 
-// reopen calls fn with a descriptor of the file that f names, opened
-// again, and its stat: the path given to Open, or the file given to
-// OpenFile. Only a regular file is passed to fn (ErrNotRegular).
-func (f *File) reopen(fn func(fd int, st *unix.Stat_t) error) error {
+// reopen calls fn with the file that f names, opened again: the path
+// given to Open, or the file given to OpenFile. Only a regular file is
+// passed to fn (ErrNotRegular).
+func (f *File) reopen(fn func(o opened) error) error {
 	if f.file != nil {
 		return withFile(f.file, fn)
 	}
-	fd, st, err := openRegular(f.path, f.noFollow)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return fn(fd, &st)
+	return withPath(f.path, f.noFollow, fn)
 }
 
 func (f *File) mapAndParse(fd, size int) (err error) {
@@ -410,12 +403,12 @@ func (f *File) refresh() (changed bool, err error) {
 		return false, &PathError{Path: f.path, Err: err}
 	}
 	// The fields reach the end of the mapping: the file may have grown.
-	oerr := f.reopen(func(fd int, st *unix.Stat_t) error {
-		if fileid.FromStat(st) != f.id {
+	oerr := f.reopen(func(o opened) error {
+		if o.id != f.id {
 			return ErrReplaced
 		}
-		if int(st.Size) > len(f.data) {
-			err = f.mapAndParse(fd, int(st.Size))
+		if o.size > len(f.data) {
+			err = f.mapAndParse(o.fd, o.size)
 		}
 		return nil
 	})
@@ -459,9 +452,9 @@ func (f *File) follow() error {
 		return ErrReplaced
 	}
 	next := &File{path: f.path, noFollow: f.noFollow}
-	if err := next.reopen(func(fd int, st *unix.Stat_t) error {
-		next.id = fileid.FromStat(st)
-		return next.mapAndParse(fd, int(st.Size))
+	if err := next.reopen(func(o opened) error {
+		next.id = o.id
+		return next.mapAndParse(o.fd, o.size)
 	}); err != nil {
 		return err
 	}
@@ -478,14 +471,14 @@ func (f *File) follow() error {
 // reload is Update for a private copy: it reads the file again, in place.
 func (f *File) reload() (changed bool, err error) {
 	before := f.idx.len()
-	err = f.reopen(func(fd int, st *unix.Stat_t) error {
-		if fileid.FromStat(st) != f.id {
+	err = f.reopen(func(o opened) error {
+		if o.id != f.id {
 			return ErrReplaced
 		}
-		if int(st.Size) != len(f.data) {
-			return f.mapAndParse(fd, int(st.Size))
+		if o.size != len(f.data) {
+			return f.mapAndParse(o.fd, o.size)
 		}
-		if err := readCopy(fd, f.data); err != nil {
+		if err := readCopy(o.fd, f.data); err != nil {
 			return err
 		}
 		if err := f.idx.extend(f.data); err != nil {
@@ -494,7 +487,7 @@ func (f *File) reload() (changed bool, err error) {
 		if f.idx.len() != before {
 			f.layout = nil
 		}
-		return stabilize(fd, f.data, &f.idx)
+		return stabilize(o.fd, f.data, &f.idx)
 	})
 	if err != nil {
 		return false, &PathError{Path: f.path, Err: err}

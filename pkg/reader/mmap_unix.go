@@ -3,7 +3,6 @@
 package reader
 
 import (
-	"github.com/mmstats/mmstats/internal/v1"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fileid"
+	"github.com/mmstats/mmstats/internal/v1"
 )
 
 // openRegular opens path read-only without blocking (a FIFO cannot hang
@@ -57,9 +59,27 @@ func openRegular(path string, noFollow bool) (fd int, st unix.Stat_t, err error)
 	return fd, st, nil
 }
 
-// withFile calls fn with the descriptor of file and its stat, if it is
-// a regular file (for OpenFile). The descriptor stays file's.
-func withFile(file *os.File, fn func(fd int, st *unix.Stat_t) error) error {
+// opened is a regular file opened for a File, with what its stat says.
+type opened struct {
+	fd   int
+	size int
+	id   fileID
+}
+
+// withPath calls fn with the regular file at path (see openRegular),
+// closed after.
+func withPath(path string, noFollow bool, fn func(o opened) error) error {
+	fd, st, err := openRegular(path, noFollow)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return fn(opened{fd: fd, size: int(st.Size), id: fileid.FromStat(&st)})
+}
+
+// withFile calls fn with the descriptor of file (OpenFile's), if it is a
+// regular file. The descriptor stays file's.
+func withFile(file *os.File, fn func(o opened) error) error {
 	rc, err := file.SyscallConn()
 	if err != nil {
 		return err
@@ -74,7 +94,7 @@ func withFile(file *os.File, fn func(fd int, st *unix.Stat_t) error) error {
 			ferr = ErrNotRegular
 			return
 		}
-		ferr = fn(int(fd), &st)
+		ferr = fn(opened{fd: int(fd), size: int(st.Size), id: fileid.FromStat(&st)})
 	}); err != nil {
 		return err
 	}
