@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -155,7 +154,7 @@ type target struct {
 	dir  int
 	name string
 	fd   int
-	st   unix.Stat_t
+	st   fileStat
 	id   fileID
 }
 
@@ -172,7 +171,7 @@ func (res *Result) skip(reason Reason, err error) Result {
 }
 
 func (res *Result) fail(reason Reason, err error) Result {
-	if errors.Is(err, unix.ENOENT) {
+	if errors.Is(err, syscall.ENOENT) {
 		return res.skip(Vanished, ErrVanished)
 	}
 	res.Decision, res.Reason, res.Err = Failed, reason, err
@@ -195,7 +194,7 @@ func (r *run) open(t *target, res *Result) bool {
 		return false
 	}
 	fd, err := openAt(t.dir, t.name)
-	if errors.Is(err, unix.ELOOP) {
+	if errors.Is(err, syscall.ELOOP) {
 		*res = res.skip(Symlink, reader.ErrSymlink) // swapped in since the stat
 		return false
 	} else if err != nil {

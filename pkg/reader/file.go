@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-
-	"golang.org/x/sys/unix"
 )
 
 // File is an mmstats file mapped read-only. Its layout is parsed once;
@@ -55,7 +53,7 @@ func open(path string, noFollow bool) (f *File, err error) {
 	if err != nil {
 		return nil, &PathError{Path: path, Err: err}
 	}
-	defer unix.Close(fd)
+	defer closeFD(fd)
 	f = &File{path: path, noFollow: noFollow, dev: uint64(st.Dev), ino: st.Ino}
 	if err := f.mapAndParse(fd, int(st.Size)); err != nil {
 		return nil, &PathError{Path: path, Err: err}
@@ -331,7 +329,7 @@ func (f *File) Refresh() (changed bool, err error) {
 	if oerr != nil {
 		return false, &PathError{Path: f.path, Err: oerr}
 	}
-	defer unix.Close(fd)
+	defer closeFD(fd)
 	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
 		return false, &PathError{Path: f.path, Err: ErrReplaced}
 	}
@@ -363,7 +361,7 @@ func (f *File) follow() error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
+	defer closeFD(fd)
 	next := &File{path: f.path, noFollow: f.noFollow, dev: uint64(st.Dev), ino: st.Ino}
 	if err := next.mapAndParse(fd, int(st.Size)); err != nil {
 		return err
@@ -393,7 +391,7 @@ func (f *File) Reload() (changed bool, err error) {
 	if err != nil {
 		return false, &PathError{Path: f.path, Err: err}
 	}
-	defer unix.Close(fd)
+	defer closeFD(fd)
 	if uint64(st.Dev) != f.dev || st.Ino != f.ino {
 		return false, &PathError{Path: f.path, Err: ErrReplaced}
 	}
