@@ -14,6 +14,10 @@ import (
 // system supports it; tests turn it off to exercise the named fallback.
 var useUnnamed = true
 
+// useRenameat2 says whether to rename with renameat2; tests turn it off
+// to exercise the fallbacks of the file systems (and systems) without it.
+var useRenameat2 = true
+
 // openLock is added to createExclusive's flags: Linux cannot lock at open.
 const openLock = 0
 
@@ -57,6 +61,9 @@ func reserveBlocks(fd, size int) error {
 
 // renameNoReplace moves from to to, failing with EEXIST if to exists.
 func renameNoReplace(from, to string) error {
+	if !useRenameat2 {
+		return linkNoReplace(from, to)
+	}
 	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
 	if err == nil || !(errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS)) {
 		return err
@@ -67,6 +74,9 @@ func renameNoReplace(from, to string) error {
 // exchange swaps the files at a and b atomically. ok is false when the
 // file system cannot (the caller then checks and renames).
 func exchange(a, b string) (ok bool, err error) {
+	if !useRenameat2 {
+		return false, nil
+	}
 	err = unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
 		return false, nil
