@@ -79,8 +79,8 @@
 //
 // # Cost
 //
-// One pass, no processes spawned: a few system calls per file, and /proc is
-// read once per PID per run. Thousands of files take well under a second.
+// One pass, no processes spawned: a few system calls per file, and the
+// process table (/proc) is read once per PID per run. Thousands of files take well under a second.
 //
 // # Other systems
 //
