@@ -1,3 +1,5 @@
+//go:build unix
+
 package test
 
 // Terminal escape injection: labels, string values and file names are

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package test holds the cross-tool torture tests: hostile files for
 // every reading tool, the writer's refusal to follow or take over what is
 // at its file name, and many writer processes under load. They run the

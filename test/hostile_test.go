@@ -1,3 +1,5 @@
+//go:build unix
+
 package test
 
 // Hostile files for every reading tool: symlinks to /etc/passwd and to a

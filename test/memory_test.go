@@ -1,3 +1,5 @@
+//go:build unix
+
 package test
 
 // Memory per file: a crafted file of millions of the smallest fields v1

@@ -1,3 +1,5 @@
+//go:build unix
+
 package test
 
 // The writer never harms its host nor other processes: another PID

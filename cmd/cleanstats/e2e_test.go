@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // End-to-end tests of the built cleanstats binary, against files of real

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // End-to-end tests of what a user or a hostile file can throw at

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -156,7 +155,7 @@ type target struct {
 	dir  int
 	name string
 	fd   int
-	st   unix.Stat_t
+	st   fileStat
 	id   fileID
 }
 
@@ -176,7 +175,7 @@ func (res *Result) skip(reason Reason, err error) Result {
 }
 
 func (res *Result) fail(reason Reason, err error) Result {
-	if errors.Is(err, unix.ENOENT) {
+	if errors.Is(err, syscall.ENOENT) {
 		return res.skip(Vanished, ErrVanished)
 	}
 	res.Decision, res.Reason, res.Err = Failed, reason, err
@@ -199,7 +198,7 @@ func (r *run) open(t *target, res *Result) bool {
 		return false
 	}
 	fd, err := openAt(t.dir, t.name)
-	if errors.Is(err, unix.ELOOP) {
+	if errors.Is(err, syscall.ELOOP) {
 		*res = res.skip(Symlink, reader.ErrSymlink) // swapped in since the stat
 		return false
 	} else if err != nil {

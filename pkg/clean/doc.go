@@ -79,6 +79,23 @@
 //
 // # Cost
 //
-// One pass, no processes spawned: a few system calls per file, and /proc is
-// read once per PID per run. Thousands of files take well under a second.
+// One pass, no processes spawned: a few system calls per file, and the
+// process table (/proc) is read once per PID per run. Thousands of files take well under a second.
+//
+// # Other systems
+//
+// A Cleaner works on every Unix: flock(2), the *at calls and O_NOFOLLOW
+// are everywhere. What Linux alone has degrades so:
+//
+//   - The uid and start time of a live PID (rule 2) come from /proc on
+//     Linux and from sysctl kern.proc.pid on macOS. Elsewhere (FreeBSD)
+//     they are not checked: a PID that exists keeps its file, and the
+//     result's error says "uid and start time not checked". Files with
+//     the sys.flock marker are decided by their lock, everywhere.
+//   - Renaming without replacing is renameat2 (RENAME_NOREPLACE) on
+//     Linux and renameatx_np (RENAME_EXCL) on macOS; elsewhere, link(2)
+//     then unlink(2), which never replace either.
+//
+// On Windows the package builds, and every path fails with an error
+// wrapping [errors.ErrUnsupported]: nothing is removed.
 package clean

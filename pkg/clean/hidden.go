@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // temporary handles a writer's temporary file, named orig or moved aside
@@ -94,7 +93,7 @@ func (r *run) restore(t *target, res Result, origin string) Result {
 	switch err := renameNoReplace(t.dir, t.name, filepath.Base(origin)); {
 	case err == nil:
 		res.Decision = Restored
-	case errors.Is(err, unix.EEXIST):
+	case errors.Is(err, syscall.EEXIST):
 		// It stays at Path, reported each run until its name is free.
 		res.Decision, res.Reason, res.MovedTo = Failed, NameTaken, ""
 		res.Err = fmt.Errorf("cannot go back to %s: %w", origin, ErrNameTaken)

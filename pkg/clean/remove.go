@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // The removal of a stale file, and nothing else: a file renamed over its
@@ -39,7 +38,7 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	}
 	// Cheap first check: a file replaced since the open is left alone
 	// without being moved at all.
-	var st unix.Stat_t
+	var st fileStat
 	if err := lstatAt(t.dir, t.name, &st); err != nil {
 		return res.fail(RemoveFailed, fmt.Errorf("stat before removing: %w", err))
 	}
@@ -67,16 +66,16 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 			return res.fail(RemoveFailed, fmt.Errorf("cannot remove: %w", err))
 		}
 		return res
-	case errors.Is(err, unix.ENOENT):
+	case errors.Is(err, syscall.ENOENT):
 		// Another Cleaner handled what moved meanwhile (it holds no lock
 		// of ours): it was not t.
 		return res.skip(Replaced, ErrReplaced)
 	}
 	// Another file was renamed over the name: it goes back.
 	switch err := renameNoReplace(t.dir, aside, t.name); {
-	case err == nil, errors.Is(err, unix.ENOENT):
+	case err == nil, errors.Is(err, syscall.ENOENT):
 		return res.skip(Replaced, ErrReplaced)
-	case errors.Is(err, unix.EEXIST) && !r.settling:
+	case errors.Is(err, syscall.EEXIST) && !r.settling:
 		// The name was taken again meanwhile. Judge what moved at once,
 		// as a later run would: a stale file is removed now; anything
 		// else waits aside until its name is free (reported below).
@@ -89,7 +88,7 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 			return res.skip(Replaced, ErrReplaced)
 		}
 		fallthrough
-	case errors.Is(err, unix.EEXIST):
+	case errors.Is(err, syscall.EEXIST):
 		res.Decision, res.Reason, res.MovedTo = Failed, NameTaken, r.sibling(res.Path, aside)
 		res.Err = fmt.Errorf("the file renamed over it is kept as %s: %w; a later run puts it back", res.MovedTo, ErrNameTaken)
 		return res

@@ -137,7 +137,7 @@ type Writer struct {
 // Process is what the system says about a running process.
 type Process struct {
 	UID   uint64  // real user ID
-	Start float64 // start time, UNIX seconds (1/100 s resolution, ±1 s)
+	Start float64 // start time, UNIX seconds (on Linux: 1/100 s resolution, ±1 s)
 }
 
 // Result is the outcome for one path.

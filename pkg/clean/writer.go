@@ -23,17 +23,6 @@ const (
 // validPID reports whether pid may be given to kill: a positive pid_t.
 func validPID(pid int64) bool { return pid > 0 && pid <= maxPID }
 
-// parseWriter parses a v1 file's bytes and returns what it says about its
-// writer. A file that is not valid v1 gives the reader's error; a sys.pid
-// that is not an integer gives ErrBadPID.
-func parseWriter(data []byte) (Writer, error) {
-	w, _, scanErr, err := scanWriter(data)
-	if scanErr != nil {
-		return Writer{}, scanErr
-	}
-	return w, err
-}
-
 // scanWriter walks the fields of a v1 file, keeping none, and reads the
 // default fields; when a label occurs twice, the last one counts. end is
 // the offset just past the last field; scanErr is the format error that

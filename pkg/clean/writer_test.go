@@ -1,3 +1,5 @@
+//go:build unix
+
 package clean
 
 import (
@@ -141,4 +143,15 @@ func TestLoadLarge(t *testing.T) {
 	if _, ioErr, err := load(huge); ioErr != nil || !errors.Is(err, ErrTooLarge) {
 		t.Errorf("huge file: %v, %v; want ErrTooLarge", ioErr, err)
 	}
+}
+
+// parseWriter parses a v1 file's bytes and returns what it says about its
+// writer. A file that is not valid v1 gives the reader's error; a sys.pid
+// that is not an integer gives ErrBadPID.
+func parseWriter(data []byte) (Writer, error) {
+	w, _, scanErr, err := scanWriter(data)
+	if scanErr != nil {
+		return Writer{}, scanErr
+	}
+	return w, err
 }

@@ -51,4 +51,28 @@
 //
 // Truncating a live file from outside (only its owner or root can) makes
 // the writer fault on its next update, as with any shared mapping.
+//
+// # Other systems
+//
+// The writer runs on Linux, macOS and FreeBSD. Where Linux alone has what
+// it uses, the other two do this instead:
+//
+//   - No O_TMPFILE: a file is built under its temporary name, locked in
+//     the open call itself (O_SHLOCK). A writer killed meanwhile leaves
+//     it; cleanstats removes it once its lock is free and it is a minute
+//     old.
+//   - No fallocate: the blocks are reserved by writing zeros. (On
+//     copy-on-write file systems, ZFS, Btrfs or APFS, on any system, no
+//     reservation promises room for later writes.)
+//   - No renameat2: macOS has renamex_np (RENAME_EXCL, RENAME_SWAP);
+//     FreeBSD names a new file with link(2) and unlink(2), which never
+//     replace anything either, and a growing file has no atomic exchange:
+//     its path is checked, then the copy renamed over it, so a file
+//     renamed there in between (only its owner or root can) is lost.
+//   - sys.tid, and {TID} in file names, is the thread ID on Linux
+//     (gettid) and FreeBSD (thr_self), and the process ID on macOS.
+//
+// On any other system (Windows among them) the package builds, and New
+// returns an error wrapping [errors.ErrUnsupported]; the fields still
+// count, in memory.
 package mmstats

@@ -15,8 +15,8 @@ import (
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// File is one stats file: a memory-mapped v1 file in MMSTATS_PATH and the
-// fields that write into it. Its methods are safe for concurrent use; the
+// File is one stats file: a memory-mapped v1 file in Options.Dir
+// (MMSTATS_PATH by default) and the fields that write into it. Its methods are safe for concurrent use; the
 // fields' hot-path methods never touch the File at all.
 type File struct {
 	mu     sync.Mutex // guards everything below; only cold paths take it

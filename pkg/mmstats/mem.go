@@ -1,8 +1,11 @@
 package mmstats
 
-// This file is the only one in the package that uses unsafe. It turns
-// offsets into the mapping into pointers for the atomic operations of the
-// fields, checking bounds and alignment first.
+// This file is the only one in the package that turns offsets into the
+// mapping into pointers, for the atomic operations of the fields,
+// checking bounds and alignment first. The only other uses of unsafe are
+// in the system-call files, which hand addresses to the kernel: the
+// mapping's, to map over it (sys_unix.go), and a word's, for thr_self to
+// fill (sys_freebsd.go).
 
 import (
 	"encoding/binary"

@@ -1,24 +1,29 @@
-//go:build linux
-
 package mmstats
 
-// The system calls of the writer: creating, mapping, locking, syncing and
-// renaming its file. Nothing else in the package calls the kernel.
+// What the writer does differently on Linux: unnamed files (O_TMPFILE),
+// fallocate, renameat2 and gettid.
 
 import (
 	"errors"
-	"runtime/debug"
 	"strconv"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/mmstats/mmstats/internal/fileid"
 )
 
 // useUnnamed says whether to build files with O_TMPFILE when the file
 // system supports it; tests turn it off to exercise the named fallback.
 var useUnnamed = true
+
+// useRenameat2 says whether to rename with renameat2; tests turn it off
+// to exercise the fallbacks of the file systems (and systems) without it.
+var useRenameat2 = true
+
+// openLock is added to createExclusive's flags: Linux cannot lock at open.
+const openLock = 0
+
+// mapNoReserve keeps the anonymous memory of a closed file out of the
+// commit charge.
+const mapNoReserve = unix.MAP_NORESERVE
 
 // openUnnamed opens a new file in dir that has no name yet (O_TMPFILE):
 // if the process dies before linkUnnamed, nothing is left behind. ok is
@@ -42,16 +47,6 @@ func linkUnnamed(fd int, path string) error {
 	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 }
 
-// createExclusive creates path, failing if anything (a file or a symlink)
-// is already there; it never follows a symlink.
-func createExclusive(path string) (int, error) {
-	return unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-}
-
-// lockShared takes the shared lock that tells cleanstats this writer lives.
-// The kernel drops it when the process dies.
-func lockShared(fd int) error { return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) }
-
 // reserveBlocks makes the new, empty file fd size bytes long with its
 // blocks allocated, so that writing to a mapping of it can never fault
 // for want of space: a full file system is ENOSPC here, not a SIGBUS later.
@@ -64,105 +59,24 @@ func reserveBlocks(fd, size int) error {
 	return pwriteAll(fd, make([]byte, size), 0)
 }
 
-// pwriteAll writes b at off.
-func pwriteAll(fd int, b []byte, off int) error {
-	for len(b) > 0 {
-		n, err := unix.Pwrite(fd, b, int64(off))
-		if err != nil {
-			return err
-		}
-		b, off = b[n:], off+n
-	}
-	return nil
-}
-
-// preadAll reads len(b) bytes at off.
-func preadAll(fd int, b []byte, off int) error {
-	for len(b) > 0 {
-		n, err := unix.Pread(fd, b, int64(off))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return unix.EIO // the file is shorter than it was made
-		}
-		b, off = b[n:], off+n
-	}
-	return nil
-}
-
-func chmod(fd int, mode uint32) error { return unix.Fchmod(fd, mode) }
-
-func closeFD(fd int) error { return unix.Close(fd) }
-
-// mapReserve maps reserve bytes of fd shared and writable. Only the first
-// (file size) bytes may be touched. The range is the fields' home for the
-// life of the process: growing replaces the file under it (remapFixed)
-// without moving it, so pointers into it stay valid.
-func mapReserve(fd, reserve int) ([]byte, error) {
-	return unix.Mmap(fd, 0, reserve, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-}
-
-// remapFixed maps fd over mem, at the same address, in one mmap call.
-// The kernel replaces the old mapping while holding the process's mmap
-// lock, so a thread writing a field meanwhile either writes the old file
-// (before) or faults in the new one (after): never an unmapped address.
-// When it returns, no thread can write to the old file through mem.
-func remapFixed(fd int, mem []byte) error {
-	_, err := unix.MmapPtr(fd, 0, unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem)),
-		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_FIXED)
-	return err
-}
-
-// detach replaces the file mapping by private anonymous memory holding the
-// same bytes, at the same address. A goroutine that still writes to a field
-// after Close then writes to memory that stays valid instead of faulting.
-func detach(mem []byte, used int) error {
-	saved := make([]byte, used)
-	copyNoFault(saved, mem[:used])
-	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem)),
-		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE)
-	if err != nil {
-		return err
-	}
-	copy(mem, saved)
-	return nil
-}
-
-// copyNoFault copies src to dst; if src is a mapping of a file that was
-// truncated, the copy stops at the first page that faults (SIGBUS) instead
-// of crashing.
-func copyNoFault(dst, src []byte) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { recover() }()
-	copy(dst, src)
-}
-
-func msync(mem []byte, async bool) error {
-	flags := unix.MS_SYNC
-	if async {
-		flags = unix.MS_ASYNC
-	}
-	return unix.Msync(mem, flags)
-}
-
 // renameNoReplace moves from to to, failing with EEXIST if to exists.
 func renameNoReplace(from, to string) error {
+	if !useRenameat2 {
+		return linkNoReplace(from, to)
+	}
 	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
 	if err == nil || !(errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS)) {
 		return err
 	}
-	// The file system cannot rename without replacing: link(2) never
-	// replaces, then drop the temporary name.
-	if err := unix.Link(from, to); err != nil {
-		return err
-	}
-	return unix.Unlink(from)
+	return linkNoReplace(from, to)
 }
 
 // exchange swaps the files at a and b atomically. ok is false when the
 // file system cannot (the caller then checks and renames).
 func exchange(a, b string) (ok bool, err error) {
+	if !useRenameat2 {
+		return false, nil
+	}
 	err = unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
 		return false, nil
@@ -170,29 +84,4 @@ func exchange(a, b string) (ok bool, err error) {
 	return true, err
 }
 
-func rename(from, to string) error { return unix.Rename(from, to) }
-
-// fdID returns the identity of the open file fd.
-func fdID(fd int) (fileID, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fileID{}, err
-	}
-	return fileid.FromStat(&st), nil
-}
-
-// pathID returns the identity of path without following a symlink, and
-// whether it is a regular file.
-func pathID(path string) (id fileID, regular bool, err error) {
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return fileID{}, false, err
-	}
-	return fileid.FromStat(&st), st.Mode&unix.S_IFMT == unix.S_IFREG, nil
-}
-
-func unlink(path string) error { return unix.Unlink(path) }
-
 func gettid() int { return unix.Gettid() }
-
-func unmap(mem []byte) error { return unix.Munmap(mem) }

@@ -74,4 +74,17 @@
 // and builds Fields only when asked; Scan, ScanStats and File.ScanFields
 // and File.ScanStats go through a file without holding its fields or
 // stats; and a group is read MaxGroup fields at a time.
+//
+// # Other systems
+//
+// Files are mapped on every Unix. The mappings are kept under a budget
+// (past it, a file is read into a private copy, as when mmap fails):
+// three quarters of vm.max_map_count on Linux, and elsewhere a fixed
+// number, as if the limit were Linux's default of 65,530.
+//
+// On Windows no file is mapped: every File is such a copy, read with the
+// same protocol as a mapped read (a string or a group is read again until
+// its sequence word shows that no write overlapped it), and reading it
+// again reads the file again. The file identity that tells a replaced
+// file is the volume serial number and file index.
 package reader

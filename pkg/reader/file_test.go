@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/mmstats/mmstats/pkg/mmstats"
@@ -156,7 +155,7 @@ func TestFileTruncatedWhileMappedGivesErrFault(t *testing.T) {
 func TestOpenRefusesNonRegularFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.mmstats")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := reader.Open(fifo); !errors.Is(err, reader.ErrNotRegular) {

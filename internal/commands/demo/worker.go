@@ -41,6 +41,7 @@ func runWorker(opts *Options, errOut io.Writer) error {
 	// Ctrl-C, forwarded) must not kill it before it has removed its file.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	watchParent() // SIGTERM when the supervisor dies
 
 	if !isSocket(listenerFD) || !isPipe(readyFD) {
 		return errNotWorker

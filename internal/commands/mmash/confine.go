@@ -305,7 +305,7 @@ func (ref *rootRef) expand(pattern string) (matches []match, escaped []string, e
 // symlink. An unreadable directory matches nothing, as with filepath.Glob.
 func (ref *rootRef) list(real, elem string, work *globWork) (names []string, plain []bool, err error) {
 	// O_DIRECTORY: a FIFO that an earlier element matched must not block.
-	f, err := ref.root.OpenFile(real, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	f, err := ref.root.OpenFile(real, os.O_RDONLY|oDirectory|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
@@ -40,7 +39,7 @@ func fixture(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("notes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.mmstats"), 0o644); err != nil {
+	if err := mkfifo(filepath.Join(dir, "fifo.mmstats"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -1,10 +1,9 @@
-//go:build unix && !linux
+//go:build !linux
 
 package pollstats
 
 import (
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -35,13 +34,6 @@ func lstatID(path string) (fileID, error) {
 		return 0, err
 	}
 	return fileID(inode(st)), nil
-}
-
-func inode(st os.FileInfo) uint64 {
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		return uint64(sys.Ino)
-	}
-	return 0
 }
 
 // listDir calls fn with the name and inode number of each entry of dir

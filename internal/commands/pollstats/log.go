@@ -37,5 +37,3 @@ func (l *logger) warnf(format string, args ...any)  { l.printf(levelWarn, format
 func (l *logger) infof(format string, args ...any)  { l.printf(levelInfo, format, args...) }
 func (l *logger) debugf(format string, args ...any) { l.printf(levelDebug, format, args...) }
 
-// on reports whether messages of level are printed, to skip building them.
-func (l *logger) on(level int) bool { return l.level >= level }

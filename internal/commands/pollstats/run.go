@@ -3,7 +3,6 @@ package pollstats
 import (
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
@@ -39,7 +38,7 @@ func (o *Options) setDefaults() {
 		o.after = time.After
 	}
 	if o.notify == nil {
-		o.notify = func(c chan<- os.Signal) { signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGWINCH) }
+		o.notify = func(c chan<- os.Signal) { signal.Notify(c, notifySignals...) }
 	}
 	if o.stop == nil {
 		o.stop = func(c chan<- os.Signal) { signal.Stop(c) }
@@ -138,7 +137,7 @@ func (v *view) wait(next time.Time, sigs <-chan os.Signal) os.Signal {
 		case <-v.o.after(time.Until(next)):
 			return nil
 		case sig := <-sigs:
-			if sig != syscall.SIGWINCH {
+			if sig != sigWinch {
 				return sig
 			}
 			if v.tab.fit(v.width()) {

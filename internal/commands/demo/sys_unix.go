@@ -1,27 +1,17 @@
-//go:build linux
+//go:build unix
 
 package demo
 
-// The system-specific parts of the supervision: how a worker learns that
-// the supervisor died, and how a worker checks what it inherited.
+// The system-specific parts of the supervision: how a worker checks what
+// it inherited, and the socket it inherits. How a worker learns that the
+// supervisor died is in parent_linux.go and parent_other.go.
 
 import (
 	"net"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// workerAttr returns the attributes of a worker process: the kernel sends
-// it SIGTERM when the supervisor dies, even by SIGKILL, and its SIGTERM
-// handler removes its stats file. The signal is tied to the thread that
-// started the worker; supervise keeps that thread (see LockOSThread). The
-// worker has a process group of its own, so that the terminal's signals
-// (Ctrl-C) reach the supervisor alone, which forwards them.
-func workerAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-}
 
 // isSocket reports whether fd is an open socket.
 func isSocket(fd int) bool { return fdType(fd) == unix.S_IFSOCK }
@@ -34,7 +24,7 @@ func fdType(fd int) uint32 {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return 0
 	}
-	return st.Mode & unix.S_IFMT
+	return uint32(st.Mode) & unix.S_IFMT // Mode is 16 bits on the BSDs
 }
 
 // socketFile returns a descriptor of ln's socket to pass to workers. It

@@ -1,63 +1,20 @@
-//go:build unix
-
 package reader
 
+// Reading a file the process cannot map: a private copy, made consistent
+// with the same protocol as a mapped read.
+
 import (
-	"os"
+	"errors"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/internal/v1"
 )
 
-// openRegular opens path read-only without blocking (a FIFO cannot hang
-// it) and returns the descriptor only if it is a regular file. With
-// noFollow, a symlink is refused (O_NOFOLLOW).
-func openRegular(path string, noFollow bool) (fd int, st unix.Stat_t, err error) {
-	// Refuse non-regular files before opening them: opening some devices
-	// has side effects.
-	if noFollow {
-		err = unix.Lstat(path, &st)
-	} else {
-		err = unix.Stat(path, &st)
-	}
-	if err != nil {
-		return -1, st, err
-	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		return -1, st, ErrSymlink
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return -1, st, ErrNotRegular
-	}
-	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	if noFollow {
-		flags |= unix.O_NOFOLLOW
-	}
-	fd, err = unix.Open(path, flags, 0)
-	if err != nil {
-		if err == unix.ELOOP && noFollow {
-			err = ErrSymlink
-		}
-		return -1, st, err
-	}
-	// The path may have been swapped between the stat and the open.
-	if err = unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, st, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return -1, st, ErrNotRegular
-	}
-	return fd, st, nil
-}
+// errNoMap means that a file cannot be mapped but can be read: the
+// process has no mappings left, or the system maps no files (Windows).
+var errNoMap = errors.New("cannot map the file")
 
 // opened is a regular file opened for a File, with what its stat says.
 type opened struct {
@@ -73,32 +30,8 @@ func withPath(path string, noFollow bool, fn func(o opened) error) error {
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	return fn(opened{fd: fd, size: int(st.Size), id: fileid.FromStat(&st)})
-}
-
-// withFile calls fn with the descriptor of file (OpenFile's), if it is a
-// regular file. The descriptor stays file's.
-func withFile(file *os.File, fn func(o opened) error) error {
-	rc, err := file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		var st unix.Stat_t
-		if ferr = unix.Fstat(int(fd), &st); ferr != nil {
-			return
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			ferr = ErrNotRegular
-			return
-		}
-		ferr = fn(opened{fd: int(fd), size: int(st.Size), id: fileid.FromStat(&st)})
-	}); err != nil {
-		return err
-	}
-	return ferr
+	defer closeFD(fd)
+	return fn(opened{fd: fd, size: int(st.Size), id: fileID{Dev: st.Dev, Ino: st.Ino}})
 }
 
 // copyOnly makes mapFile take the fallback path, for tests.
@@ -121,12 +54,7 @@ func mapBudget() int64 {
 	if b := mapBudgetVal.Load(); b > 0 {
 		return b
 	}
-	limit := int64(65530) // the kernel's default
-	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {
-			limit = n
-		}
-	}
+	limit := maxMapCount()
 	budget := max(limit-max(4096, limit/4), 1)
 	mapBudgetVal.Store(budget)
 	return budget
@@ -134,20 +62,21 @@ func mapBudget() int64 {
 
 // mapFile maps size bytes of fd read-only and shared, so that the mapping
 // shows the writer's updates. If the process has no mappings left
-// (vm.max_map_count), it falls back to a private copy read with pread.
+// (vm.max_map_count), or the system maps no files, it falls back to a
+// private copy read with pread.
 func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
-	err = unix.ENOMEM // past the budget: as if mmap had failed
+	err = errNoMap // past the budget: as if mmap had failed
 	if !copyOnly {
 		if liveMaps.Add(1) <= mapBudget() {
-			if data, err = unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED); err == nil {
+			if data, err = mmap(fd, size); err == nil {
 				return data, true, nil
 			}
 		} else {
-			err = unix.ENOMEM
+			err = errNoMap
 		}
 		liveMaps.Add(-1)
 	}
-	if err != unix.ENOMEM {
+	if err != errNoMap {
 		return nil, false, err
 	}
 	data = make([]byte, size)
@@ -160,7 +89,7 @@ func mapFile(fd int, size int) (data []byte, mapped bool, err error) {
 // readCopy fills data from the start of fd; a file that became shorter
 // leaves zeros at the end, which read as the end of the fields.
 func readCopy(fd int, data []byte) error {
-	n, err := unix.Pread(fd, data, 0)
+	n, err := pread(fd, data, 0)
 	if err != nil {
 		return err
 	}
@@ -170,7 +99,7 @@ func readCopy(fd int, data []byte) error {
 
 func unmapFile(data []byte) error {
 	liveMaps.Add(-1)
-	return unix.Munmap(data)
+	return munmap(data)
 }
 
 // stabilize makes a private copy of a file (the fallback of mapFile)
@@ -216,7 +145,7 @@ func stabilize(fd int, data []byte, x *index) error {
 // seq shows that no write overlapped the read.
 func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error {
 	var small [512]byte // most fields and groups fit: no allocation
-	region := small[:0]
+	var region []byte
 	if end-start <= len(small) {
 		region = small[:end-start]
 	} else {
@@ -225,14 +154,14 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 	var w1, w2 [8]byte
 	deadline := time.Now().Add(maxStringWait)
 	for try := 1; ; try++ {
-		if _, err := unix.Pread(fd, w1[:], int64(seq)); err != nil {
+		if _, err := pread(fd, w1[:], int64(seq)); err != nil {
 			return err
 		}
 		begin := time.Now()
-		if _, err := unix.Pread(fd, region, int64(start)); err != nil {
+		if _, err := pread(fd, region, int64(start)); err != nil {
 			return err
 		}
-		if _, err := unix.Pread(fd, w2[:], int64(seq)); err != nil {
+		if _, err := pread(fd, w2[:], int64(seq)); err != nil {
 			return err
 		}
 		s1, ok1 := v1.DecodeSeq(w1)

@@ -1,8 +1,9 @@
-//go:build linux
+//go:build unix
 
 package clean
 
-// The file system calls of a Cleaner. Every file is reached through a
+// The file system calls of a Cleaner, the same on every Unix but for
+// renameNoReplace (rename_*.go). Every file is reached through a
 // descriptor of its directory, so that the name checked, opened and
 // unlinked is the same directory entry, and never through a symlink.
 
@@ -13,6 +14,9 @@ import (
 
 	"github.com/mmstats/mmstats/internal/fileid"
 )
+
+// fileStat is a file's status, as stat(2) returns it.
+type fileStat = unix.Stat_t
 
 func idOf(st *unix.Stat_t) fileID { return fileid.FromStat(st) }
 
@@ -64,17 +68,10 @@ func preadFull(fd int, buf []byte) ([]byte, error) {
 // unlinkAt removes name from dir; it refuses a directory (EISDIR).
 func unlinkAt(dir int, name string) error { return unix.Unlinkat(dir, name, 0) }
 
-// renameNoReplace renames from to to in dir, failing with EEXIST if to
-// exists: it never replaces anything. Where the file system cannot rename
-// without replacing (EINVAL), a hard link does the same for a file; for
-// anything else, to is checked to be free just before a plain rename.
-func renameNoReplace(dir int, from, to string) error {
-	_, err := retry(func() (int, error) {
-		return 0, unix.Renameat2(dir, from, dir, to, unix.RENAME_NOREPLACE)
-	})
-	if err != unix.EINVAL && err != unix.ENOSYS {
-		return err
-	}
+// linkNoReplace renames from to to in dir where the system cannot rename
+// without replacing: a hard link does it for a file; for anything else,
+// to is checked to be free just before a plain rename.
+func linkNoReplace(dir int, from, to string) error {
 	switch err := unix.Linkat(dir, from, dir, to, 0); err {
 	case nil:
 		return unix.Unlinkat(dir, from, 0)

@@ -1,0 +1,16 @@
+package clean
+
+import "golang.org/x/sys/unix"
+
+// renameNoReplace renames from to to in dir, failing with EEXIST if to
+// exists: it never replaces anything (renameat2 with RENAME_NOREPLACE).
+// Where the file system cannot (EINVAL), linkNoReplace does it.
+func renameNoReplace(dir int, from, to string) error {
+	_, err := retry(func() (int, error) {
+		return 0, unix.Renameat2(dir, from, dir, to, unix.RENAME_NOREPLACE)
+	})
+	if err != unix.EINVAL && err != unix.ENOSYS {
+		return err
+	}
+	return linkNoReplace(dir, from, to)
+}
