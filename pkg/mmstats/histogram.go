@@ -268,13 +268,20 @@ type Histogram struct {
 	pub   *histPublisher // set by bindParts; used by the refresher only
 }
 
-// load returns the state, allocating it on first use.
+// load returns the state, allocating it on first use. It is small enough
+// to be inlined into Observe.
 func (h *Histogram) load() *histState {
 	if st := h.state.Load(); st != nil {
 		return st
 	}
-	return h.init(h.Window, h.Min, h.Max, "")
+	return h.initOwn()
 }
+
+// initOwn allocates the state with the Histogram's own settings. It
+// stays out of line, so that load inlines.
+//
+//go:noinline
+func (h *Histogram) initOwn() *histState { return h.init(h.Window, h.Min, h.Max, "") }
 
 // init allocates the state with the given window and range (the default
 // range of unit if that one is invalid: the error shows when the field is

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -305,4 +306,43 @@ func metaOf(t *testing.T, path string) map[string]reader.Meta {
 		m[fl.Label] = fl.Meta
 	}
 	return m
+}
+
+// TestBucketsSurviveGrowth: the bucket counts keep being published into
+// the file after it grows (the refresher writes them through the
+// mapping, which growth keeps at the same address).
+func TestBucketsSurviveGrowth(t *testing.T) {
+	var tm Timer
+	f, err := New(nil, Options{Dir: t.TempDir(), RefreshInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	if err := f.Add("lat", &tm); err != nil {
+		t.Fatal(err)
+	}
+	tm.Observe(time.Millisecond)
+	size := f.Size()
+	for i := 0; f.Size() == size; i++ {
+		if err := f.Add("filler"+strconv.Itoa(i), &Counter{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm.Observe(2 * time.Millisecond)
+	tm.Observe(time.Hour) // overflow
+	f.Refresh()
+	rf, err := reader.Open(f.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	var h reader.Histogram
+	for i, fl := range rf.Fields() {
+		if fl.Label == "lat.count" {
+			err = rf.ReadHistogram(i, &h)
+		}
+	}
+	if err != nil || h.Count != 3 || h.Total() != 3 || h.Overflow != 1 || math.Abs(h.Quantile(0.5)-tm.Quantile(0.5).Seconds()) > 1e-9 {
+		t.Errorf("after growth: %v, count %d, total %d, overflow %d, p50 %v (want %v)", err, h.Count, h.Total(), h.Overflow, h.Quantile(0.5), tm.Quantile(0.5))
+	}
 }

@@ -38,6 +38,13 @@ func (t *Timer) load() *histState {
 	if st := t.h.state.Load(); st != nil {
 		return st
 	}
+	return t.init()
+}
+
+// init allocates the state with the Timer's settings.
+//
+//go:noinline
+func (t *Timer) init() *histState {
 	return t.h.init(t.Window, t.Min.Seconds(), t.Max.Seconds(), "seconds")
 }
 
@@ -84,9 +91,14 @@ func (t *Timer) setOption(key, value string) error {
 
 // Observe records a duration.
 func (t *Timer) Observe(d time.Duration) {
+	// load, spelled out: it is a little too large to be inlined.
+	st := t.h.state.Load()
+	if st == nil {
+		st = t.init()
+	}
 	// float64(d) is exact below 2^53 ns (104 days), and one division is
 	// cheaper than Duration.Seconds.
-	t.load().observe(float64(d) / 1e9)
+	st.observe(float64(d) / 1e9)
 }
 
 // Start starts timing; call Stop on the result to record the duration.
