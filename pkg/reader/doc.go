@@ -106,7 +106,10 @@
 // bucket counts so that readers can merge the histograms of many
 // processes. The buckets are exponential, as Prometheus's native
 // histograms: at schema s, bucket i holds the values v with
-// 2^((i-1)/2^s) < v <= 2^(i/2^s), so the bucket of v is ceil(2^s·log2 v).
+// 2^((i-1)/2^s) < v <= 2^(i/2^s), so the bucket of v is ceil(2^s·log2 v)
+// (the Go writer compares with the bounds rounded to float64, so a value
+// within an ulp of a bound may land on either side; nothing depends on
+// it).
 // The Go writer uses schema 6 (64 buckets per power of two); readers
 // accept 0 to 8. A histogram counts a window of N buckets from index lo,
 // plus an underflow count (zero, and values at or below 2^((lo-1)/2^s))
