@@ -211,3 +211,27 @@ func TestNoHistogram(t *testing.T) {
 		t.Errorf("group without buckets: %v", err)
 	}
 }
+
+// TestMetadataV1StillReads: files of earlier Go writers ('\r' metadata,
+// 5 bytes) keep their kinds, units and groups, with the default policy.
+func TestMetadataV1StillReads(t *testing.T) {
+	head, _ := v1.EncodeMetaV1(v1.Meta{Kind: 2, Unit: 1, Role: v1.RoleHead})
+	member, _ := v1.EncodeMetaV1(v1.Meta{Kind: 1, Role: v1.RoleMember})
+	seq := v1.EncodeSeq(4)
+	b := appendTyped([]byte{Version1}, "t", string(head)+"       "+string(seq[:]), "d", 0xff, 8, 0, f64bytes(1.5))
+	b = appendTyped(b, "t.count", string(member), "Q", 0xff, 8, 0, u64(3))
+	l, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := Stats(b, l)
+	if err != nil || len(stats) != 2 || stats[1].Value.Uint() != 3 {
+		t.Fatalf("%+v, %v", stats, err)
+	}
+	if m := stats[0].Meta; m != (Meta{Kind: KindGauge, Unit: "seconds", Role: GroupHead}) || l.Fields[0].Seq < 0 {
+		t.Errorf("head: %+v, seq at %d", m, l.Fields[0].Seq)
+	}
+	if m := stats[1].Meta; m != (Meta{Kind: KindCounter, Role: GroupMember}) || l.Fields[1].Group != 0 || l.Fields[1].HasBuckets() {
+		t.Errorf("member: %+v", m)
+	}
+}
