@@ -52,6 +52,15 @@ type Every struct {
 	Rated mmstats.Counter   `mmstats:"every.rated,windows=10s|1m"`
 	Stamp mmstats.Float64   `mmstats:"every.stamp,kind=timestamp,unit=seconds"`
 	Temp  mmstats.Float32   `mmstats:"every.temperature,unit=celsius"`
+	// Beyond 0.8.0 too: a histogram with its own range (its buckets in
+	// the pad bytes of every.latency.count), and gauges with explicit
+	// aggregation policies (metadata version 2).
+	Latency mmstats.Histogram `mmstats:"every.latency,unit=seconds,range=0.0001:10,windows=none"`
+	Peak    mmstats.Int32     `mmstats:"every.peak,aggr=max"`
+	Low     mmstats.Float64   `mmstats:"every.low,aggr=min"`
+	Last    mmstats.Uint64    `mmstats:"every.last,aggr=latest"`
+	Mean    mmstats.Float32   `mmstats:"every.mean,aggr=avg"`
+	Mine    mmstats.Uint32    `mmstats:"every.mine,aggr=none"`
 }
 
 func main() {
@@ -100,6 +109,14 @@ func main() {
 	s.Rated.Add(5)
 	s.Stamp.Set(1795635079.5)
 	s.Temp.Set(21.5)
+	for _, v := range []float64{0.00005, 0.002, 0.003, 0.25, 20} { // below, in and above the range
+		s.Latency.Observe(v)
+	}
+	s.Peak.Set(-7)
+	s.Low.Set(0.125)
+	s.Last.Set(1 << 40)
+	s.Mean.Set(2.5)
+	s.Mine.Set(4242)
 	for range *increments {
 		s.Counter.Inc()
 	}

@@ -1,7 +1,9 @@
 // Package v1 holds what the writer (pkg/mmstats) and the reader
 // (pkg/reader) share about format v1 beyond the public contract: its
 // constants, and the encodings the Go writer keeps in the whitespace of a
-// type signature (sequence words, field metadata). pkg/reader documents the
+// type signature (sequence words, field metadata versions 1 and 2, bucket
+// descriptors) and the histogram buckets both sides compute (schema-6
+// bucket indexes, bounds, the percentile rule). pkg/reader documents the
 // format once; this package is where its details are computed, so that the
 // two sides cannot drift apart. It is internal: readers of other languages
 // follow pkg/reader's documentation, and Go users read files with

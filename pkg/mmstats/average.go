@@ -67,7 +67,7 @@ type Average struct {
 }
 
 func (*Average) spec() spec {
-	return spec{code: "d", size: 8, kind: reader.KindGauge, merge: mergeSet}
+	return spec{code: "d", size: 8, kind: reader.KindGauge, aggr: Avg, merge: mergeSet}
 }
 
 // Observe adds a sample and publishes the new mean.
@@ -120,7 +120,7 @@ type MovingAverage struct {
 }
 
 func (*MovingAverage) spec() spec {
-	return spec{code: "d", size: 8, kind: reader.KindGauge, merge: mergeSet}
+	return spec{code: "d", size: 8, kind: reader.KindGauge, aggr: Avg, merge: mergeSet}
 }
 
 func (m *MovingAverage) setOption(key, value string) error {

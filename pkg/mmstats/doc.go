@@ -31,6 +31,16 @@
 // averages and timers keep their state in memory and publish a mean after
 // each sample without making recorders wait for each other.
 //
+// # Many processes
+//
+// The workers of a prefork server each publish a file, and the tools show
+// them together. Every field says how its values combine (its
+// Aggregation: counters add up, timestamps take the latest, a PID is not
+// aggregated, a high-water mark can take the max), and a Histogram or
+// Timer publishes its bucket counts, so that the percentiles the tools
+// show over many files are those of all the values together, within the
+// same 1% as one file's (package aggregate applies the rules).
+//
 // # Files
 //
 // A file is built where no reader looks (an unnamed O_TMPFILE file where

@@ -78,6 +78,7 @@ type fieldOptions struct {
 	kind    reader.Kind // KindUnknown: the type's default
 	unit    string
 	unitSet bool
+	aggr    Aggregation // AggrDefault: the type's default
 }
 
 // AddOption changes how File.Add publishes a field.
@@ -120,11 +121,15 @@ func (o fieldOptions) metaOf(s spec) reader.Meta {
 	if o.unitSet {
 		m.Unit = o.unit
 	}
+	m.Aggregation = o.aggr
+	if m.Aggregation == reader.AggrDefault {
+		m.Aggregation = defaultAggregation(m.Kind, s.aggr)
+	}
 	return m
 }
 
-// tagOption applies a struct tag option that every field takes: kind=...
-// or unit=.... It reports false for other keys.
+// tagOption applies a struct tag option that every field takes: kind=...,
+// unit=... or aggr=.... It reports false for other keys.
 func (o *fieldOptions) tagOption(key, value string) (bool, error) {
 	switch key {
 	case "kind":
@@ -136,6 +141,12 @@ func (o *fieldOptions) tagOption(key, value string) (bool, error) {
 		return true, nil
 	case "unit":
 		return true, WithUnit(value)(o)
+	case "aggr":
+		a, ok := reader.ParseAggregation(value)
+		if !ok {
+			return true, modelError("unknown aggregation %q (want sum, max, min, avg, latest or none)", value)
+		}
+		return true, WithAggregation(a)(o)
 	}
 	return false, nil
 }

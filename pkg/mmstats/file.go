@@ -51,7 +51,7 @@ type defaultFields struct {
 	GID     StaticUint64  `mmstats:"sys.gid"`
 	Version StaticText    `mmstats:"org.golang.version"`
 	Created StaticFloat64 `mmstats:"sys.created,kind=timestamp,unit=seconds"`
-	Flock   Bool          `mmstats:"sys.flock"`
+	Flock   Bool          `mmstats:"sys.flock,aggr=none"`
 }
 
 // New creates a stats file holding the fields of model and the default

@@ -37,15 +37,32 @@ func newGroup(mem []byte, ps []placement, own ...int) *group {
 // publish stores values (float64 bits, or uint64 for "Q" parts, as the
 // caller encodes them) into the parts, as one snapshot.
 func (g *group) publish(values []uint64) {
+	g.begin()
+	g.store(values)
+	g.end()
+}
+
+// begin starts an update: the sequence word becomes odd, and readers
+// retry until end makes it even again. A swap, not a store: no store
+// after it may become visible before it.
+func (g *group) begin() {
 	if g.seq != nil {
 		g.count++
 		atomic.SwapUint64(g.seq, seqWord(g.count))
 	}
+}
+
+// store stores values into the parts (inside begin and end).
+func (g *group) store(values []uint64) {
 	for i, w := range g.words {
 		if w != nil && i < len(values) {
 			atomic.StoreUint64(w, values[i])
 		}
 	}
+}
+
+// end ends the update begun by begin.
+func (g *group) end() {
 	if g.seq != nil {
 		g.count++
 		atomic.StoreUint64(g.seq, seqWord(g.count))

@@ -1,12 +1,15 @@
 package mmstats
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -35,7 +38,7 @@ func TestPercentilesOfALogNormal(t *testing.T) {
 	slices.Sort(samples)
 	got := statsOf(t, f.Path())
 	for _, q := range histQuantiles {
-		exact := samples[rankOf(q.q, n)-1]
+		exact := samples[v1.Rank(q.q, n)-1]
 		est := got["latency"+q.suffix].Value.Float()
 		if rel := math.Abs(est-exact) / exact; rel > 0.01 {
 			t.Errorf("%s = %v, exact %v: %.3f%% off", q.suffix, est, exact, 100*rel)
@@ -91,15 +94,107 @@ func TestHistogramEdges(t *testing.T) {
 	if q := h.Quantile(1); !math.IsInf(q, 1) {
 		t.Errorf("highest quantile %v, want the max +Inf", q)
 	}
-	// Every bucket's midpoint is within 0.78% of both of its bounds.
-	for i := 1; i < histBuckets-1; i++ {
-		lo := math.Ldexp(1+float64((i-1)&(histSub-1))/histSub, (i-1)>>histSubBits+histMinExp)
-		if b := bucketOf(math.Float64bits(lo)); b != i {
-			t.Fatalf("bucket %d starts at %v, which falls in bucket %d", i, lo, b)
+	st := h.load()
+	if u, o := st.counts[0].Load(), st.counts[1].Load(); u != 3 || o != 2 {
+		t.Errorf("underflow %d, overflow %d; want 3 (0, -3, 1e-300) and 2 (1e300, +Inf)", u, o)
+	}
+	// The window's bounds: the default range (no unit) is (2^-10, 2^20].
+	var w Histogram
+	for _, v := range []float64{0x1p-10, math.Nextafter(0x1p-10, 1), 0x1p20, math.Nextafter(0x1p20, math.Inf(1))} {
+		w.Observe(v)
+	}
+	st = w.load()
+	if st.nb != 1920 || st.counts[0].Load() != 1 || st.counts[2].Load() != 1 || st.counts[1].Load() != 1 || st.counts[len(st.counts)-1].Load() != 1 {
+		t.Errorf("window edges: %d buckets, underflow %d, first %d, last %d, overflow %d", st.nb,
+			st.counts[0].Load(), st.counts[2].Load(), st.counts[len(st.counts)-1].Load(), st.counts[1].Load())
+	}
+}
+
+func TestHistogramRange(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		unit   string
+		first  int
+		n      int
+	}{
+		{0, 0, "seconds", -22*64 + 1, 1920},
+		{0, 0, "bytes", 1, 1920},
+		{0, 0, "", -10*64 + 1, 1920},
+		{0.001, 10, "", v1.Bucket6(math.Float64bits(0.001)) + 1, v1.Bucket6(math.Float64bits(10)) - v1.Bucket6(math.Float64bits(0.001))},
+		{0x1p-32, 0x1p32, "", -32*64 + 1, 4096},
+	} {
+		first, n, err := histWindow(c.lo, c.hi, c.unit)
+		if err != nil || first != c.first || n != c.n {
+			t.Errorf("histWindow(%v, %v, %q) = %d, %d, %v; want %d, %d", c.lo, c.hi, c.unit, first, n, err, c.first, c.n)
 		}
-		if rel := (bucketMid(i) - lo) / lo; rel > 0.0079 {
-			t.Fatalf("bucket %d: midpoint %.4f%% above its bound", i, rel*100)
+	}
+	for _, bad := range [][2]float64{{-1, 10}, {10, 1}, {1, 1}, {0x1p-33, 0x1p32}, {1, math.Inf(1)}, {math.NaN(), 1}} {
+		if _, _, err := histWindow(bad[0], bad[1], ""); err == nil {
+			t.Errorf("range %v accepted", bad)
 		}
+	}
+	var s struct {
+		H Histogram `mmstats:"h,range=0.001:10"`
+		T Timer     `mmstats:"t,range=1us:10s"`
+	}
+	f, err := New(&s, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	if s.H.Min != 0.001 || s.H.Max != 10 || s.T.Min != time.Microsecond || s.T.Max != 10*time.Second {
+		t.Errorf("range tags: %v %v %v %v", s.H.Min, s.H.Max, s.T.Min, s.T.Max)
+	}
+	s.T.Observe(time.Second)
+	f.Refresh()
+	rf, err := reader.Open(f.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	var h reader.Histogram
+	for i, fl := range rf.Fields() {
+		if fl.Label == "t.count" {
+			if err := rf.ReadHistogram(i, &h); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wantLo, wantN, _ := histWindow(1e-6, 10, "seconds")
+	if h.Schema != 6 || h.Lo != wantLo || len(h.Counts) != wantN || h.Count != 1 || h.Total() != 1 {
+		t.Errorf("timer's histogram: schema %d, window [%d, +%d), count %d, total %d; want [%d, +%d)", h.Schema, h.Lo, len(h.Counts), h.Count, h.Total(), wantLo, wantN)
+	}
+	for _, tag := range []any{
+		&struct {
+			H Histogram `mmstats:"h,range=10"`
+		}{},
+		&struct {
+			H Histogram `mmstats:"h,range=10:1"`
+		}{},
+		&struct {
+			T Timer `mmstats:"t,range=1:2"`
+		}{},
+	} {
+		if _, err := New(tag, Options{Dir: t.TempDir()}); !errors.Is(err, ErrModel) {
+			t.Errorf("%T: %v, want ErrModel", tag, err)
+		}
+	}
+}
+
+// TestQuantileDoesNotAllocate: Quantile walks the counts in place
+// (it used to allocate 32 KiB a call).
+func TestQuantileDoesNotAllocate(t *testing.T) {
+	var h Histogram
+	var tm Timer
+	for i := range 1000 {
+		h.Observe(float64(i))
+		tm.Observe(time.Duration(i) * time.Microsecond)
+	}
+	if n := testing.AllocsPerRun(100, func() { h.Quantile(0.99) }); n != 0 {
+		t.Errorf("Histogram.Quantile allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { tm.Quantile(0.99) }); n != 0 {
+		t.Errorf("Timer.Quantile allocates %v times", n)
 	}
 }
 
@@ -211,4 +306,43 @@ func metaOf(t *testing.T, path string) map[string]reader.Meta {
 		m[fl.Label] = fl.Meta
 	}
 	return m
+}
+
+// TestBucketsSurviveGrowth: the bucket counts keep being published into
+// the file after it grows (the refresher writes them through the
+// mapping, which growth keeps at the same address).
+func TestBucketsSurviveGrowth(t *testing.T) {
+	var tm Timer
+	f, err := New(nil, Options{Dir: t.TempDir(), RefreshInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	if err := f.Add("lat", &tm); err != nil {
+		t.Fatal(err)
+	}
+	tm.Observe(time.Millisecond)
+	size := f.Size()
+	for i := 0; f.Size() == size; i++ {
+		if err := f.Add("filler"+strconv.Itoa(i), &Counter{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm.Observe(2 * time.Millisecond)
+	tm.Observe(time.Hour) // overflow
+	f.Refresh()
+	rf, err := reader.Open(f.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	var h reader.Histogram
+	for i, fl := range rf.Fields() {
+		if fl.Label == "lat.count" {
+			err = rf.ReadHistogram(i, &h)
+		}
+	}
+	if err != nil || h.Count != 3 || h.Total() != 3 || h.Overflow != 1 || math.Abs(h.Quantile(0.5)-tm.Quantile(0.5).Seconds()) > 1e-9 {
+		t.Errorf("after growth: %v, count %d, total %d, overflow %d, p50 %v (want %v)", err, h.Count, h.Total(), h.Overflow, h.Quantile(0.5), tm.Quantile(0.5))
+	}
 }

@@ -19,6 +19,13 @@ type spec struct {
 	seq      bool   // a sequence word for torn-read detection (strings)
 	kind     reader.Kind
 	unit     string
+	aggr     Aggregation // the type's default policy (AggrDefault: by kind, else sum)
+	// align is the alignment of the value, if not that of its size (a
+	// histogram's count with its buckets in the pad bytes: 8).
+	align int
+	// desc follows the metadata in the signature: the bucket descriptor
+	// of the group member that carries a histogram's buckets.
+	desc []byte
 	// merge says how a change made in a value's old place is carried to
 	// its new one (see mergeRule); mergeNone for values that only the
 	// File's own goroutines write under its locks.
@@ -51,8 +58,10 @@ func alignOf(n int) int {
 
 // place lays out a field whose label_sz goes at offset o.
 //
-// The type signature starts with the metadata prefix (reader.MetaSize
-// bytes of whitespace: kind, unit, group role). Then, for a buffered
+// The type signature starts with the metadata prefix (v1.MetaSize2
+// bytes of whitespace: kind, unit, group role, aggregation), and the
+// bucket descriptor of a member that carries a histogram's buckets
+// (s.desc, whose role becomes v1.RoleBuckets). Then, for a buffered
 // string or a group head, comes an 8-aligned sequence word (see
 // v1.EncodeSeq). Then spaces pad the signature before the code,
 // which Python's struct module ignores, until (1) the value is aligned for
@@ -75,12 +84,16 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if !ok {
 		return placement{}, modelError("unknown unit %q", meta.Unit)
 	}
-	prefix, ok := v1.EncodeMeta(v1.Meta{Kind: int(meta.Kind), Unit: unit, Role: int(meta.Role)})
+	role := int(meta.Role)
+	if len(s.desc) > 0 && meta.Role == reader.GroupMember {
+		role = v1.RoleBuckets
+	}
+	prefix, ok := v1.EncodeMeta(v1.Meta{Kind: int(meta.Kind), Unit: unit, Role: role, Aggr: int(meta.Aggregation)})
 	if !ok {
-		return placement{}, modelError("unknown unit %q", meta.Unit)
+		return placement{}, modelError("metadata %+v out of range", meta)
 	}
 	t0 := o + 2 + len(label) + 2 // first byte of the type signature
-	typ := append([]byte(nil), prefix[:]...)
+	typ := append(append([]byte(nil), prefix...), s.desc...)
 	seq := -1
 	if s.seq || meta.Role == reader.GroupHead {
 		at := t0 + len(typ)
@@ -94,10 +107,14 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if s.buffered {
 		values *= 2
 	}
+	align := s.align
+	if align == 0 {
+		align = alignOf(s.size)
+	}
 	for pad := 0; pad < 8; pad++ {
 		wb := t0 + len(typ) + pad + len(s.code)
 		v := wb + 1
-		if v%alignOf(s.size) == 0 && (v+values)%4 == 0 {
+		if v%align == 0 && (v+values)%4 == 0 {
 			for i := 0; i < pad; i++ {
 				typ = append(typ, ' ')
 			}

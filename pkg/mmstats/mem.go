@@ -94,3 +94,14 @@ func loadWords(dst, src []byte) {
 		binary.NativeEndian.PutUint64(dst[off:], atomic.LoadUint64(word64(src, off)))
 	}
 }
+
+// words64 returns the n aligned 8-byte words at off in mem, for the
+// histogram buckets a refresher publishes (it alone writes them, with
+// atomic stores).
+func words64(mem []byte, off, n int) []uint64 {
+	checkWord(mem, off, 8)
+	if n < 1 || off+8*n > len(mem) {
+		panic(fmt.Sprintf("mmstats: internal error: %d words at %d outside %d bytes", n, off, len(mem)))
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[off])), n)
+}

@@ -144,15 +144,18 @@ func (h *history) rate(cur sample, w time.Duration) (perSecond, mean float64) {
 }
 
 // windowParts returns the parts a field publishes for its windows: per
-// window, the mean of the values (if withMean) and the rate.
+// window, the mean of the values (if withMean) and the rate. Across
+// files, rates add up, and a mean is weighted by the rate of its window
+// (the number of values it averages, per second).
 func windowParts(windows []time.Duration, withMean bool, unit string) []part {
 	var ps []part
 	for _, w := range windows {
 		name := windowName(w)
 		if withMean {
-			ps = append(ps, part{suffix: ".avg" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.KindGauge, Unit: unit}})
+			ps = append(ps, part{suffix: ".avg" + name, spec: doubleSpec,
+				meta: reader.Meta{Kind: reader.KindGauge, Unit: unit, Aggregation: reader.AggrWeightedAvg}})
 		}
-		ps = append(ps, part{suffix: ".rate" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.KindGauge}})
+		ps = append(ps, part{suffix: ".rate" + name, spec: doubleSpec, meta: reader.Meta{Kind: reader.KindGauge, Aggregation: Sum}})
 	}
 	return ps
 }

@@ -39,6 +39,16 @@ var (
 	// ErrReplaced means the path now names a different file than the one
 	// that was opened.
 	ErrReplaced = errors.New("file was replaced")
+	// ErrNoHistogram means a field is not in a group that carries
+	// histogram buckets.
+	ErrNoHistogram = errors.New("no histogram buckets in this group")
+	// ErrBuckets means a group says it carries histogram buckets but
+	// their descriptor or pad bytes are unusable (the group's stats
+	// still read).
+	ErrBuckets = errors.New("bad histogram buckets")
+	// ErrMerge means two histograms cannot be merged: different schemas,
+	// windows too far apart, or counts past 2^64.
+	ErrMerge = errors.New("histograms cannot be merged")
 )
 
 // PathError is an error about one file: its message is "PATH: reason",

@@ -210,14 +210,16 @@ func TestMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]reader.Meta{
-		"hits":        {Kind: reader.KindCounter},
-		"stamp":       {Kind: reader.KindTimestamp, Unit: "seconds"},
-		"size":        {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupHead},
-		"size.count":  {Kind: reader.KindCounter, Role: reader.GroupMember},
-		"size.p99":    {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupMember},
-		"name":        {Kind: reader.KindInfo},
-		"sys.pid":     {Kind: reader.KindInfo},
-		"sys.created": {Kind: reader.KindTimestamp, Unit: "seconds"},
+		"hits":        {Kind: reader.KindCounter, Aggregation: reader.AggrSum},
+		"stamp":       {Kind: reader.KindTimestamp, Unit: "seconds", Aggregation: reader.AggrLatest},
+		"size":        {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupHead, Aggregation: reader.AggrWeightedAvg},
+		"size.count":  {Kind: reader.KindCounter, Role: reader.GroupMember, Aggregation: reader.AggrSum},
+		"size.min":    {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupMember, Aggregation: reader.AggrMin},
+		"size.p99":    {Kind: reader.KindGauge, Unit: "bytes", Role: reader.GroupMember, Aggregation: reader.AggrQuantile},
+		"name":        {Kind: reader.KindInfo, Aggregation: reader.AggrNone},
+		"sys.pid":     {Kind: reader.KindInfo, Aggregation: reader.AggrNone},
+		"sys.flock":   {Kind: reader.KindGauge, Aggregation: reader.AggrNone},
+		"sys.created": {Kind: reader.KindTimestamp, Unit: "seconds", Aggregation: reader.AggrLatest},
 	}
 	seen := 0
 	for _, st := range stats {

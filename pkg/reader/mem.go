@@ -43,3 +43,26 @@ func loadByte(data []byte, off int) byte {
 	atomicCopy(b[:], data, off)
 	return b[0]
 }
+
+// loadWords loads len(dst) native-endian 8-byte words of data starting
+// at off into dst, each with one atomic load when the words are aligned
+// in memory (as the writer's bucket counts are), else byte by byte
+// through atomicCopy. The caller has checked that off+8*len(dst) <=
+// len(data).
+func loadWords(dst []uint64, data []byte, off int) {
+	if len(dst) == 0 {
+		return
+	}
+	if (uintptr(unsafe.Pointer(unsafe.SliceData(data)))+uintptr(off))&7 == 0 {
+		_ = data[off+8*len(dst)-1] // one bounds check for the loop
+		for k := range dst {
+			dst[k] = atomic.LoadUint64((*uint64)(unsafe.Pointer(&data[off+8*k])))
+		}
+		return
+	}
+	var w [8]byte
+	for k := range dst {
+		atomicCopy(w[:], data, off+8*k)
+		dst[k] = binary.NativeEndian.Uint64(w[:])
+	}
+}

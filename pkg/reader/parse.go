@@ -20,10 +20,13 @@ type Field struct {
 	Buffered    bool      // true when write_buffer was 0 or 1 at parse time
 	Value       int       // offset of the value, or of the first buffer
 	Seq         int       // offset of the Go writer's sequence word, or -1
-	Meta        Meta      // the Go writer's metadata: kind, unit, group role
+	Meta        Meta      // the Go writer's metadata: kind, unit, group role, aggregation
 	// Group is the index in Layout.Fields of the head of the field's
 	// group, for heads and members; -1 for a standalone field.
 	Group int
+	// Buckets locates the histogram buckets that the field's pad bytes
+	// hold, for the group member that carries them (HasBuckets).
+	Buckets Buckets
 }
 
 // End returns the offset just past the field.
@@ -131,9 +134,9 @@ func parseField(data []byte, o int, full bool) (f Field, next int, err error) {
 	f.WriteBuffer = w
 	f.Value = w + 1
 	f.Seq = -1
-	skip := 0
-	if m, size, ok := parseMeta(rawType); ok {
-		f.Meta, skip = m, size
+	skip, carries := 0, false
+	if m, size, buckets, ok := parseMeta(rawType); ok {
+		f.Meta, skip, carries = m, size, buckets
 	}
 	if f.Meta.Role == GroupHead {
 		if f.Seq = seqOffset(rawType, t+2, skip); f.Seq < 0 {
@@ -152,6 +155,9 @@ func parseField(data []byte, o int, full bool) (f Field, next int, err error) {
 	}
 	if end := f.End(); end > n || end < f.Value {
 		return f, o, &FormatError{Offset: o, Label: utf8Ignore(label), Err: ErrTruncated, Detail: fmt.Sprintf("value of %d bytes runs past the end", end-f.Value)}
+	}
+	if carries {
+		f.Buckets = parseBuckets(rawType[skip:], &f)
 	}
 	return f, f.End(), nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/mmstats/mmstats/internal/v1"
 )
 
 // field builds the bytes of one field: label, type, write_buffer, values.
@@ -126,6 +128,16 @@ func FuzzParse(f *testing.F) {
 	f.Add(file(64, field("s", "\t \n\v\f\r  8s", 0, make([]byte, 16)...)))
 	f.Add(file(64, field("b", "Q", 0, make([]byte, 16)...)))
 	f.Add([]byte{1, 0xff, 0xff})
+	// Histogram groups (metadata v2, bucket descriptors), good and bad.
+	ok := v1.Desc{Schema: 6, Lo: 1, N: 3}
+	for _, c := range []craft{
+		{d: ok, under: 1, over: 2, counts: []uint64{3, 4, 5}, min: 0.5, max: 9},
+		{d: v1.Desc{Schema: 6, Lo: -1407, N: 40}, counts: make([]uint64, 40)},
+		{d: ok, desc: " "}, {d: v1.Desc{Schema: 9, N: 3}}, {d: ok, code: "Q16x"}, {d: ok, wb: 1},
+		{d: ok, misalign: true}, {d: v1.Desc{Schema: 6, Lo: v1.MinDescLo, N: 2}, counts: []uint64{1, 1}},
+	} {
+		f.Add(c.bytes())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse(data)
 		if err != nil {
@@ -155,6 +167,18 @@ func FuzzParse(f *testing.F) {
 		for i := range l.Fields {
 			if f, err := x.field(data, i, true); err != nil || !reflect.DeepEqual(f, l.Fields[i]) {
 				t.Fatalf("index field %d = %+v, %v; want %+v", i, f, err, l.Fields[i])
+			}
+		}
+		// Histograms: read, merged and asked for quantiles, whatever the
+		// descriptor says.
+		var h, m Histogram
+		for i := range l.Fields {
+			if l.Fields[i].HasBuckets() {
+				if err := ReadHistogram(data, l, i, &h); err == nil {
+					h.Quantile(0.99)
+					m.Merge(&h)
+					m.Quantile(0.5)
+				}
 			}
 		}
 	})

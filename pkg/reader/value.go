@@ -185,13 +185,6 @@ func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
 // decode turns the bytes of one value item into a Value. item holds exactly
 // sig.ItemSize bytes.
 func decode(sig *Signature, item []byte) Value {
-	var order binary.ByteOrder = binary.NativeEndian
-	switch sig.Order {
-	case '<':
-		order = binary.LittleEndian
-	case '>', '!':
-		order = binary.BigEndian
-	}
 	switch sig.Code {
 	case 's':
 		return StringValue(cString(item))
@@ -209,28 +202,58 @@ func decode(sig *Signature, item []byte) Value {
 	case '?':
 		return BoolValue(item[0] != 0)
 	case 'e':
-		return FloatValue(halfToFloat(order.Uint16(item)))
+		return FloatValue(halfToFloat(uint16(uintOf(item, sig.Order))))
 	case 'f':
-		return FloatValue(float64(math.Float32frombits(order.Uint32(item))))
+		return FloatValue(float64(math.Float32frombits(uint32(uintOf(item, sig.Order)))))
 	case 'd':
-		return FloatValue(math.Float64frombits(order.Uint64(item)))
+		return FloatValue(math.Float64frombits(uintOf(item, sig.Order)))
 	}
-	var u uint64
-	switch len(item) {
-	case 1:
-		u = uint64(item[0])
-	case 2:
-		u = uint64(order.Uint16(item))
-	case 4:
-		u = uint64(order.Uint32(item))
-	case 8:
-		u = order.Uint64(item)
-	}
+	u := uintOf(item, sig.Order)
 	if KindOf(sig.Code) == Int {
 		shift := 64 - 8*uint(len(item))
 		return IntValue(int64(u<<shift) >> shift)
 	}
 	return UintValue(u)
+}
+
+// uintOf decodes an unsigned integer of 1, 2, 4 or 8 bytes in the byte
+// order of a signature's order character. The orders are spelled out,
+// not held in a binary.ByteOrder: a call through that interface would
+// make item escape, and every numeric read allocate.
+func uintOf(item []byte, order byte) uint64 {
+	switch order {
+	case '<':
+		switch len(item) {
+		case 2:
+			return uint64(binary.LittleEndian.Uint16(item))
+		case 4:
+			return uint64(binary.LittleEndian.Uint32(item))
+		case 8:
+			return binary.LittleEndian.Uint64(item)
+		}
+	case '>', '!':
+		switch len(item) {
+		case 2:
+			return uint64(binary.BigEndian.Uint16(item))
+		case 4:
+			return uint64(binary.BigEndian.Uint32(item))
+		case 8:
+			return binary.BigEndian.Uint64(item)
+		}
+	default:
+		switch len(item) {
+		case 2:
+			return uint64(binary.NativeEndian.Uint16(item))
+		case 4:
+			return uint64(binary.NativeEndian.Uint32(item))
+		case 8:
+			return binary.NativeEndian.Uint64(item)
+		}
+	}
+	if len(item) == 1 {
+		return uint64(item[0])
+	}
+	return 0
 }
 
 // cString cuts b at its first NUL and decodes it as UTF-8, dropping invalid

@@ -1,0 +1,325 @@
+package reader
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/v1"
+)
+
+// Histogram is the distribution a histogram group publishes: the counts
+// of its exponential buckets (see the package documentation) and its
+// count, sum, min and max. Bucket i covers (2^((i-1)/2^Schema),
+// 2^(i/2^Schema)]; Counts[k] is the count of bucket Lo+k.
+//
+// ReadHistogram and File.ReadHistogram fill one from a file; Merge adds
+// another to it, so that the histograms of many processes give the
+// percentiles of all their values together, within the same error as
+// one process's: merging adds counts, and buckets do not move.
+type Histogram struct {
+	Schema    int      // 2^Schema buckets per power of two: 6 for the Go writer
+	Lo        int      // the index of the bucket that Counts[0] counts
+	Counts    []uint64 // per bucket of the window, from Lo up
+	Underflow uint64   // values at or below the window's lower bound, zero included
+	Overflow  uint64   // values above the window's upper bound
+	// Count is the group's count of values. In a snapshot of one file it
+	// equals Underflow + Overflow + the sum of Counts; Quantile relies on
+	// the buckets only.
+	Count uint64
+	// Sum, Min and Max are the group's .sum, .min and .max (0, 0, 0 when
+	// it has no value yet). A group without .min reads Min 0; without
+	// .max, Max is the window's upper bound.
+	Sum, Min, Max float64
+}
+
+// MaxMergedBuckets bounds the window of a merged histogram (512 KiB of
+// counts): the writer's windows are 1920 buckets, and a reader must not
+// let a crafted file make it hold more.
+const MaxMergedBuckets = 1 << 16
+
+// Reset empties h, keeping the capacity of Counts for the next use.
+func (h *Histogram) Reset() {
+	*h = Histogram{Counts: h.Counts[:0]}
+}
+
+// Total returns Underflow + Overflow + the sum of Counts: the number of
+// values the buckets hold (wrapping past 2^64, which no writer reaches).
+func (h *Histogram) Total() uint64 {
+	n := h.Underflow + h.Overflow
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// empty reports whether h holds no value (its Min and Max mean nothing).
+func (h *Histogram) empty() bool { return h.Count == 0 && h.Total() == 0 }
+
+// Quantile returns the q-quantile (0 < q <= 1) of the values, by the
+// rule the writer uses for its own percentiles: the value of rank
+// ceil(q·n) among the n values the buckets hold, taken as the geometric
+// midpoint of its bucket and kept within [Min, Max]; Min when the rank
+// falls in the underflow, Max in the overflow. Within the window, the
+// result is within 2^(1/2^(Schema+1))-1 of the exact value of that rank
+// (0.54% at schema 6). It is 0 when the histogram is empty, NaN for a
+// schema outside [0, 8]. It does not allocate.
+func (h *Histogram) Quantile(q float64) float64 {
+	qs := [1]float64{q}
+	var out [1]float64
+	h.Quantiles(qs[:], out[:])
+	return out[0]
+}
+
+// Quantiles sets out[j] to Quantile(qs[j]) for ascending qs, in one walk
+// over the buckets. It does not allocate.
+func (h *Histogram) Quantiles(qs, out []float64) {
+	if h.Schema < 0 || h.Schema > v1.MaxSchema {
+		for j := range out {
+			out[j] = math.NaN()
+		}
+		return
+	}
+	v1.Quantiles(h.Schema, h.Lo, h.Underflow, h.Counts, h.Overflow, h.Min, h.Max, qs, out[:len(qs)])
+}
+
+// BucketBounds returns the bounds of bucket i at the histogram's schema:
+// it holds the values v with lower < v <= upper.
+func (h *Histogram) BucketBounds(i int) (lower, upper float64) {
+	if h.Schema < 0 || h.Schema > v1.MaxSchema {
+		return math.NaN(), math.NaN()
+	}
+	return v1.BucketUpper(h.Schema, i-1), v1.BucketUpper(h.Schema, i)
+}
+
+// Merge adds the values of o to h. Both must have the same schema. When
+// their windows differ, h's grows to cover both (at most
+// MaxMergedBuckets); the underflow and overflow counts stay those of each
+// histogram's own window. Counts past 2^64 stop at 2^64-1 and give an
+// error. A histogram without values leaves the other unchanged.
+func (h *Histogram) Merge(o *Histogram) error {
+	if o.empty() {
+		if len(h.Counts) == 0 && h.empty() {
+			h.Schema, h.Lo = o.Schema, o.Lo
+			h.Counts = append(h.Counts[:0], o.Counts...)
+		}
+		return nil
+	}
+	if h.empty() {
+		counts := append(h.Counts[:0], o.Counts...)
+		*h = *o
+		h.Counts = counts
+		return nil
+	}
+	if h.Schema != o.Schema {
+		return fmt.Errorf("%w: schema %d and %d", ErrMerge, h.Schema, o.Schema)
+	}
+	lo := min(h.Lo, o.Lo)
+	end := max(h.Lo+len(h.Counts), o.Lo+len(o.Counts))
+	if end-lo > MaxMergedBuckets {
+		return fmt.Errorf("%w: windows [%d, %d) and [%d, %d) span more than %d buckets",
+			ErrMerge, h.Lo, h.Lo+len(h.Counts), o.Lo, o.Lo+len(o.Counts), MaxMergedBuckets)
+	}
+	if lo < h.Lo || end > h.Lo+len(h.Counts) {
+		n := len(h.Counts)
+		shift := h.Lo - lo
+		h.Counts = slices.Grow(h.Counts, end-lo-n)[:end-lo]
+		copy(h.Counts[shift:shift+n], h.Counts[:n])
+		clear(h.Counts[:shift])
+		clear(h.Counts[shift+n:])
+		h.Lo = lo
+	}
+	var over bool
+	add := func(a *uint64, b uint64) {
+		s, carry := bits.Add64(*a, b, 0)
+		if carry != 0 {
+			s, over = math.MaxUint64, true
+		}
+		*a = s
+	}
+	for k, c := range o.Counts {
+		add(&h.Counts[o.Lo-h.Lo+k], c)
+	}
+	add(&h.Underflow, o.Underflow)
+	add(&h.Overflow, o.Overflow)
+	add(&h.Count, o.Count)
+	h.Sum += o.Sum
+	h.Min = math.Min(h.Min, o.Min)
+	h.Max = math.Max(h.Max, o.Max)
+	if over {
+		return fmt.Errorf("%w: counts past 2^64", ErrMerge)
+	}
+	return nil
+}
+
+// ReadHistogram reads into h the histogram of the group that field i of
+// layout l (parsed from data) belongs to, as one snapshot under the
+// group's sequence word (see File.ReadHistogram).
+func ReadHistogram(data []byte, l *Layout, i int, h *Histogram) (err error) {
+	if i < 0 || i >= len(l.Fields) {
+		return fmt.Errorf("reader: field %d of %d", i, len(l.Fields))
+	}
+	head := l.Fields[i].Group
+	if head < 0 {
+		return &FormatError{Offset: l.Fields[i].Offset, Label: l.Fields[i].Label, Err: ErrNoHistogram}
+	}
+	end := head + 1
+	for end < len(l.Fields) && l.Fields[end].Group == head && l.Fields[end].Meta.Role == GroupMember {
+		end++
+	}
+	wait := maxStringWait
+	return readHistogram(data, l, head, end, h, &wait)
+}
+
+// ReadHistogram reads into h the histogram of the group that field i (an
+// index into Fields: the head or any member) belongs to: its bucket
+// counts, count, sum, min and max, as one consistent snapshot under the
+// group's sequence word, so that Count equals Underflow + Overflow + the
+// sum of Counts. h's Counts is reused: reading the same group again into
+// the same h does not allocate, so a poller can read it every second.
+// A group without buckets gives ErrNoHistogram; a group whose buckets
+// are unusable (a crafted descriptor) gives ErrBuckets, and its stats
+// still read.
+func (f *File) ReadHistogram(i int, h *Histogram) (err error) {
+	if f.data == nil {
+		return ErrClosed
+	}
+	if i < 0 || i >= f.idx.len() {
+		return fmt.Errorf("reader: field %d of %d", i, f.idx.len())
+	}
+	defer f.wrap(&err)
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	head, end := f.idx.span(i)
+	if head < 0 {
+		fl, err := f.idx.field(f.data, i, true)
+		if err != nil {
+			return err
+		}
+		return &FormatError{Offset: fl.Offset, Label: fl.Label, Err: ErrNoHistogram}
+	}
+	wait := maxStringWait
+	return readHistogram(f.data, f, head, end, h, &wait)
+}
+
+// span returns the head of field i's group and the index past its last
+// member, or -1, -1.
+func (x *index) span(i int) (head, end int) {
+	k := sort.Search(len(x.groups), func(k int) bool { return int(x.groups[k].head) > i })
+	if k > 0 && i < int(x.groups[k-1].end) {
+		return int(x.groups[k-1].head), int(x.groups[k-1].end)
+	}
+	return -1, -1
+}
+
+// histSource gives the fields of a group to readHistogram: a File parses
+// them again (without their labels, allocating nothing), a Layout has them.
+type histSource interface {
+	histField(data []byte, k int) (Field, error)
+}
+
+func (f *File) histField(data []byte, k int) (Field, error) { return f.idx.field(data, k, false) }
+func (l *Layout) histField(_ []byte, k int) (Field, error)  { return l.Fields[k], nil }
+
+// labelOf returns the label bytes of field f in data.
+func labelOf(data []byte, f *Field) []byte {
+	n := int(binary.NativeEndian.Uint16(data[f.Offset:]))
+	return data[f.Offset+2 : f.Offset+2+n]
+}
+
+// isPart reports whether label is head followed by suffix.
+func isPart(label, head []byte, suffix string) bool {
+	return len(label) == len(head)+len(suffix) && bytes.HasPrefix(label, head) && string(label[len(head):]) == suffix
+}
+
+// readHistogram reads the histogram of the group of fields [head, end).
+// The bucket carrier is the first member with role digit 3; .sum, .min
+// and .max are the members labelled so after the head. Only the first
+// MaxGroup members are looked at: a writer's groups have a few dozen.
+func readHistogram(data []byte, src histSource, head, end int, h *Histogram, wait *time.Duration) error {
+	hf, err := src.histField(data, head)
+	if err != nil {
+		return err
+	}
+	hl := labelOf(data, &hf)
+	var carrier, sum, lo, hi Field
+	var haveCarrier, haveSum, haveLo, haveHi bool
+	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
+		f, err := src.histField(data, k)
+		if err != nil {
+			return err
+		}
+		switch l := labelOf(data, &f); {
+		case f.HasBuckets() && !haveCarrier:
+			carrier, haveCarrier = f, true
+		case isPart(l, hl, ".sum"):
+			sum, haveSum = f, true
+		case isPart(l, hl, ".min"):
+			lo, haveLo = f, true
+		case isPart(l, hl, ".max"):
+			hi, haveHi = f, true
+		}
+	}
+	if !haveCarrier {
+		return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrNoHistogram}
+	}
+	b := &carrier.Buckets
+	if b.bad != badNone {
+		return b.err(&carrier, utf8Ignore(labelOf(data, &carrier)))
+	}
+	if b.Offset+v1.PadSize(b.N) > len(data) || b.Offset < 0 {
+		return &FormatError{Offset: carrier.Offset, Err: ErrTruncated, Detail: "histogram buckets run past the end"}
+	}
+	h.Schema, h.Lo = b.Schema, b.Lo
+	h.Counts = slices.Grow(h.Counts[:0], b.N)[:b.N]
+	read := func(f *Field, have bool, dflt float64) float64 {
+		if !have {
+			return dflt
+		}
+		v, err := ReadValue(data, f)
+		if err != nil {
+			return dflt
+		}
+		return v.Float()
+	}
+	var pair [2]uint64
+	first := time.Now()
+	firstSeq, _ := loadSeq(data, hf.Seq)
+	for try := 1; ; try++ {
+		start := time.Now()
+		s1, ok := loadSeq(data, hf.Seq)
+		cv, err := ReadValue(data, &carrier)
+		if err != nil {
+			return err
+		}
+		loadWords(pair[:], data, b.Offset)
+		loadWords(h.Counts, data, b.Offset+16)
+		h.Count, h.Underflow, h.Overflow = cv.Uint(), pair[0], pair[1]
+		h.Sum = read(&sum, haveSum, 0)
+		h.Min = read(&lo, haveLo, 0)
+		h.Max = read(&hi, haveHi, v1.BucketUpper(b.Schema, b.Lo+b.N-1))
+		s2, _ := loadSeq(data, hf.Seq)
+		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
+			*wait -= min(*wait, time.Since(first))
+			return nil
+		}
+		if try%minTries == 0 {
+			if waited := time.Since(first); waited > *wait {
+				*wait = 0
+				if s1 == s2 && s1 == firstSeq {
+					// The word never moved: the writer stopped (or died)
+					// in the middle of an update. Each count is whole.
+					return nil
+				}
+				return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrBusy}
+			}
+			runtime.Gosched()
+		}
+	}
+}
