@@ -28,7 +28,7 @@ func TestReadmeLayoutMatchesTheTree(t *testing.T) {
 		section = section[:end+3]
 	}
 	named := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| ([^|]*)\\|").FindAllStringSubmatch(section, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| ([^|]*)\|`).FindAllStringSubmatch(section, -1) {
 		for _, p := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(m[1], -1) {
 			named[p[1]] = true
 		}
