@@ -51,7 +51,7 @@ func BenchmarkInterval(b *testing.B) {
 			if len(p.active) != 1000 {
 				b.Fatalf("%d files summed, want 1000", len(p.active))
 			}
-			v := &view{o: o, p: p, tab: newTable(names(p.cols))}
+			v := newView(o, p)
 			// Past the directory's racy window, as in a steady run.
 			now := time.Now().Add(2 * racyWindow)
 			cpu0 := cpuTime()

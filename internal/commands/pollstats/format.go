@@ -2,111 +2,87 @@ package pollstats
 
 import (
 	"math"
-	"math/bits"
 	"strconv"
+
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// total is one column of one line: the sum over the files. Integers are
-// summed exactly, in 128 bits, so that a total past 64 bits (two uint64
-// counters near their maximum, or a negative one) prints exactly, and a
-// sum costs two additions, without allocating. Float fields are summed
-// apart, as float64.
-type total struct {
-	hi    int64   // the integers: a 128-bit two's complement number hi:lo
-	lo    uint64  //
-	f     float64 // the floats
-	float bool    // a float field was added: print as a float
-}
-
-func (t *total) addUint(v uint64) {
-	var carry uint64
-	t.lo, carry = bits.Add64(t.lo, v, 0)
-	t.hi += int64(carry)
-}
-
-func (t *total) addInt(v int64) {
-	var carry uint64
-	t.lo, carry = bits.Add64(t.lo, uint64(v), 0)
-	t.hi += v>>63 + int64(carry) // v>>63 is v's sign extended: 0 or -1
-}
-
-func (t *total) addFloat(v float64) {
-	t.f += v
-	t.float = true
-}
-
-// addTotal adds another total.
-func (t *total) addTotal(o *total) {
-	var carry uint64
-	t.lo, carry = bits.Add64(t.lo, o.lo, 0)
-	t.hi += o.hi + int64(carry)
-	t.f += o.f
-	t.float = t.float || o.float
-}
-
-// intValue returns the integers as a float64.
-func (t *total) intValue() float64 {
-	switch {
-	case t.hi == 0:
-		return float64(t.lo)
-	case t.hi == -1 && int64(t.lo) < 0:
-		return float64(int64(t.lo))
-	}
-	return float64(t.hi)*(1<<64) + float64(t.lo)
-}
-
-// value returns the total as a float64.
-func (t *total) value() float64 { return t.intValue() + t.f }
-
-// isZero reports whether the total is 0.
-func (t *total) isZero() bool { return t.hi == 0 && t.lo == 0 && t.f == 0 }
-
-// appendText appends the total in full: integers exactly, floats with up
-// to sigDigits significant digits.
-func (t *total) appendText(b []byte) []byte {
-	if t.float {
-		return appendFloat(b, t.value())
-	}
-	return appendInt128(b, t.hi, t.lo)
-}
-
-// appendInt128 appends the 128-bit two's complement number hi:lo in
-// decimal, without allocating.
-func appendInt128(b []byte, hi int64, lo uint64) []byte {
-	switch {
-	case hi == 0:
-		return strconv.AppendUint(b, lo, 10)
-	case hi == -1 && int64(lo) < 0:
-		return strconv.AppendInt(b, int64(lo), 10)
-	}
-	uh, ul := uint64(hi), lo
-	if hi < 0 { // negate: the magnitude, then a minus sign
-		b = append(b, '-')
-		var borrow uint64
-		ul, borrow = bits.Sub64(0, ul, 0)
-		uh, _ = bits.Sub64(0, uh, borrow)
-	}
-	// Divide by 10^19 (the largest power of ten in 64 bits) until the
-	// number fits in 64 bits: at most 3 groups of 19 digits.
-	const group = 1e19
-	var groups [3]uint64
-	n := 0
-	for uh != 0 {
-		q, r := uh/group, uh%group
-		ul, groups[n] = bits.Div64(r, ul, group) // r < group: no overflow
-		uh = q
-		n++
-	}
-	b = strconv.AppendUint(b, ul, 10)
-	for n--; n >= 0; n-- {
-		var digits [19]byte
-		s := strconv.AppendUint(digits[:0], groups[n], 10)
-		for range 19 - len(s) {
-			b = append(b, '0')
+// appendResult appends the text of a result: sums exactly (integers
+// whatever their size), floats with up to sigDigits significant digits,
+// "-" for no value. On a terminal (ages), a timestamp shows as its age
+// at now, in seconds since the epoch: 0.3s, 12s, 5.5m, 3.0h, 2.1d.
+func appendResult(b []byte, r *result, ages bool, now float64) []byte {
+	if r.isSum {
+		if r.sum.IsFloat() {
+			return appendFloat(b, r.sum.Float())
 		}
-		b = append(b, s...)
+		return r.sum.AppendText(b)
 	}
-	return b
+	switch r.value.Kind() {
+	case reader.Int, reader.Uint:
+		if !ages || !r.stamp {
+			return r.value.AppendText(b)
+		}
+	case reader.Float:
+		if !ages || !r.stamp {
+			return appendFloat(b, r.value.Float())
+		}
+	default:
+		return append(b, '-')
+	}
+	return appendAge(b, now-r.value.Float())
+}
+
+// float returns a result as a float64, for the compact text and the
+// colour; ages as the age at now.
+func (r *result) float(ages bool, now float64) float64 {
+	switch {
+	case r.isSum:
+		return r.sum.Float()
+	case ages && r.stamp && r.value.Kind().Numeric():
+		return now - r.value.Float()
+	}
+	return r.value.Float()
+}
+
+// none reports whether a result has no value to show.
+func (r *result) none() bool { return !r.isSum && r.value.Kind() == reader.Invalid }
+
+// appendAge appends an age in seconds as a terminal shows it, in
+// compactWidth characters up to 9,999 days: 0.3s, 12s, 5.5m, 42m, 3.0h,
+// 2.1d, 364d. An age below zero (a writer's clock ahead of this one) has
+// a minus sign.
+func appendAge(b []byte, age float64) []byte {
+	if math.IsNaN(age) || math.IsInf(age, 0) {
+		return appendFloat(b, age)
+	}
+	if age < 0 {
+		if age > -0.05 {
+			return append(b, "0.0s"...)
+		}
+		b = append(b, '-')
+		age = -age
+	}
+	// Each unit from where the smaller one would round to 60 (24 for
+	// hours), so that no age reads 60s or 24h.
+	var unit string
+	var v float64
+	switch {
+	case age < 59.5:
+		unit, v = "s", age
+	case age < 59.5*60:
+		unit, v = "m", age/60
+	case age < 23.5*3600:
+		unit, v = "h", age/3600
+	default:
+		unit, v = "d", age/86400
+	}
+	if v < 9.95 {
+		b = strconv.AppendFloat(b, v, 'f', 1, 64)
+	} else {
+		b = strconv.AppendFloat(b, v, 'f', 0, 64)
+	}
+	return append(b, unit...)
 }
 
 // sigDigits is how many significant digits a float shows.

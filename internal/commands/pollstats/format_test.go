@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -50,67 +51,92 @@ func TestAppendCompact(t *testing.T) {
 	}
 }
 
-func TestTotalStaysExact(t *testing.T) {
+// TestSumsStayExact: a column's sum (aggregate.Number) prints exactly,
+// past 64 bits and below 0, without allocating.
+func TestSumsStayExact(t *testing.T) {
 	tests := []struct {
 		name string
-		add  func(*total)
+		add  func(*aggregate.Number)
 		want string
 	}{
-		{"past int64", func(t *total) { t.addUint(math.MaxInt64); t.addUint(10) }, "9223372036854775817"},
-		{"a uint64 past int64", func(t *total) { t.addUint(1 << 63) }, "9223372036854775808"},
-		{"uint64 max", func(t *total) { t.addUint(math.MaxUint64) }, "18446744073709551615"},
-		{"two uint64 max", func(t *total) { t.addUint(math.MaxUint64); t.addUint(math.MaxUint64) }, "36893488147419103230"},
-		{"past 64 bits by one", func(t *total) { t.addUint(math.MaxUint64); t.addInt(1) }, "18446744073709551616"},
-		{"and back", func(t *total) { t.addUint(math.MaxUint64); t.addInt(1); t.addInt(-2) }, "18446744073709551614"},
-		{"negative", func(t *total) { t.addInt(-5); t.addInt(3) }, "-2"},
-		{"int64 min twice", func(t *total) { t.addInt(math.MinInt64); t.addInt(math.MinInt64) }, "-18446744073709551616"},
-		{"int64 min three times", func(t *total) {
+		{"past int64", func(n *aggregate.Number) { n.AddUint(math.MaxInt64); n.AddUint(10) }, "9223372036854775817"},
+		{"two uint64 max", func(n *aggregate.Number) { n.AddUint(math.MaxUint64); n.AddUint(math.MaxUint64) }, "36893488147419103230"},
+		{"and back", func(n *aggregate.Number) { n.AddUint(math.MaxUint64); n.AddInt(1); n.AddInt(-2) }, "18446744073709551614"},
+		{"negative", func(n *aggregate.Number) { n.AddInt(-5); n.AddInt(3) }, "-2"},
+		{"int64 min three times", func(n *aggregate.Number) {
 			for range 3 {
-				t.addInt(math.MinInt64)
+				n.AddInt(math.MinInt64)
 			}
 		}, "-27670116110564327424"},
-		{"many uint64 max", func(t *total) {
-			for range 1000 {
-				t.addUint(math.MaxUint64)
-			}
-		}, "18446744073709551615000"},
-		{"a float makes it a float", func(t *total) { t.addUint(3); t.addFloat(0.5) }, "3.5"},
-		{"totals of totals", func(t *total) {
-			var a, b total
-			a.addUint(math.MaxUint64)
-			b.addUint(math.MaxUint64)
-			b.addInt(-1)
-			t.addTotal(&a)
-			t.addTotal(&b)
-		}, "36893488147419103229"},
+		{"a float makes it a float", func(n *aggregate.Number) { n.AddUint(3); n.AddFloat(0.5) }, "3.5"},
+		{"floats in 6 digits", func(n *aggregate.Number) { n.AddFloat(1.0 / 3) }, "0.333333"},
 	}
 	for _, tt := range tests {
-		var tot total
-		tt.add(&tot)
-		if got := string(tot.appendText(nil)); got != tt.want {
+		r := result{isSum: true}
+		tt.add(&r.sum)
+		if got := string(appendResult(nil, &r, false, 0)); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 		want, _ := strconv.ParseFloat(tt.want, 64)
-		if v := tot.value(); v != want {
+		if v := r.float(false, 0); math.Abs(v-want) > 1e-5*math.Abs(want) || r.none() {
 			t.Errorf("%s: value %v, want %v", tt.name, v, want)
-		}
-		if tot.isZero() {
-			t.Errorf("%s: zero", tt.name)
 		}
 	}
 	if got := testing.AllocsPerRun(100, func() {
-		var tot total
-		tot.addUint(math.MaxUint64)
-		tot.addInt(-3)
+		r := result{isSum: true}
+		r.sum.AddUint(math.MaxUint64)
+		r.sum.AddInt(-3)
 		var buf [64]byte
-		tot.appendText(buf[:0])
+		appendResult(buf[:0], &r, false, 0)
 	}); got != 0 {
 		t.Errorf("%v allocations per sum", got)
 	}
 }
 
-// TestAddDeltas: the change of one file's field between two reads.
-func TestAddDeltas(t *testing.T) {
+// TestResults: other values as they print, piped and on a terminal,
+// where a timestamp shows as its age.
+func TestResults(t *testing.T) {
+	now := 1.8e9
+	for _, tt := range []struct {
+		r           result
+		piped, term string
+	}{
+		{result{value: reader.FloatValue(0.000123456)}, "0.000123", "0.000123"},
+		{result{value: reader.UintValue(math.MaxUint64)}, "18446744073709551615", "18446744073709551615"},
+		{result{value: reader.IntValue(-4)}, "-4", "-4"},
+		{result{}, "-", "-"},
+		{result{value: reader.FloatValue(now - 0.25), stamp: true}, "1800000000", "0.2s"},
+		{result{value: reader.FloatValue(now - 12), stamp: true}, "1799999988", "12s"},
+		{result{value: reader.UintValue(uint64(now) - 330), stamp: true}, "1799999670", "5.5m"},
+		{result{value: reader.FloatValue(now + 3), stamp: true}, "1800000003", "-3.0s"},
+	} {
+		if got := string(appendResult(nil, &tt.r, false, now)); got != tt.piped {
+			t.Errorf("%+v piped: %q, want %q", tt.r, got, tt.piped)
+		}
+		if got := string(appendResult(nil, &tt.r, true, now)); got != tt.term {
+			t.Errorf("%+v on a terminal: %q, want %q", tt.r, got, tt.term)
+		}
+	}
+}
+
+func TestAppendAge(t *testing.T) {
+	for _, tt := range []struct {
+		age  float64
+		want string
+	}{
+		{0, "0.0s"}, {-0.01, "0.0s"}, {0.34, "0.3s"}, {9.94, "9.9s"}, {9.96, "10s"}, {59.4, "59s"},
+		{59.5, "1.0m"}, {330, "5.5m"}, {3569, "59m"}, {3570, "1.0h"}, {7200, "2.0h"},
+		{23.4 * 3600, "23h"}, {23.5 * 3600, "1.0d"}, {364 * 86400, "364d"}, {-7200, "-2.0h"},
+	} {
+		if got := string(appendAge(nil, tt.age)); got != tt.want {
+			t.Errorf("appendAge(%v) = %q, want %q", tt.age, got, tt.want)
+		}
+	}
+}
+
+// TestShare: one file's share of a column between two reads: the change
+// of a counter, the value of anything else; a bool is 0 or 1.
+func TestShare(t *testing.T) {
 	inf, nan := math.Inf(1), math.NaN()
 	tests := []struct {
 		name      string
@@ -130,11 +156,12 @@ func TestAddDeltas(t *testing.T) {
 		{"NaN", reader.FloatValue(nan), reader.FloatValue(nan), false, "0"},
 		{"float up", reader.FloatValue(1.5), reader.FloatValue(2), false, "0.5"},
 		{"bool", reader.BoolValue(true), reader.BoolValue(true), false, "1"},
+		{"bool false", reader.BoolValue(true), reader.BoolValue(false), true, "0"},
+		{"string", reader.Value{}, reader.StringValue("x"), true, "-"},
 	}
 	for _, tt := range tests {
-		var tot total
-		add(&tot, tt.prev, tt.cur, tt.absolute)
-		if got := string(tot.appendText(nil)); got != tt.want {
+		r := result{value: share(tt.prev, tt.cur, !tt.absolute)}
+		if got := string(appendResult(nil, &r, false, 0)); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 	}
