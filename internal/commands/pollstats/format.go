@@ -90,7 +90,9 @@ const sigDigits = 6
 
 // appendFloat appends v with up to sigDigits significant digits and no
 // trailing zeros, in positional notation unless it is huge or tiny:
-// 0.3, 12.3457, 1700000000, 1.5e-05.
+// 0.3, 12.3457, 0.000193425, 1700000000, 1.5e-05. Small values keep
+// their digits too: a percentile of 0.000193425 s must not print as
+// 0.000193, 0.2% off, when the merged buckets are within 0.54%.
 func appendFloat(b []byte, v float64) []byte {
 	a := math.Abs(v)
 	switch {
@@ -104,10 +106,10 @@ func appendFloat(b []byte, v float64) []byte {
 	case v == 0:
 		return append(b, '0')
 	case a >= 1e15 || a < 1e-4:
-		return strconv.AppendFloat(b, v, 'g', 4, 64)
+		return strconv.AppendFloat(b, v, 'g', sigDigits, 64)
 	}
-	dec := sigDigits - (int(math.Floor(math.Log10(a))) + 1)
-	dec = min(max(dec, 0), sigDigits)
+	dec := max(sigDigits-(int(math.Floor(math.Log10(a)))+1), 0) // at most 9, for 1e-4
+
 	b = strconv.AppendFloat(b, v, 'f', dec, 64)
 	if dec > 0 {
 		for b[len(b)-1] == '0' {
