@@ -22,8 +22,8 @@ type tracked struct {
 	idx   []int
 	cur   []reader.Value
 	cols  []binding      // per column: how the file's field counts
+	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
 	prev  []reader.Value // per column: the value read last (the baseline of a change)
-	share []reader.Value // per column: the file's share of this interval (see share)
 	// hists are the histogram groups of the file's percentile columns,
 	// one per group, read when a column needs its merged buckets.
 	hists   []histRef
@@ -68,11 +68,11 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	old := t.idx
 	t.idx = make([]int, n, n+2)
 	t.cols = make([]binding, n)
+	t.delta = make([]bool, n)
 	t.hists = t.hists[:0]
 	t.created = -1
 	if t.prev == nil {
 		t.prev = make([]reader.Value, n)
-		t.share = make([]reader.Value, n)
 	}
 	needCreated := false
 	for c, col := range cols { // an error shows on the next read
@@ -89,7 +89,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			continue
 		}
 		t.idx[c] = i
-		b.delta = isCounter(f.Meta.Kind)
+		t.delta[c] = isCounter(f.Meta.Kind)
 		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
 		weight, created, head := aggregate.Inputs(col.label, f.Meta)
 		if weight != "" {
@@ -172,23 +172,21 @@ func isCounter(k reader.Kind) bool {
 	return k == reader.KindCounter || k == reader.KindUnknown
 }
 
-// read reads the file's values and sets its share of each column (see
-// share), keeping the values for the next read. On an error it sets
-// nothing.
-func (t *tracked) read(absolute bool) error {
-	if err := t.f.Values(t.idx, t.cur); err != nil {
-		return err
+// read reads the file's values; next then gives its share of each
+// column. On an error the values are not changed.
+func (t *tracked) read() error { return t.f.Values(t.idx, t.cur) }
+
+// next returns the file's share of column c from the values read last
+// (see share), and keeps the value as the baseline of the next change:
+// the zero Value when the file lacks the column.
+func (t *tracked) next(c int, absolute bool) reader.Value {
+	if t.idx[c] < 0 {
+		return reader.Value{}
 	}
-	for c := range t.cols {
-		if t.idx[c] < 0 {
-			t.share[c] = reader.Value{}
-			continue
-		}
-		v := t.cur[c]
-		t.share[c] = share(t.prev[c], v, t.cols[c].delta && !absolute)
-		t.prev[c] = v
-	}
-	return nil
+	v := t.cur[c]
+	s := share(t.prev[c], v, t.delta[c] && !absolute)
+	t.prev[c] = v
+	return s
 }
 
 // share returns a file's share of a column: the change of a counter

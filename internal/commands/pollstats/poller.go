@@ -196,7 +196,7 @@ func (p *poller) poll(now time.Time) {
 		if t.updated != p.tick && !p.update(t) {
 			continue
 		}
-		if err := t.read(p.absolute); err != nil {
+		if err := t.read(); err != nil {
 			p.fail(t, err)
 			continue
 		}
@@ -219,7 +219,8 @@ func (p *poller) poll(now time.Time) {
 func (p *poller) combine(t *tracked) {
 	fed := false
 	for c := range p.cols {
-		if t.idx[c] < 0 || t.share[c].Kind() == reader.Invalid {
+		v := t.next(c, p.absolute)
+		if v.Kind() == reader.Invalid {
 			continue
 		}
 		a, b := &p.agg[c], &t.cols[c]
@@ -227,14 +228,14 @@ func (p *poller) combine(t *tracked) {
 			a.seen, a.policy, a.meta = true, b.policy, b.meta
 		}
 		if a.policy == aggregate.Sum {
-			a.sum.Add(t.share[c])
+			a.sum.Add(v)
 			continue
 		}
 		if !fed {
 			p.acc.Begin(t.path)
 			fed = true
 		}
-		s := reader.Stat{Label: p.cols[c].label, Value: t.share[c], Meta: b.meta}
+		s := reader.Stat{Label: p.cols[c].label, Value: v, Meta: b.meta}
 		p.acc.Add(&s)
 		if b.weight >= 0 {
 			s = reader.Stat{Label: b.weightL, Value: t.cur[b.weight]}
@@ -318,7 +319,7 @@ func (p *poller) addRow(t *tracked) {
 	p.nrow++
 	r.pid, r.path = t.pid, t.path
 	for c := range p.cols {
-		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.share[c]}
+		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute)}
 	}
 }
 
