@@ -16,6 +16,7 @@ import (
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
+	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -281,5 +282,38 @@ func TestIntervalAllocatesNothingPerFile(t *testing.T) {
 	}
 	if few, many := allocs(3), allocs(30); many > few {
 		t.Errorf("%v allocations per interval over 30 files, %v over 3", many, few)
+	}
+}
+
+// TestPercentileWithoutBuckets: a file whose percentile field says it
+// comes from merged buckets but has none (a crafted file) is left out of
+// the merge, warned once; the others' percentile shows, and the
+// interval goes on.
+func TestPercentileWithoutBuckets(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 2 {
+		s, f := newPolicyFile(t, dir, fmt.Sprintf("%c.mmstats", 'a'+i))
+		for k := 1; k <= 100; k++ {
+			s.Lat.Observe(time.Duration(k*(i+1)) * time.Millisecond)
+		}
+		f.Refresh()
+	}
+	h := newHarness(t)
+	if code := h.run("-c", "1", "lat.p99", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, h.err.String())
+	}
+	want := h.lines()[1]
+
+	meta, _ := v1.EncodeMeta(v1.Meta{Kind: 2, Aggr: v1.MaxAggr}) // a gauge, quantile
+	crafted := v1file.Write(t, filepath.Join(dir, "z.mmstats"), v1file.Unbuffered("lat.p99", string(meta)+"d", v1file.F64(1e6)))
+	h = newHarness(t, func() {})
+	if code := h.run("-v", "-c", "2", "lat.p99", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, h.err.String())
+	}
+	if l := h.lines(); len(l) != 3 || l[1] != want || l[2] != want {
+		t.Errorf("lines %q, want the two files' p99 %q", l, want)
+	}
+	if msg := crafted + ": lat: "; strings.Count(h.err.String(), msg) != 1 {
+		t.Errorf("stderr %q, want one warning about %s", h.err.String(), crafted)
 	}
 }

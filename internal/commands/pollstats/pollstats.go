@@ -51,7 +51,7 @@ writer's, count as counters and add up, as they always did.
 With --each (-e), each interval prints a row per file instead, sorted by
 the PID of its writer (sys.pid) that starts the row under the header
 "pid": the view of one process, like jstat or varnishstat, for each. On a
-terminal, a blank line separates the intervals.
+terminal, a blank line separates the intervals; -n counts intervals.
 
 With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats

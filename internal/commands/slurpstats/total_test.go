@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -259,4 +260,21 @@ var bucketError = math.Exp2(1.0/128) - 1
 func exactQuantile(sorted []float64, q float64) float64 {
 	r := int(math.Ceil(q * float64(len(sorted))))
 	return sorted[min(max(r, 1), len(sorted))-1]
+}
+
+// TestTotalLabelsAreBounded: a file of more labels than --total combines
+// has the first ones combined, and the rest left out, said on stderr.
+func TestTotalLabelsAreBounded(t *testing.T) {
+	var fields []v1file.Field
+	for i := range maxTotalLabels + 5 {
+		fields = append(fields, v1file.Unbuffered(fmt.Sprintf("l%d", i), "B", []byte{1}))
+	}
+	path := v1file.Write(t, filepath.Join(t.TempDir(), "many.mmstats"), fields...)
+	r := run(t, nil, "--total", path)
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("--total combines the first %d labels and leaves out the others", maxTotalLabels)) {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\n"); n != maxTotalLabels+2 {
+		t.Errorf("%d lines, want %d", n, maxTotalLabels+2)
+	}
 }
