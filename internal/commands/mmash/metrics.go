@@ -20,18 +20,26 @@ const (
 
 // serveMetrics serves GET /metrics: every numeric stat of the default
 // files in the Prometheus text format, one series per file, labelled with
-// the file's base name and its writer's PID (see prom.Set.AddFile).
+// the file's base name and its writer's PID (see prom.Set.AddFileGroups),
+// and each histogram group as a Prometheus histogram; or, to a scraper
+// that asks for it first (Prometheus with native histograms), the same in
+// the protobuf format, where the histograms are native ones too.
 // Scrapes that arrive while an answer is being made wait for it and get
 // it too: a hundred Prometheus servers cost one reading of the files.
 func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	body, err := s.metrics.do(r.Context(), func() ([]byte, error) {
+	proto := prom.WantsProto(r.Header)
+	fl, contentType := &s.metrics, prom.ContentType
+	if proto {
+		fl, contentType = &s.metricsProto, prom.ProtoContentType
+	}
+	body, err := fl.do(r.Context(), func() ([]byte, error) {
 		// Not the first client's context: the others share the answer
 		// even if that client goes.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.timeout)
 		defer cancel()
 		var body []byte
 		err := s.withJob(ctx, func(j *job) (err error) {
-			body, err = j.metrics()
+			body, err = j.metrics(proto)
 			return err
 		})
 		return body, err
@@ -40,18 +48,24 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, false)
 		return
 	}
-	w.Header().Set("Content-Type", prom.ContentType)
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Accept")
 	w.Write(body) // an error means the client has gone
 }
 
-// metrics returns the exposition of the default files.
-func (j *job) metrics() ([]byte, error) {
+// metrics returns the exposition of the default files, in the protobuf
+// format if proto.
+func (j *job) metrics(proto bool) ([]byte, error) {
 	var set prom.Set
-	err := j.eachFile("", func(name string, stats []reader.Stat) error {
-		series, families := set.Len(), set.Families()
-		set.AddFile(name, "", stats)
-		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost
+	var groups []prom.Group
+	err := j.eachReader("", func(name string, f *reader.File, stats []reader.Stat) error {
+		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
+		// A group whose buckets cannot be read is left out of groups:
+		// its stats are series one by one.
+		groups, _ = prom.ReadGroups(f, groups)
+		set.AddFileGroups(name, "", stats, groups)
+		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost + set.HistogramBytes() - hist
 		for _, st := range stats {
 			n += 2 * len(st.Label)
 		}
@@ -61,7 +75,11 @@ func (j *job) metrics() ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	set.WriteTo(&buf) // cannot fail
+	if proto {
+		set.WriteProto(&buf) // cannot fail
+	} else {
+		set.WriteTo(&buf)
+	}
 	return buf.Bytes(), nil
 }
 
