@@ -94,7 +94,7 @@ func TestStatAggregators(t *testing.T) {
 		{"web?aggr=sum", "web.status: the values are not all numbers"},
 		{"zero?aggr=nonzero-min", "no non-zero values"},
 		{"zero?aggr=nonzero-avg", "no non-zero values"},
-		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum)`},
+		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum, or policy)`},
 		{"web.requests?aggr=SUM", "unknown aggregator"},
 	}
 	for _, tt := range failing {
