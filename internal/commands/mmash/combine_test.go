@@ -139,3 +139,47 @@ func TestStatPolicyCountsHistograms(t *testing.T) {
 		t.Errorf("%d %s", r.code, r.body)
 	}
 }
+
+// TestGraphPagePolicies: /graph/ combines each row by its policy and
+// says how: the requests sum, a peak is the max and names its file, a
+// timestamp and sys.created the latest (not the sum of four dates), the
+// percentiles come from the merged buckets, the main stat of a timer is
+// weighted by the counts; sys.pid is not summed but shown file by file.
+func TestGraphPagePolicies(t *testing.T) {
+	dir, pooled := policyFixture(t)
+	body := get(t, newTestServer(t, dir), "/graph/").body
+	row := func(label, kind, unit, policy, how, value string) string {
+		return `<tr class="stat" data-label="` + label + `" data-kind="` + kind + `" data-unit="` + unit + `" data-policy="` + policy + `">
+      <td class="label"><a href="/stats/` + label + `?exact=1">` + label + `</a></td>
+      <td class="num">2</td>
+      <td class="how" data-how="` + how + `">` + how + `</td>
+      <td class="num"><output data-value="` + value + `">` + value + `</output></td>`
+	}
+	p99 := pooled[int(math.Ceil(0.99*float64(len(pooled))))-1]
+	for _, want := range []string{
+		row("app.requests", "counter", "", "sum", "sum", "30"),
+		row("app.big", "gauge", "", "sum", "sum", "36893488147419103229"),
+		row("app.peak", "gauge", "", "max", "max, in w0.mmstats", "5"),
+		row("app.seen", "timestamp", "seconds", "latest", "latest, in w1.mmstats", "1800000009.0"),
+		row("app.lat.count", "counter", "", "sum", "sum", "2000"),
+		`data-label="app.lat" data-kind="gauge" data-unit="seconds" data-policy="wavg">`,
+		`<td class="how" data-how="mean weighted by app.lat.count">`,
+		`data-label="app.lat.p99" data-kind="gauge" data-unit="seconds" data-policy="quantile">`,
+		`<td class="how" data-how="p99 of the merged buckets">p99 of the merged buckets</td>`,
+		`data-label="sys.created" data-kind="timestamp" data-unit="seconds" data-policy="latest">`,
+		`<dt data-kind="info">sys.pid</dt>`,
+		`<dt data-kind="info">app.status</dt>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("graph page lacks\n%s", want)
+		}
+	}
+	if strings.Contains(body, `data-label="sys.pid"`) {
+		t.Error("sys.pid is combined")
+	}
+	i := strings.Index(body, `data-label="app.lat.p99"`)
+	var v float64
+	if _, err := fmt.Sscanf(body[strings.Index(body[i:], "data-value=")+i:], `data-value="%g"`, &v); err != nil || math.Abs(v/p99-1) > 0.0055 {
+		t.Errorf("p99 %v (%v), the pooled values' is %v", v, err, p99)
+	}
+}
