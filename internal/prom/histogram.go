@@ -2,8 +2,11 @@ package prom
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
+
+	"github.com/mmstats/mmstats/internal/v1"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -62,12 +65,26 @@ func ReadGroups(f *reader.File, hs []Group) ([]Group, error) {
 		}
 		h := &hs[len(hs)-1]
 		h.Label, h.Meta = c.head.Label, c.head.Meta
-		if err := f.ReadHistogram(c.i, &h.H); err != nil {
+		err := f.ReadHistogram(c.i, &h.H)
+		if err == nil && !exportable(&h.H) {
+			err = fmt.Errorf("%s: %w: its range (schema %d, buckets %d to %d) is beyond float64's", c.head.Label, reader.ErrBuckets, h.H.Schema, h.H.Lo, h.H.Lo+len(h.H.Counts)-1)
+		}
+		if err != nil {
 			errs = append(errs, err)
 			hs = hs[:len(hs)-1]
 		}
 	}
 	return hs, errors.Join(errs...)
+}
+
+// exportable reports whether the bounds of h's window are positive finite
+// floats, as Prometheus's buckets must be: a crafted descriptor can place
+// the window beyond them (2^100000 at schema 0), and a bound of +Inf
+// twice would break the whole exposition.
+func exportable(h *reader.Histogram) bool {
+	lower, _ := h.BucketBounds(h.Lo)
+	_, upper := h.BucketBounds(h.Lo + len(h.Counts))
+	return lower > 0 && upper < math.MaxFloat64
 }
 
 // histValue is the value of one histogram series: its classic buckets
@@ -102,9 +119,7 @@ func (v *histValue) bytes() int {
 }
 
 // bound returns the classic bound of index j of v.
-func (v *histValue) bound(j int) float64 {
-	return math.Exp2(float64(v.first+j) / float64(int(1)<<v.cschema))
-}
+func (v *histValue) bound(j int) float64 { return v1.BucketUpper(v.cschema, v.first+j) }
 
 // newHistValue converts a reader's histogram.
 //
