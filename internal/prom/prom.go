@@ -160,9 +160,15 @@ func (s *Set) WriteTo(w io.Writer) (int64, error) {
 			sr := &f.series[i]
 			if sr.hist != nil {
 				b = appendHistogram(b, name, sr)
-				continue
+			} else {
+				b = appendSample(b, name, "", sr.labels, nil, AppendValue(nil, sr.value))
 			}
-			b = appendSample(b, name, "", sr.labels, nil, AppendValue(nil, sr.value))
+			if len(b) >= 4096 { // what is held stays small, however large the metric
+				if _, err := bw.Write(b); err != nil {
+					return cw.n, err
+				}
+				b = b[:0]
+			}
 		}
 		if _, err := bw.Write(b); err != nil {
 			return cw.n, err

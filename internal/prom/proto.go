@@ -33,45 +33,51 @@ func WantsProto(h http.Header) bool {
 func (s *Set) MetricFamilies() []*dto.MetricFamily {
 	out := make([]*dto.MetricFamily, 0, len(s.families))
 	for _, name := range slices.Sorted(maps.Keys(s.families)) {
-		f := s.families[name]
-		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
-		mf := &dto.MetricFamily{
-			Name: proto.String(name),
-			Help: proto.String(strings.ToValidUTF8(f.help, "\uFFFD")),
-			Type: dtoType(f.typ),
-		}
-		for i := range f.series {
-			sr := &f.series[i]
-			m := &dto.Metric{}
-			for _, l := range sr.labels {
-				m.Label = append(m.Label, &dto.LabelPair{
-					Name:  proto.String(l.Name),
-					Value: proto.String(strings.ToValidUTF8(l.Value, "\uFFFD")),
-				})
-			}
-			switch f.typ {
-			case Histogram:
-				m.Histogram = sr.hist.proto()
-			case Counter:
-				m.Counter = &dto.Counter{Value: proto.Float64(sr.value.Float())}
-			case Gauge:
-				m.Gauge = &dto.Gauge{Value: proto.Float64(sr.value.Float())}
-			default:
-				m.Untyped = &dto.Untyped{Value: proto.Float64(sr.value.Float())}
-			}
-			mf.Metric = append(mf.Metric, m)
-		}
-		out = append(out, mf)
+		out = append(out, s.family(name))
 	}
 	return out
 }
 
-// WriteProto writes the set in the protobuf format (ProtoContentType).
+// family returns the message of the metric name.
+func (s *Set) family(name string) *dto.MetricFamily {
+	f := s.families[name]
+	slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
+	mf := &dto.MetricFamily{
+		Name: proto.String(name),
+		Help: proto.String(strings.ToValidUTF8(f.help, "\uFFFD")),
+		Type: dtoType(f.typ),
+	}
+	for i := range f.series {
+		sr := &f.series[i]
+		m := &dto.Metric{}
+		for _, l := range sr.labels {
+			m.Label = append(m.Label, &dto.LabelPair{
+				Name:  proto.String(l.Name),
+				Value: proto.String(strings.ToValidUTF8(l.Value, "\uFFFD")),
+			})
+		}
+		switch f.typ {
+		case Histogram:
+			m.Histogram = sr.hist.proto()
+		case Counter:
+			m.Counter = &dto.Counter{Value: proto.Float64(sr.value.Float())}
+		case Gauge:
+			m.Gauge = &dto.Gauge{Value: proto.Float64(sr.value.Float())}
+		default:
+			m.Untyped = &dto.Untyped{Value: proto.Float64(sr.value.Float())}
+		}
+		mf.Metric = append(mf.Metric, m)
+	}
+	return mf
+}
+
+// WriteProto writes the set in the protobuf format (ProtoContentType),
+// one metric at a time: what it holds at once is one metric's message.
 func (s *Set) WriteProto(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
 	enc := expfmt.NewEncoder(cw, expfmt.FmtProtoDelim)
-	for _, mf := range s.MetricFamilies() {
-		if err := enc.Encode(mf); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(s.families)) {
+		if err := enc.Encode(s.family(name)); err != nil {
 			return cw.n, err
 		}
 	}

@@ -117,7 +117,8 @@ and headers (or a body it announces) take longer than --read-timeout to
 arrive, or when it idles longer than --idle-timeout. At most
 --max-requests requests read files at once; a few times as many wait, up
 to half of --timeout, and the others get 503 with Retry-After. Requests
-for /metrics that arrive while one is being answered share its answer.
+for /metrics that arrive while one is being answered share its answer,
+which is kept gzip-compressed (and sent so to clients that accept it).
 What reading takes stays under about --max-memory: files are parsed one at
 a time per request within half of it, and each running request may keep
 its share of the other half for its answer (past it, 500). A file larger

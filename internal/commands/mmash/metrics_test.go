@@ -1,6 +1,9 @@
 package mmash
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -148,7 +151,7 @@ func TestMetricsProtobuf(t *testing.T) {
 		srv.ServeHTTP(w, req)
 		r := response{w.Code, w.Result().Header, w.Body.String()}
 		ct := r.header.Get("Content-Type")
-		if r.code != 200 || (ct == prom.ProtoContentType) != proto || r.header.Get("Vary") != "Accept" {
+		if r.code != 200 || (ct == prom.ProtoContentType) != proto || r.header.Get("Vary") != "Accept, Accept-Encoding" {
 			t.Errorf("Accept %q: %d, Content-Type %q, Vary %q", accept, r.code, ct, r.header.Get("Vary"))
 			continue
 		}
@@ -164,6 +167,52 @@ func TestMetricsProtobuf(t *testing.T) {
 		if h.GetSchema() != 6 || n != 100 || h.GetSampleCount() != 100 || len(h.GetBucket()) == 0 {
 			t.Errorf("native histogram: schema %d, %d values in its buckets, count %d, %d classic buckets",
 				h.GetSchema(), n, h.GetSampleCount(), len(h.GetBucket()))
+		}
+	}
+}
+
+// TestMetricsGzip: the answer is gzip-compressed for a client that
+// accepts it (Prometheus does), and the same text otherwise.
+func TestMetricsGzip(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Req mmstats.Timer `mmstats:"web.req,windows=none"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	s.Req.Observe(time.Millisecond)
+	f.Refresh()
+	srv := newTestServer(t, dir)
+	plain := get(t, srv, "/metrics")
+	promtest.Parse(t, plain.body)
+	if plain.header.Get("Content-Encoding") != "" || !strings.Contains(plain.body, "mmstats_web_req_seconds_bucket{") {
+		t.Fatalf("plain: %v\n%s", plain.header, plain.body)
+	}
+	for enc, gz := range map[string]bool{
+		"gzip": true, "gzip, deflate, br": true, "deflate, GZIP;q=0.5": true, "*": true,
+		"gzip;q=0": false, "identity": false, "br": false, "gzip; q=0.000": false,
+	} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		srv.ServeHTTP(w, req)
+		body := w.Body.Bytes()
+		if got := w.Result().Header.Get("Content-Encoding") == "gzip"; got != gz {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", enc, got, gz)
+			continue
+		}
+		if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(zr)
+		}
+		if string(body) != plain.body {
+			t.Errorf("Accept-Encoding %q: the text differs:\n%s", enc, body)
 		}
 	}
 }
