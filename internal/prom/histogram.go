@@ -31,12 +31,19 @@ type Group struct {
 	Label string      // the group head's label
 	Meta  reader.Meta // the head's metadata: its unit is the metric's
 	H     reader.Histogram
+	// Err says why H could not be read this time (the file changed
+	// under the reader: reader.ErrBusy, ErrFault): the histogram and the
+	// stats it stands for are then left out of this exposition, rather
+	// than turn into series of other types until the next.
+	Err error
 }
 
 // ReadGroups reads the histogram of each group of f that carries buckets
-// into hs (reusing its memory) and returns it. A group whose
-// buckets cannot be read is left out, and the error says why; its stats
-// are then exported one by one, as those of a file without buckets.
+// into hs (reusing its memory) and returns it. A group whose buckets
+// cannot be used (reader.ErrBuckets: a crafted descriptor, a range beyond
+// float64's) is left out, and the error says why: its stats are then
+// exported one by one, as those of a file without buckets. A group that
+// could not be read this time is in hs with its Err, and in the error.
 func ReadGroups(f *reader.File, hs []Group) ([]Group, error) {
 	hs = hs[:0]
 	var errs []error
@@ -69,8 +76,11 @@ func ReadGroups(f *reader.File, hs []Group) ([]Group, error) {
 		if err == nil && !exportable(&h.H) {
 			err = fmt.Errorf("%s: %w: its range (schema %d, buckets %d to %d) is beyond float64's", c.head.Label, reader.ErrBuckets, h.H.Schema, h.H.Lo, h.H.Lo+len(h.H.Counts)-1)
 		}
+		h.Err = err
 		if err != nil {
 			errs = append(errs, err)
+		}
+		if errors.Is(err, reader.ErrBuckets) || errors.Is(err, reader.ErrNoHistogram) {
 			hs = hs[:len(hs)-1]
 		}
 	}

@@ -160,3 +160,25 @@ m_seconds_count{file="a"} 31
 		t.Errorf("protobuf: %v", ph)
 	}
 }
+
+// TestUnreadGroupLeftOut: a histogram that could not be read this time
+// (the file changed under the reader) is left out with the stats it
+// stands for, rather than turn them into gauges until the next scrape.
+func TestUnreadGroupLeftOut(t *testing.T) {
+	q := reader.Meta{Kind: reader.KindGauge, Role: reader.GroupMember, Aggregation: reader.AggrQuantile}
+	stats := []reader.Stat{
+		{Label: "lat", Value: reader.FloatValue(1), Meta: reader.Meta{Kind: reader.KindGauge, Unit: "seconds", Role: reader.GroupHead}},
+		{Label: "lat.count", Value: reader.UintValue(3), Meta: reader.Meta{Kind: reader.KindCounter, Role: reader.GroupMember}},
+		{Label: "lat.max", Value: reader.FloatValue(2), Meta: reader.Meta{Kind: reader.KindGauge, Unit: "seconds", Role: reader.GroupMember}},
+		{Label: "lat.p99", Value: reader.FloatValue(2), Meta: q},
+	}
+	groups := []Group{{Label: "lat", Meta: stats[0].Meta, Err: reader.ErrBusy}}
+	var s Set
+	s.AddFileGroups("a.mmstats", "1", stats, groups)
+	var out bytes.Buffer
+	s.WriteTo(&out)
+	fams := promtest.Parse(t, out.String())
+	if len(fams) != 1 || fams["mmstats_lat_max_seconds"] == nil {
+		t.Errorf("got\n%s", out.String())
+	}
+}

@@ -148,7 +148,8 @@ func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
 // head (a moving average), label.count, label.sum and the percentiles
 // label.pDIGITS, which Prometheus computes from the buckets
 // (histogram_quantile). The group's .min, .max and time windows stay
-// gauges. A histogram is added when one of the stats it stands for is in
+// gauges. A group whose histogram could not be read this time (its Err)
+// is left out, with the stats it stands for. A histogram is added when one of the stats it stands for is in
 // stats, so that a caller that adds a file's stats in batches, or only
 // some of them, gets it once, with the stats it chose.
 func (s *Set) AddFileGroups(path, pid string, stats []reader.Stat, groups []Group) {
@@ -168,8 +169,10 @@ func (s *Set) AddFileGroups(path, pid string, stats []reader.Stat, groups []Grou
 			continue
 		}
 		if g := replacedBy(st, groups); g >= 0 {
-			head := reader.Stat{Label: groups[g].Label, Meta: groups[g].Meta}
-			s.addSeries(NameOf(head), groups[g].Label, Histogram, series{labels: labels}, &groups[g].H, true)
+			if groups[g].Err == nil {
+				head := reader.Stat{Label: groups[g].Label, Meta: groups[g].Meta}
+				s.addSeries(NameOf(head), groups[g].Label, Histogram, series{labels: labels}, &groups[g].H, true)
+			}
 			continue
 		}
 		if IsInfo(*st) {

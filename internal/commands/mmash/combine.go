@@ -62,7 +62,7 @@ func (c *combiner) add(j *job, name string, f *reader.File, stats []reader.Stat,
 	n := 0
 	for i := range c.groups {
 		g := &c.groups[i]
-		if !heads[g.Label] || c.acc.AddHistogram(g.Label, &g.H) != nil {
+		if !heads[g.Label] || g.Err != nil || c.acc.AddHistogram(g.Label, &g.H) != nil {
 			continue
 		}
 		if c.buckets == nil {
