@@ -94,7 +94,7 @@ func TestStatAggregators(t *testing.T) {
 		{"web?aggr=sum", "web.status: the values are not all numbers"},
 		{"zero?aggr=nonzero-min", "no non-zero values"},
 		{"zero?aggr=nonzero-avg", "no non-zero values"},
-		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum)`},
+		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum, or policy)`},
 		{"web.requests?aggr=SUM", "unknown aggregator"},
 	}
 	for _, tt := range failing {
@@ -139,7 +139,7 @@ func TestRoutes(t *testing.T) {
 		contains       string
 	}{
 		{"GET", "/", 200, "text/html; charset=utf-8", `<a href="/stats/web.requests?exact=1">web.requests</a>`},
-		{"GET", "/graph/", 200, "text/html; charset=utf-8", `<tr class="stat" data-label="web.requests">`},
+		{"GET", "/graph/", 200, "text/html; charset=utf-8", `<tr class="stat" data-label="web.requests" data-kind="" data-unit="" data-policy="sum">`},
 		{"GET", "/static/graph.js", 200, "text/javascript; charset=utf-8", "/stats/"},
 		{"GET", "/static/style.css", 200, "text/css; charset=utf-8", "canvas"},
 		{"GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8", "mmstats_web_requests"},
@@ -179,17 +179,19 @@ func TestGraphPage(t *testing.T) {
 	s := newTestServer(t, fixture(t))
 	body := get(t, s, "/graph/").body
 	for _, want := range []string{
-		// Numbers: label, number of files, sum.
+		// Numbers: label, number of files, how they combine, the
+		// result (files without metadata sum, as they always did).
 		`<td class="label"><a href="/stats/web.requests?exact=1">web.requests</a></td>
       <td class="num">2</td>
+      <td class="how" data-how="sum">sum</td>
       <td class="num"><output data-value="49">49</output></td>`,
 		`data-label="up"`, `<output data-value="4.0">4.0</output>`, `<output data-value="-5">-5</output>`,
 		`<button type="button" class="plot" aria-pressed="false">Plot</button>`,
 		// Strings: every file's value.
-		`<dt>web.status</dt>
+		`<dt data-kind="">web.status</dt>
     <dd><span class="value">ok</span><span class="file">a.mmstats</span></dd>
     <dd><span class="value">busy</span><span class="file">b.mmstats</span></dd>`,
-		`<option selected>sum</option>`, `<option>nonzero-avg</option>`,
+		`<option value="policy" selected>each row's policy</option>`, `<option>sum</option>`, `<option>nonzero-avg</option>`,
 		`<script src="/static/graph.js" defer></script>`,
 	} {
 		if !strings.Contains(body, want) {

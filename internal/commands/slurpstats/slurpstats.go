@@ -40,7 +40,8 @@ before and then its "error"). prometheus prints the numeric stats in the
 Prometheus text format (one series per file, labelled file and pid), for
 node_exporter's textfile collector: counters and gauges get their # TYPE
 and unit suffix from the writer's field metadata, stats without metadata
-are untyped.
+are untyped, and a Timer's or Histogram's group is a Prometheus histogram
+(buckets at 8 per power of two, _sum, _count: see mmash --help).
 
 With --total (-t), slurpstats prints one value per label over all the
 files instead, combined by each field's aggregation policy, the same
