@@ -41,22 +41,26 @@ func (j *job) uniqueLabels() ([]string, error) {
 	return slices.Sorted(maps.Keys(set)), err
 }
 
-// stat serves GET /stats/NAME: {label: [value of each file]} for every
-// label that starts with NAME (?exact: that is NAME), in the files of
-// ?glob, with the values of each label reduced to one by ?aggr: one of
-// the original's aggregators, or "policy", each label's own policy.
-// Labels are sorted; values come in the order of the files' names.
+// stat serves GET /stats/NAME for every label that starts with NAME
+// (?exact: that is NAME), in the files of ?glob: each label's values
+// combined by its own policy (no ?aggr, or aggr=policy), reduced to one by
+// one of the original's aggregators (?aggr=sum...), or listed file by file
+// (aggr=list: {label: [value of each file]}, what the original served with
+// no aggr). Labels are sorted; listed values come in the order of the
+// files' names, and a label that is not combined keeps its list.
 func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name string) error {
 	q := r.URL.Query()
 	exact := q.Get("exact") != "" && q.Get("exact") != "0" && q.Get("exact") != "false"
 	want := func(label string) bool { return label == name || !exact && strings.HasPrefix(label, name) }
 	var aggr aggregator
 	var comb *combiner
-	if a := q.Get("aggr"); a == policyAggr {
+	switch a := q.Get("aggr"); a {
+	case "", policyAggr:
 		comb = &combiner{}
-	} else if a != "" {
+	case listAggr:
+	default:
 		if aggr = aggregators[a]; aggr == nil {
-			return &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s, or %s)", a, aggregatorNames, policyAggr)}
+			return &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s, %s or %s)", a, aggregatorNames, policyAggr, listAggr)}
 		}
 	}
 	values := map[string][]reader.Value{}
@@ -102,7 +106,7 @@ func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name strin
 				b = appendTotalJSON(b, &t)
 				continue
 			}
-			// Not combined: its list, as without aggr.
+			// Not combined: its list, as with aggr=list.
 		}
 		b = append(b, '[')
 		for j, v := range vals {

@@ -21,30 +21,36 @@ func TestStatsList(t *testing.T) {
 func TestStat(t *testing.T) {
 	s := newTestServer(t, fixture(t))
 	tests := []struct{ target, want string }{
-		// Prefix: every label that starts with the name, values by file name.
-		{"/stats/web", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
-		{"/stats/web.requests", `{"web.requests": [42, 7]}`},
-		{"/stats/w", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
-		{"/stats/load", `{"load": [1.5, 2.5]}`},
-		{"/stats/up", `{"up": [true, false]}`},
-		{"/stats/neg", `{"neg": [-5]}`},
-		{"/stats/nothing", `{}`},
+		// No aggr: each label combined by its policy (files without
+		// metadata sum; strings are not combined and keep their list).
+		{"/stats/web", `{"web.requests": 49, "web.status": ["ok", "busy"]}`},
+		{"/stats/load", `{"load": 4.0}`},
+		{"/stats/web.requests?glob=b.mmstats", `{"web.requests": 7}`},
+		// aggr=list, the original's answer with no aggr: every label that
+		// starts with the name, values by file name.
+		{"/stats/web?aggr=list", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
+		{"/stats/web.requests?aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/w?aggr=list", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
+		{"/stats/load?aggr=list", `{"load": [1.5, 2.5]}`},
+		{"/stats/up?aggr=list", `{"up": [true, false]}`},
+		{"/stats/neg?aggr=list", `{"neg": [-5]}`},
+		{"/stats/nothing?aggr=list", `{}`},
 		// exact: the label itself only (the original fell through to the prefix).
-		{"/stats/web?exact=1", `{}`},
-		{"/stats/web.req?exact=yes", `{}`},
-		{"/stats/web.requests?exact=1", `{"web.requests": [42, 7]}`},
-		{"/stats/web.req?exact=0", `{"web.requests": [42, 7]}`},
-		{"/stats/web.req?exact=", `{"web.requests": [42, 7]}`},
+		{"/stats/web?exact=1&aggr=list", `{}`},
+		{"/stats/web.req?exact=yes&aggr=list", `{}`},
+		{"/stats/web.requests?exact=1&aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/web.req?exact=0&aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/web.req?exact=&aggr=list", `{"web.requests": [42, 7]}`},
 		// glob: the files, relative to the stats directory.
-		{"/stats/web.requests?glob=b.mmstats", `{"web.requests": [7]}`},
-		{"/stats/web.requests?glob=sub/*", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=*/c.mmstats", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=./sub//c.mmstats", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=" + url.QueryEscape("[ab].mmstats"), `{"web.requests": [42, 7]}`},
-		{"/stats/web.requests?glob=missing.mmstats", `{}`},
-		{"/stats/web.requests?glob=notes.txt", `{}`},
-		{"/stats/web.requests?glob=fifo.mmstats", `{}`},
-		{"/stats/web.requests?glob=sub", `{}`},
+		{"/stats/web.requests?glob=b.mmstats&aggr=list", `{"web.requests": [7]}`},
+		{"/stats/web.requests?glob=sub/*&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?glob=*/c.mmstats&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?glob=./sub//c.mmstats&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?aggr=list&glob=" + url.QueryEscape("[ab].mmstats"), `{"web.requests": [42, 7]}`},
+		{"/stats/web.requests?glob=missing.mmstats&aggr=list", `{}`},
+		{"/stats/web.requests?glob=notes.txt&aggr=list", `{}`},
+		{"/stats/web.requests?glob=fifo.mmstats&aggr=list", `{}`},
+		{"/stats/web.requests?glob=sub&aggr=list", `{}`},
 	}
 	for _, tt := range tests {
 		r := get(t, s, tt.target)
@@ -94,7 +100,7 @@ func TestStatAggregators(t *testing.T) {
 		{"web?aggr=sum", "web.status: the values are not all numbers"},
 		{"zero?aggr=nonzero-min", "no non-zero values"},
 		{"zero?aggr=nonzero-avg", "no non-zero values"},
-		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum, or policy)`},
+		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum, policy or list)`},
 		{"web.requests?aggr=SUM", "unknown aggregator"},
 	}
 	for _, tt := range failing {
@@ -238,12 +244,12 @@ func TestHostileLabels(t *testing.T) {
 		}
 	}
 	// The escaped link of the index finds the label again.
-	r := get(t, s, "/stats/"+url.PathEscape(label)+"?exact=1")
+	r := get(t, s, "/stats/"+url.PathEscape(label)+"?exact=1&aggr=list")
 	if r.code != 200 || !strings.Contains(r.body, `": [1]}`) {
 		t.Errorf("escaped label: %d %s", r.code, r.body)
 	}
 	var got map[string][]int
-	getJSON(t, s, "/stats/"+url.PathEscape(label)+"?exact=1", &got)
+	getJSON(t, s, "/stats/"+url.PathEscape(label)+"?exact=1&aggr=list", &got)
 	if len(got[label]) != 1 {
 		t.Errorf("label came back as %v", got)
 	}

@@ -16,6 +16,12 @@ import (
 // and their Python results.
 const policyAggr = "policy"
 
+// listAggr is the ?aggr= value that lists each label's values file by
+// file, {label: [values]}: what the original mmash served with no aggr.
+// With no aggr this mmash combines by policy, so that the number a
+// client gets for a label is the right one for the whole directory.
+const listAggr = "list"
+
 // combiner combines the stats of a request's files by policy, through an
 // aggregate.Accumulator, and counts what the merged histograms keep
 // against the request's memory.

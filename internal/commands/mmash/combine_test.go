@@ -95,7 +95,7 @@ func TestStatPolicy(t *testing.T) {
 	var created float64
 	json.Unmarshal(got["sys.created"], &created)
 	var each map[string][]float64
-	getJSON(t, s, "/stats/sys.created?exact=1", &each)
+	getJSON(t, s, "/stats/sys.created?exact=1&aggr=list", &each)
 	if c := each["sys.created"]; len(c) != 2 || created != max(c[0], c[1]) {
 		t.Errorf("sys.created: %v of %v, want the latest", created, c)
 	}

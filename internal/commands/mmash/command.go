@@ -35,12 +35,14 @@ every numeric value for Prometheus.
   GET /graph/           numeric values combined over the files, with live
                         plots, and the values that are not combined
   GET /stats/           {"stats": [every label, sorted]}
-  GET /stats/NAME       {label: [value in each file]} for the labels that
-                        start with NAME; ?exact=1 for the label NAME only,
-                        ?glob=GLOB to choose the files, ?aggr=A to reduce
-                        each list to one value: avg, one, max, min, sum,
-                        nonzero-min or nonzero-avg (the original's), or
-                        policy (each label's own)
+  GET /stats/NAME       {label: value} for the labels that start with
+                        NAME, each combined over the files by its own
+                        policy; ?exact=1 for the label NAME only,
+                        ?glob=GLOB to choose the files, ?aggr=A to combine
+                        otherwise: avg, one, max, min, sum, nonzero-min or
+                        nonzero-avg (the original's aggregators), policy
+                        (the default), or list for {label: [value in each
+                        file]} (what the original served with no aggr)
   GET /files/[GLOB]     {"files": [file names]}
   GET /metrics          the Prometheus text format (0.0.4), or protobuf
 
@@ -57,16 +59,16 @@ slurpstats --json prints them: exact integers, NaN and infinities as the
 strings "NaN", "+Inf", "-Inf". An unknown aggregator, or one that fails
 (avg of strings, nonzero-min of zeros), is a 400. The original's
 aggregators apply to every label alike, as Python computed them: sum adds
-timestamps and percentiles too. aggr=policy combines each label as the
-writer's metadata says (see pkg/aggregate): counters and gauges sum
-(exactly), timestamps such as sys.created take the latest, a Histogram's
+timestamps and percentiles too. With no aggr (or aggr=policy) each
+label is combined as the writer's metadata says (see pkg/aggregate):
+counters and gauges sum (exactly), timestamps such as sys.created take the latest, a Histogram's
 or Timer's percentiles (.p50 ... .p999) are those of all the files'
 values together, from their merged buckets (within 0.54%), means are
 weighted by their counts; labels that are not combined (sys.pid and
 other info, values that are not all numbers) keep their list. Files
 without metadata (Python's) sum, as before.
 
-/graph/ combines the files as aggr=policy does and says how for each row
+/graph/ combines the files by policy too, and says how for each row
 (sum; max, min or latest and the file it came from; p99 of the merged
 buckets; ...); a menu switches to one of the original's aggregators. Its
 plots show counters as rates per second and timestamps as dates. The
@@ -138,10 +140,13 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
   MMSTATS_PATH=/tmp/demo mmash --listen 0.0.0.0:5002
 
   # the sum over all processes of one counter
-  curl 'http://127.0.0.1:5002/stats/web.stats.status.2XX?exact=1&aggr=sum'
+  curl 'http://127.0.0.1:5002/stats/web.stats.status.2XX?exact=1'
 
   # the p50 ... p999 of all the processes' requests together
-  curl 'http://127.0.0.1:5002/stats/web.stats.timers.request.p?aggr=policy'
+  curl 'http://127.0.0.1:5002/stats/web.stats.timers.request.p'
+
+  # the value in each file, as the original mmash answered
+  curl 'http://127.0.0.1:5002/stats/web.stats.timers.request.p99?exact=1&aggr=list'
 
   # Prometheus: scrape mmash (prometheus.yml)
   scrape_configs:
