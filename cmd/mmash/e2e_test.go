@@ -94,10 +94,19 @@ func TestServeDemo(t *testing.T) {
 	}, func() string { return fmt.Sprintf("the 2XX counter does not grow: %v", sum) })
 
 	var each map[string][]any
-	getJSON(t, base+"stats/web.stats.status", &each)
+	getJSON(t, base+"stats/web.stats.status?aggr=list", &each)
 	for _, class := range []string{"2XX", "3XX", "4XX", "5XX"} {
 		if vals := each["web.stats.status."+class]; len(vals) != 2 {
 			t.Errorf("%s: %v, want a value per worker", class, vals)
+		}
+	}
+	// With no aggr, one value per label, by its policy: the counters sum,
+	// the p99 of the merged buckets lies among the workers' own.
+	var combined map[string]any
+	getJSON(t, base+"stats/web.stats.status", &combined)
+	for _, class := range []string{"2XX", "3XX", "4XX", "5XX"} {
+		if _, ok := combined["web.stats.status."+class].(float64); !ok {
+			t.Errorf("%s: %v, want one number for all the workers", class, combined["web.stats.status."+class])
 		}
 	}
 
