@@ -48,9 +48,9 @@ type Options struct {
 	// scheduler latency histograms...) and the process's CPU time,
 	// resident size, open descriptors and threads under "proc.",
 	// refreshed every RefreshInterval (a few microseconds, no allocation,
-	// no stop-the-world). It adds about 125 KB to the file, most of it
-	// the histograms' buckets, so it is off by default. See runtime.go
-	// for the names, kinds and units.
+	// no stop of the world). It adds about 121 KiB to the file, most of
+	// it the histograms' buckets, so it is off by default. See "The Go
+	// runtime's stats" in the package documentation.
 	Runtime bool
 }
 

@@ -11,50 +11,14 @@ import (
 	"github.com/mmstats/mmstats/internal/v1"
 )
 
-// Runtime stats (Options.Runtime): the Go runtime's metrics and the
-// process's CPU time, memory, descriptors and threads, published in the
-// file as any other field, so that a Go process can be watched without a
-// port or an agent, as hsperfdata lets jstat watch a JVM.
-//
-// Every metric of runtime/metrics.All() in the running Go is published,
-// named "go." and its path without the unit, "/" read as ".":
-//
-//	/sched/goroutines:goroutines        go.sched.goroutines
-//	/gc/cycles/total:gc-cycles          go.gc.cycles.total
-//	/memory/classes/heap/objects:bytes  go.memory.classes.heap.objects
-//
-// When metrics differ only by their unit, each has its unit as a last
-// element: /gc/heap/allocs:bytes and /gc/heap/allocs:objects are
-// go.gc.heap.allocs.bytes and go.gc.heap.allocs.objects. A metric whose
-// label another one's would still take, whose name is not a /path:unit
-// of letters, digits, '-' and '_', or whose kind this package does not
-// know (a future kind, a histogram that is not cumulative) is not
-// published (in go1.26, none: all 113 are).
-//
-// A cumulative metric is a counter, any other a gauge; the unit is in the
-// metadata where it is one of the format's (bytes, seconds, percent;
-// cpu-seconds are seconds), else none. The gauges add up over files
-// (heap, goroutines, threads of many processes), but settings, which
-// take the mean (go.gc.gogc, go.gc.gomemlimit, go.sched.gomaxprocs,
-// go.gc.stack.starting-size), and go.gc.limiter.last-enabled, a cycle
-// number of its own process, which is not aggregated.
-//
-// The runtime's histograms (GC pauses, scheduler latencies, allocation
-// sizes) are published as a Histogram is, without time windows (label,
-// .count, .sum, .min, .max, .p50, .p90, .p99, .p999, and the bucket counts
-// in the pad bytes of .count), so that the tools merge them across
-// processes. The runtime's buckets are coarser than the file's (4 per
-// power of two for durations): each runtime bucket's count goes to the
-// file bucket of its geometric midpoint, so a percentile is as exact as
-// the runtime's buckets allow (within ±12% for durations). .sum is an
-// estimate (each value at the middle of its runtime bucket), the main
-// stat is .sum/.count, and .min and .max are the bounds of the outermost
-// buckets that hold values (the runtime keeps no extremes). Durations are
-// resolved from 64 ns to 256 s, sizes over the runtime's own range.
-//
-// Metrics come and go with Go versions: the list is taken from
-// metrics.All() when the file is created, so a metric that a newer Go
-// adds appears on its own, and one it removes is simply not there.
+// Runtime stats (Options.Runtime; the package documentation says what
+// is published and under which labels). The labels are a pure function
+// of runtime/metrics.All() (runtimeCatalog), so that every process of
+// one Go version publishes the same ones. One refresher (runtimeStats)
+// reads every metric with one metrics.Read into samples allocated once,
+// and stores only what changed; a runtime histogram (runtimeHist) is a
+// cumulative snapshot of counts, not values to observe, so it is
+// published by setting the file's bucket counts wholesale.
 
 // runtimePrefix starts the label of every runtime metric.
 const runtimePrefix = "go."
