@@ -1,6 +1,7 @@
 package mmstats
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"runtime/metrics"
@@ -435,12 +436,14 @@ func spin(stop chan struct{}) {
 
 // TestRuntimeValues checks the published values against runtime/metrics
 // (and, on Linux, /proc and getrusage) read in the same process just
-// before (a) and just after (b) a refresh: a counter's published value
-// is never below a nor above b; a gauge's equals a whenever a == b (the
-// value held still across the refresh; the test repeats until every
-// gauge has, at most 200 times). Histograms: .count and every bucket
-// count lie between a's and b's counts of the runtime buckets that map
-// to them.
+// before (a) and just after (b) a refresh: a counter's published value is
+// never below a nor above b. A gauge's equals a when a == b (the value
+// held still across the refresh); as other goroutines run, a gauge can
+// also move and come back in between (goroutines waking, a span swept),
+// so each gauge must agree in most such rounds and in at least 3 (the
+// test repeats, at most 200 times): a gauge published wrong or stale
+// disagrees in every round. Histograms: .count and every bucket count lie
+// between a's and b's counts of the runtime buckets that map to them.
 func TestRuntimeValues(t *testing.T) {
 	f, err := New(nil, Options{Dir: t.TempDir(), Runtime: true, RefreshInterval: time.Hour})
 	if err != nil {
@@ -474,7 +477,7 @@ func TestRuntimeValues(t *testing.T) {
 	}
 	a, b := newSamples(), newSamples()
 	var pa, pb map[string]float64
-	verified := map[string]bool{}
+	verified := map[string]*agreement{}
 	gauges := 0
 	for _, m := range list {
 		if !m.counter {
@@ -483,7 +486,16 @@ func TestRuntimeValues(t *testing.T) {
 	}
 	pgauges := len(procDirect(t, rt))
 	var hist reader.Histogram
-	for round := 0; round < 200 && len(verified) < gauges+pgauges; round++ {
+	settled := func() bool {
+		n := 0
+		for _, a := range verified {
+			if a.agree >= 3 {
+				n++
+			}
+		}
+		return n == gauges+pgauges
+	}
+	for round := 0; round < 200 && !settled(); round++ {
 		pa = procDirect(t, rt)
 		metrics.Read(a)
 		f.Refresh()
@@ -522,22 +534,33 @@ func TestRuntimeValues(t *testing.T) {
 			return
 		}
 	}
+	check := func(l string) {
+		a := verified[l]
+		switch {
+		case a == nil || a.agree == 0:
+			t.Errorf("gauge %s never held still across a refresh: not verified", l)
+		case a.disagree >= a.agree:
+			t.Errorf("gauge %s: published %d times as read, %d times not:\n%s", l, a.agree, a.disagree, a.log)
+		case a.disagree > 0:
+			t.Logf("gauge %s: published %d times as read, %d times not (it moved and came back):\n%s", l, a.agree, a.disagree, a.log)
+		}
+	}
 	for _, m := range list {
-		if !m.counter && m.kind != metrics.KindFloat64Histogram && !verified[m.label] {
-			t.Errorf("%s never held still across a refresh: not verified", m.label)
+		if !m.counter && m.kind != metrics.KindFloat64Histogram {
+			check(m.label)
 		}
 	}
 	for l := range pa {
-		if !counter[l] && !verified[l] {
-			t.Errorf("%s never held still across a refresh: not verified", l)
+		if !counter[l] {
+			check(l)
 		}
 	}
-	t.Logf("%d gauges verified equal, counters between the readings around each refresh", len(verified))
+	t.Logf("%d gauges published as read around a refresh, counters between the readings", len(verified))
 }
 
 // checkValue checks a published value p against the direct readings a
 // (before the refresh) and b (after).
-func checkValue(t *testing.T, label string, counter bool, a, b, p float64, verified map[string]bool) {
+func checkValue(t *testing.T, label string, counter bool, a, b, p float64, verified map[string]*agreement) {
 	t.Helper()
 	if counter {
 		if p < a || p > b {
@@ -546,11 +569,25 @@ func checkValue(t *testing.T, label string, counter bool, a, b, p float64, verif
 		return
 	}
 	if a == b {
-		if p != a {
-			t.Errorf("gauge %s = %v, read %v before and after the refresh", label, p, a)
+		g := verified[label]
+		if g == nil {
+			g = new(agreement)
+			verified[label] = g
 		}
-		verified[label] = true
+		if p == a {
+			g.agree++
+		} else {
+			g.disagree++
+			g.log += fmt.Sprintf("  published %v, read %v before and after the refresh\n", p, a)
+		}
 	}
+}
+
+// agreement counts the rounds in which a gauge that held still across a
+// refresh was published as read, and those in which it was not.
+type agreement struct {
+	agree, disagree int
+	log             string
 }
 
 // checkBuckets checks every bucket count of a published runtime
