@@ -75,6 +75,9 @@
 //     /proc/self to read these) and threads (proc.threads, the kernel's
 //     count). macOS and FreeBSD give the CPU time only (getrusage).
 //
+// The stats are the process's, whichever file carries them: a process
+// with several files should turn the option on in one of them, or the
+// tools, which add up the gauges of every file, count its heap twice.
 // The labels take the file's LabelPrefix as every label does; a model
 // field with one of them is a duplicate label (ErrDuplicateLabel). The
 // list of metrics is runtime/metrics.All() of the running Go, taken when

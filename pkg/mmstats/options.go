@@ -49,8 +49,9 @@ type Options struct {
 	// resident size, open descriptors and threads under "proc.",
 	// refreshed every RefreshInterval (a few microseconds, no allocation,
 	// no stop of the world). It adds about 121 KiB to the file, most of
-	// it the histograms' buckets, so it is off by default. See "The Go
-	// runtime's stats" in the package documentation.
+	// it the histograms' buckets, so it is off by default; turn it on in
+	// one file per process. See "The Go runtime's stats" in the package
+	// documentation.
 	Runtime bool
 }
 
