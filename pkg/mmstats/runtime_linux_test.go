@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -116,4 +117,13 @@ func TestRuntimeReleases(t *testing.T) {
 		t.Errorf("descriptors still open after Close: %+v", rt.proc)
 	}
 	f.Refresh()
+}
+
+// threadCPU returns the CPU time of the calling thread (user and system).
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
