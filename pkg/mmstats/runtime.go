@@ -383,7 +383,7 @@ func newRuntimeHist(bounds []float64, unit string) *runtimeHist {
 		lo, hi = defaultRange(unit)
 	}
 	b0 := v1.Bucket6(math.Float64bits(lo))
-	n := min(v1.Bucket6(math.Float64bits(hi))-b0, maxHistBuckets)
+	n := min(max(v1.Bucket6(math.Float64bits(hi))-b0, 1), maxHistBuckets)
 	h := &runtimeHist{unit: unit, lo: b0 + 1, n: n}
 	k := len(bounds) - 1
 	h.slot, h.qv, h.mid = make([]int32, k), make([]float64, k), make([]float64, k)
@@ -406,7 +406,7 @@ func newRuntimeHist(bounds []float64, unit string) *runtimeHist {
 			s, h.mid[i], h.upper[i] = 1, a, a
 		default:
 			h.mid[i] = (a + b) / 2
-			switch j := v1.Bucket6(math.Float64bits(math.Sqrt(a*b))) - h.lo; {
+			switch j := v1.Bucket6(math.Float64bits(math.Sqrt(a)*math.Sqrt(b))) - h.lo; {
 			case j < 0:
 				s = 0
 			case j >= n:
