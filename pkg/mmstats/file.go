@@ -84,8 +84,19 @@ func New(model any, opts Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rt *runtimeStats
+	if r.Runtime {
+		rt = newRuntimeStats()
+		defaults = append(defaults, rt.fields...)
+	}
 	if err := f.create(append(fields, defaults...)); err != nil {
+		if rt != nil {
+			rt.release()
+		}
 		return nil, err
+	}
+	if rt != nil {
+		f.addRefresher(rt)
 	}
 	f.startRefresh()
 	return f, nil
@@ -430,6 +441,7 @@ func (f *File) closeLocked() error {
 		<-f.done
 	}
 	f.Refresh() // the final values of the derived stats, and stragglers
+	f.releaseRefreshers()
 	err := detach(f.mem, f.size)
 	if cerr := closeFD(f.fd); err == nil {
 		err = cerr
