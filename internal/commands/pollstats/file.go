@@ -31,6 +31,10 @@ type tracked struct {
 	createL string       // its label (a writer's prefix may come before sys.created)
 	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
 	histErr string       // the last histogram problem warned about
+	// With --view: the prefix of the file's runtime stats, before every
+	// label it is bound to, and whether it was said to have none.
+	prefix    string
+	noRuntime bool
 
 	partial bool // a column has no field yet: updated first each interval
 	seen    int  // generation of the last scan that found it
@@ -78,7 +82,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	for c, col := range cols { // an error shows on the next read
 		b := &t.cols[c]
 		b.weight, b.hist = -1, -1
-		i, f, ok := t.f.Lookup(col.label)
+		i, f, ok := t.f.Lookup(t.prefix + col.label)
 		switch {
 		case !ok:
 			t.idx[c] = -1
@@ -93,7 +97,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
 		weight, created, head := aggregate.Inputs(col.label, f.Meta)
 		if weight != "" {
-			if wi, _, ok := t.f.Lookup(weight); ok {
+			if wi, _, ok := t.f.Lookup(t.prefix + weight); ok {
 				b.weight, b.weightL = len(t.idx), weight
 				t.idx = append(t.idx, wi)
 			}

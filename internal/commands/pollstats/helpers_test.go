@@ -70,6 +70,8 @@ type harness struct {
 
 	sigs    chan os.Signal
 	sigSent bool
+
+	now func() time.Time // the clock of a view's rates; nil: time.Now
 }
 
 func newHarness(t *testing.T, steps ...func()) *harness {
@@ -119,6 +121,7 @@ func (h *harness) run(args ...string) int {
 			}()
 		}
 		o.stop = func(chan<- os.Signal) {}
+		o.now = h.now
 		return Run(o)
 	})
 	cmd.SetArgs(args)

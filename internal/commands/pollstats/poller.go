@@ -23,6 +23,7 @@ type poller struct {
 	filters  []filter
 	absolute bool
 	each     bool // --each: a row per file, not one line over the files
+	runtime  bool // --view: the columns are runtime stats, under each file's prefix (views.go)
 	src      *sources
 	log      *logger
 
@@ -80,7 +81,8 @@ type row struct {
 // their labels, and reads the first values. Its errors are exit errors:
 // 1 when no file can be read, 2 for unknown and string fields.
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
-	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, src: src, log: log, files: map[string]*tracked{}}
+	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, runtime: o.preset != nil,
+		src: src, log: log, files: map[string]*tracked{}}
 	p.src.scan(time.Now(), p.warnErr)
 	p.gen++
 	p.src.paths(func(path string, id fileID) {
@@ -100,7 +102,9 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	wanted := labelSet{}
 	for _, f := range o.Fields {
 		for _, l := range joins(o.Prefix, f) {
-			wanted[l] = false
+			if !p.runtime { // a view's labels go under each file's prefix
+				wanted[l] = false
+			}
 		}
 	}
 	labels := labelSet{}
@@ -123,7 +127,13 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		sort.Strings(failed)
 		return nil, &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("cannot read any stats file:\n  " + strings.Join(failed, "\n  "))}
 	}
-	cols, err := resolveColumns(o.Fields, o.Prefix, labels, p.allLabels)
+	var cols []column
+	var err error
+	if p.runtime {
+		cols, err = runtimeColumns(o.Fields, p.files)
+	} else {
+		cols, err = resolveColumns(o.Fields, o.Prefix, labels, p.allLabels)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -323,8 +333,14 @@ func (p *poller) addRow(t *tracked) {
 	}
 }
 
-// bind binds t's file to the columns.
-func (p *poller) bind(t *tracked) { t.bind(p.cols, p.filters, p.each, p.log) }
+// bind binds t's file to the columns; for a view, under the prefix of
+// its runtime stats, unless it has none.
+func (p *poller) bind(t *tracked) {
+	if p.runtime && !p.runtimeOf(t) {
+		return
+	}
+	t.bind(p.cols, p.filters, p.each, p.log)
+}
 
 // reconcile brings the files in line with what the sources found: new
 // paths are opened, paths gone are closed, and a path whose ID changed

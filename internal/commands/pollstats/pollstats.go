@@ -53,6 +53,25 @@ the PID of its writer (sys.pid) that starts the row under the header
 "pid": the view of one process, like jstat or varnishstat, for each. On a
 terminal, a blank line separates the intervals; -n counts intervals.
 
+With --view VIEW, pollstats shows a preset set of columns instead of
+FIELDS, jstat-like, computed from the Go runtime's stats that a Go
+writer publishes with mmstats.Options{Runtime: true} (mmstats-demo's
+workers do): gc (GC cycles and CPU share, pause p99, live heap and goal,
+allocation rate, goroutines, CPU%), sched (goroutines runnable and
+waiting, created, scheduling latency p50 and p99, GOMAXPROCS, threads,
+CPU%) and mem (resident size, the heap by class, goal, GOMEMLIMIT,
+allocation rate); --view list lists their columns and the labels they
+read. A view's labels are found under each file's own prefix (that of
+its sys.pid), and its columns combine over the files as FIELDS do, or
+show each process with --each. Rates are per second of the interval,
+CPU% counts 100% per CPU, and values carry units (445KiB, 12.3MiB,
+1.17ms, 25.0%), piped too. Percentiles are of the values since each
+process started. The runtime's stats are refreshed every second, so
+delays below 1 s show 0 and twice the rate in turn. Files without
+runtime stats are left out (-v names them); a column that no file has
+(an older Go, a system without /proc) shows "-". A view takes no
+FIELDS, -p, -f or -a, and needs at least one file with runtime stats.
+
 With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats
 files in it, and a quoted glob is expanded by pollstats itself. For those
@@ -80,8 +99,8 @@ written out every interval. File names in messages on stderr are quoted
 if they hold control characters.
 
 Exit status: 0 after -c lines or when interrupted (SIGINT, SIGTERM), 1 if
-no file can be read at start, 2 for bad flags, an unknown field or a
-string field.`
+no file can be read at start (for a view: none has runtime stats), 2 for
+bad flags, an unknown field or view, or a string field.`
 
 const examples = `  # requests by status class of every mmstats-demo worker, every second
   pollstats -p web.stats.status 2XX,3XX,4XX,5XX /tmp/mmstats-demo-*
@@ -94,7 +113,14 @@ const examples = `  # requests by status class of every mmstats-demo worker, eve
   pollstats -p web.stats.timers.request p50,p99,rate10s '/tmp/mmstats-*'
 
   # the same for each worker, a row per process
-  pollstats --each -p web.stats.timers.request p50,p99,rate10s '/tmp/mmstats-*'`
+  pollstats --each -p web.stats.timers.request p50,p99,rate10s '/tmp/mmstats-*'
+
+  # the garbage collector of every Go process with runtime stats, as jstat
+  pollstats --view gc
+
+  # the scheduler of each of them, a row per process; the views' columns
+  pollstats --view sched --each /tmp/stats
+  pollstats --view list`
 
 // Options are the settings of one pollstats run.
 type Options struct {
@@ -123,12 +149,19 @@ type Options struct {
 	// Each prints a row per file, labelled with its PID, instead of one
 	// line over the files.
 	Each bool
+	// View names a preset set of columns computed from the Go runtime's
+	// stats (views.go), shown instead of Fields; "list" lists them.
+	View string
+
+	preset *preset // the View, set by Validate; Fields are its inputs
 
 	// Hooks for tests: after returns a channel that fires after d, and
 	// notify and stop subscribe to and unsubscribe from signals.
 	after  func(d time.Duration) <-chan time.Time
 	notify func(c chan<- os.Signal)
 	stop   func(c chan<- os.Signal)
+	// now is the clock of a view's rates.
+	now func() time.Time
 }
 
 // NewCmd returns the pollstats command, writing to streams. It runs
@@ -136,22 +169,32 @@ type Options struct {
 func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
-		Use:     "pollstats [flags] FIELDS [FILE|DIR|GLOB]...",
+		Use:     "pollstats [flags] {FIELDS | --view VIEW} [FILE|DIR|GLOB]...",
 		Short:   "Show some stats over many files, combined by policy, every interval",
 		Long:    long,
 		Example: examples,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cli.UsageError("missing FIELDS, a comma-separated list of labels")
+			if len(args) == 0 && opts.View == "" {
+				return cli.UsageError("missing FIELDS, a comma-separated list of labels, or --view VIEW")
 			}
 			return nil
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			fields, err := parseFields(args[0])
-			if err != nil {
-				return err
+			switch {
+			case opts.View == viewList:
+				if len(args) > 0 {
+					return cli.UsageError("--view list takes no arguments")
+				}
+				return writeViews(streams.Out)
+			case opts.View != "":
+				opts.Args = args
+			default:
+				fields, err := parseFields(args[0])
+				if err != nil {
+					return err
+				}
+				opts.Fields, opts.Args = fields, args[1:]
 			}
-			opts.Fields, opts.Args = fields, args[1:]
 			if err := opts.Validate(); err != nil {
 				return err
 			}
@@ -178,6 +221,10 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.CountVarP(&o.Verbosity, "verbose", "v", "report on stderr: -v warnings, -vv files coming and going, -vvv timings")
 	f.BoolVarP(&o.Absolute, "absolute", "a", false, "show the current values of counters too, instead of their changes")
 	f.BoolVarP(&o.Each, "each", "e", false, "print a row per file (labelled with its PID) instead of one line over the files")
+	f.StringVar(&o.View, "view", "", "show the preset columns `VIEW` (gc, sched or mem) of the Go runtime's stats instead of FIELDS; list lists them")
+	cmd.RegisterFlagCompletionFunc("view", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return viewNames(), cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // parseFields splits the FIELDS argument.
@@ -207,6 +254,9 @@ func (o *Options) Validate() error {
 		if k, _, _ := strings.Cut(f, "="); k == "" {
 			return cli.UsageError("bad --filter %q: want KEY or KEY=VALUE", f)
 		}
+	}
+	if o.View != "" {
+		return o.validateView()
 	}
 	return nil
 }

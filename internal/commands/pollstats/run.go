@@ -3,11 +3,9 @@ package pollstats
 import (
 	"os"
 	"os/signal"
-	"path/filepath"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
-	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // Run shows the fields of the files that o names until it has printed
@@ -44,6 +42,9 @@ func (o *Options) setDefaults() {
 	if o.stop == nil {
 		o.stop = func(c chan<- os.Signal) { signal.Stop(c) }
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 }
 
 // newView returns the view of p's columns: with --each, after a column
@@ -54,10 +55,20 @@ func newView(o *Options, p *poller) *view {
 	if p.each {
 		names, labels = append(names, pidHeader), 1
 	}
-	for _, c := range p.cols {
-		names = append(names, c.name)
+	v := &view{o: o, p: p}
+	if o.preset != nil {
+		names = append(names, o.preset.heads()...)
+		v.preset = newPresetView(o.preset, o.now())
+	} else {
+		for _, c := range p.cols {
+			names = append(names, c.name)
+		}
 	}
-	return &view{o: o, p: p, tab: newTable(names, labels)}
+	v.tab = newTable(names, labels)
+	if v.preset != nil {
+		v.preset.widen(v.tab, labels)
+	}
+	return v
 }
 
 // pidHeader heads the column of PIDs, with --each.
@@ -71,6 +82,8 @@ type view struct {
 	buf   []byte
 	cells [][]cell // the rows of the current interval
 	lines int      // intervals printed
+
+	preset *presetView // with --view: its columns, computed from p's
 
 	sinceHeader int  // lines printed since the last header
 	headerDue   bool // the layout changed: print the header again
@@ -191,6 +204,9 @@ func (v *view) line(now time.Time) error {
 // from one interval to the next. On a terminal a timestamp shows as its
 // age.
 func (v *view) format(now time.Time) [][]cell {
+	if v.preset != nil {
+		return v.formatPreset(v.o.now()) // the values were just read
+	}
 	ages := v.o.Streams.IsTerminal
 	secs := float64(now.UnixNano()) / 1e9
 	n, width := 1, len(v.p.cols)
@@ -209,13 +225,7 @@ func (v *view) format(now time.Time) [][]cell {
 	}
 	for i := range rows {
 		r, cells := &v.p.rows[i], rows[i]
-		label := &cells[0]
-		label.text, label.none = label.text[:0], false
-		if r.pid.Kind() != reader.Invalid {
-			label.text = r.pid.AppendText(label.text)
-		} else {
-			label.text = append(label.text, cli.Quote(filepath.Base(r.path))...)
-		}
+		setLabel(&cells[0], r)
 		for c := range r.vals {
 			setCell(&cells[c+1], &r.vals[c], ages, secs)
 		}

@@ -48,6 +48,10 @@ type cell struct {
 	text []byte
 	v    float64
 	none bool // no value ("-"): not coloured
+	// short is the text in at most compactWidth characters, for a
+	// column too narrow for text: a view's, with its unit (12M, 1.2ms);
+	// nil means appendCompact of v.
+	short []byte
 }
 
 func newTable(names []string, labels int) *table {
@@ -173,7 +177,9 @@ func (t *table) appendLine(b []byte, cells []cell, color bool) []byte {
 		c := &cells[i]
 		s := c.text
 		if i >= t.labels && !c.none && utf8.RuneCount(s) > t.widths[i] {
-			s = appendCompact(scratch[:0], c.v)
+			if s = c.short; s == nil {
+				s = appendCompact(scratch[:0], c.v)
+			}
 		}
 		b = appendSpaces(b, t.widths[i]-utf8.RuneCount(s))
 		if color && i >= t.labels && !c.none && c.v != 0 {
