@@ -22,7 +22,7 @@ var gcHeader = []string{"gcs", "gc%", "pause.p99", "live", "goal", "alloc/s", "g
 // The values of the units of a view.
 var (
 	countRE   = regexp.MustCompile(`^[0-9]+$`)
-	percentRE = regexp.MustCompile(`^[0-9]+\.[0-9]%$`)
+	percentRE = regexp.MustCompile(`^[0-9]+\.[0-9]+%$`)
 	secondsRE = regexp.MustCompile(`^(0s|[0-9.]+(ns|µs|ms|s))$`)
 	bytesRE   = regexp.MustCompile(`^([0-9]+B|[0-9.]+[KMGTPE]iB)$`)
 )

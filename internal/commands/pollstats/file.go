@@ -64,9 +64,9 @@ type histRef struct {
 // changes are counted from; the others keep theirs, so that fields a
 // writer appends join without disturbing the rest. A column that is a
 // string in this file is left out of it (warned). The fields are looked
-// up by label (reader.File.Lookup), never held: a file of millions of
-// fields costs its mapping and 4 bytes a field. With each, the file's
-// PID is read for its row's label.
+// up by label (reader.File.Lookup), after t.prefix (a view's), never
+// held: a file of millions of fields costs its mapping and 4 bytes a
+// field. With each, the file's PID is read for its row's label.
 func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) {
 	n := len(cols)
 	old := t.idx

@@ -490,16 +490,31 @@ func appendUnit(b []byte, v float64, u unit, short bool) []byte {
 	case unitSeconds:
 		return appendSeconds(b, v, short)
 	case unitPercent:
-		dec := 1 // 0.4%, 12.5%, 250.3%; short 0.4%, 12%, 250%
-		if short && math.Abs(v) >= 9.95 {
-			dec = 0
-		}
-		return append(appendFixed(b, v, dec), '%')
+		return append(appendPercent(b, v, short), '%')
 	}
 	if short {
 		return appendCompact(b, v)
 	}
 	return appendFloat(b, v)
+}
+
+// appendPercent appends a percentage with one decimal, 12.5 and 250.3,
+// but two significant digits below 1 (up to 4 decimals), so that a
+// small share is not 0.0: 0.50, 0.087, 0.0012; short, in 5 characters
+// with its %: 12, 250, 2.5, 0.09.
+func appendPercent(b []byte, v float64, short bool) []byte {
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return append(b, "0.0"...)
+	case a < 0.995 && short:
+		return appendFixed(b, v, 2)
+	case a < 0.995:
+		return appendFixed(b, v, min(1-int(math.Floor(math.Log10(a))), 4))
+	case short && a >= 9.95:
+		return appendFixed(b, v, 0)
+	}
+	return appendFixed(b, v, 1)
 }
 
 // appendSig appends v with sig significant digits, or more where its

@@ -137,7 +137,7 @@ func TestViewGC(t *testing.T) {
 	pid := strconv.Itoa(os.Getpid()) // both files are this process's
 	want = []string{
 		"pid gcs gc% pause.p99 live goal alloc/s goroutines cpu%",
-		pid + " 2 0.5% 1.00ms 1.0MiB 4.0MiB 1.0MiB 10 40.0%",
+		pid + " 2 0.50% 1.00ms 1.0MiB 4.0MiB 1.0MiB 10 40.0%",
 		pid + " 1 1.5% 4.00ms 512KiB 4.0MiB 512KiB 5 10.0%",
 	}
 	if got := fieldLines(h.lines()); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -332,7 +332,12 @@ func TestAppendUnit(t *testing.T) {
 		{2.5, unitSeconds, "2.50s", "2.5s"},
 		{1234, unitSeconds, "1234s", "1234s"},
 		{0, unitPercent, "0.0%", "0.0%"},
-		{0.04, unitPercent, "0.0%", "0.0%"},
+		{0.5, unitPercent, "0.50%", "0.50%"},
+		{0.0872, unitPercent, "0.087%", "0.09%"},
+		{0.00123, unitPercent, "0.0012%", "0.00%"},
+		{0.00001, unitPercent, "0.0000%", "0.00%"},
+		{0.996, unitPercent, "1.0%", "1.0%"},
+		{2.46, unitPercent, "2.5%", "2.5%"},
 		{12.46, unitPercent, "12.5%", "12%"},
 		{250.26, unitPercent, "250.3%", "250%"},
 		{42, unitCount, "42", "42"},
