@@ -443,14 +443,14 @@ func (pv *presetView) cell(c *cell, k int, dt float64) {
 	pv.in = pv.in[:0]
 	for _, i := range pv.p.idx[k] {
 		if !pv.have[i] {
-			c.text, c.short, c.v, c.none = append(c.text[:0], '-'), nil, 0, true
+			c.text, c.v, c.none = append(c.text[:0], '-'), 0, true
 			return
 		}
 		pv.in = append(pv.in, pv.x[i])
 	}
 	val, ok := col.value(pv.in, dt)
 	if !ok {
-		c.text, c.short, c.v, c.none = append(c.text[:0], '-'), nil, 0, true
+		c.text, c.v, c.none = append(c.text[:0], '-'), 0, true
 		return
 	}
 	c.text = appendUnit(c.text[:0], val, col.unit, false)
