@@ -156,15 +156,10 @@ func (j *job) eachLabel(glob string, fn func(label string) error, file func(name
 	return nil
 }
 
-// eachFile calls fn with the stats of each file of glob that can be read,
-// in the order of the files' names. Files that cannot be read are skipped,
-// as the original mmash did.
-func (j *job) eachFile(glob string, fn func(name string, stats []reader.Stat) error) error {
-	return j.eachReader(glob, func(name string, _ *reader.File, stats []reader.Stat) error { return fn(name, stats) })
-}
-
-// eachReader is eachFile, with the file open for fn to read more (its
-// histograms): f is valid while fn runs.
+// eachReader calls fn with the stats of each file of glob that can be
+// read, in the order of the files' names, with the file open for fn to
+// read more (its histograms): f is valid while fn runs. Files that cannot
+// be read are skipped, as the original mmash did.
 func (j *job) eachReader(glob string, fn func(name string, f *reader.File, stats []reader.Stat) error) error {
 	matches, err := j.files(glob)
 	if err != nil {

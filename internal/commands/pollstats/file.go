@@ -43,7 +43,6 @@ type tracked struct {
 
 // binding is how one column's field in one file counts.
 type binding struct {
-	delta   bool             // a counter: its change is shown, not its value
 	policy  aggregate.Policy // how it combines with the other files'
 	meta    reader.Meta
 	weight  int    // the position of its weight in idx (a weighted mean), or -1
