@@ -137,14 +137,22 @@ func (r *run) clean(path string) Result {
 	if !ok {
 		return res
 	}
+	if w.IsTotals {
+		res.Kind = Totals
+		return res.skip(TotalsFile, nil)
+	}
 	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
 	res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 	if v.decision != Removed {
 		return res
 	}
+	res.FoldedInto = foldsInto(&w, res.Path)
 	if r.c.DryRun {
 		res.Decision = WouldRemove
 		return res
+	}
+	if res.FoldedInto != "" {
+		return r.foldRemove(t, res, asideName(name))
 	}
 	return r.remove(t, res, asideName(name))
 }
