@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -164,22 +165,33 @@ func Fold(src Source) (Result, error) {
 		return res, fmt.Errorf("%s: %w", me.totals, err)
 	}
 	hook(StepRead, src.Name)
+	res.Outcome = Folded
+	names := append([]string{src.Name}, src.Private...)
 	if t.IsFolded(me.id) {
-		src.Remove()
-		hook(StepRemoved, src.Name)
+		// Folded before a crash: only removed, unless the removal moves
+		// it to a name sys.folded does not know yet (a Cleaner's new
+		// private name): that name is recorded first, or a folder
+		// killed after the move would leave it under a name that, once
+		// the others are pruned, no entry covers.
 		res.Outcome = AlreadyFolded
-		return res, nil
+		names = slices.DeleteFunc(names, func(n string) bool { return t.hasEntry(me.id, n) })
+		if len(names) == 0 {
+			src.Remove()
+			hook(StepRemoved, src.Name)
+			return res, nil
+		}
 	}
 
 	// T' = T + the file; sys.folded without the files known to be gone,
 	// with the file under every name it may have until it is removed.
 	t.prune(src.Dir)
-	if err := t.Add(data); err != nil {
-		return res, fmt.Errorf("read: %w", err)
+	if res.Outcome == Folded {
+		if err := t.Add(data); err != nil {
+			return res, fmt.Errorf("read: %w", err)
+		}
 	}
-	t.Folded = append(t.Folded, convention.FoldedEntry{ID: me.id, Name: src.Name})
-	for _, p := range src.Private {
-		t.Folded = append(t.Folded, convention.FoldedEntry{ID: me.id, Name: p})
+	for _, n := range names {
+		t.Folded = append(t.Folded, convention.FoldedEntry{ID: me.id, Name: n})
 	}
 	out, err := t.Bytes()
 	if err != nil {
@@ -195,8 +207,18 @@ func Fold(src Source) (Result, error) {
 	hook(StepCommitted, src.Name)
 	src.Remove()
 	hook(StepRemoved, src.Name)
-	res.Outcome = Folded
 	return res, nil
+}
+
+// hasEntry reports whether sys.folded lists the file of sys.id id under
+// name.
+func (t *Totals) hasEntry(id uint64, name string) bool {
+	for _, e := range t.Folded {
+		if e.ID == id && e.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // totalsFile is what a fold keeps of the totals file it read: to check
@@ -238,14 +260,23 @@ func readTotals(dir int, name string) (*Totals, totalsFile, error) {
 	return t, totalsFile{exists: true, id: idOf(&st), uid: st.Uid, gid: st.Gid, mode: uint32(st.Mode) & 0o777}, nil
 }
 
-// prune drops the entries of sys.folded whose name no longer holds a
-// file with their sys.id: that file is gone (removed; a file is never
-// moved but to a name recorded with it). An entry whose name cannot be
-// read is kept.
+// prune drops the entries of the files that are gone: the entries of a
+// sys.id none of whose names holds a file with that sys.id. A folded
+// file only moves between the names recorded with it (a Cleaner moves
+// it to its private name to remove it, and puts it back under its name
+// if it judges it alive, which two Cleaners looking at it at once can
+// make it do), so the entries of one file go together. A name that
+// cannot be read counts as holding the file.
 func (t *Totals) prune(dir int) {
+	present := map[uint64]bool{}
+	for _, e := range t.Folded {
+		if !present[e.ID] && holds(dir, e.Name, e.ID) {
+			present[e.ID] = true
+		}
+	}
 	kept := t.Folded[:0]
 	for _, e := range t.Folded {
-		if holds(dir, e.Name, e.ID) {
+		if present[e.ID] {
 			kept = append(kept, e)
 		}
 	}
