@@ -48,15 +48,16 @@ func createAt(dir int, name string) (fd int, err error) {
 // openLock opens the lock file name in dir, creating it (mode 0644, so
 // that every user who folds into the totals file can lock it) if needed.
 func openLock(dir int, name string) (int, error) {
-	fd, err := createAt(dir, name)
-	switch err {
-	case nil:
-		unix.Fchmod(fd, 0o644)
-	case unix.EEXIST:
-		if fd, err = openAt(dir, name); err != nil {
-			return -1, err
+	fd, err := openAt(dir, name)
+	if err == unix.ENOENT {
+		switch fd, err = createAt(dir, name); err {
+		case nil:
+			unix.Fchmod(fd, 0o644)
+		case unix.EEXIST: // created meanwhile
+			fd, err = openAt(dir, name)
 		}
-	default:
+	}
+	if err != nil {
 		return -1, err
 	}
 	var st unix.Stat_t

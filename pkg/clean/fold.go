@@ -42,7 +42,7 @@ func (r *run) foldRemove(t *target, res Result, aside string) Result {
 	if aside != "" {
 		src.Private = []string{aside}
 	}
-	f, err := fold.Fold(src)
+	f, err := r.folder.Fold(src)
 	switch {
 	case err != nil:
 		return res.fail(FoldFailed, fmt.Errorf("cannot fold it into %s: %w", res.FoldedInto, err))
