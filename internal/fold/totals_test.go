@@ -2,9 +2,12 @@ package fold_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/fold"
+	"github.com/mmstats/mmstats/internal/testutil"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -282,4 +286,115 @@ func TestTotalsKeepTheirShape(t *testing.T) {
 	if math.IsNaN(got["h.p50"].Value.Float()) {
 		t.Error("h.p50 is NaN")
 	}
+}
+
+// iterStats runs the reader loop of Python mmstats 0.8.0 (iter_stats of
+// its pollstats, in the Python 3 port testdata/python/pollstats08.py)
+// over the file at path and prints every (label, value) it yields.
+const iterStats = `
+import json, mmap, sys
+sys.path.insert(0, sys.argv[1])
+import pollstats08
+with open(sys.argv[2], 'rb') as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    out = []
+    for label, value in pollstats08.iter_stats(m):
+        if isinstance(value, bytes):
+            value = value.split(b'\0', 1)[0].decode('utf-8', 'ignore')
+        out.append([label, value])
+json.dump(out, sys.stdout)
+`
+
+// TestPython08ReadsTotals: a totals file is a valid v1 file that the
+// reader of Python mmstats 0.8.0 walks to the end (sys.folded, the last
+// field), yielding the stats the Go reader reads, and so the old tools
+// sum the totals in too.
+func TestPython08ReadsTotals(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is required by this test (scripts/test installs it): %v", err)
+	}
+	dir := t.TempDir()
+	var tot fold.Totals
+	for k := range 3 {
+		if err := tot.Add(lifetime(t, dir, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tot.Folded = []convention.FoldedEntry{{ID: 1, Name: "a b.mmstats"}, {ID: 2, Name: "c.mmstats"}}
+	data, err := tot.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "x-totals.mmstats")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := reader.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testutil.Run(t, nil, py, "-c", iterStats, filepath.Join(testutil.Root(t), "testdata", "python"), path)
+	if r.Code != 0 {
+		t.Fatalf("0.8.0's reader loop: exit %d\n%s", r.Code, r.Stderr)
+	}
+	var got [][2]any
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.Stdout)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("0.8.0 yields %d stats, the Go reader %d:\n%s", len(got), len(want), r.Stdout)
+	}
+	for i, w := range want {
+		label, value := got[i][0], got[i][1]
+		ok := label == w.Label
+		switch v := value.(type) {
+		case float64:
+			ok = ok && (v == w.Value.Float() || math.Abs(v-w.Value.Float()) <= 1e-9*math.Abs(v))
+		case string:
+			ok = ok && v == w.Value.Str()
+		default:
+			ok = false
+		}
+		if !ok {
+			t.Errorf("stat %d: 0.8.0 reads %v = %v, the Go reader %s = %v", i, label, value, w.Label, w.Value)
+		}
+	}
+	if last := got[len(got)-1]; last[0] != convention.Folded || last[1] != "0000000000000001:a%20b.mmstats 0000000000000002:c.mmstats" {
+		t.Errorf("0.8.0's last stat: %v", last)
+	}
+}
+
+// FuzzParseTotals: whatever a totals file holds (anyone who can write the
+// directory can craft one), reading it and writing it again never
+// panics, and what it writes reads back to the same bytes.
+func FuzzParseTotals(f *testing.F) {
+	dir := f.TempDir()
+	var tot fold.Totals
+	tot.Add(lifetime(f, dir, 1))
+	tot.Folded = []convention.FoldedEntry{{ID: 1, Name: "x"}}
+	seed, err := tot.Bytes()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add(v1file.Bytes(64, v1file.Unbuffered(convention.Folded, "16s", v1file.Str("", 16))))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		t1, err := fold.ParseTotals(data)
+		if err != nil {
+			return
+		}
+		out, err := t1.Bytes()
+		if err != nil {
+			return
+		}
+		t2, err := fold.ParseTotals(out)
+		if err != nil {
+			t.Fatalf("a totals file written from a parsed one does not parse: %v", err)
+		}
+		again, err := t2.Bytes()
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("written again it differs (%v)", err)
+		}
+	})
 }
