@@ -80,9 +80,8 @@ type member struct {
 	q     float64 // partQuantile
 }
 
-// IsTotals reports whether a file whose fields are scanned by
-// reader.Scan is a totals file: a field labelled sys.folded holding a
-// string, and no sys.pid.
+// scanned is what a file says about itself for folding. A totals file
+// has a string labelled sys.folded and no sys.pid.
 type scanned struct {
 	id       uint64 // sys.id (the last one), 0 if none
 	totals   string // sys.totals (the last one)

@@ -97,7 +97,7 @@ func (s *Folded) Holds(f *reader.File) bool {
 func (s *Folded) Len() int { return len(s.ids) }
 
 // ErrNotTotals means a file given as a totals file is not one.
-var ErrNotTotals = errors.New("not a totals file (no " + convention.Folded + ")")
+var ErrNotTotals = errors.New("not a totals file (no sys.folded)")
 
 // Reading is what AddFiles did with the files of one reading.
 type Reading struct {
