@@ -90,9 +90,10 @@
 // file with its sys.id any more.
 //
 // A Folder keeps the lock and the totals file it read between
-// consecutive folds into the same totals file, for up to HoldFor, as a
-// Cleaner folding thousands of files does; each file is still committed
-// on its own. The new totals file keeps the old one's owner and mode
+// consecutive folds into the same totals file, for up to HoldFor (then
+// it lets it go for a moment, so that exiting writers get their turn),
+// as a Cleaner folding thousands of files does; each file is still
+// committed on its own. The new totals file keeps the old one's owner and mode
 // (root's cleanstats gives it to the owner of the first file folded, so
 // that the writers can replace it in a sticky directory such as /tmp).
 //

@@ -131,8 +131,14 @@ func Fold(src Source) (Result, error) {
 	return f.Fold(src)
 }
 
-// HoldFor bounds how long a Folder keeps the totals lock between folds.
-const HoldFor = 100 * time.Millisecond
+// HoldFor bounds how long a Folder keeps the totals lock between folds;
+// then it lets the lock go for yieldFor, so that a writer folding its
+// own file as it exits (which tries every few milliseconds) gets its
+// turn.
+const (
+	HoldFor  = 200 * time.Millisecond
+	yieldFor = 20 * time.Millisecond
+)
 
 // Folder folds files one after the other, as a Cleaner's run does:
 // between two folds into the same totals file it keeps the lock, and so
@@ -172,8 +178,13 @@ func (f *Folder) Fold(src Source) (res Result, err error) {
 	}
 	res.Totals, res.ID = me.totals, me.id
 
-	if f.unlock != nil && (f.dir != src.Dir || f.name != me.totals || time.Since(f.since) > HoldFor) {
+	switch {
+	case f.unlock == nil:
+	case f.dir != src.Dir || f.name != me.totals:
 		f.Close()
+	case time.Since(f.since) > HoldFor:
+		f.Close()
+		time.Sleep(yieldFor)
 	}
 	defer func() {
 		if err != nil {
@@ -412,7 +423,7 @@ func lockTotals(dir int, name string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock %s: %w", lock, err)
 	}
 	deadline := time.Now().Add(LockWait)
-	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+	for pause := time.Millisecond; ; pause = min(2*pause, 10*time.Millisecond) {
 		ok, err := tryLock(fd)
 		if err != nil {
 			closeFD(fd)

@@ -82,7 +82,7 @@
 // with its own, so that a folded file is known as folded wherever a
 // Cleaner killed between its moves leaves it. A file found under a
 // private name that is folded already is unlinked there. Consecutive
-// folds into one totals file keep its lock (100 ms at most).
+// folds into one totals file keep its lock (200 ms at most).
 //
 // A totals file (a sys.folded field, no sys.pid) is Kind Totals: it is
 // never judged nor removed (Skipped, Reason TotalsFile).
