@@ -14,8 +14,9 @@ var pidNamespace = sync.OnceValues(func() (uint64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	s, ok := strings.CutPrefix(link, "pid:[")
-	if s, ok = strings.CutSuffix(s, "]"); !ok {
+	s, prefixed := strings.CutPrefix(link, "pid:[")
+	s, suffixed := strings.CutSuffix(s, "]")
+	if !prefixed || !suffixed {
 		return 0, false
 	}
 	ino, err := strconv.ParseUint(s, 10, 64)
