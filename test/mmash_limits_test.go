@@ -113,7 +113,7 @@ func TestMmashMemoryIsBounded(t *testing.T) {
 	}
 	m.wantFiles(t, "", "template.mmstats", "tiny0.mmstats", "tiny1.mmstats", "tiny2.mmstats")
 	m.wantSum(t, 42)
-	code, body := m.get(t, "/stats/aaa?exact=1&glob=tiny*")
+	code, body := m.get(t, "/stats/aaa?exact=1&aggr=list&glob=tiny*")
 	if code != 200 || body != `{"aaa": [0, 0, 0]}`+"\n" {
 		t.Errorf("/stats/aaa over the crafted files: %d %s", code, body)
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +55,35 @@ const readPlot = `(function (label) {
   return {samples: Number(box.dataset.samples), latest: Number(box.dataset.latest || 0),
           output: row.querySelector("output").textContent};
 })(%q)`
+
+// pageState is what the page says of the rows the test checks.
+type pageState struct {
+	Created        string `json:"created"`     // the text of sys.created's value
+	CreatedHow     string `json:"createdHow"`  // how it is combined
+	CreatedFrom    string `json:"createdFrom"` // the file it names
+	P99How         string `json:"p99How"`
+	PIDRow         bool   `json:"pidRow"` // sys.pid has a row of the numeric table
+	PIDs           int    `json:"pids"`   // its values file by file
+	CounterCaption string `json:"counterCaption"`
+}
+
+const readPage = `(function () {
+  const row = (l) => document.querySelector('tr.stat[data-label="' + l + '"]');
+  const created = row("web.stats.sys.created");
+  const how = created.querySelector("td.how").textContent;
+  let pids = 0;
+  for (const dt of document.querySelectorAll("dl.strings dt")) {
+    if (dt.textContent !== "web.stats.sys.pid") continue;
+    for (let dd = dt.nextElementSibling; dd && dd.tagName === "DD"; dd = dd.nextElementSibling) pids++;
+  }
+  return {
+    created: created.querySelector("output").textContent,
+    createdHow: how, createdFrom: how.replace(/^latest, in /, ""),
+    p99How: row("web.stats.timers.request.p99").querySelector("td.how").textContent,
+    pidRow: !!row("web.stats.sys.pid"), pids: pids,
+    counterCaption: document.querySelector('figure.plot[data-label="web.stats.status.2XX"] figcaption').textContent,
+  };
+})()`
 
 // countInk evaluates the number of pixels of the value's line colour
 // (#2563eb) on the canvas of the plot of label.
@@ -136,9 +167,8 @@ func TestGraphPageInBrowser(t *testing.T) {
 		}),
 		chromedp.Click(button(counter, "plot")),
 		chromedp.Click(button(timer, "plot")),
-		// Flat lines: a constant integer, and a constant float sum
-		// whose rolling average drifts by an ulp.
-		chromedp.Click(button("web.stats.sys.pid", "plot")),
+		chromedp.Click(button(timer+".p99", "plot")),
+		// A flat line: a timestamp, the latest of the workers'.
 		chromedp.Click(button("web.stats.sys.created", "plot")),
 		chromedp.Click(button("web.stats.status.5XX", "watch")),
 	)
@@ -156,7 +186,8 @@ func TestGraphPageInBrowser(t *testing.T) {
 		if first.Samples == 0 && last.Samples > 0 {
 			first = last
 		}
-		if last.Samples >= 12 && last.Latest > first.Latest {
+		// A counter plots as its rate per second: above 0 under load.
+		if last.Samples >= 12 && last.Latest > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -166,14 +197,32 @@ func TestGraphPageInBrowser(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Logf("plot of %s: %+v, then %+v", counter, first, last)
-	for _, label := range []string{timer, "web.stats.sys.pid", "web.stats.sys.created"} {
+	for _, label := range []string{timer, timer + ".p99", "web.stats.sys.created"} {
 		st, err := chromedp.Run(browser, chromedp.Evaluate[plotState](fmt.Sprintf(readPlot, label)))
 		if err != nil || st.Samples < 10 {
 			t.Errorf("the plot of %s stopped: %+v (%v)", label, st, err)
 		}
 	}
-	if last.Output != strconv.FormatFloat(last.Latest, 'f', -1, 64) {
-		t.Errorf("the row shows %q, the plot's latest value is %v", last.Output, last.Latest)
+	// The row shows the counter's total, the plot its rate.
+	if n, err := strconv.ParseUint(last.Output, 10, 64); err != nil || float64(n) < last.Latest {
+		t.Errorf("the row of %s shows %q, its rate is %v", counter, last.Output, last.Latest)
+	}
+	page, err := chromedp.Run(browser, chromedp.Evaluate[pageState](readPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("page: %+v", page)
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`).MatchString(page.Created) {
+		t.Errorf("sys.created shows %q, not a date", page.Created)
+	}
+	if page.CreatedHow != "latest, in "+filepath.Base(page.CreatedFrom) || page.P99How != "p99 of the merged buckets" {
+		t.Errorf("how the rows combine: %q, %q", page.CreatedHow, page.P99How)
+	}
+	if page.PIDRow || page.PIDs != 2 {
+		t.Errorf("sys.pid: a combined row %v, %d values file by file (want 2)", page.PIDRow, page.PIDs)
+	}
+	if !strings.HasPrefix(page.CounterCaption, "rate per second of "+counter) {
+		t.Errorf("the counter's plot is captioned %q", page.CounterCaption)
 	}
 	ink, err := chromedp.Run(browser, chromedp.Evaluate[int](fmt.Sprintf(countInk, counter)))
 	if err != nil || ink < 100 {

@@ -94,10 +94,19 @@ func TestServeDemo(t *testing.T) {
 	}, func() string { return fmt.Sprintf("the 2XX counter does not grow: %v", sum) })
 
 	var each map[string][]any
-	getJSON(t, base+"stats/web.stats.status", &each)
+	getJSON(t, base+"stats/web.stats.status?aggr=list", &each)
 	for _, class := range []string{"2XX", "3XX", "4XX", "5XX"} {
 		if vals := each["web.stats.status."+class]; len(vals) != 2 {
 			t.Errorf("%s: %v, want a value per worker", class, vals)
+		}
+	}
+	// With no aggr, one value per label, by its policy: the counters sum,
+	// the p99 of the merged buckets lies among the workers' own.
+	var combined map[string]any
+	getJSON(t, base+"stats/web.stats.status", &combined)
+	for _, class := range []string{"2XX", "3XX", "4XX", "5XX"} {
+		if _, ok := combined["web.stats.status."+class].(float64); !ok {
+			t.Errorf("%s: %v, want one number for all the workers", class, combined["web.stats.status."+class])
 		}
 	}
 
@@ -237,7 +246,8 @@ scrape_configs:
 
 // TestMetricsMatchSlurpstats checks that mmash's /metrics and slurpstats -o
 // prometheus (for the textfile collector) print the same text, on the
-// reference files of Python mmstats.
+// reference files of Python mmstats and on a Go writer's file with
+// histograms.
 func TestMetricsMatchSlurpstats(t *testing.T) {
 	dir := filepath.Join(testutil.Root(t), "cmd", "slurpstats", "testdata", "python-v1")
 	base := testutil.StartMmash(t, nil, dir).URL + "/"
@@ -260,11 +270,36 @@ func TestMetricsMatchSlurpstats(t *testing.T) {
 	if !strings.Contains(r.Stdout, `mmstats_file_info{file="defaults.mmstats",pid="15055",myapp_sys_tid=`) {
 		t.Errorf("no pid label:\n%s", r.Stdout)
 	}
+
+	// And a Go writer's file, with histograms, once its writer has
+	// exited (so that its values stay).
+	goDir := t.TempDir()
+	w, _ := testutil.StartWriter(t, nil, "-dir", goDir, "-name", "w.mmstats", "-keep")
+	w.CloseStdin()
+	if err := w.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("testwriter: %v", err)
+	}
+	res, err = http.Get(testutil.StartMmash(t, nil, goDir).URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	r = testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "-o", "prometheus", goDir)
+	if r.Code != 0 || string(served) != r.Stdout {
+		t.Errorf("/metrics:\n%s\nslurpstats -o prometheus (exit %d):\n%s", served, r.Code, r.Stdout)
+	}
+	for _, want := range []string{"# TYPE mmstats_every_latency_seconds histogram", `mmstats_every_histogram_bytes_bucket{file="w.mmstats"`} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("slurpstats -o prometheus lacks %q:\n%s", want, r.Stdout)
+		}
+	}
 }
 
 // TestPromtoolChecksMetrics: promtool check metrics (the linter of the
 // Prometheus project) accepts mmash's /metrics and slurpstats -o
-// prometheus on the files of the demo's workers under load.
+// prometheus on the files of the demo's workers under load, histograms
+// included.
 func TestPromtoolChecksMetrics(t *testing.T) {
 	promtool := testutil.Tool(t, "prometheus", "promtool")
 	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
@@ -290,7 +325,11 @@ func TestPromtoolChecksMetrics(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics on %s: %v\n%s\non:\n%s", what, err, out, text)
 		}
-		for _, want := range []string{"# TYPE mmstats_web_stats_status_2XX_total counter", "mmstats_file_info{"} {
+		for _, want := range []string{
+			"# TYPE mmstats_web_stats_status_2XX_total counter", "mmstats_file_info{",
+			"# TYPE mmstats_web_stats_timers_request_seconds histogram",
+			`mmstats_web_stats_timers_request_seconds_bucket{file="mmstats-demo-`,
+		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %q:\n%s", what, want, text)
 			}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"io"
 	"math"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -539,4 +541,58 @@ func TestIntegersStayExact(t *testing.T) {
 			t.Errorf("%v: got\n%s\nwant lines of %s", tt.args, r.Stdout, tt.want)
 		}
 	}
+}
+
+// TestEach: --each prints a row per worker each interval, labelled with
+// its PID and sorted by it; piped, the rows follow each other, and on a
+// terminal a blank line separates the intervals and the time of the last
+// hit shows as its age.
+func TestEach(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "3", "--load")
+	var pids []string
+	for _, p := range d.PIDs {
+		pids = append(pids, strconv.Itoa(p))
+	}
+	slices.SortFunc(pids, func(a, b string) int { // as numbers
+		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+	})
+	checkRows := func(t *testing.T, rows []string, hit *regexp.Regexp) {
+		t.Helper()
+		if len(rows) != len(pids) {
+			t.Fatalf("rows %q, want one per worker %v", rows, pids)
+		}
+		for i, r := range rows {
+			f := strings.Fields(r)
+			if len(f) != 3 || f[0] != pids[i] || !hit.MatchString(f[2]) {
+				t.Errorf("row %q, want pid %s, a count and a last hit like %v", r, pids[i], hit)
+			}
+			if n, err := strconv.Atoi(f[1]); err != nil || n < 0 {
+				t.Errorf("row %q: count %q", r, f[1])
+			}
+		}
+	}
+
+	res := testutil.Run(t, nil, bin(t), "--each", "-c", "2", "-d", "0.2", "-p", "web.stats", "status.2XX,timers.last_hit", dir)
+	lines := strings.Split(strings.TrimSuffix(res.Stdout, "\n"), "\n")
+	if res.Code != 0 || len(lines) != 1+2*len(pids) || strings.Join(strings.Fields(lines[0]), " ") != "pid status.2XX timers.last_hit" {
+		t.Fatalf("exit %d, stderr %q; want a header and 2×%d rows:\n%s", res.Code, res.Stderr, len(pids), res.Stdout)
+	}
+	stamp := regexp.MustCompile(`^1[0-9]{9}$`) // seconds since the epoch
+	checkRows(t, lines[1:1+len(pids)], stamp)
+	checkRows(t, lines[1+len(pids):], stamp)
+
+	term := startTerminal(t, 80, "--each", "-c", "2", "-d", "0.2", "-p", "web.stats", "status.2XX,timers.last_hit", dir)
+	if code := term.wait(t); code != 0 {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	lines = term.lines()
+	if len(lines) != 2+2*len(pids) || lines[1+len(pids)] != "" {
+		t.Fatalf("want a header, the rows, a blank line and the rows:\n%s", strings.Join(lines, "\n"))
+	}
+	age := regexp.MustCompile(`^[0-9.]+s$`) // the last hit, moments ago
+	checkRows(t, lines[1:1+len(pids)], age)
+	checkRows(t, lines[2+len(pids):], age)
+	checkReset(t, term.output())
 }

@@ -55,12 +55,21 @@ func TestPromtoolAcceptsEveryKind(t *testing.T) {
 	s.Req.Observe(2 * time.Millisecond)
 	s.Size.Observe(100)
 	f.Refresh()
-	stats, err := reader.ReadFile(f.Path())
+	rf, err := reader.Open(f.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rf.Close()
+	stats, err := rf.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := prom.ReadGroups(rf, nil)
+	if err != nil || len(groups) != 2 {
+		t.Fatalf("%d histogram groups (%v), want 2", len(groups), err)
+	}
 	var set prom.Set
-	set.AddFile(f.Path(), "", stats)
+	set.AddFileGroups(f.Path(), "", stats, groups)
 	matches, _ := filepath.Glob(filepath.Join("..", "..", "pkg", "reader", "testdata", "python-v1", "*.mmstats"))
 	for _, m := range matches {
 		py, err := reader.ReadFile(m)
@@ -73,17 +82,23 @@ func TestPromtoolAcceptsEveryKind(t *testing.T) {
 	set.WriteTo(&out)
 	fams := promtest.Parse(t, out.String())
 	for name, typ := range map[string]string{
-		"mmstats_web_hits_total":            "COUNTER",
-		"mmstats_web_sent_bytes_total":      "COUNTER",
-		"mmstats_web_jobs_count_total":      "COUNTER",
-		"mmstats_web_queue_count":           "UNTYPED", // a gauge may not end in _count
-		"mmstats_web_req_count_total":       "COUNTER",
-		"mmstats_web_req_sum_seconds_total": "COUNTER",
-		"mmstats_web_size_count_total":      "COUNTER",
-		prom.InfoName:                       "GAUGE",
+		"mmstats_web_hits_total":       "COUNTER",
+		"mmstats_web_sent_bytes_total": "COUNTER",
+		"mmstats_web_jobs_count_total": "COUNTER",
+		"mmstats_web_queue_count":      "UNTYPED", // a gauge may not end in _count
+		"mmstats_web_req_seconds":      "HISTOGRAM",
+		"mmstats_web_req_max_seconds":  "GAUGE",
+		"mmstats_web_size_bytes":       "HISTOGRAM",
+		prom.InfoName:                  "GAUGE",
 	} {
 		if fam := fams[name]; fam == nil || fam.GetType().String() != typ {
 			t.Errorf("%s: %v, want %s", name, fam.GetType(), typ)
+		}
+	}
+	// The histograms stand for their parts.
+	for _, name := range []string{"mmstats_web_req_count_total", "mmstats_web_req_sum_seconds_total", "mmstats_web_req_p99_seconds", "mmstats_web_size_p50_bytes"} {
+		if fams[name] != nil {
+			t.Errorf("%s is still a series of its own", name)
 		}
 	}
 	found := false

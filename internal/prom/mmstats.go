@@ -137,6 +137,22 @@ func typeFor(name string, typ Type) Type {
 // named by LabelName (the PID is the pid label already). pid is the PID
 // to use, or "" to find it in stats with PID.
 func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
+	s.AddFileGroups(path, pid, stats, nil)
+}
+
+// AddFileGroups is AddFile for a file whose histogram groups carry
+// buckets (groups, from ReadGroups): each group is one series of a
+// histogram metric, named by NameOf its head (the head's label and unit:
+// mmstats_web_stats_timers_request_seconds, with _bucket, _sum and
+// _count), and the stats it stands for are not series of their own: the
+// head (a moving average), label.count, label.sum and the percentiles
+// label.pDIGITS, which Prometheus computes from the buckets
+// (histogram_quantile). The group's .min, .max and time windows stay
+// gauges. A group whose histogram could not be read this time (its Err)
+// is left out, with the stats it stands for. A histogram is added when one of the stats it stands for is in
+// stats, so that a caller that adds a file's stats in batches, or only
+// some of them, gets it once, with the stats it chose.
+func (s *Set) AddFileGroups(path, pid string, stats []reader.Stat, groups []Group) {
 	if pid == "" {
 		pid = PID(stats)
 	}
@@ -147,18 +163,26 @@ func (s *Set) AddFile(path, pid string, stats []reader.Stat) {
 		labels = append(labels, Label{Name: "pid", Value: pid})
 	}
 	var info []Label
-	for _, st := range stats {
+	for i := range stats {
+		st := &stats[i]
 		if !st.Value.Kind().Numeric() {
 			continue
 		}
-		if IsInfo(st) {
+		if g := replacedBy(st, groups); g >= 0 {
+			if groups[g].Err == nil {
+				head := reader.Stat{Label: groups[g].Label, Meta: groups[g].Meta}
+				s.addSeries(NameOf(head), groups[g].Label, Histogram, series{labels: labels}, &groups[g].H, true)
+			}
+			continue
+		}
+		if IsInfo(*st) {
 			if info == nil {
 				info = labels[:len(labels):len(labels)]
 			}
-			info = addInfo(info, st, pid)
+			info = addInfo(info, *st, pid)
 			continue
 		}
-		name := NameOf(st)
+		name := NameOf(*st)
 		s.add(name, st.Label, typeFor(name, TypeOf(st.Meta)), labels, st.Value, true)
 	}
 	if info != nil {

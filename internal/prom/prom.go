@@ -1,11 +1,18 @@
 // Package prom writes the Prometheus text exposition format, version 0.0.4,
 // which mmash serves on /metrics and slurpstats prints with -o prometheus
-// (for node_exporter's textfile collector).
+// (for node_exporter's textfile collector), and the protobuf format that
+// mmash offers a scraper that asks for it, with native histograms.
 //
 // The format requires every series of a metric to follow its # HELP and
 // # TYPE lines in one group, so a Set collects the series first and writes
 // them grouped by name, in sorted order, so that the output is
 // deterministic.
+//
+// A histogram group of a file (a Timer's or a Histogram's stats, with the
+// bucket counts the writer publishes) is one series of a Prometheus
+// histogram: classic buckets at ClassicSchema, _sum and _count, and in the
+// protobuf format the native histogram as well (see ClassicSchema for the
+// error of histogram_quantile at each resolution).
 package prom
 
 import (
@@ -30,9 +37,10 @@ type Type string
 
 // The metric types a Set writes.
 const (
-	Untyped Type = "untyped"
-	Counter Type = "counter"
-	Gauge   Type = "gauge"
+	Untyped   Type = "untyped"
+	Counter   Type = "counter"
+	Gauge     Type = "gauge"
+	Histogram Type = "histogram"
 )
 
 // Label is one label of a series. Its name must be a valid Prometheus
@@ -47,6 +55,7 @@ type Label struct {
 type Set struct {
 	families map[string]*family
 	len      int // the number of series
+	bytes    int // what the histograms' series keep
 }
 
 type family struct {
@@ -59,6 +68,7 @@ type family struct {
 type series struct {
 	labels []Label
 	value  reader.Value
+	hist   *histValue // the value of a histogram's series
 }
 
 // Add adds the series name{labels} with value v and reports whether it was
@@ -71,12 +81,26 @@ func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) b
 	return s.add(name, help, typ, labels, v, false)
 }
 
+// AddHistogram adds the series name{labels} of a histogram metric with
+// the buckets, sum and count of h (see ClassicSchema), and reports whether
+// it was added: not when name is a metric of another type, nor when the
+// series is there already. The first Add of a name sets its help text.
+func (s *Set) AddHistogram(name, help string, labels []Label, h *reader.Histogram) bool {
+	return s.addSeries(name, help, Histogram, series{labels: labels}, h, false)
+}
+
 // add is Add; shared says that the caller never changes labels after, so
 // that series can share them rather than each keep a copy.
 func (s *Set) add(name, help string, typ Type, labels []Label, v reader.Value, shared bool) bool {
 	if !v.Kind().Numeric() {
 		return false
 	}
+	return s.addSeries(name, help, typ, series{labels: labels, value: v}, nil, shared)
+}
+
+// addSeries adds sr to the metric name, with the value of h for a
+// histogram.
+func (s *Set) addSeries(name, help string, typ Type, sr series, h *reader.Histogram, shared bool) bool {
 	if s.families == nil {
 		s.families = map[string]*family{}
 	}
@@ -84,16 +108,22 @@ func (s *Set) add(name, help string, typ Type, labels []Label, v reader.Value, s
 	if f == nil {
 		f = &family{help: help, typ: typ, keys: map[string]struct{}{}}
 		s.families[name] = f
+	} else if (f.typ == Histogram) != (typ == Histogram) {
+		return false // a histogram and a number cannot share a name
 	}
-	key := labelKey(labels)
+	key := labelKey(sr.labels)
 	if _, dup := f.keys[key]; dup {
 		return false
 	}
 	f.keys[key] = struct{}{}
 	if !shared {
-		labels = slices.Clone(labels)
+		sr.labels = slices.Clone(sr.labels)
 	}
-	f.series = append(f.series, series{labels: labels, value: v})
+	if h != nil {
+		sr.hist = newHistValue(h)
+		s.bytes += sr.hist.bytes()
+	}
+	f.series = append(f.series, sr)
 	s.len++
 	return true
 }
@@ -103,6 +133,10 @@ func (s *Set) Len() int { return s.len }
 
 // Families returns the number of metrics (names) in the set.
 func (s *Set) Families() int { return len(s.families) }
+
+// HistogramBytes returns about what the series of histograms keep, in
+// bytes (beyond their labels): a caller that bounds its memory counts it.
+func (s *Set) HistogramBytes() int { return s.bytes }
 
 // WriteTo writes the set: metrics sorted by name, each as its # HELP and
 // # TYPE lines followed by its series sorted by label values.
@@ -122,24 +156,19 @@ func (s *Set) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, ' ')
 		b = append(b, f.typ...)
 		b = append(b, '\n')
-		for _, sr := range f.series {
-			b = append(b, name...)
-			if len(sr.labels) > 0 {
-				b = append(b, '{')
-				for i, l := range sr.labels {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, l.Name...)
-					b = append(b, `="`...)
-					b = appendEscaped(b, l.Value, true)
-					b = append(b, '"')
-				}
-				b = append(b, '}')
+		for i := range f.series {
+			sr := &f.series[i]
+			if sr.hist != nil {
+				b = appendHistogram(b, name, sr)
+			} else {
+				b = appendSample(b, name, "", sr.labels, nil, AppendValue(nil, sr.value))
 			}
-			b = append(b, ' ')
-			b = AppendValue(b, sr.value)
-			b = append(b, '\n')
+			if len(b) >= 4096 { // what is held stays small, however large the metric
+				if _, err := bw.Write(b); err != nil {
+					return cw.n, err
+				}
+				b = b[:0]
+			}
 		}
 		if _, err := bw.Write(b); err != nil {
 			return cw.n, err
@@ -147,6 +176,52 @@ func (s *Set) WriteTo(w io.Writer) (int64, error) {
 	}
 	err := bw.Flush()
 	return cw.n, err
+}
+
+// appendSample appends the line name+suffix{labels,le="le"} value.
+func appendSample(b []byte, name, suffix string, labels []Label, le, value []byte) []byte {
+	b = append(b, name...)
+	b = append(b, suffix...)
+	if len(labels) > 0 || le != nil {
+		b = append(b, '{')
+		for i, l := range labels {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, l.Name...)
+			b = append(b, `="`...)
+			b = appendEscaped(b, l.Value, true)
+			b = append(b, '"')
+		}
+		if le != nil {
+			if len(labels) > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `le="`...)
+			b = append(b, le...)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ' ')
+	b = append(b, value...)
+	return append(b, '\n')
+}
+
+// appendHistogram appends the lines of a histogram's series: its
+// cumulative buckets, the +Inf one, _sum and _count.
+func appendHistogram(b []byte, name string, sr *series) []byte {
+	h := sr.hist
+	var le, val []byte
+	for j, c := range h.cum {
+		le = strconv.AppendFloat(le[:0], h.bound(j), 'g', -1, 64)
+		val = strconv.AppendUint(val[:0], c, 10)
+		b = appendSample(b, name, "_bucket", sr.labels, le, val)
+	}
+	val = strconv.AppendUint(val[:0], h.count, 10)
+	b = appendSample(b, name, "_bucket", sr.labels, []byte("+Inf"), val)
+	b = appendSample(b, name, "_sum", sr.labels, nil, AppendValue(nil, reader.FloatValue(h.sum)))
+	return appendSample(b, name, "_count", sr.labels, nil, val)
 }
 
 // labelKey encodes labels as a map key, each string prefixed with its

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -74,7 +75,9 @@ func (n Number) IsZero() bool { return n.hi == 0 && n.lo == 0 && n.f == 0 }
 // number hi:lo.
 func (n Number) Int128() (hi int64, lo uint64) { return n.hi, n.lo }
 
-// intFloat returns the integers as a float64.
+// intFloat returns the integers as a float64, correctly rounded (to
+// nearest, ties to even), as Python's float() of an int and big.Float
+// round it: hi·2^64 + lo in two float operations would round twice.
 func (n Number) intFloat() float64 {
 	switch {
 	case n.hi == 0:
@@ -82,7 +85,27 @@ func (n Number) intFloat() float64 {
 	case n.hi == -1 && int64(n.lo) < 0:
 		return float64(int64(n.lo))
 	}
-	return float64(n.hi)*(1<<64) + float64(n.lo)
+	neg := n.hi < 0
+	uh, ul := uint64(n.hi), n.lo
+	if neg { // the magnitude
+		var borrow uint64
+		ul, borrow = bits.Sub64(0, ul, 0)
+		uh, _ = bits.Sub64(0, uh, borrow)
+	}
+	// The top 64 bits of the magnitude, with the bits shifted out kept
+	// as a sticky lowest bit: float64 of that rounds as of the whole
+	// (the bit is far below the 53 bits kept), and the shift back by
+	// Ldexp is exact.
+	s := bits.Len(uint(uh))
+	m := uh<<(64-s) | ul>>s
+	if ul&(uint64(1)<<s-1) != 0 {
+		m |= 1
+	}
+	f := math.Ldexp(float64(m), s)
+	if neg {
+		return -f
+	}
+	return f
 }
 
 // Float returns the sum as a float64.

@@ -53,6 +53,58 @@
 // folding is safe against several processes folding at once and against
 // any of them being killed.
 //
+// # The Go runtime's stats
+//
+// With Options.Runtime, the file also carries the Go runtime's own stats
+// and the process's, so that any Go program using this package can be
+// watched as a JVM is with jstat, without a port or an agent:
+//
+//   - every metric of runtime/metrics, under "go." and its path without
+//     the unit: /sched/goroutines:goroutines is go.sched.goroutines,
+//     /gc/cycles/total:gc-cycles go.gc.cycles.total. Metrics that differ
+//     only by unit take it as a last element (go.gc.heap.allocs.bytes,
+//     go.gc.heap.allocs.objects). Cumulative metrics are counters, the
+//     others gauges, with their unit (bytes, seconds, percent;
+//     cpu-seconds are seconds) in the metadata. Gauges add up across
+//     processes, but settings (go.gc.gogc, go.gc.gomemlimit,
+//     go.sched.gomaxprocs, go.gc.stack.starting-size) take the mean and
+//     go.gc.limiter.last-enabled is not aggregated.
+//   - the runtime's histograms (go.gc.pauses, go.sched.latencies,
+//     go.sched.pauses.*, go.gc.heap.allocs-by-size...) as a Histogram's
+//     stats without time windows (.count, .sum, .min, .max, .p50 to
+//     .p999, and buckets that the tools merge across processes). The
+//     runtime's buckets are coarser (4 per power of two for durations):
+//     each one's count goes to the bucket of its geometric midpoint, so
+//     percentiles are as exact as the runtime's buckets allow (±12% for
+//     durations above 0.5 µs, coarser below; sizes to their size class);
+//     .sum counts each value at the middle of its runtime
+//     bucket, the main stat is .sum/.count, .min and .max are the bounds
+//     of the outermost runtime buckets that hold values. Durations are
+//     resolved from 64 ns to 256 s (longer ones report the max).
+//   - the process's CPU time (proc.cpu.user, proc.cpu.system: counters,
+//     seconds), and on Linux its resident size (proc.rss, bytes), open
+//     descriptors (proc.fds, not counting the three the package holds on
+//     /proc/self to read these) and threads (proc.threads, the kernel's
+//     count). macOS and FreeBSD give the CPU time only (getrusage).
+//
+// The stats are the process's, whichever file carries them: a process
+// with several files should turn the option on in one of them, or the
+// tools, which add up the gauges of every file, count its heap twice.
+// The labels take the file's LabelPrefix as every label does; a model
+// field with one of them is a duplicate label (ErrDuplicateLabel). The
+// list of metrics is runtime/metrics.All() of the running Go, taken when
+// the file is created: a metric a newer Go adds appears on its own, one
+// it removes is not there, and a metric whose label another would take
+// too, whose name is not a plain /path:unit, or whose kind is unknown
+// (a new kind, a histogram that is not cumulative) is left out; with
+// go1.26 all 113 metrics (8 histograms) are published, 177 labels with
+// the histograms' stats. They are refreshed with the derived stats every
+// RefreshInterval: one metrics.Read of every metric, which does not stop
+// the world as runtime.ReadMemStats does, and four system calls, a few
+// microseconds without allocation (BenchmarkRuntimeRefresh). The option
+// adds about 121 KiB to the file, 111 KiB of it the histograms' buckets
+// (TestRuntimeFileBytes).
+//
 // # Files
 //
 // A file is built where no reader looks (an unnamed O_TMPFILE file where

@@ -97,8 +97,19 @@ func New(model any, opts Options) (*File, error) {
 	if f.opts.totals == "" {
 		defaults = slices.DeleteFunc(defaults, func(l labeled) bool { return l.field == &f.defaults.Totals })
 	}
+	var rt *runtimeStats
+	if r.Runtime {
+		rt = newRuntimeStats()
+		defaults = append(defaults, rt.fields...)
+	}
 	if err := f.create(append(fields, defaults...)); err != nil {
+		if rt != nil {
+			rt.release()
+		}
 		return nil, err
+	}
+	if rt != nil {
+		f.addRefresher(rt)
 	}
 	f.startRefresh()
 	return f, nil
@@ -471,6 +482,7 @@ func (f *File) detachLocked() error {
 		<-f.done
 	}
 	f.Refresh() // the final values of the derived stats, and stragglers
+	f.releaseRefreshers()
 	if err := detach(f.mem, f.size); err != nil {
 		return fmt.Errorf("mmstats: close %s: %w", f.opts.fullPath, err)
 	}

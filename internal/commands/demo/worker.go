@@ -55,7 +55,7 @@ func runWorker(opts *Options, errOut io.Writer) error {
 		return fmt.Errorf("inherited socket: %w", err)
 	}
 	stats := new(WebStats)
-	file, err := mmstats.New(stats, mmstats.Options{Filename: FilenameTemplate, LabelPrefix: LabelPrefix})
+	file, err := mmstats.New(stats, mmstats.Options{Filename: FilenameTemplate, LabelPrefix: LabelPrefix, Runtime: true})
 	if err != nil {
 		ln.Close()
 		return err

@@ -3,10 +3,11 @@ package mmash
 import (
 	"errors"
 	"maps"
-	"math/big"
+	"math"
 	"slices"
 	"strings"
 
+	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -39,39 +40,36 @@ var (
 )
 
 // sum adds the values as Python's sum does: exactly while they are
-// integers, in floating point from the first float on.
+// integers (aggregate.Number, 128 bits), then in floating point from the
+// first float on, one addition at a time, in order: the float sum of
+// Python, not aggregate's, which adds the floats apart.
 func sum(vals []reader.Value) (reader.Value, error) {
-	var exact big.Int
+	var exact aggregate.Number
 	var f float64
 	float := false
 	for _, v := range vals {
 		switch k := v.Kind(); {
-		case k == reader.Float:
-			if !float {
-				f, _ = new(big.Float).SetInt(&exact).Float64()
-				float = true
-			}
-			f += v.Float()
 		case !k.Numeric():
 			return reader.Value{}, errNotNumbers
+		case k == reader.Float:
+			if !float {
+				f, float = exact.Float(), true // Python's float(int): rounded once
+			}
+			f += v.Float()
 		case float:
 			f += v.Float()
-		case k == reader.Int:
-			exact.Add(&exact, big.NewInt(v.Int()))
 		default:
-			exact.Add(&exact, new(big.Int).SetUint64(v.Uint()))
+			exact.Add(v)
 		}
 	}
-	switch {
-	case float:
+	if float {
 		return reader.FloatValue(f), nil
-	case exact.IsInt64():
-		return reader.IntValue(exact.Int64()), nil
-	case exact.IsUint64():
-		return reader.UintValue(exact.Uint64()), nil
 	}
-	f, _ = new(big.Float).SetInt(&exact).Float64()
-	return reader.FloatValue(f), nil
+	v := exact.Value() // a Uint, an Int if negative, a Float past 64 bits
+	if v.Kind() == reader.Uint && v.Uint() <= math.MaxInt64 {
+		v = reader.IntValue(int64(v.Uint()))
+	}
+	return v, nil
 }
 
 // avg is float(sum(vals)) / len(vals).
@@ -98,38 +96,11 @@ func extreme(vals []reader.Value, sign int) (reader.Value, error) {
 		if v.Kind().Numeric() != best.Kind().Numeric() {
 			return reader.Value{}, errMixed
 		}
-		if compare(v, best)*sign > 0 {
+		if aggregate.Compare(v, best)*sign > 0 {
 			best = v
 		}
 	}
 	return best, nil
-}
-
-// compare compares two numbers or two strings: -1, 0 or 1, and 0 when
-// either is NaN.
-func compare(a, b reader.Value) int {
-	if !a.Kind().Numeric() {
-		return strings.Compare(a.Str(), b.Str())
-	}
-	if a.Kind() == reader.Float || b.Kind() == reader.Float {
-		x, y := a.Float(), b.Float()
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
-	}
-	// Integers: compare exactly, signed against unsigned too.
-	return bigInt(a).Cmp(bigInt(b))
-}
-
-func bigInt(v reader.Value) *big.Int {
-	if v.Kind() == reader.Int {
-		return big.NewInt(v.Int())
-	}
-	return new(big.Int).SetUint64(v.Uint())
 }
 
 // nonzero returns the values that Python finds true.

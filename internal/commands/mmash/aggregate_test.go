@@ -25,6 +25,12 @@ func TestAggregators(t *testing.T) {
 		{"sum", vals(I(math.MinInt64), I(-1)), F(-9223372036854775809), nil},
 		{"sum", vals(U(1<<53), U(1), F(0)), F(9007199254740992), nil}, // exact, then float
 		{"sum", vals(F(0.5), U(1)), F(1.5), nil},
+		// Python adds in order, in floats from the first float on:
+		// 2^53 + 0.5 rounds to 2^53, and + 1 again (ties to even); the
+		// integers first would give 2^53 + 2.
+		{"sum", vals(U(1<<53), F(0.5), U(1)), F(9007199254740992), nil},
+		{"sum", vals(U(1), F(0.5), U(1<<53)), F(9007199254740994), nil},
+		{"sum", vals(U(math.MaxUint64), U(math.MaxUint64), F(0)), F(36893488147419103230), nil},
 		{"sum", vals(B(true), B(true), U(1)), I(3), nil},
 		{"sum", vals(nan, U(1)), nan, nil},
 		{"sum", vals(U(1), S("x")), reader.Value{}, errNotNumbers},

@@ -41,23 +41,32 @@ func (j *job) uniqueLabels() ([]string, error) {
 	return slices.Sorted(maps.Keys(set)), err
 }
 
-// stat serves GET /stats/NAME: {label: [value of each file]} for every
-// label that starts with NAME (?exact: that is NAME), in the files of
-// ?glob, with the values of each label reduced to one by ?aggr. Labels
-// are sorted; values come in the order of the files' names.
+// stat serves GET /stats/NAME for every label that starts with NAME
+// (?exact: that is NAME), in the files of ?glob: each label's values
+// combined by its own policy (no ?aggr, or aggr=policy), reduced to one by
+// one of the original's aggregators (?aggr=sum...), or listed file by file
+// (aggr=list: {label: [value of each file]}, what the original served with
+// no aggr). Labels are sorted; listed values come in the order of the
+// files' names, and a label that is not combined keeps its list.
 func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name string) error {
 	q := r.URL.Query()
 	exact := q.Get("exact") != "" && q.Get("exact") != "0" && q.Get("exact") != "false"
+	want := func(label string) bool { return label == name || !exact && strings.HasPrefix(label, name) }
 	var aggr aggregator
-	if a := q.Get("aggr"); a != "" {
+	var comb *combiner
+	switch a := q.Get("aggr"); a {
+	case "", policyAggr:
+		comb = &combiner{}
+	case listAggr:
+	default:
 		if aggr = aggregators[a]; aggr == nil {
-			return &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s)", a, aggregatorNames)}
+			return &requestError{fmt.Sprintf("unknown aggregator %q (use one of %s, %s or %s)", a, aggregatorNames, policyAggr, listAggr)}
 		}
 	}
 	values := map[string][]reader.Value{}
-	err := j.eachFile(q.Get("glob"), func(_ string, stats []reader.Stat) error {
+	err := j.eachReader(q.Get("glob"), func(file string, f *reader.File, stats []reader.Stat) error {
 		for _, st := range stats {
-			if st.Label == name || !exact && strings.HasPrefix(st.Label, name) {
+			if want(st.Label) {
 				n := valueCost + len(st.Value.Str())
 				if _, ok := values[st.Label]; !ok {
 					n += len(st.Label) + labelCost
@@ -67,6 +76,9 @@ func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name strin
 					return err
 				}
 			}
+		}
+		if comb != nil {
+			return comb.add(j, file, f, stats, want)
 		}
 		return nil
 	})
@@ -88,6 +100,13 @@ func (s *server) stat(j *job, w http.ResponseWriter, r *http.Request, name strin
 			}
 			b = v.AppendJSON(b)
 			continue
+		}
+		if comb != nil {
+			if t, ok := comb.acc.Total(label); ok && combined(&t) {
+				b = appendTotalJSON(b, &t)
+				continue
+			}
+			// Not combined: its list, as with aggr=list.
 		}
 		b = append(b, '[')
 		for j, v := range vals {

@@ -21,30 +21,36 @@ func TestStatsList(t *testing.T) {
 func TestStat(t *testing.T) {
 	s := newTestServer(t, fixture(t))
 	tests := []struct{ target, want string }{
-		// Prefix: every label that starts with the name, values by file name.
-		{"/stats/web", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
-		{"/stats/web.requests", `{"web.requests": [42, 7]}`},
-		{"/stats/w", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
-		{"/stats/load", `{"load": [1.5, 2.5]}`},
-		{"/stats/up", `{"up": [true, false]}`},
-		{"/stats/neg", `{"neg": [-5]}`},
-		{"/stats/nothing", `{}`},
+		// No aggr: each label combined by its policy (files without
+		// metadata sum; strings are not combined and keep their list).
+		{"/stats/web", `{"web.requests": 49, "web.status": ["ok", "busy"]}`},
+		{"/stats/load", `{"load": 4.0}`},
+		{"/stats/web.requests?glob=b.mmstats", `{"web.requests": 7}`},
+		// aggr=list, the original's answer with no aggr: every label that
+		// starts with the name, values by file name.
+		{"/stats/web?aggr=list", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
+		{"/stats/web.requests?aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/w?aggr=list", `{"web.requests": [42, 7], "web.status": ["ok", "busy"]}`},
+		{"/stats/load?aggr=list", `{"load": [1.5, 2.5]}`},
+		{"/stats/up?aggr=list", `{"up": [true, false]}`},
+		{"/stats/neg?aggr=list", `{"neg": [-5]}`},
+		{"/stats/nothing?aggr=list", `{}`},
 		// exact: the label itself only (the original fell through to the prefix).
-		{"/stats/web?exact=1", `{}`},
-		{"/stats/web.req?exact=yes", `{}`},
-		{"/stats/web.requests?exact=1", `{"web.requests": [42, 7]}`},
-		{"/stats/web.req?exact=0", `{"web.requests": [42, 7]}`},
-		{"/stats/web.req?exact=", `{"web.requests": [42, 7]}`},
+		{"/stats/web?exact=1&aggr=list", `{}`},
+		{"/stats/web.req?exact=yes&aggr=list", `{}`},
+		{"/stats/web.requests?exact=1&aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/web.req?exact=0&aggr=list", `{"web.requests": [42, 7]}`},
+		{"/stats/web.req?exact=&aggr=list", `{"web.requests": [42, 7]}`},
 		// glob: the files, relative to the stats directory.
-		{"/stats/web.requests?glob=b.mmstats", `{"web.requests": [7]}`},
-		{"/stats/web.requests?glob=sub/*", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=*/c.mmstats", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=./sub//c.mmstats", `{"web.requests": [1]}`},
-		{"/stats/web.requests?glob=" + url.QueryEscape("[ab].mmstats"), `{"web.requests": [42, 7]}`},
-		{"/stats/web.requests?glob=missing.mmstats", `{}`},
-		{"/stats/web.requests?glob=notes.txt", `{}`},
-		{"/stats/web.requests?glob=fifo.mmstats", `{}`},
-		{"/stats/web.requests?glob=sub", `{}`},
+		{"/stats/web.requests?glob=b.mmstats&aggr=list", `{"web.requests": [7]}`},
+		{"/stats/web.requests?glob=sub/*&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?glob=*/c.mmstats&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?glob=./sub//c.mmstats&aggr=list", `{"web.requests": [1]}`},
+		{"/stats/web.requests?aggr=list&glob=" + url.QueryEscape("[ab].mmstats"), `{"web.requests": [42, 7]}`},
+		{"/stats/web.requests?glob=missing.mmstats&aggr=list", `{}`},
+		{"/stats/web.requests?glob=notes.txt&aggr=list", `{}`},
+		{"/stats/web.requests?glob=fifo.mmstats&aggr=list", `{}`},
+		{"/stats/web.requests?glob=sub&aggr=list", `{}`},
 	}
 	for _, tt := range tests {
 		r := get(t, s, tt.target)
@@ -94,7 +100,7 @@ func TestStatAggregators(t *testing.T) {
 		{"web?aggr=sum", "web.status: the values are not all numbers"},
 		{"zero?aggr=nonzero-min", "no non-zero values"},
 		{"zero?aggr=nonzero-avg", "no non-zero values"},
-		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum)`},
+		{"web.requests?aggr=median", `unknown aggregator \"median\" (use one of avg, max, min, nonzero-avg, nonzero-min, one, sum, policy or list)`},
 		{"web.requests?aggr=SUM", "unknown aggregator"},
 	}
 	for _, tt := range failing {
@@ -139,7 +145,7 @@ func TestRoutes(t *testing.T) {
 		contains       string
 	}{
 		{"GET", "/", 200, "text/html; charset=utf-8", `<a href="/stats/web.requests?exact=1">web.requests</a>`},
-		{"GET", "/graph/", 200, "text/html; charset=utf-8", `<tr class="stat" data-label="web.requests">`},
+		{"GET", "/graph/", 200, "text/html; charset=utf-8", `<tr class="stat" data-label="web.requests" data-kind="" data-unit="" data-policy="sum">`},
 		{"GET", "/static/graph.js", 200, "text/javascript; charset=utf-8", "/stats/"},
 		{"GET", "/static/style.css", 200, "text/css; charset=utf-8", "canvas"},
 		{"GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8", "mmstats_web_requests"},
@@ -179,17 +185,19 @@ func TestGraphPage(t *testing.T) {
 	s := newTestServer(t, fixture(t))
 	body := get(t, s, "/graph/").body
 	for _, want := range []string{
-		// Numbers: label, number of files, sum.
+		// Numbers: label, number of files, how they combine, the
+		// result (files without metadata sum, as they always did).
 		`<td class="label"><a href="/stats/web.requests?exact=1">web.requests</a></td>
       <td class="num">2</td>
+      <td class="how" data-how="sum">sum</td>
       <td class="num"><output data-value="49">49</output></td>`,
 		`data-label="up"`, `<output data-value="4.0">4.0</output>`, `<output data-value="-5">-5</output>`,
 		`<button type="button" class="plot" aria-pressed="false">Plot</button>`,
 		// Strings: every file's value.
-		`<dt>web.status</dt>
+		`<dt data-kind="">web.status</dt>
     <dd><span class="value">ok</span><span class="file">a.mmstats</span></dd>
     <dd><span class="value">busy</span><span class="file">b.mmstats</span></dd>`,
-		`<option selected>sum</option>`, `<option>nonzero-avg</option>`,
+		`<option value="policy" selected>each row's policy</option>`, `<option>sum</option>`, `<option>nonzero-avg</option>`,
 		`<script src="/static/graph.js" defer></script>`,
 	} {
 		if !strings.Contains(body, want) {
@@ -236,12 +244,12 @@ func TestHostileLabels(t *testing.T) {
 		}
 	}
 	// The escaped link of the index finds the label again.
-	r := get(t, s, "/stats/"+url.PathEscape(label)+"?exact=1")
+	r := get(t, s, "/stats/"+url.PathEscape(label)+"?exact=1&aggr=list")
 	if r.code != 200 || !strings.Contains(r.body, `": [1]}`) {
 		t.Errorf("escaped label: %d %s", r.code, r.body)
 	}
 	var got map[string][]int
-	getJSON(t, s, "/stats/"+url.PathEscape(label)+"?exact=1", &got)
+	getJSON(t, s, "/stats/"+url.PathEscape(label)+"?exact=1&aggr=list", &got)
 	if len(got[label]) != 1 {
 		t.Errorf("label came back as %v", got)
 	}

@@ -206,7 +206,8 @@ func TestFileLimits(t *testing.T) {
 }
 
 // TestGraphManyLabels: /graph/ over 20,000 labels renders each of them
-// (it was quadratic in the labels).
+// (it was quadratic in the labels), and a label whose values are numbers
+// and a string file by file.
 func TestGraphManyLabels(t *testing.T) {
 	dir := t.TempDir()
 	for f := range 4 {
@@ -226,16 +227,18 @@ func TestGraphManyLabels(t *testing.T) {
 		}
 	}
 	r := get(t, newTestServer(t, dir), "/graph/")
-	if n := strings.Count(r.body, `<tr class="stat"`); r.code != 200 || n != 20001 {
-		t.Errorf("/graph/: %d, %d rows, want 20001", r.code, n)
+	if n := strings.Count(r.body, `<tr class="stat"`); r.code != 200 || n != 20000 {
+		t.Errorf("/graph/: %d, %d rows, want 20000", r.code, n)
 	}
 	for _, want := range []string{
 		`<a href="/stats/web.metric.3.04999?exact=1">web.metric.3.04999</a></td>
       <td class="num">1</td>
+      <td class="how" data-how="sum">sum</td>
       <td class="num"><output data-value="4999">4999</output></td>`,
-		`<a href="/stats/shared?exact=1">shared</a></td>
-      <td class="num">4</td>
-      <td class="num"><output data-value="error">error</output></td>`,
+		// Numbers and a string do not add up: each file's value.
+		`<dt data-kind="">shared</dt>
+    <dd><span class="value">10</span><span class="file">g0.mmstats</span></dd>`,
+		`<dd><span class="value">text</span><span class="file">g3.mmstats</span></dd>`,
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("/graph/ lacks\n%s", want)

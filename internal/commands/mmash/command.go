@@ -32,15 +32,19 @@ the JSON API of the original mmash, a page of live values and plots, and
 every numeric value for Prometheus.
 
   GET /                 the labels
-  GET /graph/           string values, and numeric values with live plots
+  GET /graph/           numeric values combined over the files, with live
+                        plots, and the values that are not combined
   GET /stats/           {"stats": [every label, sorted]}
-  GET /stats/NAME       {label: [value in each file]} for the labels that
-                        start with NAME; ?exact=1 for the label NAME only,
-                        ?glob=GLOB to choose the files, ?aggr=A to reduce
-                        each list to one value: avg, one, max, min, sum,
-                        nonzero-min or nonzero-avg
+  GET /stats/NAME       {label: value} for the labels that start with
+                        NAME, each combined over the files by its own
+                        policy; ?exact=1 for the label NAME only,
+                        ?glob=GLOB to choose the files, ?aggr=A to combine
+                        otherwise: avg, one, max, min, sum, nonzero-min or
+                        nonzero-avg (the original's aggregators), policy
+                        (the default), or list for {label: [value in each
+                        file]} (what the original served with no aggr)
   GET /files/[GLOB]     {"files": [file names]}
-  GET /metrics          the Prometheus text format (0.0.4)
+  GET /metrics          the Prometheus text format (0.0.4), or protobuf
 
 The directory is --dir, by default $MMSTATS_PATH or the temporary
 directory, and requests that name no glob read the files that --glob
@@ -53,7 +57,22 @@ Symlinks that stay inside are followed. Files are named relative to the
 directory, and only regular files are read. Values are JSON as
 slurpstats --json prints them: exact integers, NaN and infinities as the
 strings "NaN", "+Inf", "-Inf". An unknown aggregator, or one that fails
-(avg of strings, nonzero-min of zeros), is a 400.
+(avg of strings, nonzero-min of zeros), is a 400. The original's
+aggregators apply to every label alike, as Python computed them: sum adds
+timestamps and percentiles too. With no aggr (or aggr=policy) each
+label is combined as the writer's metadata says (see pkg/aggregate):
+counters and gauges sum (exactly), timestamps such as sys.created take the latest, a Histogram's
+or Timer's percentiles (.p50 ... .p999) are those of all the files'
+values together, from their merged buckets (within 0.54%), means are
+weighted by their counts; labels that are not combined (sys.pid and
+other info, values that are not all numbers) keep their list. Files
+without metadata (Python's) sum, as before.
+
+/graph/ combines the files by policy too, and says how for each row
+(sum; max, min or latest and the file it came from; p99 of the merged
+buckets; ...); a menu switches to one of the original's aggregators. Its
+plots show counters as rates per second and timestamps as dates. The
+values that are not combined are listed file by file.
 
 On /metrics every numeric stat is a series named mmstats_ and the label
 with each character outside [a-zA-Z0-9_] made '_' (web.stats.load is
@@ -61,15 +80,33 @@ mmstats_web_stats_load), labelled with the file's base name (file) and
 its writer's PID (pid); booleans are 0 and 1, strings are left out. Stats
 that the Go writer marks as counters or gauges get that # TYPE and their
 unit as a suffix, and counters end in _total (web.stats.status.2XX is
-mmstats_web_stats_status_2XX_total, web.stats.timers.request.p99 is
-mmstats_web_stats_timers_request_p99_seconds); the others, and gauges
+mmstats_web_stats_status_2XX_total, web.stats.timers.request.max
+mmstats_web_stats_timers_request_max_seconds); the others, and gauges
 named like a counter or a histogram's parts (..._count, ..._sum), are
-untyped. The facts about a writer (sys.pid, sys.tid, sys.uid, sys.gid and
-the Go writer's other info stats) are not series: they are the labels of
-one mmstats_file_info series per file, of value 1. promtool check metrics
-accepts the result, unless labels themselves are in camelCase or name a
-type (x.counter). slurpstats -o prometheus writes the same for
-node_exporter's textfile collector.
+untyped. The
+facts about a writer (sys.pid, sys.tid, sys.uid, sys.gid and the Go
+writer's other info stats) are not series: they are the labels of one
+mmstats_file_info series per file, of value 1.
+
+A Timer's or Histogram's group is one Prometheus histogram per file,
+named after its label and unit (web.stats.timers.request is
+mmstats_web_stats_timers_request_seconds): _bucket{le="..."} at 8 bounds
+per power of two (2^(k/8), within the histogram's range, the same for
+every file of a program, so that they sum by le; exact counts, as each is
+a bound of the writer's buckets), _sum and _count. Its percentiles,
+count, sum and moving average are not series of their own;
+histogram_quantile(0.99, sum by (le) (rate(..._bucket[5m]))) gives the
+p99 of all the files' values within 9.05% (2^(1/8)-1: it interpolates
+inside a bucket). .min, .max and the time windows stay gauges. A scraper
+that asks for the protobuf format first (Prometheus with
+--enable-feature=native-histograms) gets the same in that format, where
+each histogram is also a native histogram at the writer's resolution
+(schema 6, 64 buckets per power of two; values below the histogram's
+range in the zero bucket, values above it in the bucket just above):
+histogram_quantile(0.99, sum(rate(...[5m]))) is then within 1.09%.
+promtool check metrics accepts the text, unless labels themselves are in
+camelCase or name a type (x.counter). slurpstats -o prometheus writes the
+same text for node_exporter's textfile collector.
 
 mmash listens on 127.0.0.1:5002 unless told otherwise, prints one line
 with its URL on stdout, and serves until SIGINT or SIGTERM. With
@@ -82,7 +119,8 @@ and headers (or a body it announces) take longer than --read-timeout to
 arrive, or when it idles longer than --idle-timeout. At most
 --max-requests requests read files at once; a few times as many wait, up
 to half of --timeout, and the others get 503 with Retry-After. Requests
-for /metrics that arrive while one is being answered share its answer.
+for /metrics that arrive while one is being answered share its answer,
+which is kept gzip-compressed (and sent so to clients that accept it).
 What reading takes stays under about --max-memory: files are parsed one at
 a time per request within half of it, and each running request may keep
 its share of the other half for its answer (past it, 500). A file larger
@@ -102,14 +140,23 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
   MMSTATS_PATH=/tmp/demo mmash --listen 0.0.0.0:5002
 
   # the sum over all processes of one counter
-  curl 'http://127.0.0.1:5002/stats/web.stats.status.2XX?exact=1&aggr=sum'
+  curl 'http://127.0.0.1:5002/stats/web.stats.status.2XX?exact=1'
+
+  # the p50 ... p999 of all the processes' requests together
+  curl 'http://127.0.0.1:5002/stats/web.stats.timers.request.p'
+
+  # the value in each file, as the original mmash answered
+  curl 'http://127.0.0.1:5002/stats/web.stats.timers.request.p99?exact=1&aggr=list'
 
   # Prometheus: scrape mmash (prometheus.yml)
   scrape_configs:
     - job_name: mmstats
       scrape_interval: 15s
       static_configs:
-        - targets: ['127.0.0.1:5002']`
+        - targets: ['127.0.0.1:5002']
+
+  # PromQL: the p99 of all the processes' requests over 5 minutes
+  histogram_quantile(0.99, sum by (le) (rate(mmstats_web_stats_timers_request_seconds_bucket[5m])))`
 
 // Options are the settings of one mmash run.
 type Options struct {

@@ -2,8 +2,12 @@ package mmash
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
@@ -20,18 +24,30 @@ const (
 
 // serveMetrics serves GET /metrics: every numeric stat of the default
 // files in the Prometheus text format, one series per file, labelled with
-// the file's base name and its writer's PID (see prom.Set.AddFile).
+// the file's base name and its writer's PID (see prom.Set.AddFileGroups),
+// and each histogram group as a Prometheus histogram; or, to a scraper
+// that asks for it first (Prometheus with native histograms), the same in
+// the protobuf format, where the histograms are native ones too.
 // Scrapes that arrive while an answer is being made wait for it and get
 // it too: a hundred Prometheus servers cost one reading of the files.
+// The answer is made and kept gzip-compressed (a histogram is some 240
+// lines that differ little, and the answer of a thousand files is tens
+// of megabytes of text): a client that accepts gzip, as Prometheus does,
+// gets it as it is; another gets it decompressed as it is sent.
 func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	body, err := s.metrics.do(r.Context(), func() ([]byte, error) {
+	proto := prom.WantsProto(r.Header)
+	fl, contentType := &s.metrics, prom.ContentType
+	if proto {
+		fl, contentType = &s.metricsProto, prom.ProtoContentType
+	}
+	body, err := fl.do(r.Context(), func() ([]byte, error) {
 		// Not the first client's context: the others share the answer
 		// even if that client goes.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.timeout)
 		defer cancel()
 		var body []byte
 		err := s.withJob(ctx, func(j *job) (err error) {
-			body, err = j.metrics()
+			body, err = j.metrics(proto)
 			return err
 		})
 		return body, err
@@ -40,18 +56,59 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, false)
 		return
 	}
-	w.Header().Set("Content-Type", prom.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(body) // an error means the client has gone
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Accept, Accept-Encoding")
+	if acceptsGzip(r.Header) {
+		h.Set("Content-Encoding", "gzip")
+		w.Write(body) // an error means the client has gone
+		return
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err == nil {
+		_, err = io.Copy(w, zr)
+	}
+	if err != nil && r.Context().Err() == nil {
+		s.logf("/metrics: %v", err) // cannot happen: mmash compressed it
+	}
 }
 
-// metrics returns the exposition of the default files.
-func (j *job) metrics() ([]byte, error) {
+// acceptsGzip reports whether a request's Accept-Encoding allows gzip
+// (or any coding, *), with a quality above 0.
+func acceptsGzip(h http.Header) bool {
+	for _, v := range h.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			if c := strings.TrimSpace(coding); !strings.EqualFold(c, "gzip") && c != "*" {
+				continue
+			}
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				if k, val, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
+}
+
+// metrics returns the exposition of the default files, in the protobuf
+// format if proto, gzip-compressed.
+func (j *job) metrics(proto bool) ([]byte, error) {
 	var set prom.Set
-	err := j.eachFile("", func(name string, stats []reader.Stat) error {
-		series, families := set.Len(), set.Families()
-		set.AddFile(name, "", stats)
-		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost
+	var groups []prom.Group
+	err := j.eachReader("", func(name string, f *reader.File, stats []reader.Stat) error {
+		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
+		// A group whose buckets cannot be read is left out of groups:
+		// its stats are series one by one.
+		groups, _ = prom.ReadGroups(f, groups)
+		set.AddFileGroups(name, "", stats, groups)
+		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost + set.HistogramBytes() - hist
 		for _, st := range stats {
 			n += 2 * len(st.Label)
 		}
@@ -61,8 +118,14 @@ func (j *job) metrics() ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	set.WriteTo(&buf) // cannot fail
-	return buf.Bytes(), nil
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
+	if proto {
+		set.WriteProto(zw) // cannot fail
+	} else {
+		set.WriteTo(zw)
+	}
+	zw.Close()
+	return buf.Bytes(), j.grow(buf.Cap())
 }
 
 // flight runs one call of a function at a time and gives its result to

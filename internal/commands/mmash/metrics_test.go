@@ -1,6 +1,10 @@
 package mmash
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,14 +95,12 @@ func TestMetricsTypesFromMetadata(t *testing.T) {
 	f.Refresh()
 	families := promtest.Parse(t, get(t, newTestServer(t, dir), "/metrics").body)
 	for name, typ := range map[string]string{
-		"mmstats_web_hits_total":            "COUNTER",
-		"mmstats_web_req_seconds":           "GAUGE",
-		"mmstats_web_req_p99_seconds":       "GAUGE",
-		"mmstats_web_req_count_total":       "COUNTER",
-		"mmstats_web_req_rate10s":           "GAUGE",
-		"mmstats_web_req_sum_seconds_total": "COUNTER",
-		"mmstats_sys_created_seconds":       "GAUGE",
-		prom.InfoName:                       "GAUGE",
+		"mmstats_web_hits_total":      "COUNTER",
+		"mmstats_web_req_seconds":     "HISTOGRAM",
+		"mmstats_web_req_max_seconds": "GAUGE",
+		"mmstats_web_req_rate10s":     "GAUGE",
+		"mmstats_sys_created_seconds": "GAUGE",
+		prom.InfoName:                 "GAUGE",
 	} {
 		if fam := families[name]; fam == nil || fam.GetType().String() != typ {
 			t.Errorf("%s: %v, want %s", name, fam.GetType(), typ)
@@ -106,5 +108,111 @@ func TestMetricsTypesFromMetadata(t *testing.T) {
 	}
 	if v := families["mmstats_web_hits_total"].GetMetric()[0].GetCounter().GetValue(); v != 9 {
 		t.Errorf("web.hits = %v", v)
+	}
+	for _, name := range []string{"mmstats_web_req_p99_seconds", "mmstats_web_req_count_total", "mmstats_web_req_sum_seconds_total"} {
+		if families[name] != nil {
+			t.Errorf("%s is a series of its own: the histogram has it", name)
+		}
+	}
+	if h := families["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram(); h.GetSampleCount() != 1 || h.GetSampleSum() != 0.005 {
+		t.Errorf("histogram %v", h)
+	}
+}
+
+// The Accept headers of Prometheus 2.42, with native histograms and
+// without.
+const (
+	acceptProto = `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`
+	acceptText  = `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`
+)
+
+// TestMetricsProtobuf: a scraper that asks for the protobuf format first
+// gets it, with native histograms; one that accepts anything, or asks
+// for text or OpenMetrics, gets the text format.
+func TestMetricsProtobuf(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Req mmstats.Timer `mmstats:"web.req,windows=none"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	for i := 1; i <= 100; i++ {
+		s.Req.Observe(time.Duration(i) * time.Millisecond)
+	}
+	f.Refresh()
+	srv := newTestServer(t, dir)
+	for accept, proto := range map[string]bool{acceptProto: true, acceptText: false, "*/*": false, "": false, "application/json": false} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept", accept)
+		srv.ServeHTTP(w, req)
+		r := response{w.Code, w.Result().Header, w.Body.String()}
+		ct := r.header.Get("Content-Type")
+		if r.code != 200 || (ct == prom.ProtoContentType) != proto || r.header.Get("Vary") != "Accept, Accept-Encoding" {
+			t.Errorf("Accept %q: %d, Content-Type %q, Vary %q", accept, r.code, ct, r.header.Get("Vary"))
+			continue
+		}
+		if !proto {
+			promtest.Parse(t, r.body)
+			continue
+		}
+		h := promtest.ParseProto(t, []byte(r.body))["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram()
+		var n uint64
+		for _, c := range promtest.NativeBuckets(t, h) {
+			n += c
+		}
+		if h.GetSchema() != 6 || n != 100 || h.GetSampleCount() != 100 || len(h.GetBucket()) == 0 {
+			t.Errorf("native histogram: schema %d, %d values in its buckets, count %d, %d classic buckets",
+				h.GetSchema(), n, h.GetSampleCount(), len(h.GetBucket()))
+		}
+	}
+}
+
+// TestMetricsGzip: the answer is gzip-compressed for a client that
+// accepts it (Prometheus does), and the same text otherwise.
+func TestMetricsGzip(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Req mmstats.Timer `mmstats:"web.req,windows=none"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	s.Req.Observe(time.Millisecond)
+	f.Refresh()
+	srv := newTestServer(t, dir)
+	plain := get(t, srv, "/metrics")
+	promtest.Parse(t, plain.body)
+	if plain.header.Get("Content-Encoding") != "" || !strings.Contains(plain.body, "mmstats_web_req_seconds_bucket{") {
+		t.Fatalf("plain: %v\n%s", plain.header, plain.body)
+	}
+	for enc, gz := range map[string]bool{
+		"gzip": true, "gzip, deflate, br": true, "deflate, GZIP;q=0.5": true, "*": true,
+		"gzip;q=0": false, "identity": false, "br": false, "gzip; q=0.000": false,
+	} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		srv.ServeHTTP(w, req)
+		body := w.Body.Bytes()
+		if got := w.Result().Header.Get("Content-Encoding") == "gzip"; got != gz {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", enc, got, gz)
+			continue
+		}
+		if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(zr)
+		}
+		if string(body) != plain.body {
+			t.Errorf("Accept-Encoding %q: the text differs:\n%s", enc, body)
+		}
 	}
 }

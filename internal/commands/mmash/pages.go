@@ -55,39 +55,55 @@ func (s *server) index(j *job, w http.ResponseWriter, r *http.Request) error {
 }
 
 // numberStat is a row of the graph page: a numeric label, how many files
-// have it and the sum of their values.
+// have it, how they are combined and the result (as JSON, which the
+// page's script formats by the label's kind and unit).
 type numberStat struct {
 	labelLink
-	Files int
-	Value string
+	Files  int
+	Value  string
+	Policy string // the policy's name, for the script
+	How    string // how the files are combined, for people
+	Kind   string // counter, gauge, timestamp, info or ""
+	Unit   string
 }
 
-// stringStat is a string label and its value in each file.
+// stringStat is a label that is not combined (a string, an info such as
+// sys.pid, numbers mixed with strings) and its value in each file.
 type stringStat struct {
 	Label  string
+	Kind   string // the first file's, for the script (timestamps as dates)
 	Values []fileValue
 }
 
 type fileValue struct{ File, Value string }
 
-// graphLabel is what the graph page gathers of one label: its values
-// when its value in the first file is numeric, or else the text of each
-// file's value.
+// graphLabel is what the graph page gathers of one label: its value in
+// each file.
 type graphLabel struct {
-	numeric bool
-	values  []reader.Value
-	texts   []fileValue
+	numeric bool // its value in the first file is a number
+	values  []fileStat
 	last    string // the file of the last value
 }
 
-// graph serves GET /graph/: string values, and numeric values that the
-// page's script updates and plots. A label is numeric when its value in
-// the first file is (booleans are 0 and 1). The files are read once, and
-// each stat goes to its label through a map: the page costs time in
-// proportion to the stats, however many labels there are.
+type fileStat struct {
+	file  string
+	value reader.Value
+}
+
+// all chooses every label.
+func all(string) bool { return true }
+
+// graph serves GET /graph/: the numeric values, each combined over the
+// files by its policy (pkg/aggregate), which the page's script updates
+// and plots, and the values that are not combined (strings, PIDs) file
+// by file. A label is numeric when its value in the first file is
+// (booleans are 0 and 1). The files are read once, and each stat goes to
+// its label through a map: the page costs time in proportion to the
+// stats, however many labels there are.
 func (s *server) graph(j *job, w http.ResponseWriter, r *http.Request) error {
 	labels := map[string]*graphLabel{}
-	err := j.eachFile("", func(name string, stats []reader.Stat) error {
+	var comb combiner
+	err := j.eachReader("", func(name string, f *reader.File, stats []reader.Stat) error {
 		n := 0
 		for _, st := range stats {
 			g := labels[st.Label]
@@ -99,37 +115,38 @@ func (s *server) graph(j *job, w http.ResponseWriter, r *http.Request) error {
 				continue // a label twice in one file: its first value counts
 			}
 			g.last = name
-			if g.numeric {
-				g.values = append(g.values, st.Value)
-				n += valueCost
-			} else {
-				text := st.Value.String()
-				g.texts = append(g.texts, fileValue{name, text})
-				n += valueCost + len(name) + len(text)
-			}
+			g.values = append(g.values, fileStat{name, st.Value})
+			n += valueCost + len(st.Value.Str())
 		}
-		return j.grow(n)
+		if err := j.grow(n); err != nil {
+			return err
+		}
+		return comb.add(j, name, f, stats, all)
 	})
 	if err != nil {
 		return err
 	}
 	var numbers []numberStat
-	var strs []stringStat
+	var perFile []stringStat
 	for _, label := range slices.Sorted(maps.Keys(labels)) {
 		g := labels[label]
-		if !g.numeric {
-			strs = append(strs, stringStat{label, g.texts})
+		t, ok := comb.acc.Total(label)
+		if !g.numeric || !ok || !combined(&t) {
+			st := stringStat{Label: label, Kind: t.Meta.Kind.String()}
+			for _, v := range g.values {
+				st.Values = append(st.Values, fileValue{v.file, v.value.String()})
+			}
+			perFile = append(perFile, st)
 			continue
 		}
-		text := "error"
-		if v, err := sum(g.values); err == nil {
-			text = string(v.AppendJSON(nil))
-		}
-		numbers = append(numbers, numberStat{link(label), len(g.values), text})
+		numbers = append(numbers, numberStat{
+			labelLink: link(label), Files: t.Files, Value: string(appendTotalJSON(nil, &t)),
+			Policy: t.Policy.String(), How: describe(&t), Kind: t.Meta.Kind.String(), Unit: t.Meta.Unit,
+		})
 	}
 	names := slices.Sorted(maps.Keys(aggregators))
 	render(w, "graph.html", map[string]any{
-		"Pattern": s.pattern(), "Numbers": numbers, "Strings": strs, "Aggregators": names,
+		"Pattern": s.pattern(), "Numbers": numbers, "Strings": perFile, "Aggregators": names, "Policy": policyAggr,
 	})
 	return nil
 }

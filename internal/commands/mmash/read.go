@@ -160,6 +160,12 @@ func (j *job) eachLabel(glob string, fn func(label string) error, file func(name
 // in the order of the files' names. Files that cannot be read are skipped,
 // as the original mmash did.
 func (j *job) eachFile(glob string, fn func(name string, stats []reader.Stat) error) error {
+	return j.eachReader(glob, func(name string, _ *reader.File, stats []reader.Stat) error { return fn(name, stats) })
+}
+
+// eachReader is eachFile, with the file open for fn to read more (its
+// histograms): f is valid while fn runs.
+func (j *job) eachReader(glob string, fn func(name string, f *reader.File, stats []reader.Stat) error) error {
 	matches, err := j.files(glob)
 	if err != nil {
 		return err
@@ -168,7 +174,7 @@ func (j *job) eachFile(glob string, fn func(name string, stats []reader.Stat) er
 		if err := j.ctx.Err(); err != nil {
 			return err
 		}
-		err := j.read(m, func(stats []reader.Stat) error { return fn(m.name, stats) })
+		err := j.read(m, func(f *reader.File, stats []reader.Stat) error { return fn(m.name, f, stats) })
 		if err := j.fatal(m, err); err != nil {
 			return err
 		}
@@ -264,8 +270,10 @@ func (j *job) scan(m match, fn func(f *reader.Field) error) error {
 }
 
 // read reads every stat of a matched file, live from its mapping, and
-// calls fn with them, under a reservation of what the parsing costs.
-func (j *job) read(m match, fn func([]reader.Stat) error) error {
+// calls fn with the file and them, under a reservation of what the
+// parsing costs (reading a histogram costs no more than its bytes in the
+// file).
+func (j *job) read(m match, fn func(*reader.File, []reader.Stat) error) error {
 	f, size, err := j.open(m)
 	if err != nil {
 		return err
@@ -297,10 +305,10 @@ func (j *job) read(m match, fn func([]reader.Stat) error) error {
 	if err != nil {
 		return err
 	}
+	defer rf.Close()
 	stats, err := rf.Stats()
-	rf.Close()
 	if err != nil {
 		return err
 	}
-	return fn(stats)
+	return fn(rf, stats)
 }

@@ -62,9 +62,10 @@ type server struct {
 	glob string // the files to read when a request names none
 	cfg  config
 
-	gate    *gate
-	parsing *budget
-	metrics flight
+	gate         *gate
+	parsing      *budget
+	metrics      flight // the text format
+	metricsProto flight // the protobuf format
 
 	logMu  sync.Mutex
 	logged map[string]bool // the file errors logged already

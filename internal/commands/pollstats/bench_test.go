@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
 // BenchmarkInterval measures one interval (read 1,000 files × 4 fields,
@@ -51,7 +52,7 @@ func BenchmarkInterval(b *testing.B) {
 			if len(p.active) != 1000 {
 				b.Fatalf("%d files summed, want 1000", len(p.active))
 			}
-			v := &view{o: o, p: p, tab: newTable(names(p.cols))}
+			v := newView(o, p)
 			// Past the directory's racy window, as in a steady run.
 			now := time.Now().Add(2 * racyWindow)
 			cpu0 := cpuTime()
@@ -80,4 +81,47 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIntervalMerged measures one interval of the merged view over
+// 1,000 files of timers: each file's histogram buckets (15 KiB) are read
+// and merged, and the p50 and p99 computed from the merge, next to a
+// rate (a sum) and a max.
+func BenchmarkIntervalMerged(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 1000 {
+		s := new(policyStats)
+		f, err := mmstats.New(s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("bench-%04d.mmstats", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		for k := range 100 {
+			s.Lat.Observe(time.Duration(k*(i%7+1)) * time.Microsecond)
+		}
+		s.Peak.Set(int32(i))
+		f.Refresh()
+	}
+	o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard},
+		Fields: []string{"lat.p50", "lat.p99", "lat.rate10s", "peak"}, Args: []string{dir}, Delay: time.Second}
+	src, err := newSources(cli.NewFileSet(o.Args))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := startPoller(o, src, &logger{w: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.close()
+	v := newView(o, p)
+	now := time.Now().Add(2 * racyWindow)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := v.line(now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/interval")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/interval")
 }

@@ -66,9 +66,9 @@ func resolveColumns(fields []string, prefix string, labels labelSet, all func() 
 
 func stringField(field, label string) string {
 	if field == label {
-		return fmt.Sprintf("field %q is a string: pollstats sums numbers (slurpstats prints strings)", field)
+		return fmt.Sprintf("field %q is a string: pollstats shows numbers (slurpstats prints strings)", field)
 	}
-	return fmt.Sprintf("field %q (%s) is a string: pollstats sums numbers (slurpstats prints strings)", field, label)
+	return fmt.Sprintf("field %q (%s) is a string: pollstats shows numbers (slurpstats prints strings)", field, label)
 }
 
 // unknownField describes a field that no file has, with the labels that

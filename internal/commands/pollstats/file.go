@@ -2,6 +2,8 @@ package pollstats
 
 import (
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/convention"
+	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -12,43 +14,111 @@ type tracked struct {
 	f    *reader.File // nil while the file cannot be read (see err)
 	err  string       // why it cannot be read, as last reported
 
-	included bool           // has a field or matches a filter: summed
-	idx      []int          // per column: the field's index, or -1
-	gauge    []bool         // per column: the field is a gauge, shown as a value
-	prev     []reader.Value // per column: the value read last
-	cur      []reader.Value // per column: scratch for the values read now
-	partial  bool           // a column has no field yet: updated first each interval
-	seen     int            // generation of the last scan that found it
-	updated  int            // the poll that last updated it (poller.tick)
+	included bool // has a field or matches a filter: read each interval
+	// idx holds the indexes of the fields read each interval, in one
+	// call (reader.File.Values): the columns' (-1 where the file lacks
+	// one), then the other stats that their policies need (a weight,
+	// sys.created), which aggregate.Inputs names. cur gets their values.
+	idx   []int
+	cur   []reader.Value
+	cols  []binding      // per column: how the file's field counts
+	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
+	prev  []reader.Value // per column: the value read last (the baseline of a change)
+	// hists are the histogram groups of the file's percentile columns,
+	// one per group, read when a column needs its merged buckets.
+	hists   []histRef
+	created int          // the position of sys.created in idx, or -1
+	createL string       // its label (a writer's prefix may come before sys.created)
+	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
+	histErr string       // the last histogram problem warned about
+
+	partial bool // a column has no field yet: updated first each interval
+	seen    int  // generation of the last scan that found it
+	updated int  // the poll that last updated it (poller.tick)
 }
 
-// bind finds the columns' fields in the file and decides whether it is
-// summed. A column whose field is new (or the file is) gets its baseline,
-// the value that its changes are counted from; the others keep theirs,
-// so that fields a writer appends join without disturbing the rest. A
-// column that is a string in this file is left out of it (warned). The
-// fields are looked up by label (reader.File.Lookup), never held: a file
-// of millions of fields costs its mapping and 4 bytes a field.
-func (t *tracked) bind(cols []column, filters []filter, log *logger) {
+// binding is how one column's field in one file counts.
+type binding struct {
+	delta   bool             // a counter: its change is shown, not its value
+	policy  aggregate.Policy // how it combines with the other files'
+	meta    reader.Meta
+	weight  int    // the position of its weight in idx (a weighted mean), or -1
+	weightL string // the weight's label
+	hist    int    // its histogram in hists (a percentile), or -1
+}
+
+// histRef is a histogram group of a file: the label of its head, and
+// the index of a field of it (for reader.File.ReadHistogram).
+type histRef struct {
+	head string
+	i    int
+}
+
+// bind finds the columns' fields in the file, and the stats their
+// policies need, and decides whether the file is read. A column whose
+// field is new (or the file is) gets its baseline, the value that its
+// changes are counted from; the others keep theirs, so that fields a
+// writer appends join without disturbing the rest. A column that is a
+// string in this file is left out of it (warned). The fields are looked
+// up by label (reader.File.Lookup), never held: a file of millions of
+// fields costs its mapping and 4 bytes a field. With each, the file's
+// PID is read for its row's label.
+func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) {
+	n := len(cols)
 	old := t.idx
-	t.idx = make([]int, len(cols))
-	t.gauge = make([]bool, len(cols))
+	t.idx = make([]int, n, n+2)
+	t.cols = make([]binding, n)
+	t.delta = make([]bool, n)
+	t.hists = t.hists[:0]
+	t.created = -1
 	if t.prev == nil {
-		t.prev = make([]reader.Value, len(cols))
-		t.cur = make([]reader.Value, len(cols))
+		t.prev = make([]reader.Value, n)
 	}
+	needCreated := false
 	for c, col := range cols { // an error shows on the next read
+		b := &t.cols[c]
+		b.weight, b.hist = -1, -1
 		i, f, ok := t.f.Lookup(col.label)
 		switch {
 		case !ok:
 			t.idx[c] = -1
+			continue
 		case reader.KindOf(f.Sig.Code) == reader.String:
 			t.idx[c] = -1
 			log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
-		default:
-			t.idx[c] = i
-			t.gauge[c] = isGauge(f.Meta.Kind)
+			continue
 		}
+		t.idx[c] = i
+		t.delta[c] = isCounter(f.Meta.Kind)
+		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
+		weight, created, head := aggregate.Inputs(col.label, f.Meta)
+		if weight != "" {
+			if wi, _, ok := t.f.Lookup(weight); ok {
+				b.weight, b.weightL = len(t.idx), weight
+				t.idx = append(t.idx, wi)
+			}
+		}
+		needCreated = needCreated || created
+		if head != "" {
+			b.hist = t.histOf(head, i)
+		}
+	}
+	if needCreated {
+		t.f.ScanFields(func(i int, f *reader.Field) bool {
+			if convention.DefaultField(f.Label) == convention.Created {
+				t.created, t.createL = len(t.idx), f.Label
+				t.idx = append(t.idx, i)
+				return false
+			}
+			return true
+		})
+	}
+	if len(t.cur) < len(t.idx) {
+		t.cur = make([]reader.Value, len(t.idx))
+	}
+	t.pid = reader.Value{}
+	if each {
+		t.pid = readPID(t.f)
 	}
 	t.partial, t.included = false, false
 	for c := range cols {
@@ -66,72 +136,99 @@ func (t *tracked) bind(cols []column, filters []filter, log *logger) {
 	t.included = t.included || matchAny(t.f, filters)
 }
 
-// isGauge reports whether a field's metadata says it holds a current
-// value (a gauge, a timestamp or an info field) rather than a count:
-// pollstats shows its value, not its change. Fields without metadata are
-// counted as counters, as the Python pollstats did.
-func isGauge(k reader.Kind) bool {
-	return k == reader.KindGauge || k == reader.KindTimestamp || k == reader.KindInfo
-}
-
-// read adds the file's share of each column to totals (changes since the
-// last read, or current values when absolute or for gauges) and keeps the
-// values for the next read. On an error it adds nothing.
-func (t *tracked) read(totals, scratch []total, absolute bool) error {
-	for c := range scratch {
-		scratch[c] = total{}
-	}
-	if err := t.f.Values(t.idx, t.cur); err != nil {
-		return err
-	}
-	for c, i := range t.idx {
-		if i < 0 {
-			continue
+// histOf returns the position in t.hists of the histogram whose head is
+// labelled head, adding it with field i if new.
+func (t *tracked) histOf(head string, i int) int {
+	for k, h := range t.hists {
+		if h.head == head {
+			return k
 		}
-		v := t.cur[c]
-		add(&scratch[c], t.prev[c], v, absolute || t.gauge[c])
-		t.prev[c] = v
 	}
-	for c := range scratch {
-		totals[c].addTotal(&scratch[c])
-	}
-	return nil
+	t.hists = append(t.hists, histRef{head: head, i: i})
+	return len(t.hists) - 1
 }
 
-// add adds one file's share of a column to t. A bool counts 1 when true.
-// A change is counted only when the value went up: a value that went
-// down (a restarted process, a replaced file) is a new baseline, not a
-// negative change.
-func add(t *total, prev, cur reader.Value, absolute bool) {
+// readPID returns the value of the file's sys.pid (under any prefix),
+// or the zero Value.
+func readPID(f *reader.File) reader.Value {
+	var pid reader.Value
+	f.ScanFields(func(i int, fl *reader.Field) bool {
+		if convention.DefaultField(fl.Label) != convention.PID {
+			return true
+		}
+		if v, err := f.Value(i); err == nil && v.Kind().Numeric() && v.Kind() != reader.Bool {
+			pid = v
+		}
+		return false
+	})
+	return pid
+}
+
+// isCounter reports whether a field counts (pollstats shows its change)
+// rather than holds a current value (a gauge, a timestamp or an info
+// field, shown as it is). Fields without metadata count as counters, as
+// the Python pollstats had them (a bool always shows, see share).
+func isCounter(k reader.Kind) bool {
+	return k == reader.KindCounter || k == reader.KindUnknown
+}
+
+// read reads the file's values; next then gives its share of each
+// column. On an error the values are not changed.
+func (t *tracked) read() error { return t.f.Values(t.idx, t.cur) }
+
+// next returns the file's share of column c from the values read last
+// (see share), and keeps the value as the baseline of the next change:
+// the zero Value when the file lacks the column.
+func (t *tracked) next(c int, absolute bool) reader.Value {
+	if t.idx[c] < 0 {
+		return reader.Value{}
+	}
+	v := t.cur[c]
+	s := share(t.prev[c], v, t.delta[c] && !absolute)
+	t.prev[c] = v
+	return s
+}
+
+// share returns a file's share of a column: the change of a counter
+// since the previous read, else its value; a bool is 1 when true, else
+// 0. A change is counted only when the value went up: a value that went
+// down (a restarted process, a replaced file) is a new baseline, and
+// counts 0, never a negative change. It is the zero Value for a value
+// that is not a number.
+func share(prev, cur reader.Value, delta bool) reader.Value {
 	same := prev.Kind() == cur.Kind()
 	switch cur.Kind() {
 	case reader.Bool:
 		if cur.Bool() {
-			t.addInt(1)
+			return reader.UintValue(1)
 		}
+		return reader.UintValue(0)
 	case reader.Int:
 		switch c, p := cur.Int(), prev.Int(); {
-		case absolute:
-			t.addInt(c)
+		case !delta:
+			return cur
 		case same && c >= p:
-			t.addUint(uint64(c) - uint64(p))
+			return reader.UintValue(uint64(c) - uint64(p))
 		}
+		return reader.UintValue(0)
 	case reader.Uint:
 		switch c, p := cur.Uint(), prev.Uint(); {
-		case absolute:
-			t.addUint(c)
+		case !delta:
+			return cur
 		case same && c >= p:
-			t.addUint(c - p)
+			return reader.UintValue(c - p)
 		}
+		return reader.UintValue(0)
 	case reader.Float:
-		t.float = true
 		switch c, p := cur.Float(), prev.Float(); {
-		case absolute:
-			t.addFloat(c)
+		case !delta:
+			return cur
 		case same && c > p: // false for NaN; an unchanged ±Inf is no change, not Inf-Inf
-			t.addFloat(c - p)
+			return reader.FloatValue(c - p)
 		}
+		return reader.FloatValue(0)
 	}
+	return reader.Value{}
 }
 
 // close unmaps the file, if open.

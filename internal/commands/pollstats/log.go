@@ -36,4 +36,3 @@ func (l *logger) printf(level int, format string, args ...any) {
 func (l *logger) warnf(format string, args ...any)  { l.printf(levelWarn, format, args...) }
 func (l *logger) infof(format string, args ...any)  { l.printf(levelInfo, format, args...) }
 func (l *logger) debugf(format string, args ...any) { l.printf(levelDebug, format, args...) }
-

@@ -14,12 +14,12 @@ func TestNewCmdOptions(t *testing.T) {
 	streams, _, _ := cli.TestStreams()
 	var got *Options
 	cmd := NewCmd(streams, func(o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"-c", "3", "-d", "0.5", "-f", "web=1", "-n", "5", "-p", "web.stats", "-a", "-vv", "2XX, 5XX", "a", "b"})
+	cmd.SetArgs([]string{"-c", "3", "-d", "0.5", "-f", "web=1", "-n", "5", "-p", "web.stats", "-a", "-e", "-vv", "2XX, 5XX", "a", "b"})
 	if code := cli.Main(cmd, streams.Err); code != 0 || got == nil {
 		t.Fatalf("exit %d, options %v", code, got)
 	}
 	want := Options{Streams: streams, Fields: []string{"2XX", "5XX"}, Args: []string{"a", "b"}, Count: 3, Delay: 500 * time.Millisecond,
-		Filters: []string{"web=1"}, Headers: 5, Prefix: "web.stats", Verbosity: 2, Absolute: true}
+		Filters: []string{"web=1"}, Headers: 5, Prefix: "web.stats", Verbosity: 2, Absolute: true, Each: true}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("options %+v, want %+v", *got, want)
 	}

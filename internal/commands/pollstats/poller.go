@@ -1,23 +1,28 @@
 package pollstats
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// poller keeps the files open between intervals and sums their columns.
-// A file is parsed once, when it is first seen; each interval then costs
-// one stat per directory (see sources) and one load per value.
+// poller keeps the files open between intervals and combines their
+// columns. A file is parsed once, when it is first seen; each interval
+// then costs one stat per directory (see sources) and one load per value
+// (and a copy of the buckets of a histogram whose percentiles are shown).
 type poller struct {
 	cols     []column
 	filters  []filter
 	absolute bool
+	each     bool // --each: a row per file, not one line over the files
 	src      *sources
 	log      *logger
 
@@ -26,19 +31,56 @@ type poller struct {
 	tick  int                 // poll count, to update each file once a poll
 
 	// The files by what each interval does with them, rebuilt when dirty.
-	active  []*tracked // read and summed
+	active  []*tracked // read and combined, sorted (see rebuild)
 	refresh []*tracked // lacking a column or a filter match: updated first
 	failed  []*tracked // cannot be read: opened again
 	dirty   bool
 
-	totals, scratch []total
+	// Combining the files of one interval. A column whose policy is sum
+	// (counters, most gauges, and every field of a file without
+	// metadata) is added up in its Number; the other columns go through
+	// the Accumulator, with what their policies need: weights,
+	// sys.created, histograms.
+	agg    []colAgg
+	acc    aggregate.Accumulator
+	hist   reader.Histogram // the histogram being read
+	warned []bool           // per column: said why it shows no value
+
+	line []result // the interval's line: a result per column
+	rows []row    // with --each: a row per file
+	nrow int      // the rows of this interval
+}
+
+// colAgg is a column of one interval: its policy, that of the first
+// file that has its field (the files go in order), and its sum.
+type colAgg struct {
+	seen   bool
+	policy aggregate.Policy
+	meta   reader.Meta
+	sum    aggregate.Number
+}
+
+// result is what a column shows: a sum, or another value (the zero
+// Value: nothing to show).
+type result struct {
+	isSum bool
+	sum   aggregate.Number
+	value reader.Value
+	stamp bool // a timestamp: shown as an age on a terminal
+}
+
+// row is one file's line with --each.
+type row struct {
+	pid  reader.Value // its label: the file's PID
+	path string       // the file, where it has no PID
+	vals []result
 }
 
 // startPoller finds and opens the files, resolves the fields against
 // their labels, and reads the first values. Its errors are exit errors:
 // 1 when no file can be read, 2 for unknown and string fields.
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
-	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, src: src, log: log, files: map[string]*tracked{}}
+	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, src: src, log: log, files: map[string]*tracked{}}
 	p.src.scan(time.Now(), p.warnErr)
 	p.gen++
 	p.src.paths(func(path string, id fileID) {
@@ -86,14 +128,14 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		return nil, err
 	}
 	p.cols = cols
-	p.totals, p.scratch = make([]total, len(cols)), make([]total, len(cols))
+	p.agg, p.line, p.warned = make([]colAgg, len(cols)), make([]result, len(cols)), make([]bool, len(cols))
 	for _, t := range p.files {
 		if t.f != nil {
-			t.bind(p.cols, p.filters, p.log)
+			p.bind(t)
 		}
 	}
 	p.rebuild()
-	p.log.infof("reading %d files, summing %d", len(p.files), len(p.active))
+	p.log.infof("reading %d files, combining %d", len(p.files), len(p.active))
 	return p, nil
 }
 
@@ -124,9 +166,9 @@ func (p *poller) allLabels() []string {
 	return out
 }
 
-// poll reads every file once and returns the columns' totals, valid
-// until the next poll.
-func (p *poller) poll(now time.Time) []total {
+// poll reads every file once and sets the interval's results: p.line,
+// or with --each, p.rows[:p.nrow]. They stay valid until the next poll.
+func (p *poller) poll(now time.Time) {
 	if p.src.scan(now, p.warnErr) {
 		p.reconcile()
 	}
@@ -136,7 +178,7 @@ func (p *poller) poll(now time.Time) []total {
 	for _, t := range p.failed {
 		if p.open(t) {
 			t.idx = nil // counted again from now, as a new file
-			t.bind(p.cols, p.filters, p.log)
+			p.bind(t)
 			p.dirty = true
 		}
 	}
@@ -147,22 +189,142 @@ func (p *poller) poll(now time.Time) []total {
 	if p.dirty {
 		p.rebuild()
 	}
-	for c := range p.totals {
-		p.totals[c] = total{}
-	}
+	p.acc.Reset()
+	clear(p.agg)
+	p.nrow = 0
 	for _, t := range p.active {
 		if t.updated != p.tick && !p.update(t) {
 			continue
 		}
-		if err := t.read(p.totals, p.scratch, p.absolute); err != nil {
+		if err := t.read(); err != nil {
 			p.fail(t, err)
+			continue
+		}
+		if p.each {
+			p.addRow(t)
+		} else {
+			p.combine(t)
 		}
 	}
 	if p.dirty {
 		p.rebuild()
 	}
-	return p.totals
+	if !p.each {
+		p.results()
+	}
 }
+
+// combine adds file t's shares of the columns to the interval's. A
+// column takes its policy from the first file that has it.
+func (p *poller) combine(t *tracked) {
+	fed := false
+	for c := range p.cols {
+		v := t.next(c, p.absolute)
+		if v.Kind() == reader.Invalid {
+			continue
+		}
+		a, b := &p.agg[c], &t.cols[c]
+		if !a.seen {
+			a.seen, a.policy, a.meta = true, b.policy, b.meta
+		}
+		if a.policy == aggregate.Sum {
+			a.sum.Add(v)
+			continue
+		}
+		if !fed {
+			p.acc.Begin(t.path)
+			fed = true
+		}
+		s := reader.Stat{Label: p.cols[c].label, Value: v, Meta: b.meta}
+		p.acc.Add(&s)
+		if b.weight >= 0 {
+			s = reader.Stat{Label: b.weightL, Value: t.cur[b.weight]}
+			p.acc.Add(&s)
+		}
+	}
+	if !fed {
+		return
+	}
+	if t.created >= 0 {
+		s := reader.Stat{Label: t.createL, Value: t.cur[t.created], Meta: reader.Meta{Kind: reader.KindTimestamp}}
+		p.acc.Add(&s)
+	}
+	for k := range t.hists {
+		if p.needsHist(t, k) {
+			p.addHist(t, k)
+		}
+	}
+	p.acc.End()
+}
+
+// needsHist reports whether a column of file t goes by the merged
+// buckets of its histogram k.
+func (p *poller) needsHist(t *tracked, k int) bool {
+	for c := range p.cols {
+		if t.cols[c].hist == k && p.agg[c].policy == aggregate.Quantile {
+			return true
+		}
+	}
+	return false
+}
+
+// addHist reads histogram k of file t and adds it to the merge. A group
+// whose buckets cannot be read or merged is left out of the percentiles
+// (warned once); the file's other stats still count.
+func (p *poller) addHist(t *tracked, k int) {
+	h := &t.hists[k]
+	err := t.f.ReadHistogram(h.i, &p.hist)
+	if err == nil {
+		err = p.acc.AddHistogram(h.head, &p.hist)
+	}
+	if err == nil {
+		return
+	}
+	if msg := cli.Quote(t.path) + ": " + cli.Quote(h.head) + ": " + err.Error(); msg != t.histErr {
+		p.log.warnf("%s", msg)
+		t.histErr = msg
+	}
+}
+
+// results sets the line of the interval from its columns.
+func (p *poller) results() {
+	for c := range p.cols {
+		a, r := &p.agg[c], &p.line[c]
+		*r = result{stamp: a.meta.Kind == reader.KindTimestamp}
+		if !a.seen || a.policy == aggregate.Sum {
+			r.isSum, r.sum = true, a.sum
+			continue
+		}
+		tot, _ := p.acc.Total(p.cols[c].label)
+		switch {
+		case tot.Policy == aggregate.Sum && tot.From == "":
+			r.isSum, r.sum = true, tot.Sum
+		case tot.Policy == aggregate.None && !tot.Same:
+			if !p.warned[c] {
+				p.log.warnf("%s differs between files and is not combined (policy none): --each shows each file's", cli.Quote(p.cols[c].label))
+				p.warned[c] = true
+			}
+		default:
+			r.value = tot.Value
+		}
+	}
+}
+
+// addRow adds file t's row, with --each.
+func (p *poller) addRow(t *tracked) {
+	if p.nrow == len(p.rows) {
+		p.rows = append(p.rows, row{vals: make([]result, len(p.cols))})
+	}
+	r := &p.rows[p.nrow]
+	p.nrow++
+	r.pid, r.path = t.pid, t.path
+	for c := range p.cols {
+		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute)}
+	}
+}
+
+// bind binds t's file to the columns.
+func (p *poller) bind(t *tracked) { t.bind(p.cols, p.filters, p.each, p.log) }
 
 // reconcile brings the files in line with what the sources found: new
 // paths are opened, paths gone are closed, and a path whose ID changed
@@ -186,7 +348,7 @@ func (p *poller) reconcile() {
 		}
 		t.seen = p.gen
 		if p.open(t) {
-			t.bind(p.cols, p.filters, p.log)
+			p.bind(t)
 		}
 		p.dirty = true
 	}, p.warnErr)
@@ -231,7 +393,7 @@ func (p *poller) update(t *tracked) bool {
 		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
 		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
-			t.bind(p.cols, p.filters, p.log)
+			p.bind(t)
 		}
 		p.dirty = true
 		return false
@@ -239,7 +401,7 @@ func (p *poller) update(t *tracked) bool {
 		p.fail(t, err)
 		return false
 	case changed:
-		t.bind(p.cols, p.filters, p.log)
+		p.bind(t)
 		p.dirty = true
 	}
 	return t.included
@@ -267,6 +429,9 @@ func (p *poller) fail(t *tracked, err error) {
 func (p *poller) warnErr(err error) { p.log.warnf("%v", err) }
 
 // rebuild sorts the files into the lists each interval goes through.
+// The files read go in order: by path, so that the first file to have a
+// column (whose policy the column takes) is always the same one; with
+// --each, by PID, the order of the rows.
 func (p *poller) rebuild() {
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
 	for _, t := range p.files {
@@ -280,7 +445,27 @@ func (p *poller) rebuild() {
 			p.refresh = append(p.refresh, t)
 		}
 	}
+	slices.SortFunc(p.active, func(a, b *tracked) int {
+		if p.each { // the files without a PID last
+			noA, noB := a.pid.Kind() == reader.Invalid, b.pid.Kind() == reader.Invalid
+			if c := cmp.Or(cmpBool(noA, noB), aggregate.Compare(a.pid, b.pid)); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.path, b.path)
+	})
 	p.dirty = false
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // close closes every file.

@@ -1,6 +1,7 @@
 // Package pollstats implements the pollstats command: a vmstat-like live
 // view of some fields of many mmstats files, one line per interval, each
-// column the change of one field summed over every file.
+// column one field combined over every file by its aggregation policy
+// (package aggregate), or with --each a row per file.
 package pollstats
 
 import (
@@ -13,8 +14,10 @@ import (
 	"github.com/mmstats/mmstats/internal/cli"
 )
 
-const long = `Print one line per interval with, for each field, its change since the
-previous line summed over every stats file: a vmstat for mmstats.
+const long = `Print one line per interval with, for each field, its value over every
+stats file: the change of a counter since the previous line, summed over
+the files, and the value of a gauge combined over the files as its writer
+says: a vmstat for mmstats.
 
 FIELDS is a comma-separated list of labels. With -p PREFIX, each field is
 looked up as PREFIX+FIELD or, if no file has that label, as
@@ -28,12 +31,27 @@ totals since the processes began. Deltas are taken per file and then
 summed, so a file that goes away, or whose value goes backwards (its
 process restarted), counts nothing for that interval rather than a
 negative number. A field that its writer marks as a gauge (the Go
-writer's gauges, averages, percentiles and rates; see "kinds" in the
-README) shows its current value summed instead, and --absolute does that
-for every field. Fields without that metadata, such as the Python
-writer's, count as counters. A bool field always shows the number of
-files in which it is true. A string field, or a field that no file has, is an
-error.
+writer's gauges, averages, percentiles, rates and timestamps; see "kinds"
+in the README) shows its current value instead, and --absolute does that
+for every field. A bool field shows the number of files in which it is
+true.
+
+The files' values combine by each field's aggregation policy, kept in the
+Go writer's field metadata (see "policies" in the README), the same rules
+as slurpstats --total and mmash: counters and most gauges add up; a gauge
+can take the max, min, mean or latest value instead; a histogram's
+percentiles (.p50, .p99...) are computed again each interval from the
+merged buckets of every file, so they are those of all the files' values
+together, within 0.54%, not a sum of percentiles; its moving average is
+the files' mean weighted by their counts; a timestamp shows the latest;
+an info field (a PID) shows its value only where every file has the same,
+else "-" (-v says why). Fields without that metadata, such as the Python
+writer's, count as counters and add up, as they always did.
+
+With --each (-e), each interval prints a row per file instead, sorted by
+the PID of its writer (sys.pid) that starts the row under the header
+"pid": the view of one process, like jstat or varnishstat, for each. On a
+terminal, a blank line separates the intervals; -n counts intervals.
 
 With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats
@@ -42,20 +60,22 @@ the set of files is looked at again every interval: a process that starts
 later joins (counted from when it is first seen), one that exits leaves.
 A plain list of files stays fixed, though a file in it that is removed
 drops out and one that comes back is read again. A file is read if it has
-any of the fields or matches a -f filter.
+any of the fields or matches a -f filter. A string field, or a field that
+no file has, is an error.
 
 Numbers are right-aligned in columns as wide as their header and the
 widest value so far; integers print exactly (sums too, past 64 bits),
 floats with up to 6 significant digits. On a terminal the header is bold,
-non-zero values are coloured (unless NO_COLOR is set or TERM=dumb), the
-header is printed again whenever the columns change (or rewritten in
-place, if no line came after it), and the columns are fitted to the
-width of the terminal, again when it is resized: the gap between columns
-shrinks from two spaces to one, headers lose their leading parts
-(timers.request becomes request) and are then cut (requ~), values are
-shown in 5 characters with SI prefixes (1.2k, 45M, and 1.4m, 14µ for
-small ones), and columns that still do not fit are left out, the lines
-ending in ">". When piped, lines are plain text with exact values,
+non-zero values are coloured (unless NO_COLOR is set or TERM=dumb), a
+timestamp shows as its age (0.3s, 5.5m, 2.0h), the header is printed
+again whenever the columns change (or rewritten in place, if no line came
+after it), and the columns are fitted to the width of the terminal, again
+when it is resized: the gap between columns shrinks from two spaces to
+one, headers lose their leading parts (timers.request becomes request)
+and are then cut (requ~), values are shown in 5 characters with SI
+prefixes (1.2k, 45M, and 1.4m, 14µ for small ones), and columns that
+still do not fit are left out, the lines ending in ">". When piped, lines
+are plain text with exact values (timestamps in seconds since the epoch),
 written out every interval. File names in messages on stderr are quoted
 if they hold control characters.
 
@@ -69,8 +89,12 @@ const examples = `  # requests by status class of every mmstats-demo worker, eve
   # the same for the processes that come and go in a directory, 5 lines
   pollstats -c 5 -d 0.5 -p web.stats.status 2XX,5XX /tmp/stats
 
-  # how many workers are busy, and the request time percentiles (gauges)
-  pollstats -p web.stats working,timers.request.p50,timers.request.p99 '/tmp/mmstats-*'`
+  # the request time percentiles of all the workers' requests together,
+  # and the requests per second over the last 10 s
+  pollstats -p web.stats.timers.request p50,p99,rate10s '/tmp/mmstats-*'
+
+  # the same for each worker, a row per process
+  pollstats --each -p web.stats.timers.request p50,p99,rate10s '/tmp/mmstats-*'`
 
 // Options are the settings of one pollstats run.
 type Options struct {
@@ -94,8 +118,11 @@ type Options struct {
 	Prefix string
 	// Verbosity is the number of -v flags: 1 warnings, 2 info, 3 debug.
 	Verbosity int
-	// Absolute shows current values summed instead of changes.
+	// Absolute shows current values instead of changes.
 	Absolute bool
+	// Each prints a row per file, labelled with its PID, instead of one
+	// line over the files.
+	Each bool
 
 	// Hooks for tests: after returns a channel that fires after d, and
 	// notify and stop subscribe to and unsubscribe from signals.
@@ -110,7 +137,7 @@ func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Streams: streams}
 	cmd := &cobra.Command{
 		Use:     "pollstats [flags] FIELDS [FILE|DIR|GLOB]...",
-		Short:   "Show the changes of some stats, summed over files, every interval",
+		Short:   "Show some stats over many files, combined by policy, every interval",
 		Long:    long,
 		Example: examples,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -149,7 +176,8 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.IntVarP(&o.Headers, "headers", "n", 20, "print the header again every `N` lines (0: only once)")
 	f.StringVarP(&o.Prefix, "prefix", "p", "", "`PREFIX` of every field")
 	f.CountVarP(&o.Verbosity, "verbose", "v", "report on stderr: -v warnings, -vv files coming and going, -vvv timings")
-	f.BoolVarP(&o.Absolute, "absolute", "a", false, "show current values summed instead of changes (for gauges)")
+	f.BoolVarP(&o.Absolute, "absolute", "a", false, "show the current values of counters too, instead of their changes")
+	f.BoolVarP(&o.Each, "each", "e", false, "print a row per file (labelled with its PID) instead of one line over the files")
 }
 
 // parseFields splits the FIELDS argument.

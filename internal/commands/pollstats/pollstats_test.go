@@ -555,7 +555,7 @@ func TestFilters(t *testing.T) {
 		if code := h.run(append(args, "-vv", "-c", "1", "-p", status, "2XX", dir)...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", tt.filters, code, h.err.String())
 		}
-		if want := fmt.Sprintf("reading 2 files, summing %d", tt.summing); !strings.Contains(h.err.String(), want) {
+		if want := fmt.Sprintf("reading 2 files, combining %d", tt.summing); !strings.Contains(h.err.String(), want) {
 			t.Errorf("%v: stderr %q, want %q", tt.filters, h.err.String(), want)
 		}
 	}

@@ -3,9 +3,11 @@ package pollstats
 import (
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // Run shows the fields of the files that o names until it has printed
@@ -28,8 +30,7 @@ func Run(o *Options) error {
 		return err
 	}
 	defer p.close()
-	v := &view{o: o, p: p, tab: newTable(names(p.cols))}
-	return v.loop(sigs)
+	return newView(o, p).loop(sigs)
 }
 
 // setDefaults fills the hooks that tests did not set.
@@ -45,21 +46,31 @@ func (o *Options) setDefaults() {
 	}
 }
 
-func names(cols []column) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = c.name
+// newView returns the view of p's columns: with --each, after a column
+// that labels each row with its file's PID.
+func newView(o *Options, p *poller) *view {
+	var names []string
+	labels := 0
+	if p.each {
+		names, labels = append(names, pidHeader), 1
 	}
-	return out
+	for _, c := range p.cols {
+		names = append(names, c.name)
+	}
+	return &view{o: o, p: p, tab: newTable(names, labels)}
 }
+
+// pidHeader heads the column of PIDs, with --each.
+const pidHeader = "pid"
 
 // view prints the lines.
 type view struct {
-	o   *Options
-	p   *poller
-	tab *table
-	buf []byte
-	txt [][]byte // the exact texts of the current line's totals
+	o     *Options
+	p     *poller
+	tab   *table
+	buf   []byte
+	cells [][]cell // the rows of the current interval
+	lines int      // intervals printed
 
 	sinceHeader int  // lines printed since the last header
 	headerDue   bool // the layout changed: print the header again
@@ -147,24 +158,73 @@ func (v *view) wait(next time.Time, sigs <-chan os.Signal) os.Signal {
 	}
 }
 
-// line polls the files and prints one line, after the header when due.
+// line polls the files and prints the interval: one line, or with
+// --each a row per file (on a terminal, after a blank line between
+// intervals), after the header when due.
 func (v *view) line(now time.Time) error {
-	totals := v.p.poll(now)
-	if v.txt == nil {
-		v.txt = make([][]byte, len(totals))
+	v.p.poll(now)
+	rows := v.format(now)
+	widened := false
+	for _, r := range rows {
+		widened = v.tab.observe(r) || widened
 	}
-	for i := range totals {
-		v.txt[i] = totals[i].appendText(v.txt[i][:0])
-	}
-	if v.tab.observe(v.txt) && v.o.Streams.IsTerminal {
+	if widened && v.o.Streams.IsTerminal {
 		v.headerDue = true
 	}
 	v.buf = v.buf[:0]
+	if v.p.each && v.o.Streams.IsTerminal && v.lines > 0 {
+		v.buf = append(v.buf, '\n')
+	}
 	if v.headerDue || (v.o.Headers > 0 && v.sinceHeader == v.o.Headers) {
 		v.buf = v.header(v.buf)
 	}
-	v.buf = v.tab.appendLine(v.buf, totals, v.txt, v.o.Streams.Color)
+	for _, r := range rows {
+		v.buf = v.tab.appendLine(v.buf, r, v.o.Streams.Color)
+	}
 	v.sinceHeader++
+	v.lines++
 	_, err := v.o.Streams.Out.Write(v.buf)
 	return err
+}
+
+// format returns the cells of the interval's rows, in buffers reused
+// from one interval to the next. On a terminal a timestamp shows as its
+// age.
+func (v *view) format(now time.Time) [][]cell {
+	ages := v.o.Streams.IsTerminal
+	secs := float64(now.UnixNano()) / 1e9
+	n, width := 1, len(v.p.cols)
+	if v.p.each {
+		n, width = v.p.nrow, width+1
+	}
+	for len(v.cells) < n {
+		v.cells = append(v.cells, make([]cell, width))
+	}
+	rows := v.cells[:n]
+	if !v.p.each {
+		for c := range v.p.line {
+			setCell(&rows[0][c], &v.p.line[c], ages, secs)
+		}
+		return rows
+	}
+	for i := range rows {
+		r, cells := &v.p.rows[i], rows[i]
+		label := &cells[0]
+		label.text, label.none = label.text[:0], false
+		if r.pid.Kind() != reader.Invalid {
+			label.text = r.pid.AppendText(label.text)
+		} else {
+			label.text = append(label.text, cli.Quote(filepath.Base(r.path))...)
+		}
+		for c := range r.vals {
+			setCell(&cells[c+1], &r.vals[c], ages, secs)
+		}
+	}
+	return rows
+}
+
+// setCell sets c to show r (see appendResult).
+func setCell(c *cell, r *result, ages bool, now float64) {
+	c.text = appendResult(c.text[:0], r, ages, now)
+	c.v, c.none = r.float(ages, now), r.none()
 }

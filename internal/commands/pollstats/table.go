@@ -27,9 +27,11 @@ const (
 // columns shrinks from two spaces to one; headers are abbreviated (see
 // abbreviate) down to the width of their values; values are shown in at
 // most compactWidth characters (1.2k, 45M); and the columns that still
-// do not fit are left out, the line ending in ">".
+// do not fit are left out, the line ending in ">". The first labels
+// columns label the rows (--each: the PID): never compacted or coloured.
 type table struct {
 	names  []string // the full headers
+	labels int      // the leading columns that label rows
 	valueW []int    // the widest exact value so far, per column
 	limit  int      // the terminal's width; 0 means unlimited
 
@@ -40,8 +42,16 @@ type table struct {
 	shown  int
 }
 
-func newTable(names []string) *table {
-	t := &table{names: names, valueW: make([]int, len(names))}
+// cell is one value of a line: its exact text, and its value for the
+// compact text and the colour.
+type cell struct {
+	text []byte
+	v    float64
+	none bool // no value ("-"): not coloured
+}
+
+func newTable(names []string, labels int) *table {
+	t := &table{names: names, labels: labels, valueW: make([]int, len(names))}
 	t.fit(0)
 	return t
 }
@@ -72,7 +82,7 @@ func (t *table) fit(limit int) bool {
 	default:
 		t.gap = 1
 		if sum(base)+(n-1) > limit { // values in compactWidth
-			for i := range base {
+			for i := t.labels; i < n; i++ {
 				base[i] = max(min(t.valueW[i], compactWidth), min(utf8.RuneCountInString(t.names[i]), minHeader), 1)
 			}
 		}
@@ -121,10 +131,10 @@ func grow(base, natural []int, room int) []int {
 
 // observe widens the columns for a line's exact texts and reports whether
 // the layout changed.
-func (t *table) observe(texts [][]byte) bool {
+func (t *table) observe(cells []cell) bool {
 	wider := false
-	for i, s := range texts {
-		if w := utf8.RuneCount(s); w > t.valueW[i] {
+	for i := range cells {
+		if w := utf8.RuneCount(cells[i].text); w > t.valueW[i] {
 			t.valueW[i] = w
 			wider = true
 		}
@@ -153,19 +163,20 @@ func (t *table) appendHeader(b []byte, color bool) []byte {
 	return append(b, '\n')
 }
 
-// appendLine appends a line of totals, whose exact texts are texts.
-func (t *table) appendLine(b []byte, totals []total, texts [][]byte, color bool) []byte {
+// appendLine appends a line of cells.
+func (t *table) appendLine(b []byte, cells []cell, color bool) []byte {
 	var scratch [32]byte
 	for i := range t.shown {
 		if i > 0 {
 			b = appendSpaces(b, t.gap)
 		}
-		s := texts[i]
-		if utf8.RuneCount(s) > t.widths[i] {
-			s = appendCompact(scratch[:0], totals[i].value())
+		c := &cells[i]
+		s := c.text
+		if i >= t.labels && !c.none && utf8.RuneCount(s) > t.widths[i] {
+			s = appendCompact(scratch[:0], c.v)
 		}
 		b = appendSpaces(b, t.widths[i]-utf8.RuneCount(s))
-		if color && !totals[i].isZero() {
+		if color && i >= t.labels && !c.none && c.v != 0 {
 			b = append(append(append(b, yellow...), s...), reset...)
 		} else {
 			b = append(b, s...)

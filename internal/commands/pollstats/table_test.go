@@ -32,20 +32,20 @@ func TestAbbreviate(t *testing.T) {
 // render fits a table of names with values to width and returns the
 // header and the line.
 func render(names []string, values []float64, width int) (string, string) {
-	tab := newTable(names)
-	totals := make([]total, len(values))
-	texts := make([][]byte, len(values))
+	tab := newTable(names, 0)
+	cells := make([]cell, len(values))
 	for i, v := range values {
+		r := result{isSum: true}
 		if v == math.Trunc(v) {
-			totals[i].addInt(int64(v))
+			r.sum.AddInt(int64(v))
 		} else {
-			totals[i].addFloat(v)
+			r.sum.AddFloat(v)
 		}
-		texts[i] = totals[i].appendText(nil)
+		cells[i] = cell{text: appendResult(nil, &r, false, 0), v: v}
 	}
 	tab.fit(width)
-	tab.observe(texts)
-	return string(tab.appendHeader(nil, false)), string(tab.appendLine(nil, totals, texts, false))
+	tab.observe(cells)
+	return string(tab.appendHeader(nil, false)), string(tab.appendLine(nil, cells, false))
 }
 
 func TestTableFits(t *testing.T) {
@@ -84,14 +84,14 @@ func TestTableFits(t *testing.T) {
 }
 
 func TestTableWidensForValues(t *testing.T) {
-	tab := newTable([]string{"2XX"})
-	if tab.observe([][]byte{[]byte("12")}) {
+	tab := newTable([]string{"2XX"}, 0)
+	if tab.observe([]cell{{text: []byte("12")}}) {
 		t.Error("a value that fits changed the layout")
 	}
-	if !tab.observe([][]byte{[]byte("1234567")}) || tab.widths[0] != 7 {
+	if !tab.observe([]cell{{text: []byte("1234567")}}) || tab.widths[0] != 7 {
 		t.Errorf("a wide value did not widen the column: %v", tab.widths)
 	}
-	if tab.observe([][]byte{[]byte("1")}) || tab.widths[0] != 7 {
+	if tab.observe([]cell{{text: []byte("1")}}) || tab.widths[0] != 7 {
 		t.Errorf("the column shrank again: %v", tab.widths)
 	}
 }

@@ -232,16 +232,18 @@ func (p *jsonPrinter) end() error {
 
 // promPrinter prints the numeric stats in the Prometheus text format, one
 // series per file labelled with the file's base name and its writer's PID,
-// for node_exporter's textfile collector. The format groups the series of
-// a metric, so it prints everything at the end. Files that cannot be read
-// are left out (they are reported on stderr).
+// and each histogram group as a Prometheus histogram, for node_exporter's
+// textfile collector. The format groups the series of a metric, so it
+// prints everything at the end. Files that cannot be read are left out
+// (they are reported on stderr).
 type promPrinter struct {
-	w     *bufio.Writer
-	set   prom.Set
-	path  string
-	pid   string        // of the current file, found by prepare
-	batch []reader.Stat // stats of the current file not yet in set
-	one   [1]reader.Stat
+	w      *bufio.Writer
+	set    prom.Set
+	path   string
+	pid    string        // of the current file, found by prepare
+	groups []prom.Group  // its histograms, read by prepare
+	batch  []reader.Stat // stats of the current file not yet in set
+	one    [1]reader.Stat
 }
 
 // promBatch is how many stats of a file promPrinter adds to its set at
@@ -249,9 +251,12 @@ type promPrinter struct {
 const promBatch = 256
 
 // prepare finds the file's PID, in a first pass that stops at it: the PID
-// labels every series of the file, even if -f leaves sys.pid out.
+// labels every series of the file, even if -f leaves sys.pid out. It reads
+// the file's histograms too; a group whose buckets cannot be read is left
+// out, and its stats are series one by one, as in a file without buckets.
 func (p *promPrinter) prepare(f *reader.File, _ func(string) bool) error {
 	p.pid = ""
+	p.groups, _ = prom.ReadGroups(f, p.groups)
 	return f.ScanStats(func(s *reader.Stat) bool {
 		p.one[0] = *s
 		p.pid = prom.PID(p.one[:])
@@ -275,7 +280,7 @@ func (p *promPrinter) stat(s *reader.Stat, shown bool) error {
 
 func (p *promPrinter) flush() {
 	if len(p.batch) > 0 {
-		p.set.AddFile(p.path, p.pid, p.batch)
+		p.set.AddFileGroups(p.path, p.pid, p.batch, p.groups)
 	}
 	clear(p.batch)
 	p.batch = p.batch[:0]

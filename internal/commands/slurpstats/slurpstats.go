@@ -40,7 +40,35 @@ before and then its "error"). prometheus prints the numeric stats in the
 Prometheus text format (one series per file, labelled file and pid), for
 node_exporter's textfile collector: counters and gauges get their # TYPE
 and unit suffix from the writer's field metadata, stats without metadata
-are untyped.
+are untyped, and a Timer's or Histogram's group is a Prometheus histogram
+(buckets at 8 per power of two, _sum, _count: see mmash --help).
+
+With --total (-t), slurpstats prints one value per label over all the
+files instead, combined by each field's aggregation policy, the same
+rules as pollstats and mmash (package aggregate; see "policies" in the
+README): counters and most gauges add up (integers exactly, past 64
+bits); a gauge can take the max, min, mean or latest value instead; a
+histogram's percentiles (.p50, .p99...) are computed from the merged
+buckets of every file, so they are those of all the files' values
+together (within 0.54%); its moving average is the files' mean weighted
+by their counts; a timestamp takes the latest; an info field (a PID) is
+not combined: it shows one file's value. Fields without metadata, such as
+the Python writer's, add up. Each value is followed by its policy, and,
+when it is one file's value (max, min, latest, none) that not every file
+shares, by that file. text prints "==> total of N files" and one line
+"  label value policy [file]" per label; table prints the columns label,
+value, policy and from (the file); json prints one object,
+{"files": N, "stats": [{"label": ..., "policy": ..., "files": ...,
+"value": ...}], "errors": [{"path": ..., "error": ...}]}, where "files"
+of a stat counts the files that have it, "value" is null for
+percentiles without any histogram, and a stat has "from" (the path of
+the file its value came from) for max, min, latest and none, "same"
+(whether every file has that value) for none, and "missing" (the files
+whose histogram or weight was missing) when not 0; "errors" is there
+only when a file could not be read. Stats of a file that breaks while it
+is read count up to where it broke. --total combines at most 100000
+labels (the rest are left out, said on stderr, exit status 1); it has no
+prometheus output (mmash serves the files' stats for Prometheus).
 
 With --human (-H), text and table output show what the writer's metadata
 says a number is: timestamps as dates, seconds as durations (12.3ms) and
@@ -74,6 +102,10 @@ const examples = `  # every stats file in $MMSTATS_PATH
   # timestamps as dates, durations and sizes for people
   slurpstats -H -f 'web.stats.timers.*'
 
+  # one value per label over every worker: request counts added up,
+  # percentiles of all their requests together, the latest hit
+  slurpstats --total -H -f 'web.stats.*' /tmp/mmstats-demo-*
+
   # for node_exporter's textfile collector
   slurpstats -o prometheus > /var/lib/node_exporter/textfile/mmstats.prom.$$ &&
     mv /var/lib/node_exporter/textfile/mmstats.prom.$$ /var/lib/node_exporter/textfile/mmstats.prom
@@ -99,6 +131,9 @@ type Options struct {
 	// Verbose prints a summary on stderr at the end: files read and
 	// failed, stats shown, time taken.
 	Verbose bool
+	// Total prints one value per label over all the files, combined by
+	// policy (package aggregate), instead of each file's.
+	Total bool
 	// Args are the FILE|DIR|GLOB arguments.
 	Args []string
 
@@ -145,6 +180,7 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.JSON, "json", false, "print JSON (same as -o json)")
 	f.BoolVarP(&o.Human, "human", "H", false, "print timestamps as dates, durations and sizes for people (text and table)")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print a summary on stderr: files read and failed, stats shown, time taken")
+	f.BoolVarP(&o.Total, "total", "t", false, "print one value per label over all the files, combined by policy (text, table or json)")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -152,6 +188,9 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 func (o *Options) Validate() error {
 	if o.JSON && o.outputSet && o.Output != FormatJSON {
 		return cli.UsageError("--json conflicts with --output %s", o.Output)
+	}
+	if o.Total && o.Output == FormatPrometheus && !o.JSON {
+		return cli.UsageError("--total prints text, table or json, not prometheus (mmash serves the stats for Prometheus)")
 	}
 	for _, p := range o.Fields {
 		if _, err := path.Match(p, ""); err != nil {
@@ -181,13 +220,27 @@ func Run(o *Options) error {
 	if o.Human {
 		human = &humanizer{loc: o.Location}
 	}
-	r := &runner{o: o, p: newPrinter(format, w, o.Streams, human)}
+	r := &runner{o: o}
+	var tot *totaler
+	if o.Total {
+		tot = &totaler{r: r, admitted: map[string]bool{}, heads: map[string]bool{}}
+	} else {
+		r.p = newPrinter(format, w, o.Streams, human)
+	}
 	for _, name := range paths {
-		if err := r.file(name); err != nil {
+		read := r.file
+		if tot != nil {
+			read = tot.file
+		}
+		if err := read(name); err != nil {
 			return err // the write failed: stop reading
 		}
 	}
-	if err := r.p.end(); err != nil {
+	if tot != nil {
+		if err := tot.print(w, format, o.Streams, human); err != nil {
+			return err
+		}
+	} else if err := r.p.end(); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
@@ -196,6 +249,10 @@ func Run(o *Options) error {
 	failed := r.failed > 0
 	if t, ok := r.p.(*tablePrinter); ok && t.dropped > 0 {
 		fmt.Fprintf(o.Streams.Err, "slurpstats: the table shows the first %d labels and leaves out %d; choose with -f, or use -o text\n", maxTableRows, t.dropped)
+		failed = true
+	}
+	if tot != nil && tot.dropped {
+		fmt.Fprintf(o.Streams.Err, "slurpstats: --total combines the first %d labels and leaves out the others; choose with -f\n", maxTotalLabels)
 		failed = true
 	}
 	if len(o.Fields) > 0 && r.read > 0 && r.shown == 0 {

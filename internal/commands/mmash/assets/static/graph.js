@@ -1,14 +1,16 @@
 // graph.js runs mmash's /graph/ page: it keeps the values of the rows
 // whose "Update" or "Plot" button is pressed up to date, polling mmash's
-// own API (/stats/LABEL?exact=1&aggr=A), and plots them on a <canvas>
-// with a rolling average. No library, no other server.
+// own API (/stats/LABEL?exact=1&aggr=A, where A is "policy", each row's
+// own policy, or one of the original aggregators), and plots them on a
+// <canvas> with a rolling average: counters as rates per second,
+// timestamps as dates. No library, no other server.
 "use strict";
 
 (function () {
-  const settings = { period: 2000, points: 100, average: 10, aggr: "sum" };
+  const settings = { period: 2000, points: 100, average: 10, aggr: "policy" };
   const limits = { period: [50, 60000], points: [10, 1000], average: [1, 1000] };
   const colors = { value: "#2563eb", average: "#ea580c", grid: "#e5e7eb", text: "#6b7280" };
-  const live = new Map(); // label -> {row, output, plot, watch}
+  const live = new Map(); // label -> {row, output, kind, unit, plot, watch, prev}
   let timer = 0;
   let polling = false;
 
@@ -42,18 +44,39 @@
       const body = await res.json();
       if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
       if (!(label in body)) throw new Error("no file has it now");
+      if (Array.isArray(body[label])) throw new Error("not combined: the files' values are not all numbers");
       value = toNumber(body[label]);
     } catch (e) {
       error = e.message || String(e);
       console.warn("mmash: " + label + ": " + error);
     }
     if (live.get(label) !== w || aggr !== settings.aggr) return; // stopped or changed meanwhile
-    w.output.textContent = error ? "error" : format(value);
+    w.output.replaceChildren(error ? "error" : format(value, w.kind), unitOf(w));
     w.output.title = error;
     if (w.plot) {
-      w.plot.push(value, error);
+      w.plot.push(plotted(w, value), error);
       w.plot.draw();
     }
+  }
+
+  // plotted returns what the plot of w shows of a new value: a counter's
+  // rate per second since the last value (none for the first, nor when
+  // the sum went down: a process and its file went away), or the value.
+  function plotted(w, value) {
+    if (w.kind !== "counter") return value;
+    const now = performance.now();
+    const prev = w.prev;
+    w.prev = Number.isFinite(value) ? { value: value, time: now } : null;
+    if (!prev || !w.prev || now <= prev.time || value < prev.value) return NaN;
+    return (value - prev.value) / ((now - prev.time) / 1000);
+  }
+
+  function unitOf(w) {
+    if (!w.unit || w.kind === "timestamp") return "";
+    const span = document.createElement("span");
+    span.className = "unit";
+    span.textContent = { seconds: "s", bytes: "B" }[w.unit] || w.unit;
+    return span;
   }
 
   // The API gives numbers, booleans, or "NaN", "+Inf" and "-Inf".
@@ -63,9 +86,12 @@
     return Number(v);
   }
 
-  function format(v) {
+  // format formats a value for people: a timestamp (seconds since the
+  // epoch) as a local date and time, a number with six significant digits.
+  function format(v, kind) {
     if (Number.isNaN(v)) return "NaN";
     if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+    if (kind === "timestamp") return date(v, true);
     if (Number.isInteger(v)) return String(v);
     // Six significant digits, and two decimals for large numbers such as
     // UNIX times.
@@ -73,9 +99,20 @@
     return String(Number(v.toPrecision(digits)));
   }
 
+  // date formats seconds since the epoch as YYYY-MM-DD HH:MM:SS in local
+  // time (or only the time of day).
+  function date(seconds, day) {
+    const d = new Date(seconds * 1000);
+    if (Number.isNaN(d.getTime())) return String(seconds);
+    const two = (n) => String(n).padStart(2, "0");
+    const time = two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+    return day ? d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " + time : time;
+  }
+
   // Plot is the chart of one label, in a table row under the label's row.
   class Plot {
-    constructor(label, row) {
+    constructor(label, row, kind) {
+      this.kind = kind;
       this.values = [];
       this.error = "";
       this.tr = document.createElement("tr");
@@ -153,11 +190,11 @@
       // Flat, or flat but for rounding (the rolling sum drifts by an ulp):
       // give the line some room, and ticks a step that lo/step can count.
       if (hi - lo <= Math.abs(hi) * 1e-12) {
-        const d = Math.abs(lo) * 0.1 || 1;
+        const d = this.kind === "timestamp" ? 60 : Math.abs(lo) * 0.1 || 1;
         lo -= d;
         hi += d;
       }
-      const t = ticks(lo, hi);
+      const t = ticks(lo, hi, this.kind);
       lo = t.values[0];
       hi = t.values[t.values.length - 1];
       g.font = "12px system-ui, sans-serif";
@@ -193,9 +230,16 @@
     legend(means) {
       const last = this.values.length ? this.values[this.values.length - 1] : NaN;
       const mean = means.length ? means[means.length - 1] : NaN;
+      const aggr = settings.aggr === "policy" ? "" : settings.aggr;
+      let name = aggr ? aggr + "(" + this.label + ")" : this.label;
+      let show = (v) => format(v, this.kind);
+      if (this.kind === "counter") {
+        name = "rate per second of " + name;
+        show = (v) => format(v) + "/s";
+      }
       this.caption.replaceChildren(
-        key(colors.value, settings.aggr + "(" + this.label + ")", this.values.length ? format(last) : "–"),
-        key(colors.average, "rolling average of " + settings.average, means.length ? format(mean) : "–"),
+        key(colors.value, name, this.values.length ? show(last) : "–"),
+        key(colors.average, "rolling average of " + settings.average, means.length ? show(mean) : "–"),
       );
       if (this.error) {
         const e = document.createElement("span");
@@ -234,8 +278,9 @@
   }
 
   // ticks returns round axis values that span [lo, hi], and a formatter
-  // with as many decimals as their step needs.
-  function ticks(lo, hi) {
+  // with as many decimals as their step needs (times of day for
+  // timestamps).
+  function ticks(lo, hi, kind) {
     const raw = (hi - lo) / 4;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const r = raw / mag;
@@ -246,6 +291,7 @@
     if (values.length < 2) return { values: [lo, hi], format: format };
     const decimals = Math.max(0, -Math.floor(Math.log10(step)));
     const big = Math.max(Math.abs(lo), Math.abs(hi)) >= 1e12;
+    if (kind === "timestamp") return { values: values, format: (v) => date(v, false) };
     return {
       values: values,
       format: (v) => big ? v.toExponential(3) : v.toFixed(Math.min(decimals, 12)),
@@ -258,13 +304,16 @@
 
   function toggle(row, kind) {
     const label = row.dataset.label;
-    const w = live.get(label) || { row: row, output: row.querySelector("output"), plot: null, watch: false };
+    const w = live.get(label) || {
+      row: row, output: row.querySelector("output"), kind: row.dataset.kind, unit: row.dataset.unit,
+      plot: null, watch: false, prev: null,
+    };
     if (kind === "plot") {
       if (w.plot) {
         w.plot.remove();
         w.plot = null;
       } else {
-        w.plot = new Plot(label, row);
+        w.plot = new Plot(label, row, w.kind);
       }
       press(row.querySelector("button.plot"), !!w.plot);
     } else {
@@ -301,11 +350,25 @@
 
   function init() {
     // The page comes with the values as JSON; show them as the updates will.
-    for (const out of document.querySelectorAll("#numbers output[data-value]")) {
+    for (const row of document.querySelectorAll("#numbers tr.stat")) {
+      const out = row.querySelector("output");
+      const w = { kind: row.dataset.kind, unit: row.dataset.unit };
       try {
-        out.textContent = format(toNumber(JSON.parse(out.dataset.value)));
+        out.replaceChildren(format(toNumber(JSON.parse(out.dataset.value)), w.kind), unitOf(w));
+        if (w.kind === "timestamp") out.title = out.dataset.value + " s since the epoch";
       } catch (e) {
-        // "error": the sum failed; leave it.
+        // null: a percentile without buckets; leave it.
+      }
+    }
+    // Timestamps that are not combined: dates too.
+    for (const dt of document.querySelectorAll('dl.strings dt[data-kind="timestamp"]')) {
+      for (let dd = dt.nextElementSibling; dd && dd.tagName === "DD"; dd = dd.nextElementSibling) {
+        const v = dd.querySelector(".value");
+        const n = Number(v.textContent);
+        if (v.textContent !== "" && Number.isFinite(n)) {
+          v.title = v.textContent;
+          v.textContent = date(n, true);
+        }
       }
     }
     ["period", "points", "average"].forEach(bindSetting);
@@ -313,8 +376,13 @@
     aggr.value = settings.aggr;
     aggr.addEventListener("change", () => {
       settings.aggr = aggr.value;
+      // Say how each row is combined now.
+      for (const how of document.querySelectorAll("#numbers td.how")) {
+        how.textContent = settings.aggr === "policy" ? how.dataset.how : settings.aggr + " (chosen above)";
+      }
       for (const [label, w] of live) {
         if (w.plot) w.plot.clear();
+        w.prev = null;
         poll(label);
       }
     });
