@@ -200,3 +200,40 @@ func TestPIDInInitialNamespace(t *testing.T) {
 		t.Errorf("name %s, want %s", filepath.Base(f.Path()), want)
 	}
 }
+
+// TestRemoveFoldsRuntimeStats: a file with Options.Runtime folds the Go
+// runtime's counters and histograms (their buckets merge as any
+// histogram's), not its gauges.
+func TestRemoveFoldsRuntimeStats(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		f, err := mmstats.New(nil, mmstats.Options{Dir: dir, Runtime: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Remove(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, totalsName())
+	got := readAll(t, path)
+	if s, ok := got["go.gc.cycles.total"]; !ok || s.Meta.Kind != reader.KindCounter {
+		t.Errorf("go.gc.cycles.total: %+v (found %v), want a folded counter", s, ok)
+	}
+	if _, ok := got["go.sched.goroutines"]; ok {
+		t.Error("a runtime gauge was folded")
+	}
+	r, err := reader.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	i, _, ok := r.Lookup("go.sched.latencies")
+	if !ok {
+		t.Fatal("no go.sched.latencies in the totals file")
+	}
+	var h reader.Histogram
+	if err := r.ReadHistogram(i, &h); err != nil || h.Count != h.Total() || h.Count == 0 {
+		t.Errorf("go.sched.latencies: %v, count %d, buckets %d", err, h.Count, h.Total())
+	}
+}
