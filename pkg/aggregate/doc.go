@@ -47,13 +47,15 @@
 //
 // A dead file not folded yet still counts, and a file folded after the
 // reading opened it counts in the totals file only. AddFiles does it all
-// for a tool that reads a set of files once (slurpstats --total, a
-// mmash request). A poller that keeps its files open keeps each one's
-// FileID, and each round opens the totals files again, fills a Folded
-// from them (Reset, Add), skips the files it Has, and feeds the totals
-// files last; when a file it showed leaves because it was folded, its
-// values moved into the totals file, which is how a per-file baseline
-// (pollstats' deltas) moves over without a spike or a drop.
+// for a tool that reads a set of files once and feeds them whole;
+// Arrange sorts them for a tool that feeds only some labels (Begin, Add,
+// End), such as slurpstats --total or a mmash request. A poller that
+// keeps its files open keeps each one's FileID, and each round opens the
+// totals files again, fills a Folded from them (Reset, Add), skips the
+// files it Has, and feeds the totals files last; when a file it showed
+// leaves because it was folded, its values moved into the totals file,
+// which is how a per-file baseline (pollstats' deltas) moves over
+// without a spike or a drop.
 //
 // An Accumulator does the work: feed it each file (AddFile, or Begin,
 // Add, AddHistogram and End for a tool that reads only some stats), then

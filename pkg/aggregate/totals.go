@@ -99,6 +99,78 @@ func (s *Folded) Len() int { return len(s.ids) }
 // ErrNotTotals means a file given as a totals file is not one.
 var ErrNotTotals = errors.New("not a totals file (no sys.folded)")
 
+// Arrangement is one reading of many files in the order that counts
+// every value once while files are being folded (see the package
+// documentation, "Totals files"): feed Stats, then Totals.
+type Arrangement struct {
+	// Stats are the stats files to feed, in the order given.
+	Stats []*reader.File
+	// Totals are the totals files, opened again, to feed last.
+	Totals []*reader.File
+	// Folded are the stats files left out: a totals file holds them.
+	Folded []*reader.File
+	opened []*reader.File // the totals files Arrange opened: Close closes them
+}
+
+// Arrange sorts the files of one reading, opened by the tool in any
+// order (the totals files among them are recognised by IsTotals): each
+// totals file is opened again with open (reader.Open if nil; a tool
+// that confines its reads passes its own), because a fold replaces a
+// totals file with a new one under the same name, and the stats files
+// that the totals files list in their sys.folded are left out. A tool
+// that feeds an Accumulator with Begin, Add and End (only some labels)
+// feeds Stats, then Totals; AddFiles does it with AddFile. A totals file
+// that cannot be opened again is used as it was opened; the error says
+// so. Close closes what Arrange opened.
+func Arrange(files []*reader.File, open func(path string) (*reader.File, error)) (Arrangement, error) {
+	if open == nil {
+		open = reader.Open
+	}
+	var r Arrangement
+	var errs []error
+	for _, f := range files {
+		if !IsTotals(f) {
+			r.Stats = append(r.Stats, f)
+			continue
+		}
+		if fresh, err := open(f.Path()); err != nil {
+			errs = append(errs, fmt.Errorf("%s: open again: %w", f.Path(), err))
+		} else {
+			r.opened = append(r.opened, fresh)
+			f = fresh
+		}
+		r.Totals = append(r.Totals, f)
+	}
+	var folded Folded
+	for _, t := range r.Totals {
+		if err := folded.Add(t); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if folded.Len() > 0 {
+		kept := r.Stats[:0:0]
+		for _, f := range r.Stats {
+			if folded.Holds(f) {
+				r.Folded = append(r.Folded, f)
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		r.Stats = kept
+	}
+	return r, errors.Join(errs...)
+}
+
+// Close closes the totals files that Arrange opened again.
+func (r *Arrangement) Close() error {
+	var errs []error
+	for _, f := range r.opened {
+		errs = append(errs, f.Close())
+	}
+	r.opened = nil
+	return errors.Join(errs...)
+}
+
 // Reading is what AddFiles did with the files of one reading.
 type Reading struct {
 	// Totals are the paths of the totals files fed, each opened again.
@@ -109,56 +181,23 @@ type Reading struct {
 
 // AddFiles feeds the files of one reading of a directory (or any set of
 // stats files) so that every value counts once while the files are being
-// folded. files are the files the tool opened, in any order, the totals
-// files among them (IsTotals). The totals files are opened again with
-// open (reader.Open if nil; a tool that confines its reads passes its
-// own), because a fold replaces a totals file with a new one under the
-// same name; then the stats files they do not hold are fed (AddFile),
-// and the totals files last.
-//
-// So a file folded and not yet removed is left out (its values are in
-// the totals), a dead file not yet folded still counts, and a file
-// folded while the tool opened the others is counted in the totals file
-// read afterwards: a total neither drops nor counts a file twice. (A
-// totals file that cannot be opened again is read as it was opened: the
-// error says so.) The error joins those of AddFile.
+// folded: Arrange, then AddFile for each of its Stats and, last, its
+// Totals. So a file folded and not yet removed is left out (its values
+// are in the totals), a dead file not yet folded still counts, and a
+// file folded while the tool opened the others is counted in the totals
+// file read afterwards: a total neither drops nor counts a file twice.
+// The error joins Arrange's and those of AddFile.
 func (a *Accumulator) AddFiles(files []*reader.File, open func(path string) (*reader.File, error)) (Reading, error) {
-	if open == nil {
-		open = reader.Open
-	}
-	var r Reading
-	var errs []error
-	var stats, totals []*reader.File
-	for _, f := range files {
-		if IsTotals(f) {
-			fresh, err := open(f.Path())
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: open again: %w", f.Path(), err))
-			} else {
-				defer fresh.Close()
-				f = fresh
-			}
-			totals = append(totals, f)
-			continue
-		}
-		stats = append(stats, f)
-	}
-	var folded Folded
-	for _, t := range totals {
-		if err := folded.Add(t); err != nil {
-			errs = append(errs, err)
-		}
-		r.Totals = append(r.Totals, t.Path())
-	}
-	for _, f := range stats {
-		if folded.Len() > 0 && folded.Holds(f) {
-			r.Folded = append(r.Folded, f)
-			continue
-		}
+	arr, err := Arrange(files, open)
+	defer arr.Close()
+	errs := []error{err}
+	for _, f := range arr.Stats {
 		errs = append(errs, a.AddFile(f))
 	}
-	for _, t := range totals {
+	r := Reading{Folded: arr.Folded}
+	for _, t := range arr.Totals {
 		errs = append(errs, a.AddFile(t))
+		r.Totals = append(r.Totals, t.Path())
 	}
 	return r, errors.Join(errs...)
 }

@@ -236,3 +236,42 @@ func TestTotalsFileIdentity(t *testing.T) {
 		t.Error("Reset left files in the set")
 	}
 }
+
+// TestArrange: the order for a tool that feeds only some labels: stats
+// files first, without the folded ones, then the totals files, opened
+// again (with the tool's own open).
+func TestArrange(t *testing.T) {
+	dir := t.TempDir()
+	foldFile(t, newLifetime(t, dir, 10, true).path, true)
+	x := newLifetime(t, dir, 20, true)
+	foldFile(t, x.path, false) // folded, not removed
+	y := newLifetime(t, dir, 40, true)
+	files := openAll(t, dir)
+	opened := 0
+	arr, err := aggregate.Arrange(files, func(path string) (*reader.File, error) {
+		opened++
+		return reader.Open(path)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arr.Close()
+	if len(arr.Stats) != 1 || arr.Stats[0].Path() != y.path || len(arr.Folded) != 1 || arr.Folded[0].Path() != x.path ||
+		len(arr.Totals) != 1 || opened != 1 || filepath.Base(arr.Totals[0].Path()) != "app-totals.mmstats" {
+		t.Fatalf("stats %d, folded %d, totals %d (opened %d)", len(arr.Stats), len(arr.Folded), len(arr.Totals), opened)
+	}
+	var a aggregate.Accumulator
+	for _, f := range append(arr.Stats, arr.Totals...) {
+		a.Begin(f.Path())
+		i, _, ok := f.Lookup("requests")
+		if !ok {
+			t.Fatalf("%s: no requests", f.Path())
+		}
+		v, _ := f.Value(i)
+		a.Add(&reader.Stat{Label: "requests", Value: v, Meta: reader.Meta{Kind: reader.KindCounter}})
+		a.End()
+	}
+	if tot, _ := a.Total("requests"); tot.Value.Uint() != 70 {
+		t.Errorf("requests %v, want 70", tot.Value)
+	}
+}
