@@ -188,8 +188,9 @@ type Reading struct {
 // file read afterwards: a total neither drops nor counts a file twice.
 // The error joins Arrange's and those of AddFile.
 func (a *Accumulator) AddFiles(files []*reader.File, open func(path string) (*reader.File, error)) (Reading, error) {
+	// Arrange's error says what it could not do; what it arranged is
+	// read all the same.
 	arr, err := Arrange(files, open)
-	defer arr.Close()
 	errs := []error{err}
 	for _, f := range arr.Stats {
 		errs = append(errs, a.AddFile(f))
@@ -199,5 +200,6 @@ func (a *Accumulator) AddFiles(files []*reader.File, open func(path string) (*re
 		errs = append(errs, a.AddFile(t))
 		r.Totals = append(r.Totals, t.Path())
 	}
+	errs = append(errs, arr.Close())
 	return r, errors.Join(errs...)
 }
