@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,7 +147,10 @@ func TestRemoveSparesAnotherNamespacesFile(t *testing.T) {
 	firstPath := first.line(t, time.Minute)
 	second := start(t, nil, unshare, append(ns, "-name", "app-{PID}-{TID}.mmstats")...)
 	secondPath := second.line(t, time.Minute)
-	if filepath.Base(firstPath) != "app-1-first.mmstats" || !strings.HasPrefix(filepath.Base(secondPath), "app-1-") {
+	// {PID} is "1.<the namespace's inode>" in a PID namespace other
+	// than the initial one.
+	if !regexp.MustCompile(`^app-1\.\d+-first\.mmstats$`).MatchString(filepath.Base(firstPath)) ||
+		!regexp.MustCompile(`^app-1\.\d+-`).MatchString(filepath.Base(secondPath)) {
 		t.Fatalf("writers are not PID 1: %s, %s", firstPath, secondPath)
 	}
 	before := idOf(t, firstPath)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,14 +51,30 @@ func startDemoIn(t *testing.T, dir string, args ...string) *testutil.Demo {
 	return d
 }
 
-// files returns the demo's stats files in dir.
+// totalsFile is the file the workers' files are folded into when they
+// exit: it stays, with its lock file.
+const totalsFile = "mmstats-demo-totals.mmstats"
+
+// files returns the workers' stats files in dir (not the totals file).
 func files(t *testing.T, dir string) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(dir, "mmstats-demo-*.mmstats"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return slices.DeleteFunc(m, func(p string) bool { return filepath.Base(p) == totalsFile })
+}
+
+// leftovers returns what is in dir but the totals file and its lock.
+func leftovers(dir string) []string {
+	es, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range es {
+		if n := e.Name(); n != totalsFile && n != "."+totalsFile+".lock" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // waitFiles waits until dir holds n stats files and returns them.
@@ -211,7 +228,7 @@ func TestServeCountAndStop(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %v to stop after SIGTERM", took)
 	}
-	if left, _ := os.ReadDir(d.Dir); len(left) != 0 {
+	if left := leftovers(d.Dir); len(left) != 0 {
 		t.Errorf("files left after SIGTERM: %v", left)
 	}
 	for _, pid := range d.PIDs {
@@ -238,7 +255,7 @@ func TestDurationEnds(t *testing.T) {
 	if took < time.Second || took > 10*time.Second {
 		t.Errorf("--duration 1s ran %v", took)
 	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
+	if left := leftovers(dir); len(left) != 0 {
 		t.Errorf("files left after --duration: %v", left)
 	}
 }

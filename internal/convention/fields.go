@@ -14,11 +14,20 @@ const (
 	GID     = "sys.gid"     // the writer's real group ID
 	Created = "sys.created" // when the file was created, in seconds since the epoch
 	Flock   = "sys.flock"   // true: the writer holds a shared flock(2) on the file while it lives
+	// ID is a random 64-bit number that names the file for folding
+	// (see totals.go): a PID collides across PID namespaces, and a
+	// device and inode change when the writer grows the file and are
+	// reused once it is gone.
+	ID = "sys.id"
+	// Totals is the base name of the totals file the file is folded
+	// into once its writer is gone (TotalsName); only files whose name
+	// template has {PID} carry it.
+	Totals = "sys.totals"
 )
 
 // Defaults are the default fields' labels, in the order the Go writer
-// writes them.
-var Defaults = [...]string{PID, TID, UID, GID, Created, Flock}
+// writes them (sys.totals only when it has one).
+var Defaults = [...]string{PID, TID, UID, GID, Created, ID, Totals, Flock}
 
 // DefaultField returns the default field that label is (its suffix among
 // Defaults), or "" for a label that is none.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/fileid"
+	"github.com/mmstats/mmstats/internal/fold"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -50,6 +51,9 @@ func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 	defer r.close()
 	for _, p := range paths {
 		res := r.clean(p)
+		if res.Decision != Removed || res.FoldedInto == "" {
+			r.folder.Close() // the totals lock is kept across consecutive folds only
+		}
 		if err := report(&res); err != nil {
 			return err
 		}
@@ -77,6 +81,9 @@ type run struct {
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
+	// folder folds the stale files, keeping the totals lock between
+	// consecutive folds into the same totals file.
+	folder fold.Folder
 }
 
 func (c *Cleaner) start() *run {
@@ -92,6 +99,7 @@ func (c *Cleaner) start() *run {
 }
 
 func (r *run) close() {
+	r.folder.Close()
 	if r.dirFD >= 0 {
 		closeFD(r.dirFD)
 		r.dirFD = -1
@@ -137,14 +145,22 @@ func (r *run) clean(path string) Result {
 	if !ok {
 		return res
 	}
+	if w.IsTotals {
+		res.Kind = Totals
+		return res.skip(TotalsFile, nil)
+	}
 	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
 	res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 	if v.decision != Removed {
 		return res
 	}
+	res.FoldedInto = foldsInto(&w, res.Path)
 	if r.c.DryRun {
 		res.Decision = WouldRemove
 		return res
+	}
+	if res.FoldedInto != "" {
+		return r.foldRemove(t, res, asideName(name))
 	}
 	return r.remove(t, res, asideName(name))
 }

@@ -65,6 +65,28 @@
 // file found aside and puts anything else back under its NAME; it leaves
 // alone a file that another Cleaner holds an exclusive lock on.
 //
+// # Folding
+//
+// A stale file that names a totals file (the Go writer's files whose
+// name template has {PID}: sys.totals, with a sys.id) is folded into it
+// before it is removed: its counters and histograms are added to the
+// totals file's (see internal/fold for the file and the protocol, which
+// is safe against concurrent folders and against any of them being
+// killed). The result says into what (Result.FoldedInto), or that the
+// file was folded before a folder died (AlreadyFolded). A file that
+// cannot be folded (the totals lock stays taken for 10 s; the totals
+// name holds another kind of file; the totals file cannot be written) is
+// kept: Decision Failed, Reason FoldFailed. A dry run folds nothing and
+// reports where each file would fold. The file is moved to its private
+// name to be unlinked as above; that name is recorded in the totals file
+// with its own, so that a folded file is known as folded wherever a
+// Cleaner killed between its moves leaves it. A file found under a
+// private name that is folded already is unlinked there. Consecutive
+// folds into one totals file keep its lock (200 ms at most).
+//
+// A totals file (a sys.folded field, no sys.pid) is Kind Totals: it is
+// never judged nor removed (Skipped, Reason TotalsFile).
+//
 // # Temporary files
 //
 // A writer creates its file under a temporary name and takes a shared

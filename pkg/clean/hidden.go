@@ -69,9 +69,19 @@ func (r *run) aside(t *target, res Result, origin string) Result {
 		v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
 		res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 		if v.decision == Removed {
-			if r.c.DryRun {
+			res.FoldedInto = foldsInto(&w, res.Path)
+			switch {
+			case r.c.DryRun:
 				res.Decision = WouldRemove
 				return res
+			case res.FoldedInto != "" && r.settling:
+				// Moved aside by this run's removal of another file,
+				// whose totals lock it may hold: a later run folds it.
+				return res.skip(Busy, nil)
+			case res.FoldedInto != "":
+				// Already under a private name: folded under it, and
+				// removed without another move.
+				return r.foldRemove(t, res, "")
 			}
 			return r.remove(t, res, asideName(orig))
 		}

@@ -31,11 +31,16 @@ const (
 	// was taken again. It is removed if it is a stale stats file, and
 	// otherwise put back under NAME.
 	Aside
+	// Totals: a totals file, which holds the counts of the stats files
+	// folded into it (a sys.folded field, no sys.pid). It is recognised
+	// by its contents, not its name (KindOf never returns it), and never
+	// removed.
+	Totals
 )
 
-var kindNames = [...]string{Stats: "stats", Temporary: "temporary", Aside: "aside"}
+var kindNames = [...]string{Stats: "stats", Temporary: "temporary", Aside: "aside", Totals: "totals"}
 
-// String returns "stats", "temporary" or "aside".
+// String returns "stats", "temporary", "aside" or "totals".
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
 		return kindNames[k]

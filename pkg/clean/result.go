@@ -97,6 +97,14 @@ const (
 	// YoungTemporary (Skipped): a temporary file whose lock is free but
 	// younger than TemporaryMinAge: its creator may be about to lock it.
 	YoungTemporary
+	// TotalsFile (Skipped): a totals file (Kind Totals), which holds the
+	// counts of the files folded into it: never removed.
+	TotalsFile
+	// FoldFailed (Failed): a stale file could not be folded into its
+	// totals file (Result.FoldedInto), so it was not removed: the totals
+	// file's lock stayed taken, or the totals file could not be read or
+	// replaced. Result.Err says why.
+	FoldFailed
 )
 
 var reasonNames = [...]string{
@@ -106,7 +114,7 @@ var reasonNames = [...]string{
 	Replaced: "replaced", Vanished: "vanished", OpenFailed: "open-failed",
 	ReadFailed: "read-failed", ProbeFailed: "probe-failed", RemoveFailed: "remove-failed",
 	Busy: "busy", NameTaken: "name-taken", AbandonedTemporary: "abandoned-temporary",
-	YoungTemporary: "young-temporary",
+	YoungTemporary: "young-temporary", TotalsFile: "totals", FoldFailed: "fold-failed",
 }
 
 // String returns the reason's stable name, such as "no-process" or
@@ -132,6 +140,15 @@ type Writer struct {
 	Created    float64 // sys.created, UNIX seconds; meaningful when HasCreated
 	HasCreated bool    // the file has a finite, positive sys.created
 	Flock      bool    // sys.flock is true: the writer holds a flock while alive
+	// ID is sys.id, the random number that names the file when it is
+	// folded (0: none, as in files of the Python writer).
+	ID uint64
+	// Totals is sys.totals, the name of the totals file that the file is
+	// folded into when it is removed ("": none, the file is not folded).
+	Totals string
+	// IsTotals says that the file is a totals file: it has sys.folded
+	// and no sys.pid.
+	IsTotals bool
 }
 
 // Process is what the system says about a running process.
@@ -159,4 +176,14 @@ type Result struct {
 	Writer Writer
 	// Process is what /proc said about Writer.PID, if it was looked up.
 	Process *Process
+	// FoldedInto is the path of the totals file that a stale file was
+	// folded into before it was removed (Removed, and a removal that
+	// failed after the fold), would be folded into (WouldRemove), or
+	// could not be folded into (FoldFailed). It is "" for a file that
+	// is not folded: one without sys.totals (the Python writer's, or a
+	// template without {PID}).
+	FoldedInto string
+	// AlreadyFolded says that the totals file held the file already: a
+	// folder was killed between the fold and the removal.
+	AlreadyFolded bool
 }

@@ -35,11 +35,15 @@ func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
 		if valErr != nil {
 			return true // walk on: a format error later still counts
 		}
+		if f.Label == convention.Folded {
+			w.IsTotals = true // unless it has sys.pid (below)
+			return true
+		}
 		// The default fields the rules look at, found by suffix (see
 		// convention.DefaultField).
 		which := convention.DefaultField(f.Label)
 		switch which {
-		case convention.PID, convention.UID, convention.Created, convention.Flock:
+		case convention.PID, convention.UID, convention.Created, convention.Flock, convention.ID, convention.Totals:
 		default:
 			return true
 		}
@@ -72,9 +76,17 @@ func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
 			}
 		case convention.Flock:
 			w.Flock = v.Kind() == reader.Bool && v.Bool()
+		case convention.ID:
+			w.ID = 0
+			if v.Kind() == reader.Uint {
+				w.ID = v.Uint()
+			}
+		case convention.Totals:
+			w.Totals = v.Str()
 		}
 		return true
 	})
+	w.IsTotals = w.IsTotals && !w.HasPID && badPID == nil
 	switch {
 	case valErr != nil:
 		return Writer{}, end, scanErr, valErr

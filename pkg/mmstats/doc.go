@@ -41,6 +41,18 @@
 // show over many files are those of all the values together, within the
 // same 1% as one file's (package aggregate applies the rules).
 //
+// Workers come and go (a server recycles them, they crash), and their
+// counts must not vanish from the totals with their files: with a file
+// name template that has {PID} (the default), File.Remove folds the
+// file into the totals file of its directory before deleting it
+// ("mmstats-demo-totals.mmstats" for "mmstats-demo-4242-4242.mmstats"):
+// its counters and histogram buckets are added to the totals file's, its
+// gauges are not. cleanstats folds the files of workers that died
+// without Remove. The tools count the totals file and leave out the
+// files it holds, so that a total never drops nor counts a file twice;
+// folding is safe against several processes folding at once and against
+// any of them being killed.
+//
 // # The Go runtime's stats
 //
 // With Options.Runtime, the file also carries the Go runtime's own stats
@@ -106,10 +118,15 @@
 // with a larger copy (see File.Add), so that a file a reader has mapped
 // never changes size under it.
 // Every file carries the default fields sys.pid, sys.tid, sys.uid, sys.gid,
-// org.golang.version and sys.created (as Python's MmStats model does) and
-// sys.flock: the writer holds a shared flock(2) on its file while it lives,
-// so cleanstats can tell a live file from a stale one whatever PID
-// namespace the writer runs in.
+// org.golang.version and sys.created (as Python's MmStats model does),
+// sys.id, a random number that names the file when it is folded, with a
+// template that has {PID} sys.totals, the name of its totals file, and
+// sys.flock: the writer holds a shared flock(2) on its file while it
+// lives, so cleanstats can tell a live file from a stale one whatever PID
+// namespace the writer runs in. In a PID namespace other than the
+// initial one (a container), {PID} is the PID, a dot and the namespace's
+// inode number ("1.4026532201"), so that two containers sharing a
+// directory, each with its PID 1, never collide.
 //
 // Truncating a live file from outside (only its owner or root can) makes
 // the writer fault on its next update, as with any shared mapping.

@@ -1,17 +1,20 @@
 package mmstats
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/convention"
+	"github.com/mmstats/mmstats/internal/fold"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -42,8 +45,13 @@ type File struct {
 // defaultFields are the fields every file has, as the Python MmStats model
 // does, plus sys.flock: it says that the writer holds a shared flock(2) on
 // the file for as long as it lives, which cleanstats uses to tell a live
-// file from a stale one even across PID reuse and PID namespaces. Their
-// labels are internal/convention's (TestDefaultFieldsFollowConvention).
+// file from a stale one even across PID reuse and PID namespaces; sys.id,
+// a random number that names the file when it is folded (its device and
+// inode change when it grows, and its PID is not unique across PID
+// namespaces); and sys.totals, the name of the totals file it is folded
+// into, only when the file name template has {PID} (see File.Remove).
+// Their labels are internal/convention's
+// (TestDefaultFieldsFollowConvention).
 type defaultFields struct {
 	PID     StaticUint32  `mmstats:"sys.pid"`
 	TID     StaticInt64   `mmstats:"sys.tid"`
@@ -51,6 +59,8 @@ type defaultFields struct {
 	GID     StaticUint64  `mmstats:"sys.gid"`
 	Version StaticText    `mmstats:"org.golang.version"`
 	Created StaticFloat64 `mmstats:"sys.created,kind=timestamp,unit=seconds"`
+	ID      StaticUint64  `mmstats:"sys.id"`
+	Totals  StaticText    `mmstats:"sys.totals"`
 	Flock   Bool          `mmstats:"sys.flock,aggr=none"`
 }
 
@@ -84,6 +94,9 @@ func New(model any, opts Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.opts.totals == "" {
+		defaults = slices.DeleteFunc(defaults, func(l labeled) bool { return l.field == &f.defaults.Totals })
+	}
 	var rt *runtimeStats
 	if r.Runtime {
 		rt = newRuntimeStats()
@@ -112,7 +125,21 @@ func (f *File) setDefaults() error {
 		d.GID.Set(uint64(os.Getgid())),
 		d.Version.Set(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH),
 		d.Created.Set(float64(time.Now().UnixNano())/1e9),
+		d.ID.Set(newID()),
+		d.Totals.Set(f.opts.totals),
 	)
+}
+
+// newID returns a random sys.id: 64 bits from crypto/rand, never 0 (which
+// readers take for "no sys.id").
+func newID() uint64 {
+	for {
+		var b [8]byte
+		rand.Read(b[:])
+		if id := binary.NativeEndian.Uint64(b[:]); id != 0 {
+			return id
+		}
+	}
 }
 
 // zeroWord is the room the writer keeps after the last field inside the
@@ -432,6 +459,20 @@ func (f *File) Close() error {
 }
 
 func (f *File) closeLocked() error {
+	err := f.detachLocked()
+	if f.fd >= 0 {
+		if cerr := closeFD(f.fd); err == nil {
+			err = cerr
+		}
+		f.fd = -1
+		markClosed(f.id)
+	}
+	return err
+}
+
+// detachLocked publishes the final values into the file and detaches the
+// fields from it, keeping its descriptor, and with it the writer's lock.
+func (f *File) detachLocked() error {
 	if f.closed {
 		return nil
 	}
@@ -442,22 +483,31 @@ func (f *File) closeLocked() error {
 	}
 	f.Refresh() // the final values of the derived stats, and stragglers
 	f.releaseRefreshers()
-	err := detach(f.mem, f.size)
-	if cerr := closeFD(f.fd); err == nil {
-		err = cerr
-	}
-	f.fd = -1
-	markClosed(f.id)
-	if err != nil {
+	if err := detach(f.mem, f.size); err != nil {
 		return fmt.Errorf("mmstats: close %s: %w", f.opts.fullPath, err)
 	}
 	return nil
 }
 
 // Remove deletes the file and closes it. It deletes the path only if it
-// is still the file this File created. When the file name template has
-// both {PID} and {TID}, it also deletes, as Python mmstats 0.8.0 does, the
-// files of this process's other threads: the files of that name pattern
+// is still the file this File created.
+//
+// When the file name template has {PID} (the default), the file is
+// folded first: its counters and histograms are added into the totals
+// file of its directory (the template with {PID} made "totals" and {TID}
+// dropped: mmstats-demo-totals.mmstats for the default), so that the
+// tools' totals do not drop when a process exits; gauges are not folded.
+// The fold is safe against other processes folding at the same moment
+// (cleanstats, other writers exiting) and against this one being killed
+// meanwhile. If the fold fails (the totals file's lock stays taken for
+// 10 s, or it cannot be replaced: in a sticky directory such as /tmp
+// only its owner can), the file stays, for cleanstats to fold, and the
+// error says why. A File closed before is folded too, unless a cleanstats
+// is folding it at that moment.
+//
+// When the file name template has both {PID} and {TID}, Remove also
+// deletes, as Python mmstats 0.8.0 does, the files of this process's
+// other threads (folding them likewise): the files of that name pattern
 // that this process created (by device and inode, still at their path),
 // never a file because of the PID written in it, which a process in
 // another PID namespace may share. Remove is idempotent.
@@ -467,12 +517,7 @@ func (f *File) Remove() error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var errs []error
-	if id, regular, err := pathID(f.opts.fullPath); err == nil && regular && id == f.id {
-		if err := unlink(f.opts.fullPath); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := []error{f.removeOwn()}
 	if strings.Contains(f.opts.Filename, "{PID}") && strings.Contains(f.opts.Filename, "{TID}") {
 		errs = append(errs, f.removeThreadFiles())
 	}
@@ -481,7 +526,48 @@ func (f *File) Remove() error {
 	return errors.Join(errs...)
 }
 
-// removeThreadFiles deletes the files of this process's other threads.
+// removeOwn folds the file, if it names a totals file, and deletes it.
+func (f *File) removeOwn() error {
+	detached := f.detachLocked() // the final values, in the file
+	if f.fd >= 0 {
+		return errors.Join(detached, f.foldAndUnlink(f.opts.fullPath, f.id, f.fd))
+	}
+	// Closed before: its lock went with its descriptor. An exclusive
+	// lock keeps other folders away, as a Cleaner's does; if one holds
+	// it, that Cleaner is folding the file now.
+	fd, err := openLocked(f.opts.fullPath, f.id)
+	if err != nil || fd < 0 {
+		return err
+	}
+	defer closeFD(fd)
+	return f.foldAndUnlink(f.opts.fullPath, f.id, fd)
+}
+
+// foldAndUnlink folds the file at path (this process's file id, open as
+// fd, on which this process holds a lock) into the totals file its
+// sys.totals names, then unlinks it if path still holds it. A file that
+// names no totals file is only unlinked.
+func (f *File) foldAndUnlink(path string, id fileID, fd int) error {
+	var rerr error
+	remove := func() {
+		if now, regular, err := pathID(path); err == nil && regular && now == id {
+			if err := unlink(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				rerr = err
+			}
+		}
+	}
+	res, err := fold.FoldPath(path, fd, remove)
+	switch {
+	case err != nil:
+		return fmt.Errorf("mmstats: %s stays, for cleanstats to fold: cannot fold it into %s: %w", path, res.Totals, err)
+	case res.Outcome == fold.NotFoldable:
+		remove()
+	}
+	return rerr
+}
+
+// removeThreadFiles folds and deletes the files of this process's other
+// threads.
 func (f *File) removeThreadFiles() error {
 	parts := strings.Split(f.opts.Filename, "{TID}")
 	for i, p := range parts {
@@ -489,13 +575,30 @@ func (f *File) removeThreadFiles() error {
 	}
 	var errs []error
 	for id, path := range ownFilesMatching(filepath.Dir(f.opts.fullPath), strings.Join(parts, "*"), f.id) {
-		if now, regular, err := pathID(path); err == nil && regular && now == id {
-			if err := unlink(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-				continue
-			}
-		}
+		errs = append(errs, f.removeOther(path, id))
 		unregister(id)
 	}
 	return errors.Join(errs...)
+}
+
+// removeOther folds and deletes another file of this process.
+func (f *File) removeOther(path string, id fileID) error {
+	e, found := lookup(path)
+	if !found {
+		return nil // gone, or replaced
+	}
+	var fd int
+	var err error
+	if e.open {
+		// Its File holds the writer's lock, as this one does: no
+		// Cleaner folds it meanwhile.
+		fd, err = openOwn(path, id)
+	} else {
+		fd, err = openLocked(path, id)
+	}
+	if err != nil || fd < 0 {
+		return err
+	}
+	defer closeFD(fd)
+	return f.foldAndUnlink(path, id, fd)
 }

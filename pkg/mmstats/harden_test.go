@@ -367,7 +367,10 @@ func createLoop(dir, mode string) int {
 		var s struct {
 			C mmstats.Counter `mmstats:"c"`
 		}
-		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("loop-{PID}-%d.mmstats", i), MaxSize: 1 << 20})
+		// The PID is written out rather than {PID}: such a file is not
+		// folded at Remove, which TestFoldSurvivesKills (pkg/clean)
+		// kills at every step instead.
+		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("loop-%d-%d.mmstats", os.Getpid(), i), MaxSize: 1 << 20})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -1,7 +1,6 @@
 package mmstats
 
 import (
-	"encoding/binary"
 	"fmt"
 	"github.com/mmstats/mmstats/internal/v1"
 	"strings"
@@ -47,16 +46,8 @@ type placement struct {
 // maxU16 is the largest label or type signature the format can describe.
 const maxU16 = 1<<16 - 1
 
-// alignOf is the alignment a value of n bytes needs for atomic access.
-func alignOf(n int) int {
-	switch n {
-	case 8, 4, 2:
-		return n
-	}
-	return 1
-}
-
-// place lays out a field whose label_sz goes at offset o.
+// place lays out a field whose label_sz goes at offset o, by the rules
+// of v1.Place (which the totals file of internal/fold follows too).
 //
 // The type signature starts with the metadata prefix (v1.MetaSize2
 // bytes of whitespace: kind, unit, group role, aggregation), and the
@@ -92,56 +83,19 @@ func place(o int, label string, s spec, meta reader.Meta) (placement, error) {
 	if !ok {
 		return placement{}, modelError("metadata %+v out of range", meta)
 	}
-	t0 := o + 2 + len(label) + 2 // first byte of the type signature
-	typ := append(append([]byte(nil), prefix...), s.desc...)
-	seq := -1
-	if s.seq || meta.Role == reader.GroupHead {
-		at := t0 + len(typ)
-		pre := (8 - at%8) % 8
-		typ = append(typ, "       "[:pre]...)
-		seq = at + pre
-		word := v1.EncodeSeq(0)
-		typ = append(typ, word[:]...)
+	sl, ok := v1.Place(o, len(label), v1.Spec{Prefix: append(prefix, s.desc...), Code: s.code, Size: s.size,
+		Align: s.align, Buffered: s.buffered, Seq: s.seq || meta.Role == reader.GroupHead})
+	if !ok {
+		// Unreachable: some pad in [0, 8) always satisfies both rules.
+		return placement{}, fmt.Errorf("mmstats: no layout for %q at offset %d", s.code, o)
 	}
-	values := s.size
-	if s.buffered {
-		values *= 2
-	}
-	align := s.align
-	if align == 0 {
-		align = alignOf(s.size)
-	}
-	for pad := 0; pad < 8; pad++ {
-		wb := t0 + len(typ) + pad + len(s.code)
-		v := wb + 1
-		if v%align == 0 && (v+values)%4 == 0 {
-			for i := 0; i < pad; i++ {
-				typ = append(typ, ' ')
-			}
-			typ = append(typ, s.code...)
-			return placement{offset: o, typ: typ, wb: wb, value: v, seq: seq, end: v + values, size: s.size, merge: s.merge}, nil
-		}
-	}
-	// Unreachable: some pad in [0, 8) always satisfies both rules.
-	return placement{}, fmt.Errorf("mmstats: no layout for %q at offset %d", s.code, o)
+	return placement{offset: sl.Offset, typ: sl.Type, wb: sl.WB, value: sl.Value, seq: sl.Seq, end: sl.End, size: s.size, merge: s.merge}, nil
 }
 
 // writeHeader writes the field's label, type signature and write_buffer
 // byte into mem, and its label_sz unless publish is deferred (skipSize).
 func writeHeader(mem []byte, p placement, label string, buffered bool, skipSize bool) {
-	o := p.offset
-	if !skipSize {
-		binary.NativeEndian.PutUint16(mem[o:], uint16(len(label)))
-	}
-	copy(mem[o+2:], label)
-	t := o + 2 + len(label)
-	binary.NativeEndian.PutUint16(mem[t:], uint16(len(p.typ)))
-	copy(mem[t+2:], p.typ)
-	if buffered {
-		mem[p.wb] = 0
-	} else {
-		mem[p.wb] = v1.Unbuffered
-	}
+	v1.WriteHeader(mem, v1.Slot{Offset: p.offset, Type: p.typ, WB: p.wb}, label, buffered, skipSize)
 }
 
 // validLabel reports whether s can be a label (or part of one): valid

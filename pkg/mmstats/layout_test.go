@@ -45,7 +45,7 @@ func TestPlaceAlignsEveryValue(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				align := alignOf(s.size)
+				align := v1.AlignOf(s.size)
 				if s.align != 0 {
 					align = s.align
 				}

@@ -28,6 +28,15 @@ type Options struct {
 	// name), {PID} and {TID} (the creating thread's ID). Default:
 	// $MMSTATS_FILES, or DefaultFilename. Expanded, it must be one path
 	// element: no "/", not "." or ".." (ErrBadName).
+	//
+	// {PID} is the process ID, followed in a PID namespace other than
+	// the initial one (a container) by a dot and the namespace's inode
+	// number ("1.4026532201"): processes of two containers sharing a
+	// directory, both PID 1, never collide. A template with {PID} makes
+	// a file per process, which is folded into the totals file of its
+	// directory when it goes (see File.Remove): the template with {PID}
+	// replaced by "totals" and {TID} dropped with one separator next to
+	// it, "{CMD}-totals.mmstats" for the default.
 	Filename string
 	// LabelPrefix is prepended to every label, the default fields'
 	// included: "web.stats." makes "sys.pid" read "web.stats.sys.pid".
@@ -63,11 +72,14 @@ type resolved struct {
 	Options
 	dir      string // expanded directory
 	fullPath string // expanded path of the file
+	totals   string // the name of its totals file (sys.totals), or ""
 	pid, tid int
+	pidName  string // what {PID} expands to
 }
 
 func (o Options) resolve() (resolved, error) {
 	r := resolved{Options: o, pid: os.Getpid(), tid: gettid()}
+	r.pidName = pidName(r.pid)
 	if r.Dir == "" {
 		r.Dir = convention.Dir()
 	}
@@ -101,6 +113,11 @@ func (o Options) resolve() (resolved, error) {
 		return r, fmt.Errorf("%w: %q (from the template %q)", ErrBadName, name, r.Filename)
 	}
 	r.fullPath = filepath.Join(r.dir, name)
+	if t, ok := convention.TotalsTemplate(r.Filename); ok {
+		if t = r.expand(t); convention.ValidTotalsName(t) && t != name {
+			r.totals = t
+		}
+	}
 	return r, nil
 }
 
@@ -108,7 +125,23 @@ func (o Options) resolve() (resolved, error) {
 func (r *resolved) expand(template string) string {
 	return strings.NewReplacer(
 		"{CMD}", filepath.Base(os.Args[0]),
-		"{PID}", strconv.Itoa(r.pid),
+		"{PID}", r.pidName,
 		"{TID}", strconv.Itoa(r.tid),
 	).Replace(template)
+}
+
+// initPIDNamespace is the inode of the initial PID namespace on Linux
+// (PROC_PID_INIT_INO): a process in it has the only PID space there is.
+const initPIDNamespace = 4026531836
+
+// pidName is what {PID} expands to: the PID, and in a PID namespace other
+// than the initial one (a container), the PID, a dot and the namespace's
+// inode ("1.4026532201"), so that the processes of two containers that
+// share a directory, both PID 1, never take the same name.
+func pidName(pid int) string {
+	s := strconv.Itoa(pid)
+	if ns, ok := pidNamespace(); ok && ns != initPIDNamespace {
+		s += "." + strconv.FormatUint(ns, 10)
+	}
+	return s
 }

@@ -32,6 +32,22 @@ A file is stale, and removed, when its writer is gone:
     after sys.created (the PID was reused). A live process of another user
     is no reason to remove its file.
 
+A stale file whose name has the writer's PID (the Go writer's default,
+{CMD}-{PID}-{TID}.mmstats) names a totals file in the same directory, in
+sys.totals: mmstats-demo-totals.mmstats for mmstats-demo-4242-4242.mmstats.
+cleanstats folds the file into it before removing it: its counters and
+histograms (counts, sums, buckets, min and max) are added to the totals
+file's, so that the totals that pollstats, mmash and slurpstats --total
+show do not drop when processes come and go; gauges are not folded, they
+describe live processes. The line of such a file ends in "(folded into
+PATH)". A writer that exits cleanly folds its own file. Folds are safe
+against other cleanstats and exiting writers folding at the same moment,
+and against any of them being killed: nothing is counted twice or lost.
+The totals file is never removed (-v lists it); if a file cannot be
+folded (the totals file's lock stays taken for 10 seconds, or it cannot
+be read or replaced), it is kept and reported as an error. --dry-run
+folds nothing.
+
 Never removed, only reported: symlinks (neither the link nor its target is
 touched), directories, FIFOs and other files that are not regular, invalid
 files, files without a usable sys.pid, and a file that was replaced while
@@ -57,12 +73,13 @@ another reason than a live writer, and a last line "Removed N  -  M alive".
 File names and messages are quoted with C escapes if they hold control
 characters. -v adds a line per live writer's file; -q prints nothing but
 errors. --json prints one JSON object per file and line instead: {"path",
-"kind" (stats, temporary or aside), "pid" (a number, or null), "decision"
-(removed, would-remove, alive, restored, would-restore, skipped or error),
-"reason" (a stable name such as no-process, uid-differs, started-after,
-lock-free, lock-held, pid-alive, abandoned-temporary, young-temporary,
-symlink, not-regular, invalid, no-pid, replaced, vanished, busy,
-name-taken), "message", and for a move "moved_to"}.
+"kind" (stats, temporary, aside or totals), "pid" (a number, or null),
+"decision" (removed, would-remove, alive, restored, would-restore, skipped
+or error), "reason" (a stable name such as no-process, uid-differs,
+started-after, lock-free, lock-held, pid-alive, abandoned-temporary,
+young-temporary, symlink, not-regular, invalid, no-pid, replaced,
+vanished, busy, name-taken, totals, fold-failed), "message", for a move
+"moved_to", and for a file folded (or to fold) "folded_into"}.
 
 The exit status is 0 when every file was handled (files kept and reported
 count as handled), 1 when a path does not exist or some file could not be

@@ -29,6 +29,9 @@ type jsonLine struct {
 	Reason   string `json:"reason"`
 	Message  string `json:"message"`
 	MovedTo  string `json:"moved_to,omitempty"`
+	// FoldedInto is the totals file a stale file was (or would be)
+	// folded into.
+	FoldedInto string `json:"folded_into,omitempty"`
 }
 
 func (p *printer) result(r *clean.Result) error {
@@ -43,7 +46,7 @@ func (p *printer) result(r *clean.Result) error {
 			p.alive++
 		}
 	case clean.Skipped:
-		kept = r.Kind == clean.Temporary
+		kept = r.Kind == clean.Temporary || r.Reason == clean.TotalsFile
 	case clean.Failed:
 		p.failed = true
 		// Keep the order of the lines when both streams are one terminal.
@@ -54,7 +57,8 @@ func (p *printer) result(r *clean.Result) error {
 	}
 	switch {
 	case p.o.JSON:
-		line := jsonLine{Path: r.Path, Kind: r.Kind.String(), Decision: r.Decision.String(), Reason: r.Reason.String(), Message: message(r, false), MovedTo: r.MovedTo}
+		line := jsonLine{Path: r.Path, Kind: r.Kind.String(), Decision: r.Decision.String(), Reason: r.Reason.String(),
+			Message: message(r, false), MovedTo: r.MovedTo, FoldedInto: r.FoldedInto}
 		if r.Writer.HasPID {
 			line.PID = &r.Writer.PID
 		}
@@ -100,11 +104,21 @@ func message(r *clean.Result, text bool) string {
 	if r.Reason == clean.Invalid && (r.Decision == clean.Restored || r.Decision == clean.WouldRestore) {
 		why += " (" + q(r.Err.Error()) + ")"
 	}
+	folded := ""
+	switch {
+	case r.FoldedInto == "":
+	case r.AlreadyFolded:
+		folded = " (already folded into " + q(r.FoldedInto) + ")"
+	case r.Decision == clean.WouldRemove:
+		folded = " (would fold it into " + q(r.FoldedInto) + ")"
+	default:
+		folded = " (folded into " + q(r.FoldedInto) + ")"
+	}
 	switch r.Decision {
 	case clean.Removed:
-		return why + ". Deleting " + path
+		return why + ". Deleting " + path + folded
 	case clean.WouldRemove:
-		return why + ". Would delete " + path
+		return why + ". Would delete " + path + folded
 	case clean.Alive:
 		return why + ". Keeping " + path
 	case clean.Restored:
@@ -150,6 +164,8 @@ func describe(r *clean.Result, q func(string) string) string {
 		return fmt.Sprintf("Temporary file being created (not locked yet, changed less than %v ago)", clean.TemporaryMinAge)
 	case clean.Busy:
 		return "File is locked by another process (another cleanstats?), kept"
+	case clean.TotalsFile:
+		return "Totals of the files folded into it, kept"
 	case clean.Symlink:
 		return "Symlink, not followed"
 	case clean.Invalid:
