@@ -14,3 +14,5 @@ func SetUnnamed(on bool) bool {
 // IsTempName reports whether name (a base name) is one of the writer's
 // temporary names: ".mmstats.<16 lowercase hex digits>.tmp".
 func IsTempName(name string) bool { return convention.IsTempName(name) }
+
+var NextRefresh = nextRefresh

@@ -366,9 +366,14 @@ func (f *File) startRefresh() {
 	}
 }
 
+// refreshLoop refreshes at the wall-clock multiples of interval (every
+// whole second by default), not at multiples of the File's start: a
+// reader that shows per-interval deltas (pollstats --view) and polls
+// half-way between two ticks then sees exactly one refresh per second in
+// each of its intervals, in every process, instead of 0 and 2 in turn.
 func (f *File) refreshLoop(interval time.Duration, stop, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(interval)
+	t := time.NewTimer(time.Until(nextRefresh(time.Now(), interval)))
 	defer t.Stop()
 	for {
 		select {
@@ -376,8 +381,20 @@ func (f *File) refreshLoop(interval time.Duration, stop, done chan struct{}) {
 			return
 		case <-t.C:
 			f.Refresh()
+			t.Reset(time.Until(nextRefresh(time.Now(), interval)))
 		}
 	}
+}
+
+// nextRefresh returns the first wall-clock multiple of interval after now.
+// A timer that fires a little early (clock steps, coarse timers) gets the
+// next multiple, not the one it just passed, so no tick is doubled.
+func nextRefresh(now time.Time, interval time.Duration) time.Time {
+	next := now.Truncate(interval).Add(interval)
+	if next.Sub(now) < interval/100 {
+		next = next.Add(interval)
+	}
+	return next
 }
 
 // Refresh publishes the derived stats of the file's histograms, timers and

@@ -348,3 +348,29 @@ func TestRemoveLeavesAReplacedFile(t *testing.T) {
 		t.Errorf("Remove deleted a file it did not create")
 	}
 }
+
+// TestNextRefresh: the refresh ticks fall on wall-clock multiples of the
+// interval, the same in every process, whatever the start time; a timer
+// that fires just before a multiple does not refresh twice around it.
+func TestNextRefresh(t *testing.T) {
+	base := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		now      time.Duration // after base
+		interval time.Duration
+		want     time.Duration // after base
+	}{
+		{0, time.Second, time.Second},
+		{1, time.Second, time.Second},
+		{300 * time.Millisecond, time.Second, time.Second},
+		{time.Second + time.Millisecond, time.Second, 2 * time.Second},
+		{995 * time.Millisecond, time.Second, 2 * time.Second}, // fired 5 ms early
+		{980 * time.Millisecond, time.Second, time.Second},
+		{1500 * time.Millisecond, 250 * time.Millisecond, 1750 * time.Millisecond},
+		{4 * time.Second, 3 * time.Second, 6 * time.Second},
+	} {
+		got := mmstats.NextRefresh(base.Add(tc.now), tc.interval)
+		if want := base.Add(tc.want); !got.Equal(want) {
+			t.Errorf("nextRefresh(base+%v, %v) = base+%v, want base+%v", tc.now, tc.interval, got.Sub(base), tc.want)
+		}
+	}
+}

@@ -48,7 +48,9 @@ type Options struct {
 	// bytes (ErrFileFull beyond). Default: DefaultMaxSize.
 	MaxSize int
 	// RefreshInterval is how often the derived stats of histograms,
-	// timers and time windows are published. Default:
+	// timers and time windows (and the runtime's stats) are published,
+	// at the wall-clock multiples of it (every whole second by default),
+	// so that every process refreshes at the same instants. Default:
 	// DefaultRefreshInterval.
 	RefreshInterval time.Duration
 	// Runtime publishes the Go runtime's own stats in the file, as a JVM
