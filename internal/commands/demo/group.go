@@ -93,6 +93,9 @@ func workerArgs(opts *Options) []string {
 	if opts.Load {
 		args = append(args, "--load")
 	}
+	if opts.MaxRequests > 0 {
+		args = append(args, "--max-requests="+strconv.Itoa(opts.MaxRequests))
+	}
 	if opts.Verbose > 0 {
 		args = append(args, "--verbose="+strconv.Itoa(opts.Verbose))
 	}

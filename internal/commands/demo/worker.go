@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,8 +33,9 @@ const shutdownGrace = 3 * time.Second
 var errNotWorker = errors.New(workerEnv + " is internal: mmstats-demo sets it for the workers it starts; unset it")
 
 // runWorker serves the inherited socket with a stats file of its own
-// until SIGINT or SIGTERM, then stops its load, finishes the requests in
-// flight and removes the file.
+// until SIGINT or SIGTERM, or until it has answered --max-requests
+// requests, then stops its load, finishes the requests in flight and
+// removes the file, which folds its counts into the directory's totals.
 func runWorker(opts *Options, errOut io.Writer) error {
 	// Catch the signals before the file exists, so that none can end the
 	// process between creating the file and being able to remove it. They
@@ -64,6 +66,10 @@ func runWorker(opts *Options, errOut io.Writer) error {
 	if opts.Verbose >= 2 {
 		handler = logRequests(handler, errOut)
 	}
+	var recycle <-chan struct{} // nil, never ready, without --max-requests
+	if opts.MaxRequests > 0 {
+		handler, recycle = recycleAfter(opts.MaxRequests, handler)
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -86,6 +92,7 @@ func runWorker(opts *Options, errOut io.Writer) error {
 	} else {
 		select {
 		case <-sigs:
+		case <-recycle:
 		case err := <-served: // Serve returns early only when it fails
 			failed = fmt.Errorf("serve: %w", err)
 		}
@@ -99,6 +106,22 @@ func runWorker(opts *Options, errOut io.Writer) error {
 		srv.Close()
 	}
 	return errors.Join(failed, file.Remove())
+}
+
+// recycleAfter wraps next so that the channel it returns is closed once
+// n requests have been answered (and counted: next has returned). The
+// worker then shuts down as on SIGTERM: requests already in flight or
+// read meanwhile are still answered and counted, so it may answer a few
+// more than n, as gunicorn's max_requests does.
+func recycleAfter(n int, next http.Handler) (http.Handler, <-chan struct{}) {
+	done := make(chan struct{})
+	var answered atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if answered.Add(1) == int64(n) {
+			close(done)
+		}
+	}), done
 }
 
 // dialAddr returns the address to connect to for a server listening on
