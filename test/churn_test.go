@@ -209,7 +209,9 @@ func churnTotal(t *testing.T, dir string) map[string]int {
 	}
 	got := map[string]int{}
 	for _, s := range out.Stats {
-		got[strings.TrimPrefix(s.Label, "web.stats.status.")] = int(s.Value)
+		if class := strings.TrimPrefix(s.Label, "web.stats.status."); slices.Contains(churnClasses, class) {
+			got[class] = int(s.Value)
+		}
 	}
 	return got
 }
