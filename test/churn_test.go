@@ -124,28 +124,52 @@ func (c *churnDemo) load(ctx context.Context) {
 
 // kill kills a random worker with SIGKILL and waits until it is gone,
 // adding the requests that were in flight meanwhile to c.atKills: only
-// those can have been counted by the worker and not answered.
+// those can have been counted by the worker and not answered. A worker
+// that had just exited by itself (recycled) was not killed: another is.
 func (c *churnDemo) kill(t *testing.T) {
-	pids := churnWorkersOf(c.d.Cmd.Process.Pid)
-	if len(pids) == 0 {
-		c.killsFailed = append(c.killsFailed, "no worker to kill")
-		return
-	}
-	pid := pids[rand.IntN(len(pids))]
-	inFlight, started := c.inFlight.Load(), c.started.Load()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		c.killsFailed = append(c.killsFailed, fmt.Sprintf("kill %d: %v", pid, err))
-		return
-	}
-	for deadline := time.Now().Add(10 * time.Second); churnAlive(pid); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			c.killsFailed = append(c.killsFailed, fmt.Sprintf("worker %d still alive 10s after SIGKILL", pid))
-			return
+	for range 10 {
+		pids := churnWorkersOf(c.d.Cmd.Process.Pid)
+		if len(pids) == 0 {
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
+		pid := pids[rand.IntN(len(pids))]
+		inFlight, started := c.inFlight.Load(), c.started.Load()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			continue // exited and reaped meanwhile
+		}
+		for deadline := time.Now().Add(10 * time.Second); churnAlive(pid); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				c.killsFailed = append(c.killsFailed, fmt.Sprintf("worker %d still alive 10s after SIGKILL", pid))
+				return
+			}
+		}
+		during := inFlight + c.started.Load() - started
+		// The supervisor says how it ended.
+		killed := fmt.Sprintf("worker %d exited (signal: killed)", pid)
+		recycled := fmt.Sprintf("worker %d exited cleanly", pid)
+		var said string
+		for deadline := time.Now().Add(10 * time.Second); said == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			switch stderr := c.d.Stderr(); {
+			case strings.Contains(stderr, killed):
+				said = killed
+			case strings.Contains(stderr, recycled):
+				said = recycled
+			}
+		}
+		switch said {
+		case "":
+			c.killsFailed = append(c.killsFailed, fmt.Sprintf("the supervisor says nothing of worker %d, killed", pid))
+			return
+		case recycled:
+			continue
+		}
+		c.kills++
+		c.atKills += during
+		t.Logf("%s: killed worker %d with %d requests in flight", c.name, pid, during)
+		return
 	}
-	c.kills++
-	c.atKills += inFlight + c.started.Load() - started
-	t.Logf("%s: killed worker %d with %d requests in flight", c.name, pid, inFlight+c.started.Load()-started)
+	c.killsFailed = append(c.killsFailed, "no worker killed in 10 tries")
 }
 
 // churnWorkersOf returns the live children of the supervisor.
