@@ -225,7 +225,9 @@ func churnTotal(t *testing.T, dir string) map[string]int {
 	t.Helper()
 	res := testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "--total", "-o", "json", "-f", "web.stats.status.*", dir)
 	if res.Code != 0 {
-		t.Fatalf("slurpstats --total %s: exit %d: %s", dir, res.Code, res.Stderr)
+		// Not fatal: the test goes on to check resets() too.
+		t.Errorf("slurpstats --total %s: exit %d: %s", dir, res.Code, res.Stderr)
+		return map[string]int{}
 	}
 	var out struct {
 		Stats []struct {
