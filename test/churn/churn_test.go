@@ -481,7 +481,6 @@ func TestChurn(t *testing.T) {
 		v, ok := p.value(t, `timestamp(mmstats_web_stats_status_2XX_total{job="churn"})`)
 		return ok && v > float64(stopped.UnixNano())/1e9
 	}, func() string { return "Prometheus has not scraped mmash since the demo stopped" })
-	c.waitProm(t, p, want)
 
 	// No counter went back during the whole run: resets() is 0 for every
 	// series of a counter (and of a histogram's _bucket, _count, _sum).
@@ -512,6 +511,7 @@ func TestChurn(t *testing.T) {
 	if len(reset) > 0 {
 		t.Errorf("%d counter series went back during the run (resets() > 0), such as:\n%s", len(reset), strings.Join(reset[:min(len(reset), 20)], "\n"))
 	}
+	c.waitProm(t, p, want)
 }
 
 // phase runs load, and each of also, for d, then stops the load and
