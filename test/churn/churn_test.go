@@ -438,7 +438,7 @@ func TestChurn(t *testing.T) {
 	// Phase 1: clean recycling only. The totals are exact.
 	phase(func(ctx context.Context) { c.load(ctx) }, churnRun/2)
 	clean()
-	recycled := c.check(t, p, "clean recycling")
+	c.check(t, p, "clean recycling")
 
 	// Phase 2: the kills, at random instants.
 	kills := make([]time.Duration, churnKills)
@@ -459,7 +459,7 @@ func TestChurn(t *testing.T) {
 	if len(c.killsFailed) > 0 {
 		t.Errorf("kills: %s", strings.Join(c.killsFailed, "; "))
 	}
-	recycled = c.check(t, p, "kills")
+	recycled := c.check(t, p, "kills") // so far: all
 	if len(cleanErrs) > 0 {
 		t.Errorf("%d of %d cleanstats runs failed: %s", len(cleanErrs), cleanRuns, strings.Join(cleanErrs, "\n"))
 	}
