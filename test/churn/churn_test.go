@@ -38,10 +38,10 @@ const (
 	churnWorkers     = 4
 	churnMaxRequests = 200
 	churnRun         = 60 * time.Second
-	churnClients     = 8   // the test's concurrent clients per demo
-	churnRate        = 720 // requests per second per demo, all clients together
-	churnKills       = 5   // kill -9s of the demo with kills
-	churnClean       = 3 * time.Second
+	churnClients     = 8               // the test's concurrent clients
+	churnRate        = 720             // requests per second, all clients together
+	churnKills       = 5               // kill -9s, in the second half of the run
+	churnClean       = 3 * time.Second // between cleanstats runs
 	churnTotals      = "mmstats-demo-totals.mmstats"
 )
 
@@ -53,7 +53,7 @@ var churnClasses = []string{"2XX", "3XX", "4XX", "5XX"}
 // status class, 2XX from two routes.
 var churnPaths = []string{"/", "/redirect", "/", "/nope", "/status", "/500", "/", "/"}
 
-// churnDemo is one mmstats-demo of the churn test, its mmash and the
+// churnDemo is the mmstats-demo of the churn test, its mmash and the
 // load the test puts on it.
 type churnDemo struct {
 	d  *testutil.Demo
