@@ -211,6 +211,12 @@ func TestMaxRequestsRecycles(t *testing.T) {
 	if lifetimes < least || lifetimes > sum/maxRequests {
 		t.Errorf("%d recycled workers for %d requests, want %d to %d; stderr:\n%s", lifetimes, sum, least, sum/maxRequests, d.Stderr())
 	}
+	// A recycled worker lives well under a second here: it is no crash,
+	// replaced at once, not after the crash-loop guard's pause (only the
+	// killed worker may have been).
+	if n := strings.Count(d.Stderr(), " after starting; starting another in "); n > 1 {
+		t.Errorf("%d workers replaced after a pause, want the killed one at most; stderr:\n%s", n, d.Stderr())
+	}
 
 	// cleanstats folds the killed worker's file: the live ones and the
 	// totals are left, and the sum has not moved.
