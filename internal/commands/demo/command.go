@@ -34,6 +34,10 @@ type Options struct {
 	Rate float64
 	// Duration is how long to run; 0 means until interrupted.
 	Duration time.Duration
+	// MaxRequests makes a worker exit cleanly, its file folded into the
+	// totals, once it has answered that many requests, and the supervisor
+	// start another (gunicorn's max_requests); 0 means never.
+	MaxRequests int
 	// Verbose reports on stderr: 1 the workers starting, exiting and
 	// stopping, 2 also every request.
 	Verbose int
@@ -47,6 +51,7 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.Load, "load", false, "make each worker send requests to the server")
 	fs.Float64Var(&o.Rate, "rate", 200, "with --load, `R` requests per second per worker")
 	fs.DurationVar(&o.Duration, "duration", 0, "exit after `D`, such as 20s (default: run until interrupted)")
+	fs.IntVar(&o.MaxRequests, "max-requests", 0, "recycle each worker after it has answered `N` requests (default 0: never)")
 	fs.CountVarP(&o.Verbose, "verbose", "v", "report on stderr: -v workers starting and exiting, -vv every request")
 }
 
@@ -57,6 +62,9 @@ func (o *Options) Validate() error {
 	}
 	if !(o.Rate > 0) || math.IsInf(o.Rate, 0) {
 		return cli.UsageError("--rate must be a positive number of requests per second, got %v", o.Rate)
+	}
+	if o.MaxRequests < 0 {
+		return cli.UsageError("--max-requests must not be negative, got %d", o.MaxRequests)
 	}
 	if o.Duration < 0 {
 		return cli.UsageError("--duration must not be negative, got %v", o.Duration)
@@ -83,11 +91,22 @@ shows the answering worker's stats, and any other path answers 404.
 With --load, each worker also requests them all, so every counter moves.
 
 On start it prints one line on stdout with the URL, the stats directory
-and the workers' PIDs. A worker that exits or is killed is replaced by a
-new one, with one line on stderr; its file stays until cleanstats removes
-it. Workers that die within a second of starting are replaced after a
-pause that doubles each time, up to 10s. SIGINT or SIGTERM stops the
-workers, which remove their files, and it exits 0.`,
+and the workers' PIDs. A worker that dies (kill -9, a crash) is replaced
+by a new one, with one line on stderr; its file stays until cleanstats
+folds it into the directory's totals file and removes it. Workers that
+die within a second of starting are replaced after a pause that doubles
+each time, up to 10s.
+
+With --max-requests N, each worker exits cleanly once it has answered N
+requests, as with gunicorn's max_requests: it stops accepting, finishes
+the requests in flight (so it may answer a few more than N), folds its
+counts into the totals file (mmstats-demo-totals.mmstats) and removes its
+file; the supervisor starts a new worker at once. The totals that the
+tools show (slurpstats --total, pollstats, mmash) do not drop when a
+worker leaves. -v reports each such recycling.
+
+SIGINT or SIGTERM stops the workers, which fold and remove their files,
+and it exits 0.`,
 		Example: `  # Serve on 127.0.0.1:5001 until interrupted
   mmstats-demo
 
@@ -96,7 +115,11 @@ workers, which remove their files, and it exits 0.`,
 
   # Then, in another terminal
   curl http://127.0.0.1:5001/status
-  slurpstats /tmp/demo`,
+  slurpstats /tmp/demo
+
+  # Recycle each worker after 200 requests: the totals keep counting
+  MMSTATS_PATH=/tmp/demo mmstats-demo --workers 4 --load --max-requests 200 &
+  slurpstats --total -f 'web.stats.status.*' /tmp/demo`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := opts.Validate(); err != nil {

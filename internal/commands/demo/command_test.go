@@ -35,6 +35,8 @@ func TestFlagValidation(t *testing.T) {
 		{"--rate", "NaN"},
 		{"--rate", "+Inf"},
 		{"--duration", "-1s"},
+		{"--max-requests", "-1"},
+		{"--max-requests", "1.5"},
 		{"--duration", "soon"},
 		{"--listen", "5001"},
 		{"--no-such-flag"},
@@ -72,18 +74,18 @@ func TestFlags(t *testing.T) {
 		t.Errorf("default --listen %q is not a loopback address", opts.Listen)
 	}
 
-	opts, _, err = execute("--workers", "3", "--load", "--rate", "12.5", "--duration", "2s", "--listen", "127.0.0.1:0", "-vv")
+	opts, _, err = execute("--workers", "3", "--load", "--rate", "12.5", "--duration", "2s", "--listen", "127.0.0.1:0", "--max-requests", "200", "-vv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = Options{Streams: opts.Streams, Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second, Verbose: 2}
+	want = Options{Streams: opts.Streams, Listen: "127.0.0.1:0", Workers: 3, Load: true, Rate: 12.5, Duration: 2 * time.Second, MaxRequests: 200, Verbose: 2}
 	if *opts != want {
 		t.Errorf("parsed %+v, want %+v", *opts, want)
 	}
-	if got := workerArgs(opts); strings.Join(got, " ") != "--rate=12.5 --load --verbose=2" {
+	if got := workerArgs(opts); strings.Join(got, " ") != "--rate=12.5 --load --max-requests=200 --verbose=2" {
 		t.Errorf("worker arguments %q", got)
 	}
-	if back, _, err := execute(workerArgs(opts)...); err != nil || !back.Load || back.Rate != 12.5 || back.Verbose != 2 {
+	if back, _, err := execute(workerArgs(opts)...); err != nil || !back.Load || back.Rate != 12.5 || back.MaxRequests != 200 || back.Verbose != 2 {
 		t.Errorf("worker arguments parse back as %+v, %v", back, err)
 	}
 	if opts, _, err = execute("--verbose"); err != nil || opts.Verbose != 1 {
@@ -133,7 +135,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"Examples:", "--workers", "--load", "--rate", "--duration", "--listen", "/status"} {
+	for _, s := range []string{"Examples:", "--workers", "--load", "--rate", "--duration", "--listen", "/status", "--max-requests 200"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("--help lacks %q:\n%s", s, out)
 		}

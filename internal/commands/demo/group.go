@@ -93,6 +93,9 @@ func workerArgs(opts *Options) []string {
 	if opts.Load {
 		args = append(args, "--load")
 	}
+	if opts.MaxRequests > 0 {
+		args = append(args, "--max-requests="+strconv.Itoa(opts.MaxRequests))
+	}
 	if opts.Verbose > 0 {
 		args = append(args, "--verbose="+strconv.Itoa(opts.Verbose))
 	}
@@ -170,7 +173,8 @@ func (g *group) signal(sig os.Signal) {
 // stop waits for every worker to exit, and releases the socket. Those
 // still running after stopTimeout, or when a signal arrives on sigs (a
 // second Ctrl-C), are killed. The error lists the workers that did not
-// exit with status 0.
+// exit with status 0, but those that the stop signal ended as they
+// started (see diedOfStop).
 func (g *group) stop(sigs <-chan os.Signal) error {
 	defer g.close()
 	all := make(chan struct{})
@@ -193,7 +197,9 @@ func (g *group) stop(sigs <-chan os.Signal) error {
 	}
 	var failed []string
 	for _, p := range g.workers {
-		if p.err != nil {
+		// One told to stop as it started (likely under --max-requests,
+		// which starts workers all the time) has not failed.
+		if p.err != nil && !diedOfStop(p.cmd.ProcessState) {
 			failed = append(failed, fmt.Sprintf("worker %d: %v", p.pid(), p.err))
 		}
 	}

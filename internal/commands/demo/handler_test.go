@@ -171,3 +171,32 @@ func TestRoutes(t *testing.T) {
 		t.Errorf("counters = %v, want %v", got, want)
 	}
 }
+
+// TestRecycleAfter: the recycling channel closes once the nth request has
+// been answered and counted, not before, and later requests (those in
+// flight while the worker shuts down) are still answered and counted.
+func TestRecycleAfter(t *testing.T) {
+	stats := new(WebStats)
+	h, recycle := recycleAfter(3, newHandler(stats))
+	get := func(path string) {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	for i, path := range []string{"/", "/500"} {
+		get(path)
+		select {
+		case <-recycle:
+			t.Fatalf("recycling after %d requests, want 3", i+1)
+		default:
+		}
+	}
+	get("/nope")
+	select {
+	case <-recycle:
+	default:
+		t.Fatal("no recycling after 3 requests")
+	}
+	get("/") // answered while shutting down: no second close (no panic)
+	if got := counts(stats); got != [4]uint64{2, 0, 1, 1} {
+		t.Errorf("counted %v, want [2 0 1 1]", got)
+	}
+}

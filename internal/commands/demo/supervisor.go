@@ -135,10 +135,27 @@ type respawner struct {
 	timer   *time.Timer // fires at the first of pending
 }
 
-// replace forgets p, which has exited, and starts a worker in its place,
-// at once or after a pause.
+// replace forgets p, which has exited, and starts a worker in its place:
+// at once, or after a pause if p died soon after starting.
 func (r *respawner) replace(p *process) {
 	r.g.forget(p)
+	if p.err == nil {
+		// Exit status 0 unasked: a worker recycled after --max-requests
+		// (or told to stop by someone else's SIGTERM). Planned, however
+		// short its life: replaced at once, and said only with -v, as
+		// --max-requests makes hundreds of these.
+		r.crashes = 0
+		n, err := r.g.start()
+		if err != nil {
+			r.crashes++
+			pause := r.pause()
+			r.logf(0, "worker %d exited cleanly; %v; trying again in %v", p.pid(), err, pause)
+			r.schedule(time.Now().Add(pause))
+			return
+		}
+		r.logf(1, "worker %d exited cleanly; started worker %d in its place", p.pid(), n.pid())
+		return
+	}
 	lived := time.Since(p.started)
 	if lived < steadyAfter {
 		r.crashes++

@@ -20,6 +20,8 @@ func workerAttr() *syscall.SysProcAttr { return nil }
 
 func watchParent() {}
 
+func diedOfStop(*os.ProcessState) bool { return false }
+
 func isSocket(int) bool { return false }
 
 func isPipe(int) bool { return false }

@@ -9,6 +9,7 @@ package demo
 import (
 	"net"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,4 +52,13 @@ func socketFile(ln *net.TCPListener) (*os.File, error) {
 		return nil, os.NewSyscallError("dup", dupErr)
 	}
 	return os.NewFile(uintptr(fd), "listener"), nil
+}
+
+// diedOfStop reports whether a process ended by SIGTERM or SIGINT, not
+// catching it: a worker catches them from its first instructions on,
+// before it creates its file, so one that died of them was stopped while
+// it started, with no file to remove.
+func diedOfStop(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGTERM || ws.Signal() == syscall.SIGINT)
 }

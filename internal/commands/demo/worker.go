@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,8 +33,9 @@ const shutdownGrace = 3 * time.Second
 var errNotWorker = errors.New(workerEnv + " is internal: mmstats-demo sets it for the workers it starts; unset it")
 
 // runWorker serves the inherited socket with a stats file of its own
-// until SIGINT or SIGTERM, then stops its load, finishes the requests in
-// flight and removes the file.
+// until SIGINT or SIGTERM, or until it has answered --max-requests
+// requests, then stops its load, finishes the requests in flight and
+// removes the file, which folds its counts into the directory's totals.
 func runWorker(opts *Options, errOut io.Writer) error {
 	// Catch the signals before the file exists, so that none can end the
 	// process between creating the file and being able to remove it. They
@@ -64,13 +66,30 @@ func runWorker(opts *Options, errOut io.Writer) error {
 	if opts.Verbose >= 2 {
 		handler = logRequests(handler, errOut)
 	}
+	var recycle <-chan struct{} // nil, never ready, without --max-requests
+	if opts.MaxRequests > 0 {
+		handler, recycle = recycleAfter(opts.MaxRequests, handler)
+	}
+	var conns sync.WaitGroup // the connections accepted and not closed
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(errOut, fmt.Sprintf("mmstats-demo: worker %d: ", os.Getpid()), 0),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew: // in Serve's goroutine, before it accepts again
+				conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				conns.Done()
+			}
+		},
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	serving := make(chan struct{}) // closed once Serve has returned
+	go func() {
+		served <- srv.Serve(ln)
+		close(serving)
+	}()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var loading sync.WaitGroup
@@ -86,6 +105,7 @@ func runWorker(opts *Options, errOut io.Writer) error {
 	} else {
 		select {
 		case <-sigs:
+		case <-recycle:
 		case err := <-served: // Serve returns early only when it fails
 			failed = fmt.Errorf("serve: %w", err)
 		}
@@ -93,12 +113,54 @@ func runWorker(opts *Options, errOut io.Writer) error {
 
 	cancel()
 	loading.Wait()
-	stopCtx, stop := context.WithTimeout(context.Background(), shutdownGrace)
-	defer stop()
-	if err := srv.Shutdown(stopCtx); err != nil {
-		srv.Close()
-	}
+	drain(srv, ln, serving, &conns)
 	return errors.Join(failed, file.Remove())
+}
+
+// drain stops srv, serving ln, without dropping a request: it stops
+// accepting, answers every request that reaches it, the first one of a
+// connection just accepted included, and closes each connection after
+// its answer. (http.Server.Shutdown drops a request it reads once
+// shutting down: the client of a new connection gets EOF, unanswered and
+// not retried. Under --max-requests, a worker stops every few seconds.)
+// Connections still open after shutdownGrace are closed (their handlers
+// get as long again to return and count). conns counts the open
+// connections (srv's ConnState); serving is closed once Serve has
+// returned.
+func drain(srv *http.Server, ln net.Listener, serving <-chan struct{}, conns *sync.WaitGroup) {
+	// Answers now close their connection, and idle connections are
+	// closed: a client sending on one at that instant retries (a GET
+	// on a reused connection), on a new connection to another worker.
+	srv.SetKeepAlivesEnabled(false)
+	ln.Close()
+	<-serving // its Accept fails: no connection is added any more
+	closed := make(chan struct{})
+	go func() { conns.Wait(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(shutdownGrace):
+		srv.Close()
+		select {
+		case <-closed:
+		case <-time.After(shutdownGrace):
+		}
+	}
+}
+
+// recycleAfter wraps next so that the channel it returns is closed once
+// n requests have been answered (and counted: next has returned). The
+// worker then shuts down as on SIGTERM: requests already in flight or
+// read meanwhile are still answered and counted, so it may answer a few
+// more than n, as gunicorn's max_requests does.
+func recycleAfter(n int, next http.Handler) (http.Handler, <-chan struct{}) {
+	done := make(chan struct{})
+	var answered atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if answered.Add(1) == int64(n) {
+			close(done)
+		}
+	}), done
 }
 
 // dialAddr returns the address to connect to for a server listening on

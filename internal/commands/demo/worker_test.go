@@ -5,6 +5,8 @@ package demo
 import (
 	"net"
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -92,5 +94,30 @@ func TestSocketFileStaysNonBlocking(t *testing.T) {
 	}
 	if !isSocket(fd) {
 		t.Error("socketFile is not a socket")
+	}
+}
+
+// TestDiedOfStop: only a death by SIGTERM or SIGINT, the stop signals a
+// worker catches once started, excuses a worker at the supervisor's stop.
+func TestDiedOfStop(t *testing.T) {
+	tests := []struct {
+		sig  syscall.Signal // 0: exit 1 instead
+		want bool
+	}{{syscall.SIGTERM, true}, {syscall.SIGINT, true}, {syscall.SIGKILL, false}, {0, false}}
+	for _, tt := range tests {
+		cmd := exec.Command("sh", "-c", "exit 1")
+		if tt.sig != 0 {
+			cmd = exec.Command("sleep", "60")
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if tt.sig != 0 {
+			cmd.Process.Signal(tt.sig)
+		}
+		cmd.Wait()
+		if got := diedOfStop(cmd.ProcessState); got != tt.want {
+			t.Errorf("%v (signal %v): diedOfStop %v, want %v", cmd.ProcessState, tt.sig, got, tt.want)
+		}
 	}
 }
