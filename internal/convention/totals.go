@@ -63,11 +63,6 @@ func ValidTotalsName(name string) bool {
 		!strings.ContainsAny(name, "/\x00") && strings.Contains(name, TotalsWord)
 }
 
-// LockName returns the name of the lock file that serialises the folds
-// into the totals file named totals: ".NAME.lock", in the same directory,
-// created when first needed and never removed.
-func LockName(totals string) string { return "." + totals + ".lock" }
-
 // FoldedEntry is one entry of sys.folded: a folded file's sys.id and a
 // name it has, or may have, in the directory.
 type FoldedEntry struct {

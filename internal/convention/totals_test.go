@@ -47,7 +47,7 @@ func TestValidTotalsName(t *testing.T) {
 		"mmstats-demo-totals.mmstats": true,
 		"totals":                      true,
 		"":                            false,
-		".x-totals.mmstats":           false, // hidden: the lock's and cleanstats' names
+		".x-totals.mmstats":           false, // hidden: cleanstats' and temporary names
 		"../x-totals.mmstats":         false,
 		"d/x-totals.mmstats":          false,
 		"x.mmstats":                   false, // a stats file, not a totals file
@@ -57,9 +57,6 @@ func TestValidTotalsName(t *testing.T) {
 		if ValidTotalsName(name) != want {
 			t.Errorf("ValidTotalsName(%q) = %v", name, !want)
 		}
-	}
-	if LockName("x-totals.mmstats") != ".x-totals.mmstats.lock" {
-		t.Errorf("LockName = %q", LockName("x-totals.mmstats"))
 	}
 }
 

@@ -56,21 +56,30 @@
 //     own shared flock (which it holds from X's creation; a Cleaner
 //     judges X stale only once it can take an exclusive one), or a
 //     Cleaner's exclusive flock.
-//  2. Take the exclusive flock of the lock file ".T.lock" in the
-//     directory (created when first needed, never removed), waiting up
-//     to LockWait: it serialises the folds into T.
+//  2. Take the exclusive flock of T itself, waiting up to LockWait: it
+//     serialises the folds into T. A fold replaces T by renaming a new
+//     file over it, so a folder that got the lock checks that the name
+//     still holds the file it locked, and if not, locks the new one. A
+//     missing T is made first, empty (no stats, an empty sys.folded),
+//     under a temporary name renamed to T only if T is still missing
+//     (RENAME_NOREPLACE): the lock file is the totals file, and a
+//     directory holds nothing but the stats files of its live writers
+//     and T.
 //  3. Check that X is still at its name: a folder removes or moves a
 //     file only under this lock, so X gone means another folder handled
 //     it (Vanished).
-//  4. Read T (none yet: empty) and its sys.folded.
+//  4. Read T (through the locked descriptor) and its sys.folded.
 //  5. If sys.folded lists X's sys.id, X was folded before a folder died:
 //     go to 7 (recording first, as in 6, a name that the removal is
 //     about to move X to and that sys.folded does not list yet).
 //  6. Write T' = T + X, whose sys.folded drops the files that are gone
-//     and lists X under its name and under the private name a Cleaner
-//     moves it to before unlinking it, to a temporary file in the
-//     directory (".mmstats.<16 hex>.tmp", a writer's temporary name),
-//     and rename it over T. The rename is the commit point.
+//     (but the last KeepGone folded) and lists X under its name and
+//     under the private name a Cleaner moves it to before unlinking it,
+//     to a temporary file in the directory (".mmstats.<16 hex>.tmp", a
+//     writer's temporary name), locked exclusively from its creation,
+//     and rename it over T. The rename is the commit point; the lock
+//     moves with the name, since T' came locked, and the folder lets the
+//     old T's go.
 //  7. Remove X (the Cleaner's removal, or the writer's unlink), then
 //     release the locks.
 //
@@ -87,7 +96,12 @@
 // (its name and a Cleaner's private name, to which a Cleaner moves it to
 // unlink it, and from which a Cleaner that judges it alive puts it back),
 // so its entries are pruned together, when none of their names holds a
-// file with its sys.id any more.
+// file with its sys.id any more. The entries of the KeepGone files
+// folded last are kept even then: a reader that holds a file it opened
+// before the file was folded and removed, and opens T again after, must
+// still find it listed, or it would count it twice; and a poller that
+// showed the file since it last looked learns from them that its values
+// moved into T (pkg/aggregate).
 //
 // A Folder keeps the lock and the totals file it read between
 // consecutive folds into the same totals file, for up to HoldFor (then

@@ -16,7 +16,7 @@ import (
 
 // LockWait bounds how long a fold waits for the totals file's lock. A
 // fold holds it for a few milliseconds; a longer wait means a folder is
-// stuck (or someone holds the lock file on purpose), and the fold fails
+// stuck (or someone holds the totals file's lock on purpose), and the fold fails
 // without changing anything: the file stays, to be folded later.
 var LockWait = 10 * time.Second
 
@@ -147,9 +147,10 @@ const (
 // Each file is still committed on its own. Close releases the lock: call
 // it as soon as no fold follows. The zero Folder is ready to use.
 type Folder struct {
+	locked bool
 	dir    int
 	name   string
-	unlock func()
+	fd     int       // the totals file, locked: closing it releases the lock
 	since  time.Time // when the lock was taken
 	t      *Totals
 	old    totalsFile
@@ -157,8 +158,8 @@ type Folder struct {
 
 // Close releases the totals lock, if the Folder holds it.
 func (f *Folder) Close() {
-	if f.unlock != nil {
-		f.unlock()
+	if f.locked {
+		closeFD(f.fd)
 	}
 	*f = Folder{}
 }
@@ -179,7 +180,7 @@ func (f *Folder) Fold(src Source) (res Result, err error) {
 	res.Totals, res.ID = me.totals, me.id
 
 	switch {
-	case f.unlock == nil:
+	case !f.locked:
 	case f.dir != src.Dir || f.name != me.totals:
 		f.Close()
 	case time.Since(f.since) > HoldFor:
@@ -191,13 +192,20 @@ func (f *Folder) Fold(src Source) (res Result, err error) {
 			f.Close() // what it holds may be amiss: read it again next time
 		}
 	}()
-	if f.unlock == nil {
-		unlock, err := lockTotals(src.Dir, me.totals)
+	var self, st fileStat
+	if err := fstat(src.FD, &self); err != nil {
+		return res, err
+	}
+	if !f.locked {
+		// A totals file made now is the folded file's owner's, with its
+		// mode: see commit.
+		owner := totalsFile{uid: self.Uid, gid: self.Gid, mode: uint32(self.Mode) & 0o777}
+		fd, err := lockTotals(src.Dir, me.totals, owner)
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("%s: %w", me.totals, err)
 		}
-		*f = Folder{dir: src.Dir, name: me.totals, unlock: unlock, since: time.Now()}
-		if f.t, f.old, err = readTotals(src.Dir, me.totals); err != nil {
+		*f = Folder{locked: true, dir: src.Dir, name: me.totals, fd: fd, since: time.Now()}
+		if f.t, f.old, err = readTotals(fd); err != nil {
 			return res, fmt.Errorf("%s: %w", me.totals, err)
 		}
 	}
@@ -205,10 +213,6 @@ func (f *Folder) Fold(src Source) (res Result, err error) {
 
 	// Under the lock, a file still at its name was neither removed nor
 	// moved by another folder: they remove only under this lock.
-	var self, st fileStat
-	if err := fstat(src.FD, &self); err != nil {
-		return res, err
-	}
 	if err := lstatAt(src.Dir, src.Name, &st); errors.Is(err, syscall.ENOENT) || err == nil && idOf(&st) != idOf(&self) {
 		res.Outcome = Vanished
 		return res, nil
@@ -250,14 +254,16 @@ func (f *Folder) Fold(src Source) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", me.totals, err)
 	}
-	owner := old
-	if !old.exists {
-		owner = totalsFile{exists: true, uid: self.Uid, gid: self.Gid, mode: uint32(self.Mode) & 0o777}
-	}
-	if owner.id, err = commit(src.Dir, me.totals, src.Name, out, old, owner); err != nil {
+	fd, id, err := commit(src.Dir, me.totals, src.Name, out, old)
+	if err != nil {
 		return res, fmt.Errorf("%s: %w", me.totals, err)
 	}
-	f.old = owner
+	// The new totals file came locked: the lock moves to it with the
+	// name, and the old one's, which waiting folders hold no more use
+	// for, is released (they find the name moved on, and wait for the
+	// new one).
+	closeFD(f.fd)
+	f.fd, f.old.id = fd, id
 	hook(StepCommitted, src.Name)
 	src.Remove()
 	hook(StepRemoved, src.Name)
@@ -279,29 +285,16 @@ func (t *Totals) hasEntry(id uint64, name string) bool {
 // that it is still the one before replacing it, and to give the new one
 // the same owner and mode.
 type totalsFile struct {
-	exists   bool
 	id       fileid.ID
 	uid, gid uint32
 	mode     uint32
 }
 
-// readTotals reads the totals file named name in dir: empty if there is
-// none yet.
-func readTotals(dir int, name string) (*Totals, totalsFile, error) {
-	fd, err := openAt(dir, name)
-	if errors.Is(err, syscall.ENOENT) {
-		return &Totals{}, totalsFile{}, nil
-	}
-	if err != nil {
-		return nil, totalsFile{}, err
-	}
-	defer closeFD(fd)
+// readTotals reads the totals file open as fd.
+func readTotals(fd int) (*Totals, totalsFile, error) {
 	var st fileStat
 	if err := fstat(fd, &st); err != nil {
 		return nil, totalsFile{}, err
-	}
-	if !isRegular(&st) {
-		return nil, totalsFile{}, ErrNotTotals
 	}
 	data, err := readFD(fd)
 	if err != nil {
@@ -311,26 +304,48 @@ func readTotals(dir int, name string) (*Totals, totalsFile, error) {
 	if err != nil {
 		return nil, totalsFile{}, err
 	}
-	return t, totalsFile{exists: true, id: idOf(&st), uid: st.Uid, gid: st.Gid, mode: uint32(st.Mode) & 0o777}, nil
+	return t, totalsFile{id: idOf(&st), uid: st.Uid, gid: st.Gid, mode: uint32(st.Mode) & 0o777}, nil
 }
 
-// prune drops the entries of the files that are gone: the entries of a
-// sys.id none of whose names holds a file with that sys.id. A folded
-// file only moves between the names recorded with it (a Cleaner moves
-// it to its private name to remove it, and puts it back under its name
-// if it judges it alive, which two Cleaners looking at it at once can
-// make it do), so the entries of one file go together. A name that
-// cannot be read counts as holding the file.
+// KeepGone is how many of the files folded last sys.folded keeps listing
+// after they are gone. A reader that opened a file before it was folded
+// and removed, and opens the totals file again after, must still find it
+// listed, or it would count it twice (once in the file it holds, once in
+// the totals): that takes KeepGone more folds during one reading. And a
+// poller (pollstats) that showed a file which has gone since its last
+// look finds it listed, so it knows that the file's values moved into the
+// totals file. Entries take some 50 bytes each: the totals file stays
+// small, whatever the number of files folded into it.
+const KeepGone = 64
+
+// prune drops the entries of the files that are gone, but for those of
+// the KeepGone-1 files folded last (the file being folded is listed
+// after, and makes KeepGone): the entries of a sys.id none of whose
+// names holds a file with that sys.id. A folded file only moves between
+// the names recorded with it (a Cleaner moves it to its private name to
+// remove it, and puts it back under its name if it judges it alive,
+// which two Cleaners looking at it at once can make it do), so the
+// entries of one file go together. A name that cannot be read counts as
+// holding the file.
 func (t *Totals) prune(dir int) {
-	present := map[uint64]bool{}
+	keep := map[uint64]bool{}
+	recent := 0
+	for i := len(t.Folded) - 1; i >= 0; i-- { // the last folded last
+		id := t.Folded[i].ID
+		if _, seen := keep[id]; seen {
+			continue
+		}
+		keep[id] = recent < KeepGone-1
+		recent++
+	}
 	for _, e := range t.Folded {
-		if !present[e.ID] && holds(dir, e.Name, e.ID) {
-			present[e.ID] = true
+		if !keep[e.ID] && holds(dir, e.Name, e.ID) {
+			keep[e.ID] = true
 		}
 	}
 	kept := t.Folded[:0]
 	for _, e := range t.Folded {
-		if present[e.ID] {
+		if keep[e.ID] {
 			kept = append(kept, e)
 		}
 	}
@@ -365,83 +380,166 @@ func holds(dir int, name string, id uint64) bool {
 }
 
 // commit writes data as the new totals file: under a temporary name,
-// then renamed over the old one (if old.exists, and only if it is still
-// there) or to the free name. The rename is the commit point. It returns
-// the identity of the new totals file.
-func commit(dir int, name, folding string, data []byte, old, owner totalsFile) (fileid.ID, error) {
+// locked, then renamed over the old one, if it is still there. The
+// rename is the commit point. It returns the new totals file, open and
+// locked, and its identity.
+func commit(dir int, name, folding string, data []byte, old totalsFile) (fd int, id fileid.ID, err error) {
 	tmp, fd, err := createTemp(dir)
 	if err != nil {
-		return fileid.ID{}, err
+		return -1, id, err
 	}
 	committed := false
 	defer func() {
-		closeFD(fd)
 		if !committed {
+			closeFD(fd)
 			unlinkAt(dir, tmp)
 		}
 	}()
 	hook(StepTempCreated, folding)
+	if id, err = writeTotals(fd, data, old); err != nil {
+		return -1, id, err
+	}
+	hook(StepTempWritten, folding)
 	var st fileStat
+	switch err := lstatAt(dir, name, &st); {
+	case err == nil && idOf(&st) == old.id:
+		if err := renameAt(dir, tmp, name); err != nil {
+			return -1, id, err
+		}
+		committed = true
+		return fd, id, nil
+	case err != nil && !errors.Is(err, syscall.ENOENT):
+		return -1, id, err
+	}
+	return -1, id, errors.New("replaced meanwhile by a program that does not take its lock")
+}
+
+// writeTotals writes data to the new totals file fd, with owner's owner
+// and mode, and returns its identity.
+func writeTotals(fd int, data []byte, owner totalsFile) (fileid.ID, error) {
 	if err := pwriteAll(fd, data); err != nil {
 		return fileid.ID{}, err
 	}
 	if err := fchmod(fd, owner.mode); err != nil {
 		return fileid.ID{}, err
 	}
+	var st fileStat
 	if err := fstat(fd, &st); err != nil {
 		return fileid.ID{}, err
 	}
-	id := idOf(&st)
 	if st.Uid != owner.uid || st.Gid != owner.gid {
 		// Root's cleanstats keeps the owner, so that the writers can
 		// fold into it in a sticky directory (/tmp); anyone else cannot
 		// give a file away, and keeps it.
 		fchown(fd, owner.uid, owner.gid)
 	}
-	hook(StepTempWritten, folding)
-	switch err := lstatAt(dir, name, &st); {
-	case old.exists && err == nil && idOf(&st) == old.id:
-		err = renameAt(dir, tmp, name)
-		committed = err == nil
-		return id, err
-	case !old.exists && errors.Is(err, syscall.ENOENT):
-		err = renameNoReplace(dir, tmp, name)
-		committed = err == nil
-		return id, err
-	case err != nil && !errors.Is(err, syscall.ENOENT):
-		return fileid.ID{}, err
-	}
-	return fileid.ID{}, errors.New("replaced meanwhile by a program that does not take its lock")
+	return idOf(&st), nil
 }
 
-// lockTotals takes the exclusive lock that serialises the folds into the
-// totals file name, on its lock file in dir, waiting up to LockWait.
-func lockTotals(dir int, name string) (unlock func(), err error) {
-	lock := convention.LockName(name)
-	fd, err := openLock(dir, lock)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", lock, err)
-	}
+// lockTotals opens the totals file name in dir and takes its exclusive
+// flock, which serialises the folds into it, waiting up to LockWait. A
+// fold replaces the totals file by renaming a new one over it: a lock
+// taken on a file that is no longer at name is let go, and the file at
+// name locked instead. A missing totals file is made first, empty (see
+// createTotals), with owner's owner and mode. A file at name that is not
+// a totals file gives ErrNotTotals at once, without waiting for its lock
+// (a live writer holds it).
+func lockTotals(dir int, name string, owner totalsFile) (int, error) {
 	deadline := time.Now().Add(LockWait)
-	for pause := time.Millisecond; ; pause = min(2*pause, 10*time.Millisecond) {
-		ok, err := tryLock(fd)
+	for {
+		fd, err := openAt(dir, name)
+		if errors.Is(err, syscall.ENOENT) {
+			fd, err = createTotals(dir, name, owner)
+			if errors.Is(err, os.ErrExist) {
+				continue // made meanwhile by another folder: lock that one
+			}
+			return fd, err
+		}
 		if err != nil {
+			return -1, err
+		}
+		if err := checkTotals(fd); err != nil {
 			closeFD(fd)
-			return nil, fmt.Errorf("lock %s: %w", lock, err)
+			return -1, err
 		}
-		if ok {
-			return func() { closeFD(fd) }, nil
+		for pause := time.Millisecond; ; pause = min(2*pause, 10*time.Millisecond) {
+			ok, err := tryLock(fd)
+			if err != nil {
+				closeFD(fd)
+				return -1, fmt.Errorf("lock: %w", err)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				closeFD(fd)
+				return -1, ErrLockWait
+			}
+			time.Sleep(pause)
 		}
-		if time.Now().After(deadline) {
+		var here, locked fileStat
+		if err := fstat(fd, &locked); err != nil {
 			closeFD(fd)
-			return nil, fmt.Errorf("lock %s: %w", lock, ErrLockWait)
+			return -1, err
 		}
-		time.Sleep(pause)
+		err = lstatAt(dir, name, &here)
+		if err == nil && idOf(&here) == idOf(&locked) {
+			return fd, nil
+		}
+		closeFD(fd) // replaced (or removed) while this one waited
+		if err != nil && !errors.Is(err, syscall.ENOENT) {
+			return -1, err
+		}
 	}
+}
+
+// checkTotals checks that fd is a regular file that holds a totals file,
+// as far as it can be read without its lock.
+func checkTotals(fd int) error {
+	var st fileStat
+	if err := fstat(fd, &st); err != nil {
+		return err
+	}
+	if !isRegular(&st) {
+		return ErrNotTotals
+	}
+	data, err := readFD(fd)
+	if err != nil {
+		return err
+	}
+	if s, err := scan(data); err == nil && (!s.isFolded || s.hasPID) {
+		return ErrNotTotals
+	}
+	return nil // a file that does not parse is read again under the lock
+}
+
+// createTotals makes the totals file name in dir, empty (no stats, an
+// empty sys.folded: a valid file that adds nothing), and returns it open
+// and locked. It is written under a temporary name and renamed to name
+// only if nothing is there (os.ErrExist otherwise), so that no reader
+// ever sees it half written.
+func createTotals(dir int, name string, owner totalsFile) (int, error) {
+	data, err := (&Totals{}).Bytes()
+	if err != nil {
+		return -1, err
+	}
+	tmp, fd, err := createTemp(dir)
+	if err != nil {
+		return -1, err
+	}
+	if _, err = writeTotals(fd, data, owner); err == nil {
+		err = renameNoReplace(dir, tmp, name)
+	}
+	if err != nil {
+		closeFD(fd)
+		unlinkAt(dir, tmp)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // ErrLockWait means the totals lock stayed taken for LockWait.
-var ErrLockWait = errors.New("held by another folder for too long")
+var ErrLockWait = errors.New("locked by another folder for too long")
 
 // tempName returns a fresh temporary name: a writer's (see
 // convention.TempPrefix), which cleanstats removes once its lock is free
@@ -452,8 +550,10 @@ func tempName() string {
 	return convention.TempPrefix + hex.EncodeToString(b[:]) + convention.TempSuffix
 }
 
-// createTemp creates a temporary file in dir, holding a shared lock on
-// it as a writer's temporary file does.
+// createTemp creates a temporary file in dir, holding an exclusive lock
+// on it: cleanstats leaves a locked temporary file alone, as a writer's,
+// and once it is renamed to the totals name, the lock is the totals
+// lock.
 func createTemp(dir int) (name string, fd int, err error) {
 	for tries := 0; ; tries++ {
 		name = tempName()
@@ -464,7 +564,7 @@ func createTemp(dir int) (name string, fd int, err error) {
 		if err != nil {
 			return "", -1, err
 		}
-		if _, err := tryLockShared(fd); err != nil {
+		if _, err := tryLock(fd); err != nil {
 			closeFD(fd)
 			unlinkAt(dir, name)
 			return "", -1, err

@@ -22,9 +22,7 @@ func fstat(int, *fileStat) error                { return errors.ErrUnsupported }
 func lstatAt(int, string, *fileStat) error      { return errors.ErrUnsupported }
 func openAt(int, string) (int, error)           { return -1, errors.ErrUnsupported }
 func createAt(int, string) (int, error)         { return -1, errors.ErrUnsupported }
-func openLock(int, string) (int, error)         { return -1, errors.ErrUnsupported }
 func tryLock(int) (bool, error)                 { return false, errors.ErrUnsupported }
-func tryLockShared(int) (bool, error)           { return false, errors.ErrUnsupported }
 func readFD(int) ([]byte, error)                { return nil, errors.ErrUnsupported }
 func pwriteAll(int, []byte) error               { return errors.ErrUnsupported }
 func fchmod(int, uint32) error                  { return errors.ErrUnsupported }

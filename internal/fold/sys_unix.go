@@ -45,38 +45,10 @@ func createAt(dir int, name string) (fd int, err error) {
 	return fd, err
 }
 
-// openLock opens the lock file name in dir, creating it (mode 0644, so
-// that every user who folds into the totals file can lock it) if needed.
-func openLock(dir int, name string) (int, error) {
-	fd, err := openAt(dir, name)
-	if err == unix.ENOENT {
-		switch fd, err = createAt(dir, name); err {
-		case nil:
-			unix.Fchmod(fd, 0o644)
-		case unix.EEXIST: // created meanwhile
-			fd, err = openAt(dir, name)
-		}
-	}
-	if err != nil {
-		return -1, err
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || !isRegular(&st) {
-		unix.Close(fd)
-		if err == nil {
-			err = unix.EINVAL
-		}
-		return -1, err
-	}
-	return fd, nil
-}
-
-func tryLock(fd int) (bool, error)       { return tryFlock(fd, unix.LOCK_EX) }
-func tryLockShared(fd int) (bool, error) { return tryFlock(fd, unix.LOCK_SH) }
-
-func tryFlock(fd, how int) (bool, error) {
+// tryLock tries to take an exclusive flock on fd, without waiting.
+func tryLock(fd int) (bool, error) {
 	for {
-		switch err := unix.Flock(fd, how|unix.LOCK_NB); err {
+		switch err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err {
 		case nil:
 			return true, nil
 		case unix.EWOULDBLOCK:

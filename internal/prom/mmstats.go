@@ -162,6 +162,13 @@ func (s *Set) AddFileGroups(path, pid string, stats []reader.Stat, groups []Grou
 	if pid != "" {
 		labels = append(labels, Label{Name: "pid", Value: pid})
 	}
+	s.addStats(labels, pid, stats, groups, true)
+}
+
+// addStats adds stats and groups as series labelled labels; the info
+// stats as the labels of an InfoName series if withInfo, else not at
+// all.
+func (s *Set) addStats(labels []Label, pid string, stats []reader.Stat, groups []Group, withInfo bool) {
 	var info []Label
 	for i := range stats {
 		st := &stats[i]
@@ -176,6 +183,9 @@ func (s *Set) AddFileGroups(path, pid string, stats []reader.Stat, groups []Grou
 			continue
 		}
 		if IsInfo(*st) {
+			if !withInfo {
+				continue
+			}
 			if info == nil {
 				info = labels[:len(labels):len(labels)]
 			}

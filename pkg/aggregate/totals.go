@@ -56,11 +56,12 @@ func (s *Folded) Reset() { clear(s.ids) }
 
 // Add adds the files that the totals file f lists in its sys.folded. A
 // file that is not a totals file gives an error, and so does a
-// malformed sys.folded (nothing is added then).
+// malformed sys.folded (nothing is added then); a *reader.PathError
+// that names the file.
 func (s *Folded) Add(f *reader.File) error {
 	i, fl, ok := f.Lookup(convention.Folded)
 	if !ok || fl.Sig.Code != 's' {
-		return fmt.Errorf("%s: %w", f.Path(), ErrNotTotals)
+		return &reader.PathError{Path: f.Path(), Err: ErrNotTotals}
 	}
 	v, err := f.Value(i)
 	if err != nil {
@@ -74,9 +75,18 @@ func (s *Folded) Add(f *reader.File) error {
 		return true
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", f.Path(), err)
+		return &reader.PathError{Path: f.Path(), Err: err}
 	}
 	return nil
+}
+
+// unwrapPath returns the reason of an error about path, without the
+// path, so that it is not said twice.
+func unwrapPath(err error, path string) error {
+	if pe, ok := err.(*reader.PathError); ok && pe.Path == path {
+		return pe.Err
+	}
+	return err
 }
 
 // Has reports whether the file of sys.id id is folded.
@@ -121,7 +131,8 @@ type Arrangement struct {
 // that feeds an Accumulator with Begin, Add and End (only some labels)
 // feeds Stats, then Totals; AddFiles does it with AddFile. A totals file
 // that cannot be opened again is used as it was opened; the error says
-// so. Close closes what Arrange opened.
+// so. Each error it joins is a *reader.PathError naming its file. Close
+// closes what Arrange opened.
 func Arrange(files []*reader.File, open func(path string) (*reader.File, error)) (Arrangement, error) {
 	if open == nil {
 		open = reader.Open
@@ -134,7 +145,7 @@ func Arrange(files []*reader.File, open func(path string) (*reader.File, error))
 			continue
 		}
 		if fresh, err := open(f.Path()); err != nil {
-			errs = append(errs, fmt.Errorf("%s: open again: %w", f.Path(), err))
+			errs = append(errs, &reader.PathError{Path: f.Path(), Err: fmt.Errorf("open again: %w", unwrapPath(err, f.Path()))})
 		} else {
 			r.opened = append(r.opened, fresh)
 			f = fresh

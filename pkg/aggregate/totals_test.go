@@ -198,6 +198,22 @@ func TestReadingOrder(t *testing.T) {
 			t.Errorf("requests %d, want 30: AddFiles reads the totals file again", req)
 		}
 	})
+	t.Run("a file folded and removed while the reading holds it counts once, other folds after", func(t *testing.T) {
+		dir := t.TempDir()
+		foldFile(t, newLifetime(t, dir, 1, true).path, true)
+		x := newLifetime(t, dir, 10, true)
+		files := openAll(t, dir) // the totals file, and x before its fold
+		foldFile(t, x.path, true)
+		// More folds after x's removal: sys.folded still lists x (the
+		// fold.KeepGone files folded last), or the reading would count
+		// x in its mapping and in the totals file.
+		for range fold.KeepGone - 1 {
+			foldFile(t, newLifetime(t, dir, 1, true).path, true)
+		}
+		if req, _, r := read(t, files); req != 11+fold.KeepGone-1 || len(r.Folded) != 1 {
+			t.Errorf("requests %d, %d left out; want %d, x left out", req, len(r.Folded), 11+fold.KeepGone-1)
+		}
+	})
 }
 
 func TestTotalsFileIdentity(t *testing.T) {

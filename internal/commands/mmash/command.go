@@ -108,6 +108,26 @@ promtool check metrics accepts the text, unless labels themselves are in
 camelCase or name a type (x.counter). slurpstats -o prometheus writes the
 same text for node_exporter's textfile collector.
 
+With --aggregate, /metrics serves one series per stat over all the files
+instead, without file and pid labels, each combined by its policy as
+/stats combines it: counters summed, gauges summed or by their policy
+(max, min, mean, latest), each histogram the merge of every file's
+buckets; the info stats, which belong to one process, are left out. So a
+prefork server whose workers come and go (exit and are folded into the
+totals file, or are killed and folded by cleanstats) makes no series come
+and go, and its counters never go back: sum(rate(...)) and
+histogram_quantile(0.99, rate(..._bucket[5m])) need no sum by. A float
+counter (seconds) that a different order of addition would put a bit
+lower than its last value is served at its last value.
+
+Every reading counts the totals files of the directory (the counters and
+histograms of the writers that have exited, folded by the writers
+themselves or by cleanstats) and the files of dead writers not folded
+yet, and leaves out a file that a totals file already holds, so that a
+sum over the files neither drops nor counts a file twice when a worker
+exits or dies (/stats, /graph/, and both forms of /metrics, where the
+totals file is one more file, without a pid).
+
 mmash listens on 127.0.0.1:5002 unless told otherwise, prints one line
 with its URL on stdout, and serves until SIGINT or SIGTERM. With
 --verbose (-v) it logs each request on stderr: method, path, status and
@@ -156,7 +176,11 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
         - targets: ['127.0.0.1:5002']
 
   # PromQL: the p99 of all the processes' requests over 5 minutes
-  histogram_quantile(0.99, sum by (le) (rate(mmstats_web_stats_timers_request_seconds_bucket[5m])))`
+  histogram_quantile(0.99, sum by (le) (rate(mmstats_web_stats_timers_request_seconds_bucket[5m])))
+
+  # one series per stat for the whole directory: workers that come and
+  # go make no series come and go
+  mmash --aggregate`
 
 // Options are the settings of one mmash run.
 type Options struct {
@@ -172,6 +196,9 @@ type Options struct {
 	Glob string
 	// Verbose logs each request on stderr.
 	Verbose bool
+	// Aggregate makes /metrics serve one series per stat over all the
+	// files, combined by policy, without file or pid labels.
+	Aggregate bool
 	// MaxConnections is how many connections mmash holds at once.
 	MaxConnections int
 	// MaxRequests is how many requests read files at once.
@@ -201,6 +228,7 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.Dir, "dir", "", "serve the stats files in `DIR` (default $MMSTATS_PATH, or the temporary directory)")
 	fs.StringVar(&o.Glob, "glob", "", "read the files that `GLOB` matches in DIR when a request names none (default *.mmstats)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each request on stderr: method, path, status, duration")
+	fs.BoolVar(&o.Aggregate, "aggregate", false, "serve on /metrics one series per stat over all the files, combined by policy, without file and pid labels")
 	fs.IntVar(&o.MaxConnections, "max-connections", 256, "hold at most `N` connections at once; more wait to be accepted")
 	fs.IntVar(&o.MaxRequests, "max-requests", def.maxRequests, "read files for at most `N` requests at once; a few more wait, the others get 503")
 	fs.Var(&o.MaxMemory, "max-memory", "keep what reading files takes under about `SIZE` (K, M, G: powers of 1024)")
@@ -261,6 +289,7 @@ func (o *Options) config(log io.Writer) config {
 		timeout:     o.Timeout,
 		log:         log,
 		verbose:     o.Verbose,
+		aggregate:   o.Aggregate,
 	}
 }
 

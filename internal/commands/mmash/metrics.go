@@ -47,7 +47,11 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		var body []byte
 		err := s.withJob(ctx, func(j *job) (err error) {
-			body, err = j.metrics(proto)
+			if s.cfg.aggregate {
+				body, err = j.aggregateMetrics(proto)
+			} else {
+				body, err = j.metrics(proto)
+			}
 			return err
 		})
 		return body, err

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sync"
 
+	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -157,24 +158,92 @@ func (j *job) eachLabel(glob string, fn func(label string) error, file func(name
 }
 
 // eachReader calls fn with the stats of each file of glob that can be
-// read, in the order of the files' names, with the file open for fn to
-// read more (its histograms): f is valid while fn runs. Files that cannot
-// be read are skipped, as the original mmash did.
+// read, with the file open for fn to read more (its histograms): f is
+// valid while fn runs. Files that cannot be read are skipped, as the
+// original mmash did. The files go in the order of their names, but for
+// the totals files, into which the files of the writers that have exited
+// are folded: those come last, opened again, and a stats file that a
+// totals file holds is left out (aggregate.Arrange), so that a sum over
+// the files neither drops nor counts a file twice while writers come and
+// go. So every file is opened (mapped, its fields indexed) before any is
+// read, then read one at a time as before.
 func (j *job) eachReader(glob string, fn func(name string, f *reader.File, stats []reader.Stat) error) error {
 	matches, err := j.files(glob)
 	if err != nil {
 		return err
 	}
+	var files []*reader.File
+	byFile := map[*reader.File]*opened{}
+	byPath := map[string]*opened{} // for Arrange, which opens the totals files again
+	defer func() {
+		for f := range byFile {
+			f.Close()
+		}
+	}()
 	for _, m := range matches {
 		if err := j.ctx.Err(); err != nil {
 			return err
 		}
-		err := j.read(m, func(f *reader.File, stats []reader.Stat) error { return fn(m.name, f, stats) })
+		o, err := j.openMatch(m)
 		if err := j.fatal(m, err); err != nil {
+			return err
+		}
+		if o == nil {
+			continue
+		}
+		files = append(files, o.f)
+		byFile[o.f] = o
+		if byPath[o.f.Path()] == nil {
+			byPath[o.f.Path()] = o
+		}
+	}
+	var again error // the error that ends the request, from opening a totals file again
+	arr, err := aggregate.Arrange(files, func(path string) (*reader.File, error) {
+		o, err := j.openMatch(byPath[path].m)
+		if err == nil {
+			byFile[o.f] = o
+			return o.f, nil
+		}
+		if ferr := j.fatal(byPath[path].m, err); ferr != nil && again == nil {
+			again = ferr
+		}
+		return nil, err
+	})
+	if again != nil {
+		return again
+	}
+	if err != nil {
+		// A totals file whose sys.folded cannot be read: the files it
+		// holds may count twice. Logged once (fileLog), and read.
+		for _, e := range joined(err) {
+			var pe *reader.PathError
+			if errors.As(e, &pe) && byPath[pe.Path] != nil {
+				j.s.fileLog(path.Join(j.s.dir.path, byPath[pe.Path].m.name), pe.Err.Error())
+			}
+		}
+	}
+	for _, f := range append(arr.Stats, arr.Totals...) {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+		o := byFile[f]
+		err := j.read(o, func(f *reader.File, stats []reader.Stat) error { return fn(o.m.name, f, stats) })
+		// What its stats took goes now: one file's at a time.
+		f.Close()
+		delete(byFile, f)
+		if err := j.fatal(o.m, err); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// joined returns the errors that err joins, or err.
+func joined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // fatal sorts the error of one file: nil when the request goes on (the
@@ -264,14 +333,23 @@ func (j *job) scan(m match, fn func(f *reader.Field) error) error {
 	return ferr
 }
 
-// read reads every stat of a matched file, live from its mapping, and
-// calls fn with the file and them, under a reservation of what the
-// parsing costs (reading a histogram costs no more than its bytes in the
-// file).
-func (j *job) read(m match, fn func(*reader.File, []reader.Stat) error) error {
+// opened is a matched file, open and mapped, with what reading its
+// stats will cost.
+type opened struct {
+	m    match
+	f    *reader.File
+	cost int64  // to reserve while its stats are read
+	what string // the cost, for people
+}
+
+// openMatch opens a matched file: it checks what reading its stats will
+// cost (a file that costs more than all reading may take is a
+// fileError), maps it and indexes its fields (4 bytes a field, counted
+// in the answer's share), without reading them.
+func (j *job) openMatch(m match) (*opened, error) {
 	f, size, err := j.open(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	cost := size/minFieldSize*fieldCost + 3*size
@@ -285,25 +363,39 @@ func (j *job) read(m match, fn func(*reader.File, []reader.Stat) error) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cost = int64(fields)*fieldCost + 2*int64(labels) + size
 		what = fmt.Sprintf("its %d fields", fields)
 	}
-	if err := j.reserve(cost, what); err != nil {
-		return err
+	if cost > j.s.parsing.size {
+		return nil, j.reserve(cost, what) // the fileError that says so
 	}
-	defer j.s.parsing.release(cost)
 	// Map the very file that the root opened, not a path that could have
 	// changed since.
 	rf, err := reader.OpenFile(f)
 	if err != nil {
+		return nil, err
+	}
+	if err := j.grow(4*rf.Len() + 256); err != nil {
+		rf.Close()
+		return nil, err
+	}
+	return &opened{m: m, f: rf, cost: cost, what: what}, nil
+}
+
+// read reads every stat of an opened file, live from its mapping, and
+// calls fn with the file and them, under a reservation of what the
+// parsing costs (reading a histogram costs no more than its bytes in the
+// file).
+func (j *job) read(o *opened, fn func(*reader.File, []reader.Stat) error) error {
+	if err := j.reserve(o.cost, o.what); err != nil {
 		return err
 	}
-	defer rf.Close()
-	stats, err := rf.Stats()
+	defer j.s.parsing.release(o.cost)
+	stats, err := o.f.Stats()
 	if err != nil {
 		return err
 	}
-	return fn(rf, stats)
+	return fn(o.f, stats)
 }

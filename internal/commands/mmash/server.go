@@ -27,6 +27,7 @@ type config struct {
 	timeout     time.Duration // how long a request may take to be answered
 	log         io.Writer     // per-file limits, changes of the directory, requests
 	verbose     bool          // log every request
+	aggregate   bool          // /metrics: one series per stat over the files (--aggregate)
 }
 
 // defaultConfig is the configuration of the flags' defaults, logging
@@ -66,6 +67,7 @@ type server struct {
 	parsing      *budget
 	metrics      flight // the text format
 	metricsProto flight // the protobuf format
+	monotone     monotone
 
 	logMu  sync.Mutex
 	logged map[string]bool // the file errors logged already

@@ -53,7 +53,11 @@ buckets of every file, so they are those of all the files' values
 together (within 0.54%); its moving average is the files' mean weighted
 by their counts; a timestamp takes the latest; an info field (a PID) is
 not combined: it shows one file's value. Fields without metadata, such as
-the Python writer's, add up. Each value is followed by its policy, and,
+the Python writer's, add up. The totals file of a directory, into which
+the files of processes that have exited are folded (see cleanstats),
+counts like the others, and a file that a totals file already holds is
+left out (-v says how many), so that a total neither drops nor counts a
+value twice while worker processes come and go. Each value is followed by its policy, and,
 when it is one file's value (max, min, latest, none) that not every file
 shares, by that file. text prints "==> total of N files" and one line
 "  label value policy [file]" per label; table prints the columns label,
@@ -227,13 +231,13 @@ func Run(o *Options) error {
 	} else {
 		r.p = newPrinter(format, w, o.Streams, human)
 	}
-	for _, name := range paths {
-		read := r.file
-		if tot != nil {
-			read = tot.file
-		}
-		if err := read(name); err != nil {
-			return err // the write failed: stop reading
+	if tot != nil {
+		tot.files(paths) // its output comes at the end
+	} else {
+		for _, name := range paths {
+			if err := r.file(name); err != nil {
+				return err // the write failed: stop reading
+			}
 		}
 	}
 	if tot != nil {
@@ -250,6 +254,10 @@ func Run(o *Options) error {
 	if t, ok := r.p.(*tablePrinter); ok && t.dropped > 0 {
 		fmt.Fprintf(o.Streams.Err, "slurpstats: the table shows the first %d labels and leaves out %d; choose with -f, or use -o text\n", maxTableRows, t.dropped)
 		failed = true
+	}
+	if tot != nil && tot.folded > 0 && o.Verbose {
+		fmt.Fprintf(o.Streams.Err, "slurpstats: %d %s left out: a totals file holds %s\n",
+			tot.folded, plural(tot.folded, "file", "files"), plural(tot.folded, "it", "them"))
 	}
 	if tot != nil && tot.dropped {
 		fmt.Fprintf(o.Streams.Err, "slurpstats: --total combines the first %d labels and leaves out the others; choose with -f\n", maxTotalLabels)

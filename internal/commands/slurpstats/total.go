@@ -32,6 +32,7 @@ type totaler struct {
 	admitted map[string]bool // the labels fed: true for those shown (-f)
 	dropped  bool            // a label was left out past maxTotalLabels
 	errs     []fileError     // the files that failed
+	folded   int             // the files left out: a totals file holds them
 
 	// Per file.
 	heads    map[string]bool // the histograms whose percentiles are kept
@@ -52,20 +53,63 @@ type carrier struct {
 	i    int
 }
 
-// file feeds the file name to the accumulator. Its error is a write
-// error (none here: the output comes at the end); a file that cannot be
-// read is reported and counted, and what it had before it broke counts.
-func (t *totaler) file(name string) error {
-	r := t.r
-	f, err := reader.Open(name)
-	if err != nil {
-		t.fail(name, err)
-		return nil
+// files feeds the files names to the accumulator in the order that
+// counts every value once while their writers' files are being folded
+// into totals files (aggregate.Arrange): the stats files, without those
+// that a totals file holds, then the totals files, opened again after
+// the others. A file that cannot be read is reported and counted, and
+// what it had before it broke counts.
+func (t *totaler) files(names []string) {
+	var opened []*reader.File
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, name := range names {
+		f, err := reader.Open(name)
+		if err != nil {
+			t.fail(name, err)
+			continue
+		}
+		opened = append(opened, f)
 	}
-	defer f.Close()
+	arr, err := aggregate.Arrange(opened, nil)
+	defer arr.Close()
+	t.failAll(err)
+	t.folded = len(arr.Folded)
+	for _, f := range arr.Stats {
+		t.file(f)
+	}
+	for _, f := range arr.Totals {
+		t.file(f)
+	}
+}
+
+// failAll reports each file that err, joined errors of
+// *reader.PathError, names.
+func (t *totaler) failAll(err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var pe *reader.PathError
+		if errors.As(e, &pe) { // always
+			t.fail(pe.Path, pe.Err)
+		}
+	}
+}
+
+// file feeds the open file f to the accumulator.
+func (t *totaler) file(f *reader.File) {
+	r, name := t.r, f.Path()
 	if err := t.prepare(f); err != nil {
 		t.fail(name, err)
-		return nil
+		return
 	}
 	t.acc.Begin(name)
 	defer t.acc.End()
@@ -91,10 +135,9 @@ func (t *totaler) file(name string) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		t.fail(name, err)
-		return nil
+		return
 	}
 	r.read++
-	return nil
 }
 
 // prepare goes through the labels of f, before its stats are read: it
