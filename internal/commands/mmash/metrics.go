@@ -49,6 +49,8 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		err := s.withJob(ctx, func(j *job) (err error) {
 			if s.cfg.aggregate {
 				body, err = j.aggregateMetrics(proto)
+			} else if !proto {
+				body, err = j.cachedMetrics()
 			} else {
 				body, err = j.metrics(proto)
 			}

@@ -68,6 +68,7 @@ type server struct {
 	metrics      flight // the text format
 	metricsProto flight // the protobuf format
 	monotone     monotone
+	cache        fileCache // the default files, kept open between requests
 
 	logMu  sync.Mutex
 	logged map[string]bool // the file errors logged already
@@ -99,7 +100,10 @@ func newServerConfig(dir, glob string, cfg config) (*server, error) {
 }
 
 // Close releases the stats directory.
-func (s *server) Close() error { return s.dir.Close() }
+func (s *server) Close() error {
+	s.cache.close()
+	return s.dir.Close()
+}
 
 // answerLimit is what one request may keep for its answer.
 func (s *server) answerLimit() int64 { return s.cfg.maxMemory / 2 / int64(s.cfg.maxRequests) }

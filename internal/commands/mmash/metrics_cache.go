@@ -1,0 +1,157 @@
+package mmash
+
+import (
+	"bytes"
+	"compress/gzip"
+
+	"github.com/mmstats/mmstats/internal/convention"
+	"github.com/mmstats/mmstats/internal/prom"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// metricsPlan is the /metrics text of the files read last, compiled
+// (prom.Plan): while the same files keep their layouts, and the stats
+// that the Set took as labels (the PID, the info stats) keep their
+// values, an answer is their values written into it. It is the
+// prom.Source of the plan.
+type metricsPlan struct {
+	plan  *prom.Plan
+	src   prom.Source // the plan itself, boxed once
+	files []planFile  // the files, numbered as the plan numbers them
+	kept  int         // what the answer keeps, as job.grow counts it
+	text  []byte      // the last text, its memory used again
+	zw    *gzip.Writer
+}
+
+// planFile is one file of a plan, as it was when the plan was made.
+type planFile struct {
+	e    *entry
+	gen  uint64
+	info []infoValue // the values that are labels
+}
+
+type infoValue struct {
+	i int
+	v reader.Value
+}
+
+// Value implements prom.Source.
+func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+
+// Histogram implements prom.Source.
+func (p *metricsPlan) Histogram(file, group int) *reader.Histogram {
+	return &p.files[file].e.groups[group].H
+}
+
+// valid reports whether the plan is that of the files read.
+func (p *metricsPlan) valid(read []*entry) bool {
+	if p.plan == nil || len(p.files) != len(read) {
+		return false
+	}
+	for k, e := range read {
+		f := &p.files[k]
+		if f.e != e || f.gen != e.gen {
+			return false
+		}
+		for _, iv := range f.info {
+			if e.values[iv.i] != iv.v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cachedMetrics returns the exposition of the default files in the text
+// format, gzip-compressed, from the cache: what metrics returns, with
+// the files kept open and the text kept made.
+func (j *job) cachedMetrics() ([]byte, error) {
+	c := &j.s.cache
+	c.lock(j)
+	defer c.unlock()
+	if err := c.arrange(j); err != nil {
+		return nil, err
+	}
+	read := c.read[:0]
+	for _, e := range c.read {
+		if err := j.ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.readValues() == nil { // else left out, as a file that cannot be read
+			read = append(read, e)
+		}
+	}
+	c.read = read
+	p := &c.plan
+	if !p.valid(read) {
+		if err := p.build(j, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := j.grow(p.kept); err != nil {
+		return nil, err
+	}
+	p.text = p.plan.Append(p.text[:0], p.src)
+	// A new buffer for each answer: the clients that share it may still
+	// be sending the last one.
+	buf := bytes.NewBuffer(make([]byte, 0, len(p.text)/8+4096))
+	if p.zw == nil {
+		p.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
+	} else {
+		p.zw.Reset(buf)
+	}
+	p.zw.Write(p.text)
+	p.zw.Close()
+	if cap(p.text) > 4*len(p.text)+(1<<20) {
+		p.text = nil // it shrank: let the memory go
+	}
+	return buf.Bytes(), j.grow(buf.Cap() + cap(p.text))
+}
+
+// build makes the plan of the files of c.read: each file's stats read
+// whole, added to a Set as metrics adds them, and the Set compiled.
+func (p *metricsPlan) build(j *job, c *fileCache) error {
+	*p = metricsPlan{text: p.text, zw: p.zw}
+	var set prom.Set
+	read := c.read[:0]
+	for _, e := range c.read {
+		if err := j.reserve(e.cost, e.what); err != nil {
+			if err := j.fatal(e.m, err); err != nil {
+				return err
+			}
+			continue
+		}
+		stats, err := e.rf.Stats()
+		j.s.parsing.release(e.cost)
+		if err != nil {
+			e.fail(err)
+			continue
+		}
+		k := len(read)
+		read = append(read, e)
+		f := planFile{e: e, gen: e.gen}
+		for i := range stats {
+			st := &stats[i]
+			if st.Value.Kind().Numeric() && (prom.IsInfo(*st) || convention.DefaultField(st.Label) == convention.PID) {
+				f.info = append(f.info, infoValue{i, st.Value})
+				e.values[i] = st.Value
+			}
+		}
+		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
+		set.AddFilePlan(k, e.m.name, "", stats, e.groups)
+		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost + set.HistogramBytes() - hist
+		for _, st := range stats {
+			n += 2 * len(st.Label)
+		}
+		p.kept += n
+		if err := j.grow(n); err != nil {
+			return err
+		}
+		p.files = append(p.files, f)
+	}
+	c.read = read
+	p.plan = set.Compile()
+	p.src = p
+	j.used -= int64(p.kept) // counted again by the caller, as at every request
+	return nil
+}
