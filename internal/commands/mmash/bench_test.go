@@ -105,8 +105,13 @@ func BenchmarkMetrics(b *testing.B) {
 }
 
 // benchMetrics measures GET target of a server of dir.
-func benchMetrics(b *testing.B, dir, target string) {
-	s, err := newServer(dir, "*.mmstats")
+func benchMetrics(b *testing.B, dir, target string) { benchMetricsConfig(b, dir, target, false) }
+
+// benchMetricsConfig is benchMetrics, of --aggregate if aggregate.
+func benchMetricsConfig(b *testing.B, dir, target string, aggregate bool) {
+	cfg := defaultConfig()
+	cfg.aggregate = aggregate
+	s, err := newServerConfig(dir, "*.mmstats", cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,4 +137,18 @@ func TestBenchSize(t *testing.T) {
 	defer s.Close()
 	r := get(t, s, "/metrics")
 	t.Logf("%d bytes", len(r.body))
+}
+
+// BenchmarkStatsAggr: GET /stats/NAME?aggr=sum over 1,000 plain files,
+// and /metrics of --aggregate.
+func BenchmarkStatsAggr(b *testing.B) {
+	benchMetrics(b, benchDir(b, 1000, false), "/stats/web.stats.status?aggr=sum")
+}
+
+func BenchmarkAggregate(b *testing.B) {
+	for _, kind := range []string{"plain", "timer"} {
+		b.Run(kind, func(b *testing.B) {
+			benchMetricsConfig(b, benchDir(b, 1000, kind == "timer"), "/metrics", true)
+		})
+	}
 }

@@ -74,6 +74,7 @@ type entry struct {
 
 	values []reader.Value // its numbers, read at each request (ReadNumbers)
 	byScan bool           // read by ScanStats: a large file of its own layout
+	stats  []reader.Stat  // its stats, for eachReader (readStats)
 	groups []prom.Group   // its histogram groups, as ReadGroups found them
 }
 
@@ -361,6 +362,46 @@ func (e *entry) readValues() error {
 
 var errWindow = errors.New("a histogram's window changed")
 
+// readStats reads e's stats: its numbers and histograms (readValues),
+// its strings, and the labels of its layout, into a slice it keeps for
+// the next request: what File.Stats returns, at the cost of the strings
+// alone.
+func (e *entry) readStats() ([]reader.Stat, error) {
+	if err := e.readValues(); err != nil {
+		return nil, err
+	}
+	if e.byScan {
+		stats, err := e.rf.Stats()
+		if err != nil {
+			return nil, e.fail(err)
+		}
+		return stats, nil
+	}
+	fields := e.rf.Fields()
+	e.stats = e.stats[:0]
+	for i := range fields {
+		f := &fields[i]
+		v := e.values[i]
+		if reader.KindOf(f.Sig.Code) == reader.String {
+			var err error
+			if v, err = e.rf.Value(i); err != nil {
+				return nil, e.fail(err)
+			}
+		}
+		e.stats = append(e.stats, reader.Stat{Label: f.Label, Type: f.Sig.Text, Value: v, Meta: f.Meta})
+	}
+	return e.stats, nil
+}
+
+// cachedGroups returns the histogram groups of f, read by readStats, if
+// f is the file of the cache that j is reading; else ok is false.
+func (j *job) cachedGroups(f *reader.File) (groups []prom.Group, ok bool) {
+	if j.cur == nil || j.cur.rf != f {
+		return nil, false
+	}
+	return j.cur.groups, true
+}
+
 func (e *entry) fail(err error) error {
 	e.err = err
 	e.ino = 0 // opened again next time
@@ -383,12 +424,12 @@ func (j *job) eachCached(fn func(name string, f *reader.File, stats []reader.Sta
 		err := j.reserve(e.cost, e.what)
 		if err == nil {
 			var stats []reader.Stat
-			stats, err = e.rf.Stats()
+			stats, err = e.readStats()
 			j.s.parsing.release(e.cost)
-			if err != nil {
-				e.fail(err)
-			} else {
+			if err == nil {
+				j.cur = e
 				err = fn(e.m.name, e.rf, stats)
+				j.cur = nil
 			}
 		}
 		if err := j.fatal(e.m, err); err != nil {

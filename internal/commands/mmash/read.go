@@ -76,6 +76,7 @@ type job struct {
 	dir   *rootRef
 	used  int64 // what the answer keeps, as counted by grow
 	limit int64
+	cur   *entry // the file of the cache that eachReader passes, if any
 }
 
 // newJob starts a request's reading of the stats directory; call done
@@ -253,6 +254,9 @@ func joined(err error) []error {
 // file is skipped, and logged if a limit refused it), or the error that
 // ends the request (the answer outgrew its share, the request ended).
 func (j *job) fatal(m match, err error) error {
+	if err == nil {
+		return nil // before the pointers that errors.As makes escape
+	}
 	var fe *fileError
 	var ae *errAnswer
 	switch {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/aggregate"
 )
 
 // maxURILen is the longest request URI mmash answers (414 past it): a
@@ -69,6 +70,7 @@ type server struct {
 	metricsProto flight // the protobuf format
 	monotone     monotone
 	cache        fileCache // the default files, kept open between requests
+	accumulators sync.Pool // of *aggregate.Accumulator, for --aggregate: their memory used again
 
 	logMu  sync.Mutex
 	logged map[string]bool // the file errors logged already
@@ -87,6 +89,7 @@ func newServerConfig(dir, glob string, cfg config) (*server, error) {
 		cfg.log = io.Discard
 	}
 	s := &server{glob: glob, cfg: cfg, logged: map[string]bool{}}
+	s.accumulators.New = func() any { return new(aggregate.Accumulator) }
 	d, err := openStatsDir(dir, s.logf)
 	if err != nil {
 		return nil, err
