@@ -54,8 +54,8 @@ type Label struct {
 // use.
 type Set struct {
 	families map[string]*family
-	len      int // the number of series
-	bytes    int // what the histograms' series keep
+	len      int    // the number of series
+	bytes    int    // what the histograms' series keep
 	at       source // where the series being added comes from, for a Plan
 }
 
