@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -148,21 +149,57 @@ func (p *Plan) Append(b []byte, src Source) []byte {
 	if cap(b)-len(b) < p.size {
 		b = slices.Grow(b, p.size)
 	}
-	start, pos := len(b), 0
+	start := len(b)
+	b, _ = p.write(nil, b, src)
+	p.size = len(b) - start
+	return b
+}
+
+// WriteTo writes the exposition of p with the values of src to w, in
+// pieces of about 64 KiB made in buf (which it returns, to be used
+// again): what is held at once stays small, however large the text.
+func (p *Plan) WriteTo(w io.Writer, src Source, buf []byte) ([]byte, error) {
+	if cap(buf) < writeChunk+4096 {
+		buf = make([]byte, 0, writeChunk+4096)
+	}
+	return p.write(w, buf[:0], src)
+}
+
+// writeChunk is the size of the pieces of WriteTo.
+const writeChunk = 64 << 10
+
+// write appends the text to b, writing it to w (if not nil) whenever it
+// passes writeChunk, and at the end.
+func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
+	flush := func() error {
+		if w == nil || len(b) < writeChunk {
+			return nil
+		}
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
+	}
+	pos := 0
 	for i := range p.segs {
 		sg := &p.segs[i]
 		b = append(b, p.text[pos:sg.end]...)
 		pos = sg.end
 		if sg.src.group >= 0 {
 			b = sg.appendHistogram(b, src.Histogram(int(sg.src.file), int(sg.src.group)))
-			continue
+		} else {
+			b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
+			b = append(b, '\n')
 		}
-		b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
-		b = append(b, '\n')
+		if err := flush(); err != nil {
+			return b, err
+		}
 	}
 	b = append(b, p.text[pos:]...)
-	p.size = len(b) - start
-	return b
+	if w != nil && len(b) > 0 {
+		_, err := w.Write(b)
+		return b[:0], err
+	}
+	return b, nil
 }
 
 // appendHistogram appends the lines of a histogram's series as

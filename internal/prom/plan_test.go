@@ -77,6 +77,10 @@ func TestPlanWritesWhatWriteToWrites(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Fatalf("%s: the plan wrote\n%s\nWriteTo\n%s", what, got, want.Bytes())
 		}
+		var w bytes.Buffer
+		if _, err := plan.WriteTo(&w, fs, nil); err != nil || !bytes.Equal(w.Bytes(), want.Bytes()) {
+			t.Fatalf("%s: Plan.WriteTo wrote (%v)\n%s\nSet.WriteTo\n%s", what, err, w.Bytes(), want.Bytes())
+		}
 	}
 	check("as built")
 	for k := range fs {

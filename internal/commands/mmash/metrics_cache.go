@@ -19,8 +19,12 @@ type metricsPlan struct {
 	src   prom.Source // the plan itself, boxed once
 	files []planFile  // the files, numbered as the plan numbers them
 	kept  int         // what the answer keeps, as job.grow counts it
-	text  []byte      // the last text, its memory used again
-	zw    *gzip.Writer
+
+	// What each answer uses again: the buffer the text is made in, piece
+	// by piece, the compressor, and the sizes of the last answers.
+	buf          []byte
+	zw           *gzip.Writer
+	size, gzSize int
 }
 
 // planFile is one file of a plan, as it was when the plan was made.
@@ -63,9 +67,9 @@ func (p *metricsPlan) valid(read []*entry) bool {
 }
 
 // cachedMetrics returns the exposition of the default files in the text
-// format, gzip-compressed, from the cache: what metrics returns, with
-// the files kept open and the text kept made.
-func (j *job) cachedMetrics() ([]byte, error) {
+// format, gzip-compressed if gz, from the cache: what metrics returns,
+// with the files kept open and the text kept made.
+func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	c := &j.s.cache
 	c.lock(j)
 	defer c.unlock()
@@ -91,27 +95,30 @@ func (j *job) cachedMetrics() ([]byte, error) {
 	if err := j.grow(p.kept); err != nil {
 		return nil, err
 	}
-	p.text = p.plan.Append(p.text[:0], p.src)
 	// A new buffer for each answer: the clients that share it may still
 	// be sending the last one.
-	buf := bytes.NewBuffer(make([]byte, 0, len(p.text)/8+4096))
+	if !gz {
+		buf := bytes.NewBuffer(make([]byte, 0, p.size+4096))
+		p.buf, _ = p.plan.WriteTo(buf, p.src, p.buf) // a bytes.Buffer: no error
+		p.size = buf.Len()
+		return buf.Bytes(), j.grow(buf.Cap())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, p.gzSize+4096))
 	if p.zw == nil {
 		p.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
 	} else {
 		p.zw.Reset(buf)
 	}
-	p.zw.Write(p.text)
+	p.buf, _ = p.plan.WriteTo(p.zw, p.src, p.buf)
 	p.zw.Close()
-	if cap(p.text) > 4*len(p.text)+(1<<20) {
-		p.text = nil // it shrank: let the memory go
-	}
-	return buf.Bytes(), j.grow(buf.Cap() + cap(p.text))
+	p.gzSize = buf.Len()
+	return buf.Bytes(), j.grow(buf.Cap())
 }
 
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{text: p.text, zw: p.zw}
+	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize}
 	var set prom.Set
 	read := c.read[:0]
 	for _, e := range c.read {

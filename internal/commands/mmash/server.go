@@ -68,6 +68,7 @@ type server struct {
 	parsing      *budget
 	metrics      flight // the text format
 	metricsProto flight // the protobuf format
+	metricsPlain flight // the text format, not compressed (see serveMetrics)
 	monotone     monotone
 	cache        fileCache // the default files, kept open between requests
 	accumulators sync.Pool // of *aggregate.Accumulator, for --aggregate: their memory used again
