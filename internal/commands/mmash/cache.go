@@ -72,10 +72,11 @@ type entry struct {
 	gen    uint64 // bumped when it is opened again
 	err    error  // why it could not be read this time
 
-	values []reader.Value // its numbers, read at each request (ReadNumbers)
-	byScan bool           // read by ScanStats: a large file of its own layout
-	stats  []reader.Stat  // its stats, for eachReader (readStats)
-	groups []prom.Group   // its histogram groups, as ReadGroups found them
+	values  []reader.Value // its numbers, read at each request (ReadNumbers)
+	byScan  bool           // read by ScanStats: a large file of its own layout
+	stats   []reader.Stat  // its stats, for eachReader (readStats)
+	groups  []prom.Group   // its histogram groups, as ReadGroups found them
+	grouped bool           // groups is read (the first readValues with hist)
 }
 
 // maxNameCache is the most names of files that do not match the glob
@@ -321,7 +322,7 @@ func (c *fileCache) refresh(j *job, e *entry) error {
 	e.totals = aggregate.IsTotals(e.rf)
 	e.id, e.hasID = aggregate.FileID(e.rf)
 	e.values = make([]reader.Value, e.rf.Len())
-	e.groups, _ = prom.ReadGroups(e.rf, nil)
+	e.groups, e.grouped = e.groups[:0], false // read when asked (readValues)
 	return nil
 }
 
@@ -329,10 +330,10 @@ func (c *fileCache) refresh(j *job, e *entry) error {
 // keeps built (about 200 bytes a field) when no other file shares it.
 const maxLayoutFields = 4096
 
-// readValues reads e's numbers and histograms; an error (the file shrank
-// under the reader, a group stuck) leaves e out of this answer, and has
-// it opened again at the next request.
-func (e *entry) readValues() error {
+// readValues reads e's numbers, and its histograms if hist; an error
+// (the file shrank under the reader, a group stuck) leaves e out of this
+// answer, and has it opened again at the next request.
+func (e *entry) readValues(hist bool) error {
 	if e.byScan {
 		i := 0
 		err := e.rf.ScanStats(func(s *reader.Stat) bool {
@@ -347,6 +348,21 @@ func (e *entry) readValues() error {
 		}
 	} else if err := e.rf.ReadNumbers(e.values); err != nil {
 		return e.fail(err)
+	}
+	if !hist {
+		return nil
+	}
+	if !e.grouped {
+		// The first time: which groups carry buckets that can be
+		// exported, as metrics finds them (prom.ReadGroups).
+		e.groups, _ = prom.ReadGroups(e.rf, e.groups[:0])
+		e.grouped = true
+		for k := range e.groups {
+			if e.groups[k].Err != nil {
+				return e.fail(e.groups[k].Err)
+			}
+		}
+		return nil
 	}
 	for k := range e.groups {
 		g := &e.groups[k]
@@ -366,8 +382,8 @@ var errWindow = errors.New("a histogram's window changed")
 // its strings, and the labels of its layout, into a slice it keeps for
 // the next request: what File.Stats returns, at the cost of the strings
 // alone.
-func (e *entry) readStats() ([]reader.Stat, error) {
-	if err := e.readValues(); err != nil {
+func (e *entry) readStats(hist bool) ([]reader.Stat, error) {
+	if err := e.readValues(hist); err != nil {
 		return nil, err
 	}
 	if e.byScan {
@@ -396,7 +412,7 @@ func (e *entry) readStats() ([]reader.Stat, error) {
 // cachedGroups returns the histogram groups of f, read by readStats, if
 // f is the file of the cache that j is reading; else ok is false.
 func (j *job) cachedGroups(f *reader.File) (groups []prom.Group, ok bool) {
-	if j.cur == nil || j.cur.rf != f {
+	if j.cur == nil || j.cur.rf != f || !j.cur.grouped {
 		return nil, false
 	}
 	return j.cur.groups, true
@@ -424,7 +440,7 @@ func (j *job) eachCached(fn func(name string, f *reader.File, stats []reader.Sta
 		err := j.reserve(e.cost, e.what)
 		if err == nil {
 			var stats []reader.Stat
-			stats, err = e.readStats()
+			stats, err = e.readStats(j.wantGroups)
 			j.s.parsing.release(e.cost)
 			if err == nil {
 				j.cur = e

@@ -97,4 +97,4 @@ func BenchmarkMetricsAfterFolds(b *testing.B) {
 }
 
 // fileName is the name of live file i.
-func fileName(i int) string { return "w" + strconv.Itoa(100000+i)[1:] + ".mmstats" }
+func fileName(i int) string { return "w" + strconv.Itoa(100000 + i)[1:] + ".mmstats" }

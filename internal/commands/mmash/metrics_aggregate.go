@@ -26,6 +26,7 @@ func (j *job) aggregateMetrics(proto bool) ([]byte, error) {
 	var groups []prom.Group
 	var heads []string // the histogram groups, in the order first seen
 	seen := map[string]bool{}
+	j.wantGroups = true
 	err := j.eachReader("", func(name string, f *reader.File, stats []reader.Stat) error {
 		acc.Begin(name)
 		defer acc.End()

@@ -81,7 +81,7 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 		if err := j.ctx.Err(); err != nil {
 			return nil, err
 		}
-		if e.readValues() == nil { // else left out, as a file that cannot be read
+		if e.readValues(true) == nil { // else left out, as a file that cannot be read
 			read = append(read, e)
 		}
 	}

@@ -77,6 +77,9 @@ type job struct {
 	used  int64 // what the answer keeps, as counted by grow
 	limit int64
 	cur   *entry // the file of the cache that eachReader passes, if any
+	// wantGroups says that eachReader's caller reads the histogram
+	// groups (cachedGroups): the cache reads them with the values.
+	wantGroups bool
 }
 
 // newJob starts a request's reading of the stats directory; call done
