@@ -147,7 +147,7 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 		one.stop()
 		return r, err
 	}
-	r.RssAnonOneKiB = one.rssAnon()
+	r.RssAnonOneKiB = one.settledRss()
 	one.stop()
 	if err := writeCopies(dir, data, span(1, n, 1)); err != nil {
 		return r, err
@@ -178,7 +178,7 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 	}
 	// Its memory as Prometheus scrapes it (gzip), then the answers of a
 	// client without gzip, which are the whole text.
-	r.RssAnonKiB = m.rssAnon()
+	r.RssAnonKiB = m.settledRss()
 	for range reps {
 		d, text, err := m.get(false)
 		if err != nil {
@@ -269,6 +269,15 @@ func (m *mmashProc) rssAnon() int64 {
 		}
 	}
 	return 0
+}
+
+// settledRss returns rssAnon once the garbage of the first request (the
+// files opened, the text made) is given back: after 5 s idle, and one
+// more request, as between two scrapes.
+func (m *mmashProc) settledRss() int64 {
+	time.Sleep(5 * time.Second)
+	m.get(true)
+	return m.rssAnon()
 }
 
 func (m *mmashProc) stop() {

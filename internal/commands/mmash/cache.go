@@ -77,6 +77,7 @@ type entry struct {
 	stats   []reader.Stat  // its stats, for eachReader (readStats)
 	groups  []prom.Group   // its histogram groups, as ReadGroups found them
 	grouped bool           // groups is read (the first readValues with hist)
+	wins    []histWindow   // the window of each group, as loadGroups found it
 }
 
 // maxNameCache is the most names of files that do not match the glob
@@ -353,25 +354,48 @@ func (e *entry) readValues(hist bool) error {
 		return nil
 	}
 	if !e.grouped {
-		// The first time: which groups carry buckets that can be
-		// exported, as metrics finds them (prom.ReadGroups).
-		e.groups, _ = prom.ReadGroups(e.rf, e.groups[:0])
-		e.grouped = true
-		for k := range e.groups {
-			if e.groups[k].Err != nil {
-				return e.fail(e.groups[k].Err)
-			}
-		}
-		return nil
+		return e.loadGroups() // read just now
 	}
 	for k := range e.groups {
-		g := &e.groups[k]
-		lo, n, schema := g.H.Lo, len(g.H.Counts), g.H.Schema
-		g.Err = e.rf.ReadHistogram(g.Field, &g.H)
-		if g.Err != nil || g.H.Lo != lo || len(g.H.Counts) != n || g.H.Schema != schema {
-			// Its window changed: not the layout ReadGroups checked.
-			return e.fail(errors.Join(g.Err, errWindow))
+		if err := e.readHistogram(k, &e.groups[k].H); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// histWindow is the window of a histogram's buckets: its place in the
+// layout, which a file keeps while its layout stays.
+type histWindow struct{ lo, n, schema int }
+
+// loadGroups finds e's histogram groups the first time: those that
+// carry buckets that can be exported, as metrics finds them
+// (prom.ReadGroups), and their windows.
+func (e *entry) loadGroups() error {
+	if e.grouped {
+		return nil
+	}
+	e.groups, _ = prom.ReadGroups(e.rf, e.groups[:0])
+	e.grouped = true
+	e.wins = e.wins[:0]
+	for k := range e.groups {
+		h := &e.groups[k].H
+		e.wins = append(e.wins, histWindow{h.Lo, len(h.Counts), h.Schema})
+		if e.groups[k].Err != nil {
+			return e.fail(e.groups[k].Err)
+		}
+	}
+	return nil
+}
+
+// readHistogram reads group k of e into h: an error, or a window that
+// is not the one loadGroups found (the layout changed under the
+// reader), leaves e out of this answer.
+func (e *entry) readHistogram(k int, h *reader.Histogram) error {
+	w := e.wins[k]
+	err := e.rf.ReadHistogram(e.groups[k].Field, h)
+	if err != nil || h.Lo != w.lo || len(h.Counts) != w.n || h.Schema != w.schema {
+		return e.fail(errors.Join(err, errWindow))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package mmash
 import (
 	"bytes"
 	"compress/gzip"
+	"runtime/debug"
 
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/prom"
@@ -25,6 +26,8 @@ type metricsPlan struct {
 	buf          []byte
 	zw           *gzip.Writer
 	size, gzSize int
+	scratch      reader.Histogram // the histogram being written
+	failed       bool             // a histogram could not be read: write again
 }
 
 // planFile is one file of a plan, as it was when the plan was made.
@@ -42,9 +45,16 @@ type infoValue struct {
 // Value implements prom.Source.
 func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
 
-// Histogram implements prom.Source.
+// Histogram implements prom.Source: it reads the histogram now, into
+// the one histogram of the plan, rather than each file keep its bucket
+// counts (15 KiB for a Timer) between requests. One that cannot be read
+// (the file changed under the reader) fails the answer being written,
+// which is made again without the file (see cachedMetrics).
 func (p *metricsPlan) Histogram(file, group int) *reader.Histogram {
-	return &p.files[file].e.groups[group].H
+	if err := p.files[file].e.readHistogram(group, &p.scratch); err != nil {
+		p.failed = true
+	}
+	return &p.scratch
 }
 
 // valid reports whether the plan is that of the files read.
@@ -81,17 +91,39 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 		if err := j.ctx.Err(); err != nil {
 			return nil, err
 		}
-		if e.readValues(true) == nil { // else left out, as a file that cannot be read
-			read = append(read, e)
+		if e.readValues(false) == nil && e.loadGroups() == nil {
+			read = append(read, e) // else left out, as a file that cannot be read
 		}
 	}
 	c.read = read
 	p := &c.plan
-	if !p.valid(read) {
-		if err := p.build(j, c); err != nil {
-			return nil, err
+	for {
+		if !p.valid(c.read) {
+			if err := p.build(j, c); err != nil {
+				return nil, err
+			}
 		}
+		p.failed = false
+		body, err := p.answer(j, gz)
+		if !p.failed || err != nil {
+			return body, err
+		}
+		// A file changed under the reader: made again without it (each
+		// time one file fewer: it ends).
+		p.plan = nil
+		read := c.read[:0]
+		for _, e := range c.read {
+			if e.err == nil {
+				read = append(read, e)
+			}
+		}
+		c.read = read
 	}
+}
+
+// answer writes the plan's text with the values read, gzip-compressed
+// if gz.
+func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 	if err := j.grow(p.kept); err != nil {
 		return nil, err
 	}
@@ -115,10 +147,14 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	return buf.Bytes(), j.grow(buf.Cap())
 }
 
+// freeAfter is the number of files whose plan, made, is worth a
+// collection at once (see build).
+const freeAfter = 256
+
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize}
+	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
 	var set prom.Set
 	read := c.read[:0]
 	for _, e := range c.read {
@@ -130,6 +166,13 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 		}
 		stats, err := e.rf.Stats()
 		j.s.parsing.release(e.cost)
+		for k := range e.groups {
+			if err == nil {
+				// Read for the Set (their windows make the bounds' text),
+				// let go after: the answers read them one at a time.
+				err = e.readHistogram(k, &e.groups[k].H)
+			}
+		}
 		if err != nil {
 			e.fail(err)
 			continue
@@ -158,6 +201,18 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 	}
 	c.read = read
 	p.plan = set.Compile()
+	for _, e := range read {
+		for k := range e.groups {
+			e.groups[k].H.Counts = nil
+		}
+	}
+	if len(read) >= freeAfter {
+		// Making the plan of many files made garbage of many times what
+		// it keeps (the Set, the files' histograms): given back to the
+		// system now, so that mmash's memory between scrapes is what it
+		// keeps (some 6 KiB a file), not the peak of the first.
+		go debug.FreeOSMemory()
+	}
 	p.src = p
 	j.used -= int64(p.kept) // counted again by the caller, as at every request
 	return nil
