@@ -206,7 +206,11 @@ func (c *fileCache) arrange(j *job) error {
 				return err
 			}
 		}
-		if e.rf == nil || !e.totals {
+		if e.rf == nil {
+			continue
+		}
+		if !e.totals { // replaced by a stats file meanwhile
+			c.read = append(c.read, e)
 			continue
 		}
 		if err := c.folded.Add(e.rf); err != nil {

@@ -48,7 +48,13 @@ func (l *dirLister) list(glob string, c *fileCache) (bool, error) {
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || n <= 0 {
+		if err != nil {
+			// A listing cut short would drop the files after: expand
+			// lists it, and says what it can.
+			c.list = c.list[:start]
+			return false, nil
+		}
+		if n <= 0 {
 			break
 		}
 		for b := l.buf[:n]; len(b) >= 19; {
