@@ -132,13 +132,6 @@ func benchMetricsConfig(b *testing.B, dir, target string, aggregate bool) {
 	b.ReportMetric(float64(size), "bytes")
 }
 
-func TestBenchSize(t *testing.T) {
-	s, _ := newServer(benchDir(t, 1000, false), "*.mmstats")
-	defer s.Close()
-	r := get(t, s, "/metrics")
-	t.Logf("%d bytes", len(r.body))
-}
-
 // BenchmarkStatsAggr: GET /stats/NAME?aggr=sum over 1,000 plain files,
 // and /metrics of --aggregate.
 func BenchmarkStatsAggr(b *testing.B) {
