@@ -132,12 +132,13 @@ func benchMetricsConfig(b *testing.B, dir, target string, aggregate bool) {
 	b.ReportMetric(float64(size), "bytes")
 }
 
-// BenchmarkStatsAggr: GET /stats/NAME?aggr=sum over 1,000 plain files,
-// and /metrics of --aggregate.
+// BenchmarkStatsAggr: GET /stats/NAME?aggr=sum over 1,000 plain files.
 func BenchmarkStatsAggr(b *testing.B) {
 	benchMetrics(b, benchDir(b, 1000, false), "/stats/web.stats.status?aggr=sum")
 }
 
+// BenchmarkAggregate: GET /metrics of --aggregate over 1,000 files,
+// without and with the timer.
 func BenchmarkAggregate(b *testing.B) {
 	for _, kind := range []string{"plain", "timer"} {
 		b.Run(kind, func(b *testing.B) {
