@@ -5,7 +5,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -43,7 +42,7 @@ import (
 // /metrics the text that does not change), and requests count it
 // against their share as before (job.grow).
 type fileCache struct {
-	mu      sync.Mutex
+	mu      chan struct{}     // its lock (made by newServerConfig): a request waits for it no longer than its time
 	ref     *rootRef          // the opening of the directory the entries come from
 	lister  *dirLister        // lists it (nil: expand does)
 	entries map[string]*entry // by name
@@ -89,10 +88,15 @@ const maxNameCache = 100_000
 // files the cache keeps.
 func cached(glob string) bool { return glob == "" }
 
-// lock takes the cache for a request of j, and makes it follow the
-// directory j reads: another opening of it (replaced) drops every file.
-func (c *fileCache) lock(j *job) {
-	c.mu.Lock()
+// lock takes the cache for a request of j, unless j's time ends first,
+// and makes it follow the directory j reads: another opening of it
+// (replaced) drops every file.
+func (c *fileCache) lock(j *job) error {
+	select {
+	case c.mu <- struct{}{}:
+	case <-j.ctx.Done():
+		return j.ctx.Err()
+	}
 	if c.ref != j.dir {
 		c.reset()
 		c.ref = j.dir
@@ -100,9 +104,10 @@ func (c *fileCache) lock(j *job) {
 			c.lister = openLister(j.dir)
 		}
 	}
+	return nil
 }
 
-func (c *fileCache) unlock() { c.mu.Unlock() }
+func (c *fileCache) unlock() { <-c.mu }
 
 // reset closes every file and forgets the directory.
 func (c *fileCache) reset() {
@@ -121,8 +126,8 @@ func (c *fileCache) reset() {
 
 // close closes the cache's files (the server is closing).
 func (c *fileCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu <- struct{}{}
+	defer c.unlock()
 	c.reset()
 }
 
@@ -456,7 +461,9 @@ func (e *entry) fail(err error) error {
 // same files in the same order, kept open.
 func (j *job) eachCached(fn func(name string, f *reader.File, stats []reader.Stat) error) error {
 	c := &j.s.cache
-	c.lock(j)
+	if err := c.lock(j); err != nil {
+		return err
+	}
 	defer c.unlock()
 	if err := c.arrange(j); err != nil {
 		return err

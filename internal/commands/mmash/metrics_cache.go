@@ -81,7 +81,9 @@ func (p *metricsPlan) valid(read []*entry) bool {
 // with the files kept open and the text kept made.
 func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	c := &j.s.cache
-	c.lock(j)
+	if err := c.lock(j); err != nil {
+		return nil, err
+	}
 	defer c.unlock()
 	if err := c.arrange(j); err != nil {
 		return nil, err

@@ -91,6 +91,7 @@ func newServerConfig(dir, glob string, cfg config) (*server, error) {
 	}
 	s := &server{glob: glob, cfg: cfg, logged: map[string]bool{}}
 	s.accumulators.New = func() any { return new(aggregate.Accumulator) }
+	s.cache.mu = make(chan struct{}, 1)
 	d, err := openStatsDir(dir, s.logf)
 	if err != nil {
 		return nil, err
