@@ -36,6 +36,9 @@ type Group struct {
 	// stats it stands for are then left out of this exposition, rather
 	// than turn into series of other types until the next.
 	Err error
+	// Field is the field of the file that carries the buckets: the
+	// index for File.ReadHistogram, to read the group again.
+	Field int
 }
 
 // ReadGroups reads the histogram of each group of f that carries buckets
@@ -71,7 +74,7 @@ func ReadGroups(f *reader.File, hs []Group) ([]Group, error) {
 			hs = append(hs, Group{})
 		}
 		h := &hs[len(hs)-1]
-		h.Label, h.Meta = c.head.Label, c.head.Meta
+		h.Label, h.Meta, h.Field = c.head.Label, c.head.Meta, c.i
 		err := f.ReadHistogram(c.i, &h.H)
 		if err == nil && !exportable(&h.H) {
 			err = fmt.Errorf("%s: %w: its range (schema %d, buckets %d to %d) is beyond float64's", c.head.Label, reader.ErrBuckets, h.H.Schema, h.H.Lo, h.H.Lo+len(h.H.Counts)-1)

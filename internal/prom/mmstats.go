@@ -177,6 +177,7 @@ func (s *Set) addStats(labels []Label, pid string, stats []reader.Stat, groups [
 		}
 		if g := replacedBy(st, groups); g >= 0 {
 			if groups[g].Err == nil {
+				s.at.stat, s.at.group = -1, int32(g)
 				head := reader.Stat{Label: groups[g].Label, Meta: groups[g].Meta}
 				s.addSeries(NameOf(head), groups[g].Label, Histogram, series{labels: labels}, &groups[g].H, true)
 			}
@@ -193,9 +194,11 @@ func (s *Set) addStats(labels []Label, pid string, stats []reader.Stat, groups [
 			continue
 		}
 		name := NameOf(*st)
+		s.at.stat, s.at.group = int32(i), -1
 		s.add(name, st.Label, typeFor(name, TypeOf(st.Meta)), labels, st.Value, true)
 	}
 	if info != nil {
+		s.at.stat, s.at.group = -1, -1 // the value 1
 		s.add(InfoName, infoHelp, Gauge, info, reader.UintValue(1), true)
 	}
 }

@@ -54,8 +54,9 @@ type Label struct {
 // use.
 type Set struct {
 	families map[string]*family
-	len      int // the number of series
-	bytes    int // what the histograms' series keep
+	len      int    // the number of series
+	bytes    int    // what the histograms' series keep
+	at       source // where the series being added comes from, for a Plan
 }
 
 type family struct {
@@ -69,6 +70,7 @@ type series struct {
 	labels []Label
 	value  reader.Value
 	hist   *histValue // the value of a histogram's series
+	src    source     // where its value comes from, for a Plan
 }
 
 // Add adds the series name{labels} with value v and reports whether it was
@@ -116,6 +118,7 @@ func (s *Set) addSeries(name, help string, typ Type, sr series, h *reader.Histog
 		return false
 	}
 	f.keys[key] = struct{}{}
+	sr.src = s.at
 	if !shared {
 		sr.labels = slices.Clone(sr.labels)
 	}
@@ -180,6 +183,14 @@ func (s *Set) WriteTo(w io.Writer) (int64, error) {
 
 // appendSample appends the line name+suffix{labels,le="le"} value.
 func appendSample(b []byte, name, suffix string, labels []Label, le, value []byte) []byte {
+	b = appendPrefix(b, name, suffix, labels, le)
+	b = append(b, value...)
+	return append(b, '\n')
+}
+
+// appendPrefix appends what a sample's line holds before its value:
+// name+suffix{labels,le="le"} and the space.
+func appendPrefix(b []byte, name, suffix string, labels []Label, le []byte) []byte {
 	b = append(b, name...)
 	b = append(b, suffix...)
 	if len(labels) > 0 || le != nil {
@@ -203,9 +214,7 @@ func appendSample(b []byte, name, suffix string, labels []Label, le, value []byt
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ' ')
-	b = append(b, value...)
-	return append(b, '\n')
+	return append(b, ' ')
 }
 
 // appendHistogram appends the lines of a histogram's series: its

@@ -78,6 +78,11 @@ type run struct {
 	dirFD   int
 	dirErr  error
 	buf     []byte
+	snap    reader.Snapshot // reads each file once, sharing layouts
+	// The fields of the last shared layout the rules look at
+	// (wantedField), by index.
+	layout *reader.Layout
+	wanted []wanted
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -99,6 +104,7 @@ func (c *Cleaner) start() *run {
 }
 
 func (r *run) close() {
+	r.snap.Close()
 	r.folder.Close()
 	if r.dirFD >= 0 {
 		closeFD(r.dirFD)
@@ -237,7 +243,7 @@ func (r *run) open(t *target, res *Result) bool {
 // writer reads what the open file t says about its writer. When it cannot,
 // it sets res and returns false.
 func (r *run) writer(t *target, res *Result) (Writer, bool) {
-	w, ioErr, err := r.load(t.fd, t.st.Size)
+	w, ioErr, err := r.load(t.fd, t.st.Size, res.Path)
 	res.Writer = w
 	if ioErr != nil {
 		*res = res.fail(ReadFailed, fmt.Errorf("read: %w", ioErr))
@@ -257,13 +263,77 @@ func (r *run) now() time.Time {
 	return time.Now()
 }
 
-// load reads the file behind fd (size bytes, as fstat said) and parses
-// what it says about its writer. It reads firstRead bytes, and the rest
-// (up to maxRead) only if the fields run to the end of what it read.
-// ioErr is a read error; err means the file is not a valid mmstats file.
-// It walks the fields without keeping them, so its memory is the bytes
-// read, whatever the number of fields.
-func (r *run) load(fd int, size int64) (w Writer, ioErr, err error) {
+// load reads the file behind fd (size bytes, as fstat said; its path is
+// name) and parses what it says about its writer. ioErr is a read error;
+// err means the file is not a valid mmstats file.
+//
+// A file of the Go writer's size is read by the run's Snapshot: a file
+// whose layout the one before had (the workers of one program) costs
+// the reads of its few hundred bytes of layout and values, and the
+// fields the rules look at are found once for all the files of that
+// layout. A larger one is read by loadLarge.
+func (r *run) load(fd int, size int64, name string) (w Writer, ioErr, err error) {
+	if size > reader.MaxSnapshot {
+		return r.loadLarge(fd, size)
+	}
+	defer r.snap.Close()
+	f, err := r.snap.ReadFD(fd, name, size)
+	if err != nil {
+		ioErr, err := readError(err)
+		return Writer{}, ioErr, err
+	}
+	fields := r.wanted[:0]
+	if l := f.SharedLayout(); l != nil && l == r.layout {
+		fields = r.wanted
+	} else {
+		f.ScanFields(func(i int, fl *reader.Field) bool {
+			if wantedField(fl.Label) {
+				fields = append(fields, wanted{i, fl.Label})
+			}
+			return true
+		})
+		r.layout, r.wanted = l, fields
+	}
+	var ws writerScan
+	for _, wf := range fields {
+		ws.add(wf.label, func() (reader.Value, error) {
+			v, err := f.Value(wf.i)
+			if pe, ok := err.(*reader.PathError); ok {
+				err = pe.Err
+			}
+			return v, err
+		})
+	}
+	w, err = ws.result()
+	return w, nil, err
+}
+
+// wanted is a field the rules look at: its index and label.
+type wanted struct {
+	i     int
+	label string
+}
+
+// readError sorts an error of reading a file: an error of the system
+// (ioErr), or a file that is not a valid mmstats file (err), as a file
+// that shrank while it was read, whose fields a read of fewer bytes
+// found cut short, always was.
+func readError(err error) (ioErr, invalid error) {
+	if pe, ok := err.(*reader.PathError); ok {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return err, nil
+	}
+	return nil, err
+}
+
+// loadLarge is load for a file larger than a Snapshot copies: it reads
+// firstRead bytes, and the rest (up to maxRead) only if the fields run
+// to the end of what it read. It walks the fields without keeping them,
+// so its memory is the bytes read, whatever the number of fields.
+func (r *run) loadLarge(fd int, size int64) (w Writer, ioErr, err error) {
 	n := min(size, firstRead)
 	for {
 		if int64(cap(r.buf)) < n {

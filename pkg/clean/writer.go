@@ -28,72 +28,101 @@ func validPID(pid int64) bool { return pid > 0 && pid <= maxPID }
 // the offset just past the last field; scanErr is the format error that
 // stopped the walk; err is a bad value (ErrBadPID) of a valid file.
 func scanWriter(data []byte) (w Writer, end int, scanErr, err error) {
-	var badPID, valErr error
+	var ws writerScan
 	end = 1
 	scanErr = reader.Scan(data, func(f *reader.Field) bool {
 		end = f.End()
-		if valErr != nil {
-			return true // walk on: a format error later still counts
-		}
-		if f.Label == convention.Folded {
-			w.IsTotals = true // unless it has sys.pid (below)
-			return true
-		}
-		// The default fields the rules look at, found by suffix (see
-		// convention.DefaultField).
-		which := convention.DefaultField(f.Label)
-		switch which {
-		case convention.PID, convention.UID, convention.Created, convention.Flock, convention.ID, convention.Totals:
-		default:
-			return true
-		}
-		v, err := reader.ReadValue(data, f)
-		if err != nil {
-			valErr = err
-			return true
-		}
-		integer := v.Kind() == reader.Int || v.Kind() == reader.Uint
-		switch which {
-		case convention.PID:
-			w.HasPID, badPID = integer, nil
-			switch {
-			case !integer:
-				badPID = fmt.Errorf("%w: %s %q", ErrBadPID, f.Label, v.String())
-			case v.Kind() == reader.Uint && v.Uint() > math.MaxInt64:
-				w.PID = math.MaxInt64
-				badPID = fmt.Errorf("%w: %s is %d", ErrBadPID, f.Label, v.Uint())
-			default:
-				w.PID = v.Int()
-			}
-		case convention.UID:
-			w.HasUID, w.UID = integer, v.Uint()
-		case convention.Created:
-			c := v.Float()
-			w.HasCreated = (integer || v.Kind() == reader.Float) && c > 0 && !math.IsInf(c, 0)
-			w.Created = c
-			if !w.HasCreated {
-				w.Created = 0
-			}
-		case convention.Flock:
-			w.Flock = v.Kind() == reader.Bool && v.Bool()
-		case convention.ID:
-			w.ID = 0
-			if v.Kind() == reader.Uint {
-				w.ID = v.Uint()
-			}
-		case convention.Totals:
-			w.Totals = v.Str()
+		if wantedField(f.Label) {
+			ws.add(f.Label, func() (reader.Value, error) { return reader.ReadValue(data, f) })
 		}
 		return true
 	})
-	w.IsTotals = w.IsTotals && !w.HasPID && badPID == nil
-	switch {
-	case valErr != nil:
-		return Writer{}, end, scanErr, valErr
-	case badPID != nil:
-		return w, end, scanErr, badPID
+	w, err = ws.result()
+	return w, end, scanErr, err
+}
+
+// wantedField reports whether the rules look at the field labelled
+// label: the default fields found by suffix (see convention.DefaultField),
+// and sys.folded, which marks a totals file.
+func wantedField(label string) bool {
+	if label == convention.Folded {
+		return true
 	}
-	return w, end, scanErr, nil
+	switch convention.DefaultField(label) {
+	case convention.PID, convention.UID, convention.Created, convention.Flock, convention.ID, convention.Totals:
+		return true
+	}
+	return false
+}
+
+// writerScan gathers what the fields of a file say about its writer, fed
+// the wanted fields (wantedField) in file order.
+type writerScan struct {
+	w              Writer
+	badPID, valErr error
+}
+
+// add takes the field labelled label, whose value read returns.
+func (s *writerScan) add(label string, read func() (reader.Value, error)) {
+	if s.valErr != nil {
+		return // a format error later still counts: the walk goes on
+	}
+	w := &s.w
+	if label == convention.Folded {
+		w.IsTotals = true // unless it has sys.pid (result)
+		return
+	}
+	which := convention.DefaultField(label)
+	v, err := read()
+	if err != nil {
+		s.valErr = err
+		return
+	}
+	integer := v.Kind() == reader.Int || v.Kind() == reader.Uint
+	switch which {
+	case convention.PID:
+		w.HasPID, s.badPID = integer, nil
+		switch {
+		case !integer:
+			s.badPID = fmt.Errorf("%w: %s %q", ErrBadPID, label, v.String())
+		case v.Kind() == reader.Uint && v.Uint() > math.MaxInt64:
+			w.PID = math.MaxInt64
+			s.badPID = fmt.Errorf("%w: %s is %d", ErrBadPID, label, v.Uint())
+		default:
+			w.PID = v.Int()
+		}
+	case convention.UID:
+		w.HasUID, w.UID = integer, v.Uint()
+	case convention.Created:
+		c := v.Float()
+		w.HasCreated = (integer || v.Kind() == reader.Float) && c > 0 && !math.IsInf(c, 0)
+		w.Created = c
+		if !w.HasCreated {
+			w.Created = 0
+		}
+	case convention.Flock:
+		w.Flock = v.Kind() == reader.Bool && v.Bool()
+	case convention.ID:
+		w.ID = 0
+		if v.Kind() == reader.Uint {
+			w.ID = v.Uint()
+		}
+	case convention.Totals:
+		w.Totals = v.Str()
+	}
+}
+
+// result returns the writer, or the error that makes the file invalid.
+func (s *writerScan) result() (Writer, error) {
+	w := s.w
+	w.IsTotals = w.IsTotals && !w.HasPID && s.badPID == nil
+	switch {
+	case s.valErr != nil:
+		return Writer{}, s.valErr
+	case s.badPID != nil:
+		return w, s.badPID
+	}
+	return w, nil
 }
 
 // inconclusive reports whether walking a prefix of a file may have

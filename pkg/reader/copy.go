@@ -110,6 +110,7 @@ func unmapFile(data []byte) error {
 // the same protocol as a mapped read, and the consistent bytes replace
 // those of the first copy.
 func stabilize(fd int, data []byte, x *index) error {
+	wait := maxStringWait // for all the groups of the file together
 	groups := x.groups
 	for i := 0; i < x.len(); i++ {
 		f, err := x.field(data, i, false)
@@ -134,7 +135,7 @@ func stabilize(fd int, data []byte, x *index) error {
 				end = last.End()
 			}
 		}
-		if err := copyConsistent(fd, data, start, end, f.Seq, group); err != nil {
+		if err := copyConsistent(fd, data, start, end, f.Seq, group, &wait); err != nil {
 			return err
 		}
 	}
@@ -142,8 +143,12 @@ func stabilize(fd int, data []byte, x *index) error {
 }
 
 // copyConsistent preads data[start:end] from fd until the sequence word at
-// seq shows that no write overlapped the read.
-func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error {
+// seq shows that no write overlapped the read. A group whose word stays
+// odd (a writer stopped or killed in the middle of an update) is taken as
+// it is once wait is spent, as a mapped read takes it: each value is
+// whole. wait is shared by the regions of a file, so that a file of many
+// stuck groups costs one wait, not one each.
+func copyConsistent(fd int, data []byte, start, end, seq int, group bool, wait *time.Duration) error {
 	var small [512]byte // most fields and groups fit: no allocation
 	var region []byte
 	if end-start <= len(small) {
@@ -152,7 +157,8 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 		region = make([]byte, end-start)
 	}
 	var w1, w2 [8]byte
-	deadline := time.Now().Add(maxStringWait)
+	first := time.Now()
+	var firstSeq uint32
 	for try := 1; ; try++ {
 		if _, err := pread(fd, w1[:], int64(seq)); err != nil {
 			return err
@@ -170,15 +176,26 @@ func copyConsistent(fd int, data []byte, start, end, seq int, group bool) error 
 		if !ok1 || !ok2 { // not a sequence word: nothing to protect
 			return nil
 		}
+		if try == 1 {
+			firstSeq = s1
+		}
 		if fresh && ((group && s1%2 == 0 && s1 == s2) || (!group && consistent(s1, s2))) {
 			copy(data[start:end], region)
+			*wait -= min(*wait, time.Since(first))
 			return nil
 		}
 		// Give up only after minTries as well as the wait: on a loaded
 		// machine a try that was descheduled is not trusted (fresh),
 		// and a few such tries must not make a file that nobody writes
 		// unreadable.
-		if try >= minTries && time.Now().After(deadline) {
+		if try >= minTries && time.Since(first) > *wait {
+			*wait = 0
+			if group && s1 == s2 && s1 == firstSeq {
+				// The word never moved: a writer stopped (or died) in
+				// the middle of an update.
+				copy(data[start:end], region)
+				return nil
+			}
 			return ErrBusy
 		}
 		runtime.Gosched()

@@ -32,6 +32,13 @@ type File struct {
 	cache    []cachedField
 	next     int    // the cache slot to reuse next
 	id       fileID // the file that data comes from
+
+	// shape, when set, is the layout this file shares with the files
+	// that have the same (see shape.go): idx and layout are its, and
+	// are never modified (own makes them this file's first).
+	shape *shape
+
+	snap snapState // for a Snapshot's copy (see snapshot.go)
 }
 
 // fileID is the identity of the file a File reads.
@@ -105,9 +112,16 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 		return fmt.Errorf("mmap: %w", err)
 	}
 	idx := newIndex()
+	var sh *shape
 	func() {
 		defer catchFault(&err, debug.SetPanicOnFault(true))
-		err = idx.extend(data)
+		if sh = shapes.find(data, size); sh != nil {
+			idx = sh.idx
+			return
+		}
+		if err = idx.extend(data); err == nil {
+			sh = shapeOf(data, size, &idx, mapped)
+		}
 	}()
 	if err != nil {
 		if mapped {
@@ -119,11 +133,50 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 		if err := stabilize(fd, data, &idx); err != nil {
 			return err
 		}
+		if sh != nil && !sh.matches(data, size) {
+			sh = nil // rewritten under the reader: its own index
+			idx.offs, idx.groups = slices.Clone(idx.offs), slices.Clone(idx.groups)
+		}
 	}
 	f.release()
-	f.data, f.mapped, f.idx = data, mapped, idx
+	f.data, f.mapped, f.idx, f.shape = data, mapped, idx, sh
 	f.layout, f.cache = nil, f.cache[:0]
+	if sh != nil {
+		f.layout = &sh.layout
+	}
 	return nil
+}
+
+// shapeOf returns the shape of the file in data (a mapping if mapped),
+// whose index x was just made, and caches it; nil if it has none (see
+// newShape). A shape is parsed from a private copy, so that a writer
+// changing the mapping meanwhile cannot make it disagree with itself,
+// and used only if the file still has it.
+func shapeOf(data []byte, size int, x *index, mapped bool) *shape {
+	if x.len() > maxShapeFields {
+		return nil
+	}
+	private := data[:min(size, x.end+2)]
+	if mapped {
+		private = make([]byte, len(private))
+		atomicCopy(private, data, 0)
+	}
+	s := newShape(private, size)
+	if s == nil || !s.matches(data, size) || !slices.Equal(s.idx.offs, x.offs) {
+		return nil
+	}
+	shapes.used(s)
+	return s
+}
+
+// own makes f's index its own, no longer a shape's, before it changes:
+// the other files of the shape keep theirs.
+func (f *File) own() {
+	if f.shape == nil {
+		return
+	}
+	f.idx.offs, f.idx.groups = slices.Clone(f.idx.offs), slices.Clone(f.idx.groups)
+	f.shape, f.layout = nil, nil
 }
 
 // catchFault turns a memory fault (SIGBUS on a mapped file that shrank)
@@ -193,6 +246,20 @@ func (f *File) buildLayout() *Layout {
 	return l
 }
 
+// SharedLayout returns the layout that f shares with the other files of
+// the same layout (the workers of one program), or nil if it has one of
+// its own: what a tool derives from a layout (label widths, the fields
+// it shows) it can derive once for all the files that share it, keyed by
+// this pointer. It costs nothing to call. The caller must not modify it.
+// A File whose file changes its layout (fields appended) no longer
+// shares it, and returns nil or another layout after Update.
+func (f *File) SharedLayout() *Layout {
+	if f.shape == nil {
+		return nil
+	}
+	return &f.shape.layout
+}
+
 // Fields returns the fields in file order (see Layout). The caller must
 // not modify them.
 func (f *File) Fields() []Field {
@@ -216,8 +283,10 @@ func (f *File) ScanFields(fn func(i int, fl *Field) bool) (err error) {
 	defer f.wrap(&err)
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	for i := range f.idx.len() {
-		fl, err := f.idx.field(f.data, i, true)
-		if err != nil {
+		var fl Field
+		if f.shape != nil {
+			fl = f.shape.layout.Fields[i] // a copy: fn may change it
+		} else if fl, err = f.idx.field(f.data, i, true); err != nil {
 			return err
 		}
 		if !fn(i, &fl) {
@@ -238,8 +307,15 @@ func (f *File) ScanStats(fn func(s *Stat) bool) (err error) {
 		return ErrClosed
 	}
 	defer f.wrap(&err)
+	if err := f.settle(false); err != nil {
+		return err
+	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	r := newStatReader(f.data, fn)
+	defer r.free()
+	if f.shape != nil {
+		return r.scanShape(f.shape)
+	}
 	for i := 0; i < f.idx.len() && !r.stopped; i++ {
 		fl, err := f.idx.field(f.data, i, true)
 		if err != nil {
@@ -285,6 +361,9 @@ func (f *File) Value(i int) (v Value, err error) {
 		return Value{}, ErrClosed
 	}
 	defer f.wrap(&err)
+	if err := f.settleField(i); err != nil {
+		return Value{}, err
+	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	fl, err := f.field(i)
 	if err != nil {
@@ -327,6 +406,11 @@ func (f *File) Values(idx []int, dst []Value) (err error) {
 		return ErrClosed
 	}
 	defer f.wrap(&err)
+	for _, i := range idx {
+		if err := f.settleField(i); err != nil {
+			return err
+		}
+	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	for k, i := range idx {
 		if i < 0 {
@@ -392,6 +476,7 @@ func (f *File) refresh() (changed bool, err error) {
 			f.layout = nil // built again when asked
 		}
 	}()
+	f.own()
 	err = func() (err error) {
 		defer catchFault(&err, debug.SetPanicOnFault(true))
 		return f.idx.extend(f.data)
@@ -464,7 +549,7 @@ func (f *File) follow() error {
 	}
 	f.release()
 	f.data, f.mapped, f.idx, f.id = next.data, next.mapped, next.idx, next.id
-	f.layout, f.cache, f.next = nil, f.cache[:0], 0
+	f.shape, f.layout, f.cache, f.next = next.shape, next.layout, f.cache[:0], 0
 	return nil
 }
 
@@ -481,6 +566,11 @@ func (f *File) reload() (changed bool, err error) {
 		if err := readCopy(o.fd, f.data); err != nil {
 			return err
 		}
+		f.snap.release() // read whole again, and stabilized below
+		if f.shape != nil && f.shape.matches(f.data, len(f.data)) {
+			return stabilize(o.fd, f.data, &f.idx)
+		}
+		f.own()
 		if err := f.idx.extend(f.data); err != nil {
 			return err
 		}
@@ -499,7 +589,7 @@ func (f *File) reload() (changed bool, err error) {
 // file given to OpenFile stays open: it is the caller's.
 func (f *File) Close() error {
 	err := f.release()
-	f.layout, f.cache, f.idx = nil, nil, index{}
+	f.layout, f.cache, f.idx, f.shape = nil, nil, index{}, nil
 	return err
 }
 
@@ -509,6 +599,7 @@ func (f *File) release() error {
 		err = unmapFile(f.data)
 	}
 	f.data = nil
+	f.snap.release()
 	return err
 }
 

@@ -195,6 +195,9 @@ func (f *File) ReadHistogram(i int, h *Histogram) (err error) {
 		return fmt.Errorf("reader: field %d of %d", i, f.idx.len())
 	}
 	defer f.wrap(&err)
+	if err := f.settle(true); err != nil {
+		return err
+	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	head, end := f.idx.span(i)
 	if head < 0 {
@@ -224,8 +227,13 @@ type histSource interface {
 	histField(data []byte, k int) (Field, error)
 }
 
-func (f *File) histField(data []byte, k int) (Field, error) { return f.idx.field(data, k, false) }
-func (l *Layout) histField(_ []byte, k int) (Field, error)  { return l.Fields[k], nil }
+func (f *File) histField(data []byte, k int) (Field, error) {
+	if f.shape != nil {
+		return f.shape.layout.Fields[k], nil
+	}
+	return f.idx.field(data, k, false)
+}
+func (l *Layout) histField(_ []byte, k int) (Field, error) { return l.Fields[k], nil }
 
 // labelOf returns the label bytes of field f in data.
 func labelOf(data []byte, f *Field) []byte {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/mmstats/mmstats/internal/v1"
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -148,6 +149,7 @@ func loadSeq(data []byte, off int) (uint32, bool) {
 func Stats(data []byte, l *Layout) ([]Stat, error) {
 	stats := make([]Stat, 0, len(l.Fields))
 	r := newStatReader(data, func(s *Stat) bool { stats = append(stats, *s); return true })
+	defer r.free()
 	for i := range l.Fields {
 		if err := r.add(&l.Fields[i]); err != nil {
 			return stats, err
@@ -164,6 +166,7 @@ func Stats(data []byte, l *Layout) ([]Stat, error) {
 // after the stats before it were passed to fn.
 func ScanStats(data []byte, fn func(s *Stat) bool) error {
 	r := newStatReader(data, fn)
+	defer r.free()
 	var err error
 	if serr := Scan(data, func(f *Field) bool {
 		err = r.add(f)
@@ -205,8 +208,47 @@ type statReader struct {
 	wait time.Duration
 }
 
+// statReaders keeps statReaders, with their buffers, for the next file.
+var statReaders = sync.Pool{New: func() any { return new(statReader) }}
+
 func newStatReader(data []byte, fn func(*Stat) bool) *statReader {
-	return &statReader{data: data, fn: fn, wait: maxStringWait}
+	r := statReaders.Get().(*statReader)
+	r.data, r.fn, r.wait = data, fn, maxStringWait
+	return r
+}
+
+// free gives r back to the pool, holding nothing of the file's.
+func (r *statReader) free() {
+	clear(r.group)
+	clear(r.stats)
+	*r = statReader{group: r.group[:0], stats: r.stats[:0]}
+	statReaders.Put(r)
+}
+
+// scanShape reads the stats of the fields of a shape, in file order: the
+// fields are there already, parsed, and a group's are read from there
+// without being collected.
+func (r *statReader) scanShape(sh *shape) error {
+	fields := sh.layout.Fields
+	groups := sh.idx.groups
+	for i := 0; i < len(fields) && !r.stopped; {
+		if len(groups) > 0 && int(groups[0].head) == i {
+			end := int(groups[0].end)
+			groups = groups[1:]
+			for k := i; k < end && !r.stopped; k += MaxGroup {
+				if err := r.read(&fields[i], fields[k:min(end, k+MaxGroup)]); err != nil {
+					return err
+				}
+			}
+			i = end
+			continue
+		}
+		if err := r.add(&fields[i]); err != nil {
+			return err
+		}
+		i++
+	}
+	return r.end()
 }
 
 // add reads f, or keeps it to read with the rest of its group.
@@ -253,10 +295,17 @@ func (r *statReader) flush() error {
 		r.group = r.group[:0]
 		return nil
 	}
-	var err error
-	r.stats, err = readGroup(r.data, &r.head, r.group, r.stats[:0], &r.wait)
+	err := r.read(&r.head, r.group)
 	clear(r.group) // let the strings go
 	r.group = r.group[:0]
+	return err
+}
+
+// read reads fields, of the group that head starts, as one snapshot and
+// passes them on.
+func (r *statReader) read(head *Field, fields []Field) error {
+	var err error
+	r.stats, err = readGroup(r.data, head, fields, r.stats[:0], &r.wait)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -202,4 +203,26 @@ func holdMain() error {
 		f.Close()
 	}
 	return nil
+}
+
+// filesMain writes n copies of the template into a directory, the files
+// `toolbench tools` measures on, so that a run can be timed by hand
+// (`time slurpstats DIR` against `cat DIR/*`). Nobody holds their locks:
+// cleanstats sees them all as stale.
+func filesMain(args []string) error {
+	fs := flag.NewFlagSet("files", flag.ExitOnError)
+	n := fs.Int("n", 10000, "number of files")
+	fs.Parse(args)
+	if fs.NArg() != 1 || *n < 1 {
+		return fmt.Errorf("usage: toolbench files -n N DIR")
+	}
+	dir := fs.Arg(0)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := template()
+	if err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	return writeCopies(dir, data, span(0, *n, 1))
 }

@@ -3,6 +3,8 @@
 //
 //	toolbench tools -bin DIR -out FILE [-sizes 1000,10000,100000] [-reps 5]
 //	toolbench table -raw DIR
+//	toolbench mmash -bin DIR -out FILE [-files 1000] [-reps 15]  (mmash.go)
+//	toolbench files -n N DIR  (writes the files the tools are measured on, to time them by hand)
 //	toolbench hold            (internal: holds the writers' locks of live files)
 //
 // tools writes copies of one file made by the real writer (a web worker's
@@ -31,6 +33,10 @@ func main() {
 		err = toolsMain(os.Args[2:])
 	case "table":
 		err = tableMain(os.Args[2:])
+	case "mmash":
+		err = mmashMain(os.Args[2:])
+	case "files":
+		err = filesMain(os.Args[2:])
 	case "hold":
 		err = holdMain()
 	default:
@@ -43,6 +49,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: toolbench tools -bin DIR -out FILE [-sizes N,N] [-reps N] | table -raw DIR | hold")
+	fmt.Fprintln(os.Stderr, "usage: toolbench tools -bin DIR -out FILE [-sizes N,N] [-reps N] | mmash -bin DIR -out FILE [-files N] [-reps N] | table -raw DIR | files -n N DIR | hold")
 	os.Exit(2)
 }

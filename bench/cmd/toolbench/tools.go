@@ -47,6 +47,7 @@ func toolsMain(args []string) error {
 	out := fs.String("out", "", "file to write the results (JSON) to")
 	sizes := fs.String("sizes", "1000,10000,100000", "numbers of files")
 	reps := fs.Int("reps", 5, "runs of each measure (3 above 10,000 files; cleanstats 1)")
+	only := fs.String("tools", "slurpstats,pollstats,cleanstats", "the tools to measure")
 	fs.Parse(args)
 	if *bin == "" || *out == "" {
 		return fmt.Errorf("tools needs -bin and -out")
@@ -62,7 +63,7 @@ func toolsMain(args []string) error {
 		if err != nil || n < 2 {
 			return fmt.Errorf("bad size %q", s)
 		}
-		r, err := measureSize(*bin, root, data, n, *reps)
+		r, err := measureSize(*bin, root, data, n, *reps, strings.Split(*only, ","))
 		if err != nil {
 			return fmt.Errorf("%d files: %w", n, err)
 		}
@@ -81,7 +82,7 @@ func logf(format string, args ...any) {
 
 // measureSize measures every tool over n copies of data. A tool that
 // fails is recorded in Errors and the others are still measured.
-func measureSize(bin, root string, data []byte, n, reps int) (r sizeResults, err error) {
+func measureSize(bin, root string, data []byte, n, reps int, tools []string) (r sizeResults, err error) {
 	r.Files, r.Errors = n, map[string]string{}
 	if n > 10000 {
 		reps = min(reps, 3)
@@ -105,6 +106,10 @@ func measureSize(bin, root string, data []byte, n, reps int) (r sizeResults, err
 		tool string
 		f    func(*sizeResults, string, string, []string, []byte, int) error
 	}{{"slurpstats", measureSlurp}, {"pollstats", measurePoll}, {"cleanstats", measureClean}} {
+		if !slices.Contains(tools, m.tool) {
+			r.Errors[m.tool] = "not measured (-tools)"
+			continue
+		}
 		if err := m.f(&r, filepath.Join(bin, m.tool), dir, paths, data, reps); err != nil {
 			r.Errors[m.tool] = err.Error()
 			logf("%d files: %s FAILED: %v", n, m.tool, err)

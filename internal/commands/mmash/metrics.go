@@ -37,8 +37,16 @@ const (
 func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	proto := prom.WantsProto(r.Header)
 	fl, contentType := &s.metrics, prom.ContentType
-	if proto {
+	gz := acceptsGzip(r.Header)
+	// The text of the default files for a client that does not take
+	// gzip (curl) is made for it, rather than compressed and then
+	// decompressed.
+	plain := !proto && !gz && !s.cfg.aggregate
+	switch {
+	case proto:
 		fl, contentType = &s.metricsProto, prom.ProtoContentType
+	case plain:
+		fl = &s.metricsPlain
 	}
 	body, err := fl.do(r.Context(), func() ([]byte, error) {
 		// Not the first client's context: the others share the answer
@@ -49,6 +57,8 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		err := s.withJob(ctx, func(j *job) (err error) {
 			if s.cfg.aggregate {
 				body, err = j.aggregateMetrics(proto)
+			} else if !proto {
+				body, err = j.cachedMetrics(!plain)
 			} else {
 				body, err = j.metrics(proto)
 			}
@@ -64,8 +74,10 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "Accept, Accept-Encoding")
-	if acceptsGzip(r.Header) {
-		h.Set("Content-Encoding", "gzip")
+	if gz || plain {
+		if gz {
+			h.Set("Content-Encoding", "gzip")
+		}
 		w.Write(body) // an error means the client has gone
 		return
 	}

@@ -20,10 +20,13 @@ import (
 // so that a counter neither drops nor jumps when a worker exits or dies,
 // and the series stay the same while workers come and go.
 func (j *job) aggregateMetrics(proto bool) ([]byte, error) {
-	var acc aggregate.Accumulator
+	acc := j.s.accumulators.Get().(*aggregate.Accumulator)
+	defer j.s.accumulators.Put(acc)
+	acc.Reset()
 	var groups []prom.Group
 	var heads []string // the histogram groups, in the order first seen
 	seen := map[string]bool{}
+	j.wantGroups = true
 	err := j.eachReader("", func(name string, f *reader.File, stats []reader.Stat) error {
 		acc.Begin(name)
 		defer acc.End()
@@ -37,9 +40,13 @@ func (j *job) aggregateMetrics(proto bool) ([]byte, error) {
 		}
 		// A group whose buckets cannot be read is left out of the
 		// merge: its percentiles count it as missing.
-		groups, _ = prom.ReadGroups(f, groups)
-		for i := range groups {
-			g := &groups[i]
+		gs, ok := j.cachedGroups(f) // read already
+		if !ok {
+			groups, _ = prom.ReadGroups(f, groups)
+			gs = groups
+		}
+		for i := range gs {
+			g := &gs[i]
 			if g.Err != nil || acc.AddHistogram(g.Label, &g.H) != nil {
 				continue
 			}

@@ -76,6 +76,10 @@ type job struct {
 	dir   *rootRef
 	used  int64 // what the answer keeps, as counted by grow
 	limit int64
+	cur   *entry // the file of the cache that eachReader passes, if any
+	// wantGroups says that eachReader's caller reads the histogram
+	// groups (cachedGroups): the cache reads them with the values.
+	wantGroups bool
 }
 
 // newJob starts a request's reading of the stats directory; call done
@@ -168,6 +172,9 @@ func (j *job) eachLabel(glob string, fn func(label string) error, file func(name
 // go. So every file is opened (mapped, its fields indexed) before any is
 // read, then read one at a time as before.
 func (j *job) eachReader(glob string, fn func(name string, f *reader.File, stats []reader.Stat) error) error {
+	if cached(glob) {
+		return j.eachCached(fn)
+	}
 	matches, err := j.files(glob)
 	if err != nil {
 		return err
@@ -250,6 +257,9 @@ func joined(err error) []error {
 // file is skipped, and logged if a limit refused it), or the error that
 // ends the request (the answer outgrew its share, the request ended).
 func (j *job) fatal(m match, err error) error {
+	if err == nil {
+		return nil // before the pointers that errors.As makes escape
+	}
 	var fe *fileError
 	var ae *errAnswer
 	switch {
@@ -266,16 +276,25 @@ func (j *job) fatal(m match, err error) error {
 
 // open opens a matched file and checks its size against --max-file-size.
 func (j *job) open(m match) (*os.File, int64, error) {
-	f, fi, err := j.dir.open(m)
+	f, fi, err := j.openInfo(m)
 	if err != nil {
 		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+// openInfo is open, with what fstat says of the file opened.
+func (j *job) openInfo(m match) (*os.File, os.FileInfo, error) {
+	f, fi, err := j.dir.open(m)
+	if err != nil {
+		return nil, nil, err
 	}
 	size := fi.Size()
 	if max := j.s.cfg.maxFileSize; size > max {
 		f.Close()
-		return nil, 0, &fileError{fmt.Sprintf("%s, larger than --max-file-size (%s): not read", mib(size), mib(max))}
+		return nil, nil, &fileError{fmt.Sprintf("%s, larger than --max-file-size (%s): not read", mib(size), mib(max))}
 	}
-	return f, size, nil
+	return f, fi, nil
 }
 
 // reserve reserves n bytes of the shared budget for parsing one file.
@@ -340,6 +359,7 @@ type opened struct {
 	f    *reader.File
 	cost int64  // to reserve while its stats are read
 	what string // the cost, for people
+	ino  uint64 // the inode mapped, where there are inodes (else 0)
 }
 
 // openMatch opens a matched file: it checks what reading its stats will
@@ -347,11 +367,13 @@ type opened struct {
 // fileError), maps it and indexes its fields (4 bytes a field, counted
 // in the answer's share), without reading them.
 func (j *job) openMatch(m match) (*opened, error) {
-	f, size, err := j.open(m)
+	f, fi, err := j.openInfo(m)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	size := fi.Size()
+	ino, _ := inodeOf(fi)
 	cost := size/minFieldSize*fieldCost + 3*size
 	what := "its " + mib(size)
 	if cost > countAbove {
@@ -381,7 +403,7 @@ func (j *job) openMatch(m match) (*opened, error) {
 		rf.Close()
 		return nil, err
 	}
-	return &opened{m: m, f: rf, cost: cost, what: what}, nil
+	return &opened{m: m, f: rf, cost: cost, what: what, ino: ino}, nil
 }
 
 // read reads every stat of an opened file, live from its mapping, and

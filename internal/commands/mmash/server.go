@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/aggregate"
 )
 
 // maxURILen is the longest request URI mmash answers (414 past it): a
@@ -67,7 +68,10 @@ type server struct {
 	parsing      *budget
 	metrics      flight // the text format
 	metricsProto flight // the protobuf format
+	metricsPlain flight // the text format, not compressed (see serveMetrics)
 	monotone     monotone
+	cache        fileCache // the default files, kept open between requests
+	accumulators sync.Pool // of *aggregate.Accumulator, for --aggregate: their memory used again
 
 	logMu  sync.Mutex
 	logged map[string]bool // the file errors logged already
@@ -86,6 +90,8 @@ func newServerConfig(dir, glob string, cfg config) (*server, error) {
 		cfg.log = io.Discard
 	}
 	s := &server{glob: glob, cfg: cfg, logged: map[string]bool{}}
+	s.accumulators.New = func() any { return new(aggregate.Accumulator) }
+	s.cache.mu = make(chan struct{}, 1)
 	d, err := openStatsDir(dir, s.logf)
 	if err != nil {
 		return nil, err
@@ -99,7 +105,10 @@ func newServerConfig(dir, glob string, cfg config) (*server, error) {
 }
 
 // Close releases the stats directory.
-func (s *server) Close() error { return s.dir.Close() }
+func (s *server) Close() error {
+	s.cache.close()
+	return s.dir.Close()
+}
 
 // answerLimit is what one request may keep for its answer.
 func (s *server) answerLimit() int64 { return s.cfg.maxMemory / 2 / int64(s.cfg.maxRequests) }

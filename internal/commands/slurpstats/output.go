@@ -84,22 +84,62 @@ func appendShown(b []byte, s *reader.Stat, h *humanizer) []byte {
 //
 // Labels are padded to the longest label of the file, counted in code
 // points as Python's '%-Ns' does; prepare finds it, in a first pass over
-// the labels.
+// the labels. For a layout that files share (the workers of one
+// program), the label of each field, padded, is made once: the lines of
+// the next file of that layout only add their values.
 type textPrinter struct {
 	w     *bufio.Writer
 	buf   []byte     // reused for each line
 	human *humanizer // nil: values as they are
 	width int        // of the labels of the current file
+
+	// For a file of a shared layout: that layout, the start of each
+	// field's line ("  label   ", padded), back to back in heads, with
+	// where each ends, and the index of the next stat.
+	shared *reader.Layout
+	heads  []byte
+	ends   []int
+	k      int
 }
 
 func (p *textPrinter) prepare(f *reader.File, match func(string) bool) error {
-	p.width = 0
-	return f.ScanFields(func(_ int, fl *reader.Field) bool {
-		if match(fl.Label) {
-			p.width = max(p.width, labelWidth(fl.Label))
+	l := f.SharedLayout()
+	if l != nil && l == p.shared {
+		p.k = 0
+		return nil
+	}
+	p.shared, p.width = nil, 0
+	if l == nil {
+		return f.ScanFields(func(_ int, fl *reader.Field) bool {
+			if match(fl.Label) {
+				p.width = max(p.width, labelWidth(fl.Label))
+			}
+			return true
+		})
+	}
+	for i := range l.Fields {
+		if match(l.Fields[i].Label) {
+			p.width = max(p.width, labelWidth(l.Fields[i].Label))
 		}
-		return true
-	})
+	}
+	p.heads, p.ends = p.heads[:0], p.ends[:0]
+	for i := range l.Fields {
+		p.heads = p.appendHead(p.heads, l.Fields[i].Label)
+		p.ends = append(p.ends, len(p.heads))
+	}
+	p.shared, p.k = l, 0
+	return nil
+}
+
+// appendHead appends the start of a stat's line: "  label", padded to
+// the width, and a space.
+func (p *textPrinter) appendHead(b []byte, label string) []byte {
+	b = append(b, "  "...)
+	b = appendLabel(b, label)
+	for n := labelWidth(label); n < p.width; n++ {
+		b = append(b, ' ')
+	}
+	return append(b, ' ')
 }
 
 func (p *textPrinter) begin(path string) error {
@@ -112,15 +152,21 @@ func (p *textPrinter) begin(path string) error {
 }
 
 func (p *textPrinter) stat(s *reader.Stat, shown bool) error {
+	k := p.k
+	p.k++
 	if !shown {
 		return nil
 	}
-	b := append(p.buf[:0], "  "...)
-	b = appendLabel(b, s.Label)
-	for n := labelWidth(s.Label); n < p.width; n++ {
-		b = append(b, ' ')
+	var b []byte
+	if p.shared != nil && k < len(p.ends) {
+		start := 0
+		if k > 0 {
+			start = p.ends[k-1]
+		}
+		b = append(p.buf[:0], p.heads[start:p.ends[k]]...)
+	} else {
+		b = p.appendHead(p.buf[:0], s.Label)
 	}
-	b = append(b, ' ')
 	b = appendShown(b, s, p.human)
 	b = append(b, '\n')
 	p.buf = b

@@ -280,11 +280,15 @@ func Run(o *Options) error {
 // runner reads the files one by one and feeds their stats to a printer,
 // counting what it did.
 type runner struct {
-	o *Options
-	p printer
+	o    *Options
+	p    printer
+	snap reader.Snapshot // each file is read once: a copy, not a mapping
 
 	read, failed int // files read whole, files that failed
 	stats, shown int // stats read, and printed
+
+	shownLayout *reader.Layout // the shared layout shownAt is for
+	shownAt     []bool         // by field of shownLayout: whether -f shows it
 }
 
 // file prints the stats of the file name. Its error is a write error,
@@ -293,7 +297,7 @@ type runner struct {
 // file's stats, so that a file of millions of tiny fields costs no more
 // memory than its mapping and 4 bytes a field (see reader.File).
 func (r *runner) file(name string) error {
-	f, err := reader.Open(name)
+	f, err := r.snap.Open(name)
 	if err != nil {
 		return r.fail(name, err)
 	}
@@ -306,9 +310,29 @@ func (r *runner) file(name string) error {
 	if err := r.p.begin(name); err != nil {
 		return err
 	}
+	// Which stats -f shows, by field, for a layout files share: matched
+	// once for all of them. (ScanStats passes a stat for each field, in
+	// file order.)
+	var shownAt []bool
+	if l := f.SharedLayout(); l != nil && len(r.o.Fields) > 0 {
+		if l != r.shownLayout {
+			r.shownLayout, r.shownAt = l, r.shownAt[:0]
+			for i := range l.Fields {
+				r.shownAt = append(r.shownAt, r.match(l.Fields[i].Label))
+			}
+		}
+		shownAt = r.shownAt
+	}
+	k := 0
 	var werr error
 	rerr := f.ScanStats(func(s *reader.Stat) bool {
-		shown := r.match(s.Label)
+		var shown bool
+		if k < len(shownAt) {
+			shown = shownAt[k]
+		} else {
+			shown = r.match(s.Label)
+		}
+		k++
 		r.stats++
 		if shown {
 			r.shown++

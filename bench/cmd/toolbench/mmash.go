@@ -1,0 +1,322 @@
+package main
+
+// toolbench mmash: the real mmash binary serving /metrics over HTTP on
+// loopback, against cat(1) of the same files, interleaved.
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
+)
+
+const (
+	rawMmash      = "mmash.json"      // toolbench mmash
+	rawMmashFolds = "mmash-folds.txt" // go test -bench BenchmarkMetricsAfterFolds ./internal/commands/mmash
+)
+
+// plainStats is webStats without its timer, whose histogram is some 240
+// bucket lines of /metrics per file: 0.8 KB of text a file, not 30.
+type plainStats struct {
+	S2XX     mmstats.Counter `mmstats:"status.2XX"`
+	S3XX     mmstats.Counter `mmstats:"status.3XX"`
+	S4XX     mmstats.Counter `mmstats:"status.4XX"`
+	S5XX     mmstats.Counter `mmstats:"status.5XX"`
+	LastHit  mmstats.Float64 `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	Working  mmstats.Bool    `mmstats:"working"`
+	LastPath mmstats.String  `mmstats:"last_path,size=64"`
+}
+
+// plainTemplate is template for plainStats.
+func plainTemplate() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "toolbench-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var s plainStats
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
+	if err != nil {
+		return nil, err
+	}
+	defer f.Remove()
+	s.S2XX.Add(1234)
+	s.S3XX.Add(56)
+	s.LastHit.Set(float64(time.Now().UnixNano()) / 1e9)
+	s.Working.Set(true)
+	s.LastPath.Set("/index.html")
+	f.Refresh()
+	return os.ReadFile(f.Path())
+}
+
+// mmashSet is what toolbench mmash measured on one set of files.
+type mmashSet struct {
+	Name      string
+	Files     int
+	FileSize  int
+	TextBytes int64         // the /metrics text
+	GzBytes   int64         // the answer, gzip-compressed
+	Metrics   time.Duration // GET /metrics, gzip, body read: median wall
+	Identity  time.Duration // the same without gzip (curl)
+	Cat       time.Duration // cat of the files: median wall
+	Runs      int
+	// RssAnon of mmash after serving the files (gzip, as to Prometheus),
+	// and after serving one file: (Rss - RssOne) / (Files - 1) is its
+	// memory per file.
+	RssAnonKiB, RssAnonOneKiB int64
+}
+
+type mmashResults struct {
+	Root string
+	Sets []mmashSet
+}
+
+func mmashMain(args []string) error {
+	fs := flag.NewFlagSet("mmash", flag.ExitOnError)
+	bin := fs.String("bin", "", "directory of the built mmash")
+	out := fs.String("out", "", "JSON file to write")
+	files := fs.Int("files", 1000, "files to serve")
+	reps := fs.Int("reps", 15, "requests (and cat runs) per set")
+	fs.Parse(args)
+	if *bin == "" || *out == "" {
+		return errors.New("mmash needs -bin and -out")
+	}
+	root, err := os.MkdirTemp(scratchRoot(), "toolbench-mmash-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	res := mmashResults{Root: root}
+	for _, set := range []struct {
+		name string
+		make func() ([]byte, error)
+	}{
+		{"plain (the web worker's file without its timer)", plainTemplate},
+		{"web worker (with its timer: a histogram)", template},
+	} {
+		data, err := set.make()
+		if err != nil {
+			return err
+		}
+		r, err := measureMmash(filepath.Join(*bin, "mmash"), root, data, *files, *reps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", set.name, err)
+		}
+		r.Name = set.name
+		res.Sets = append(res.Sets, r)
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, b, 0o644)
+}
+
+// measureMmash serves n copies of data with mmash, and times its
+// /metrics (after one request that opens the files) against cat of the
+// files, interleaved.
+func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error) {
+	r := mmashSet{Files: n, FileSize: len(data), Runs: reps}
+	dir, err := os.MkdirTemp(root, "set-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeCopies(dir, data, span(0, 1, 1)); err != nil {
+		return r, err
+	}
+	// The memory of mmash serving one file, then the n.
+	one, err := startMmash(mmash, dir)
+	if err != nil {
+		return r, err
+	}
+	if _, _, err := one.get(true); err != nil {
+		one.stop()
+		return r, err
+	}
+	r.RssAnonOneKiB = one.settledRss()
+	one.stop()
+	if err := writeCopies(dir, data, span(1, n, 1)); err != nil {
+		return r, err
+	}
+	var paths []string
+	for i := range n {
+		paths = append(paths, filepath.Join(dir, fileName(i)))
+	}
+	m, err := startMmash(mmash, dir)
+	if err != nil {
+		return r, err
+	}
+	defer m.stop()
+	var gets, idents, cats []time.Duration
+	for i := -1; i < reps; i++ {
+		c, err := runChunks("cat", nil, paths)
+		if err != nil {
+			return r, err
+		}
+		d, size, err := m.get(true)
+		if err != nil {
+			return r, err
+		}
+		if i >= 0 {
+			cats, gets = append(cats, c.Wall), append(gets, d)
+			r.GzBytes = size
+		}
+	}
+	// Its memory as Prometheus scrapes it (gzip), then the answers of a
+	// client without gzip, which are the whole text.
+	r.RssAnonKiB = m.settledRss()
+	for range reps {
+		d, text, err := m.get(false)
+		if err != nil {
+			return r, err
+		}
+		idents, r.TextBytes = append(idents, d), text
+	}
+	r.Metrics, r.Identity, r.Cat = median(gets), median(idents), median(cats)
+	logf("%d files of %d bytes: mmash /metrics %v (gzip, %d bytes; %v for %d bytes of text), cat %v (wall, median of %d); RssAnon %d KiB (one file: %d)",
+		n, len(data), r.Metrics, r.GzBytes, r.Identity, r.TextBytes, r.Cat, reps, r.RssAnonKiB, r.RssAnonOneKiB)
+	return r, nil
+}
+
+// mmashProc is a running mmash.
+type mmashProc struct {
+	cmd    *exec.Cmd
+	url    string
+	client *http.Client
+}
+
+// startMmash starts mmash on dir, on a free port of loopback, and waits
+// until it answers.
+func startMmash(mmash, dir string) (*mmashProc, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(mmash, "--listen", addr, "--dir", dir, "--glob", "*.mmstats")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	// No transparent decompression: the client takes what it asks for.
+	m := &mmashProc{cmd: cmd, url: "http://" + addr + "/metrics",
+		client: &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: time.Minute}}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := m.client.Get("http://" + addr + "/static/nothing")
+		if err == nil {
+			resp.Body.Close()
+			return m, nil
+		}
+		if time.Now().After(deadline) {
+			m.stop()
+			return nil, fmt.Errorf("mmash did not answer on %s: %v", addr, err)
+		}
+	}
+}
+
+// get times one GET /metrics, the body read to its end, gzip-compressed
+// as Prometheus asks for it if gz, and returns the bytes received.
+func (m *mmashProc) get(gz bool) (time.Duration, int64, error) {
+	req, err := http.NewRequest("GET", m.url, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	start := time.Now()
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("GET %s: %s", m.url, resp.Status)
+	}
+	return d, n, err
+}
+
+// rssAnon returns RssAnon of the process, in KiB, from /proc (0 where
+// there is none).
+func (m *mmashProc) rssAnon() int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// settledRss returns rssAnon once the garbage of the first request (the
+// files opened, the text made) is given back: after 5 s idle, and one
+// more request, as between two scrapes.
+func (m *mmashProc) settledRss() int64 {
+	time.Sleep(5 * time.Second)
+	m.get(true)
+	return m.rssAnon()
+}
+
+func (m *mmashProc) stop() {
+	m.cmd.Process.Kill()
+	m.cmd.Wait()
+}
+
+// mmashRows prints the rows of toolbench mmash and of
+// BenchmarkMetricsAfterFolds.
+func mmashRows(t *table, raw, folds string) {
+	var res mmashResults
+	if err := json.Unmarshal([]byte(raw), &res); err != nil || len(res.Sets) == 0 {
+		t.section("mmash: no results (toolbench mmash did not run)")
+	} else {
+		t.section("mmash /metrics: the real binary over HTTP on loopback, files open (one request before); GET with gzip, body read, against cat of the same files; wall medians")
+		for _, s := range res.Sets {
+			perFile := "RssAnon " + mib(s.RssAnonKiB)
+			if s.Files > 1 && s.RssAnonKiB > s.RssAnonOneKiB {
+				perFile += fmt.Sprintf(" (%.1f KiB/file more than at 1 file)", float64(s.RssAnonKiB-s.RssAnonOneKiB)/float64(s.Files-1))
+			}
+			t.row(s.Name, count(s.Files)+" files", dur(s.Metrics)+" wall",
+				fmt.Sprintf("%.2fx cat of the files (%s)", ratio(s.Metrics, s.Cat), dur(s.Cat)),
+				fmt.Sprintf("%.1f MB of text, %.2f MB gzip; without gzip %s", float64(s.TextBytes)/1e6, float64(s.GzBytes)/1e6, dur(s.Identity)),
+				fmt.Sprintf("%s; %d runs", perFile, s.Runs))
+		}
+	}
+	m := firstMatch(folds, `(BenchmarkMetricsAfterFolds\S*\s+\d+\s+.*)`)
+	metric := func(unit string) string { return firstMatch(m, `([\d.e+]+) `+regexp.QuoteMeta(unit)+`(?:\s|$)`) }
+	if m == "" {
+		t.row("mmash /metrics after 10,000 folded lifetimes", "BenchmarkMetricsAfterFolds", "no result", "", "", "")
+		return
+	}
+	ns := func(s string) string {
+		v, _ := strconv.ParseFloat(s, 64)
+		return dur(time.Duration(v))
+	}
+	t.row("mmash /metrics after "+count(atoi(metric("lifetimes")))+" folded lifetimes", "1,000 live files + the totals file",
+		ns(metric("folded-ns/req"))+" wall",
+		fmt.Sprintf("%sx one lifetime (%s)", metric("folded/one"), ns(metric("one-ns/req"))),
+		fmt.Sprintf("%sx none (%s: no totals file)", metric("folded/none"), ns(metric("none-ns/req"))),
+		"in-process requests, alternating; BenchmarkMetricsAfterFolds")
+}

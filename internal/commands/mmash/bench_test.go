@@ -1,0 +1,148 @@
+package mmash
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
+)
+
+// benchStats is what a web worker publishes (mmstats-demo's model, as
+// toolbench's files): a few counters, a timer with its buckets, a
+// string.
+type benchStats struct {
+	S2XX     mmstats.Counter `mmstats:"status.2XX"`
+	S3XX     mmstats.Counter `mmstats:"status.3XX"`
+	S4XX     mmstats.Counter `mmstats:"status.4XX"`
+	S5XX     mmstats.Counter `mmstats:"status.5XX"`
+	LastHit  mmstats.Float64 `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	Request  mmstats.Timer   `mmstats:"timers.request"`
+	Working  mmstats.Bool    `mmstats:"working"`
+	LastPath mmstats.String  `mmstats:"last_path,size=64"`
+}
+
+// plainStats is benchStats without its timer: 2.2 KB of text a file
+// in /metrics, where the timer's histogram (about 240 bucket lines)
+// makes 30 KB.
+type plainStats struct {
+	S2XX     mmstats.Counter `mmstats:"status.2XX"`
+	S3XX     mmstats.Counter `mmstats:"status.3XX"`
+	S4XX     mmstats.Counter `mmstats:"status.4XX"`
+	S5XX     mmstats.Counter `mmstats:"status.5XX"`
+	LastHit  mmstats.Float64 `mmstats:"timers.last_hit,kind=timestamp,unit=seconds"`
+	Working  mmstats.Bool    `mmstats:"working"`
+	LastPath mmstats.String  `mmstats:"last_path,size=64"`
+}
+
+// benchTemplate returns the bytes of one file written by the real
+// writer: a web worker's stats, with its timer if timer.
+func benchTemplate(tb testing.TB, timer bool) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	var s benchStats
+	var p plainStats
+	var model any = &s
+	if !timer {
+		model = &p
+	}
+	f, err := mmstats.New(model, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Remove()
+	now := float64(time.Now().UnixNano()) / 1e9
+	s.S2XX.Add(1234)
+	s.S3XX.Add(56)
+	s.LastHit.Set(now)
+	p.S2XX.Add(1234)
+	p.S3XX.Add(56)
+	p.LastHit.Set(now)
+	for i := range 1000 {
+		s.Request.Observe(time.Duration(100+i*7) * time.Microsecond)
+	}
+	s.Working.Set(true)
+	s.LastPath.Set("/index.html")
+	p.Working.Set(true)
+	p.LastPath.Set("/index.html")
+	f.Refresh()
+	b, err := os.ReadFile(f.Path())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// benchDir writes n copies of the template into a new directory.
+func benchDir(tb testing.TB, n int, timer bool) string {
+	tb.Helper()
+	data := benchTemplate(tb, timer)
+	dir := tb.TempDir()
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i)), data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// BenchmarkMetrics: GET /metrics (gzip, as Prometheus asks) over 100
+// and 1,000 copies of a web worker's file, with the files already open
+// (the first request): plain, without the timer (2.2 KB of text a file),
+// and with it (30 KB: its histogram's bucket lines). The allocations of
+// a request do not grow with the files (TestMetricsAllocations checks).
+func BenchmarkMetrics(b *testing.B) {
+	for _, kind := range []string{"plain", "timer"} {
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
+				benchMetrics(b, benchDir(b, n, kind == "timer"), "/metrics")
+			})
+		}
+	}
+}
+
+// benchMetrics measures GET target of a server of dir.
+func benchMetrics(b *testing.B, dir, target string) { benchMetricsConfig(b, dir, target, false) }
+
+// benchMetricsConfig is benchMetrics, of --aggregate if aggregate.
+func benchMetricsConfig(b *testing.B, dir, target string, aggregate bool) {
+	cfg := defaultConfig()
+	cfg.aggregate = aggregate
+	s, err := newServerConfig(dir, "*.mmstats", cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	req := httptest.NewRequest("GET", target, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	size := 0
+	s.ServeHTTP(httptest.NewRecorder(), req) // the files opened, the text made
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body.String())
+		}
+		size = w.Body.Len()
+	}
+	b.ReportMetric(float64(size), "bytes")
+}
+
+// BenchmarkStatsAggr: GET /stats/NAME?aggr=sum over 1,000 plain files.
+func BenchmarkStatsAggr(b *testing.B) {
+	benchMetrics(b, benchDir(b, 1000, false), "/stats/web.stats.status?aggr=sum")
+}
+
+// BenchmarkAggregate: GET /metrics of --aggregate over 1,000 files,
+// without and with the timer.
+func BenchmarkAggregate(b *testing.B) {
+	for _, kind := range []string{"plain", "timer"} {
+		b.Run(kind, func(b *testing.B) {
+			benchMetricsConfig(b, benchDir(b, 1000, kind == "timer"), "/metrics", true)
+		})
+	}
+}

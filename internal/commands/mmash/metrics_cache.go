@@ -1,0 +1,221 @@
+package mmash
+
+import (
+	"bytes"
+	"compress/gzip"
+	"runtime/debug"
+
+	"github.com/mmstats/mmstats/internal/convention"
+	"github.com/mmstats/mmstats/internal/prom"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// metricsPlan is the /metrics text of the files read last, compiled
+// (prom.Plan): while the same files keep their layouts, and the stats
+// that the Set took as labels (the PID, the info stats) keep their
+// values, an answer is their values written into it. It is the
+// prom.Source of the plan.
+type metricsPlan struct {
+	plan  *prom.Plan
+	src   prom.Source // the plan itself, boxed once
+	files []planFile  // the files, numbered as the plan numbers them
+	kept  int         // what the answer keeps, as job.grow counts it
+
+	// What each answer uses again: the buffer the text is made in, piece
+	// by piece, the compressor, and the sizes of the last answers.
+	buf          []byte
+	zw           *gzip.Writer
+	size, gzSize int
+	scratch      reader.Histogram // the histogram being written
+	failed       bool             // a histogram could not be read: write again
+}
+
+// planFile is one file of a plan, as it was when the plan was made.
+type planFile struct {
+	e    *entry
+	gen  uint64
+	info []infoValue // the values that are labels
+}
+
+type infoValue struct {
+	i int
+	v reader.Value
+}
+
+// Value implements prom.Source.
+func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+
+// Histogram implements prom.Source: it reads the histogram now, into
+// the one histogram of the plan, rather than each file keep its bucket
+// counts (15 KiB for a Timer) between requests. One that cannot be read
+// (the file changed under the reader) fails the answer being written,
+// which is made again without the file (see cachedMetrics).
+func (p *metricsPlan) Histogram(file, group int) *reader.Histogram {
+	if err := p.files[file].e.readHistogram(group, &p.scratch); err != nil {
+		p.failed = true
+	}
+	return &p.scratch
+}
+
+// valid reports whether the plan is that of the files read.
+func (p *metricsPlan) valid(read []*entry) bool {
+	if p.plan == nil || len(p.files) != len(read) {
+		return false
+	}
+	for k, e := range read {
+		f := &p.files[k]
+		if f.e != e || f.gen != e.gen {
+			return false
+		}
+		for _, iv := range f.info {
+			if e.values[iv.i] != iv.v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cachedMetrics returns the exposition of the default files in the text
+// format, gzip-compressed if gz, from the cache: what metrics returns,
+// with the files kept open and the text kept made.
+func (j *job) cachedMetrics(gz bool) ([]byte, error) {
+	c := &j.s.cache
+	if err := c.lock(j); err != nil {
+		return nil, err
+	}
+	defer c.unlock()
+	if err := c.arrange(j); err != nil {
+		return nil, err
+	}
+	read := c.read[:0]
+	for _, e := range c.read {
+		if err := j.ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.readValues(false) == nil && e.loadGroups() == nil {
+			read = append(read, e) // else left out, as a file that cannot be read
+		}
+	}
+	c.read = read
+	p := &c.plan
+	for {
+		if !p.valid(c.read) {
+			if err := p.build(j, c); err != nil {
+				return nil, err
+			}
+		}
+		p.failed = false
+		body, err := p.answer(j, gz)
+		if !p.failed || err != nil {
+			return body, err
+		}
+		// A file changed under the reader: made again without it (each
+		// time one file fewer: it ends).
+		p.plan = nil
+		read := c.read[:0]
+		for _, e := range c.read {
+			if e.err == nil {
+				read = append(read, e)
+			}
+		}
+		c.read = read
+	}
+}
+
+// answer writes the plan's text with the values read, gzip-compressed
+// if gz.
+func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
+	if err := j.grow(p.kept); err != nil {
+		return nil, err
+	}
+	// A new buffer for each answer: the clients that share it may still
+	// be sending the last one.
+	if !gz {
+		buf := bytes.NewBuffer(make([]byte, 0, p.size+4096))
+		p.buf, _ = p.plan.WriteTo(buf, p.src, p.buf) // a bytes.Buffer: no error
+		p.size = buf.Len()
+		return buf.Bytes(), j.grow(buf.Cap())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, p.gzSize+4096))
+	if p.zw == nil {
+		p.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
+	} else {
+		p.zw.Reset(buf)
+	}
+	p.buf, _ = p.plan.WriteTo(p.zw, p.src, p.buf)
+	p.zw.Close()
+	p.gzSize = buf.Len()
+	return buf.Bytes(), j.grow(buf.Cap())
+}
+
+// freeAfter is the number of files whose plan, made, is worth a
+// collection at once (see build).
+const freeAfter = 256
+
+// build makes the plan of the files of c.read: each file's stats read
+// whole, added to a Set as metrics adds them, and the Set compiled.
+func (p *metricsPlan) build(j *job, c *fileCache) error {
+	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
+	var set prom.Set
+	read := c.read[:0]
+	for _, e := range c.read {
+		if err := j.reserve(e.cost, e.what); err != nil {
+			if err := j.fatal(e.m, err); err != nil {
+				return err
+			}
+			continue
+		}
+		stats, err := e.rf.Stats()
+		j.s.parsing.release(e.cost)
+		for k := range e.groups {
+			if err == nil {
+				// Read for the Set (their windows make the bounds' text),
+				// let go after: the answers read them one at a time.
+				err = e.readHistogram(k, &e.groups[k].H)
+			}
+		}
+		if err != nil {
+			e.fail(err)
+			continue
+		}
+		k := len(read)
+		read = append(read, e)
+		f := planFile{e: e, gen: e.gen}
+		for i := range stats {
+			st := &stats[i]
+			if st.Value.Kind().Numeric() && (prom.IsInfo(*st) || convention.DefaultField(st.Label) == convention.PID) {
+				f.info = append(f.info, infoValue{i, st.Value})
+				e.values[i] = st.Value
+			}
+		}
+		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
+		set.AddFilePlan(k, e.m.name, "", stats, e.groups)
+		n := (set.Len()-series)*seriesCost + (set.Families()-families)*familyCost + set.HistogramBytes() - hist
+		for _, st := range stats {
+			n += 2 * len(st.Label)
+		}
+		p.kept += n
+		if err := j.grow(n); err != nil {
+			return err
+		}
+		p.files = append(p.files, f)
+	}
+	c.read = read
+	p.plan = set.Compile()
+	for _, e := range read {
+		for k := range e.groups {
+			e.groups[k].H.Counts = nil
+		}
+	}
+	if len(read) >= freeAfter {
+		// Making the plan of many files made garbage of many times what
+		// it keeps (the Set, the files' histograms): given back to the
+		// system now, so that mmash's memory between scrapes is what it
+		// keeps (some 6 KiB a file), not the peak of the first.
+		go debug.FreeOSMemory()
+	}
+	p.src = p
+	j.used -= int64(p.kept) // counted again by the caller, as at every request
+	return nil
+}

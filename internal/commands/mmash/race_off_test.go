@@ -1,0 +1,5 @@
+//go:build !race
+
+package mmash
+
+const raceEnabled = false

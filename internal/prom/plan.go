@@ -1,0 +1,265 @@
+package prom
+
+import (
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/mmstats/mmstats/internal/v1"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// A Plan is the text exposition of a Set whose series stay the same
+// while their values change: a server that answers every scrape of the
+// same files (mmash) builds the Set and compiles it once, while the
+// files keep their layouts, and then only writes the values into the
+// text already made (the # HELP and # TYPE lines, each series' name and
+// labels). Plan.Append writes exactly what WriteTo would write of a Set
+// built with the values that its Source gives, without allocating.
+//
+// The series of a Plan come from the files added with AddFilePlan, each
+// numbered by the caller: a series' value is stat i of file k (its
+// index in the stats given to AddFilePlan), and a histogram's is group
+// g of file k. What the values decide when a Set is built (the PID and
+// info stats that become labels, a group left out because it could not
+// be read, a value that is not a number) is the caller's to watch: when
+// any of it changes, build the Set again.
+type Plan struct {
+	text []byte    // the text that does not change, cut by segs
+	segs []segment // the values, in the order of the text
+	size int       // the length of the last text appended, a hint
+}
+
+// source is where the value of a series of a Plan comes from: stat of
+// file, or histogram group of file, or neither (stat and group -1: the
+// value the series was added with, such as the 1 of InfoName).
+type source struct{ file, stat, group int32 }
+
+// segment is a value of a Plan, after the text that ends at end.
+type segment struct {
+	end   int
+	src   source
+	name  string   // a histogram's metric name
+	label []byte   // a histogram's labels, as between the braces
+	le    *leTable // a histogram's bounds, as the Set saw them
+}
+
+// leTable is the text of the classic bounds of a histogram's window
+// (the le="…" of cumulative buckets first to last at schema cs), made
+// once for all the series of one window: formatting a float costs more
+// than the rest of a line.
+type leTable struct {
+	cs, first, last int
+	text            []byte
+	offs            []int32 // bound j is text[offs[j]:offs[j+1]]
+}
+
+// Source gives the values of a Plan's series, by the numbers of
+// AddFilePlan.
+type Source interface {
+	// Value returns the value of stat of file.
+	Value(file, stat int) reader.Value
+	// Histogram returns histogram group of file.
+	Histogram(file, group int) *reader.Histogram
+}
+
+// AddFilePlan is AddFileGroups for a Set to compile into a Plan: k is
+// the file's number for the Plan's Source, and the index of each stat
+// in stats and of each group in groups is the number of its value.
+func (s *Set) AddFilePlan(k int, path, pid string, stats []reader.Stat, groups []Group) {
+	s.at = source{file: int32(k), stat: -1, group: -1}
+	s.AddFileGroups(path, pid, stats, groups)
+	s.at = source{}
+}
+
+// Compile returns the Plan of a Set whose files were all added with
+// AddFilePlan. It sorts the series as WriteTo does.
+func (s *Set) Compile() *Plan {
+	p := &Plan{}
+	les := map[[3]int]*leTable{}
+	var b []byte
+	for _, name := range slices.Sorted(maps.Keys(s.families)) {
+		f := s.families[name]
+		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
+		b = append(b, "# HELP "...)
+		b = append(b, name...)
+		b = append(b, ' ')
+		b = appendEscaped(b, f.help, false)
+		b = append(b, "\n# TYPE "...)
+		b = append(b, name...)
+		b = append(b, ' ')
+		b = append(b, f.typ...)
+		b = append(b, '\n')
+		for i := range f.series {
+			sr := &f.series[i]
+			switch {
+			case sr.hist != nil:
+				h := sr.hist
+				key := [3]int{h.cschema, h.first, h.first + len(h.cum) - 1}
+				t := les[key]
+				if t == nil {
+					t = &leTable{cs: key[0], first: key[1], last: key[2]}
+					for j := range h.cum {
+						t.offs = append(t.offs, int32(len(t.text)))
+						t.text = strconv.AppendFloat(t.text, h.bound(j), 'g', -1, 64)
+					}
+					t.offs = append(t.offs, int32(len(t.text)))
+					les[key] = t
+				}
+				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t})
+			case sr.src.stat >= 0:
+				b = appendPrefix(b, name, "", sr.labels, nil)
+				p.segs = append(p.segs, segment{end: len(b), src: sr.src})
+			default:
+				b = appendSample(b, name, "", sr.labels, nil, AppendValue(nil, sr.value))
+			}
+		}
+	}
+	p.text = b
+	return p
+}
+
+// appendLabels appends labels as they are written between braces.
+func appendLabels(b []byte, labels []Label) []byte {
+	for i, l := range labels {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, l.Name...)
+		b = append(b, `="`...)
+		b = appendEscaped(b, l.Value, true)
+		b = append(b, '"')
+	}
+	return b
+}
+
+// Bytes returns about what p keeps in memory.
+func (p *Plan) Bytes() int {
+	n := cap(p.text) + 96*len(p.segs)
+	for i := range p.segs {
+		n += len(p.segs[i].label)
+	}
+	return n
+}
+
+// Append appends the exposition of p with the values of src to b, and
+// returns it: what WriteTo writes of the Set with those values.
+func (p *Plan) Append(b []byte, src Source) []byte {
+	if cap(b)-len(b) < p.size {
+		b = slices.Grow(b, p.size)
+	}
+	start := len(b)
+	b, _ = p.write(nil, b, src)
+	p.size = len(b) - start
+	return b
+}
+
+// WriteTo writes the exposition of p with the values of src to w, in
+// pieces of about 64 KiB made in buf (which it returns, to be used
+// again): what is held at once stays small, however large the text.
+func (p *Plan) WriteTo(w io.Writer, src Source, buf []byte) ([]byte, error) {
+	if cap(buf) < writeChunk+4096 {
+		buf = make([]byte, 0, writeChunk+4096)
+	}
+	return p.write(w, buf[:0], src)
+}
+
+// writeChunk is the size of the pieces of WriteTo.
+const writeChunk = 64 << 10
+
+// write appends the text to b, writing it to w (if not nil) whenever it
+// passes writeChunk, and at the end.
+func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
+	flush := func() error {
+		if w == nil || len(b) < writeChunk {
+			return nil
+		}
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
+	}
+	pos := 0
+	for i := range p.segs {
+		sg := &p.segs[i]
+		b = append(b, p.text[pos:sg.end]...)
+		pos = sg.end
+		if sg.src.group >= 0 {
+			b = sg.appendHistogram(b, src.Histogram(int(sg.src.file), int(sg.src.group)))
+		} else {
+			b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
+			b = append(b, '\n')
+		}
+		if err := flush(); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, p.text[pos:]...)
+	if w != nil && len(b) > 0 {
+		_, err := w.Write(b)
+		return b[:0], err
+	}
+	return b, nil
+}
+
+// appendHistogram appends the lines of a histogram's series as
+// appendHistogram (prom.go) does from its histValue: the cumulative
+// buckets at the classic bounds, +Inf, _sum and _count.
+func (sg *segment) appendHistogram(b []byte, h *reader.Histogram) []byte {
+	n := len(h.Counts)
+	cs := min(h.Schema, ClassicSchema)
+	factor := 1 << (h.Schema - cs)
+	first := ceilDiv(h.Lo-1, factor)
+	last := floorDiv(h.Lo+n-1, factor)
+	t := sg.le
+	if t == nil || t.cs != cs || t.first != first || t.last != last {
+		t = nil // another window than the Set's: bounds formatted here
+	}
+	acc, i := h.Underflow, h.Lo
+	for k := first; k <= last; k++ {
+		for ; i <= k*factor && i < h.Lo+n; i++ {
+			acc += h.Counts[i-h.Lo]
+		}
+		b = sg.appendName(b, "_bucket", true)
+		if t != nil {
+			b = append(b, t.text[t.offs[k-first]:t.offs[k-first+1]]...)
+		} else {
+			b = strconv.AppendFloat(b, v1.BucketUpper(cs, k), 'g', -1, 64)
+		}
+		b = append(b, `"} `...)
+		b = strconv.AppendUint(b, acc, 10)
+		b = append(b, '\n')
+	}
+	count := h.Total()
+	b = sg.appendName(b, "_bucket", true)
+	b = append(b, `+Inf"} `...)
+	b = strconv.AppendUint(b, count, 10)
+	b = append(b, '\n')
+	b = sg.appendName(b, "_sum", false)
+	b = AppendValue(b, reader.FloatValue(h.Sum))
+	b = append(b, '\n')
+	b = sg.appendName(b, "_count", false)
+	b = strconv.AppendUint(b, count, 10)
+	return append(b, '\n')
+}
+
+// appendName appends a histogram line's name+suffix and labels: up to
+// the opening quote of its le label if le, else up to its value.
+func (sg *segment) appendName(b []byte, suffix string, le bool) []byte {
+	b = append(b, sg.name...)
+	b = append(b, suffix...)
+	switch {
+	case le:
+		b = append(b, '{')
+		b = append(b, sg.label...)
+		if len(sg.label) > 0 {
+			b = append(b, ',')
+		}
+		return append(b, `le="`...)
+	case len(sg.label) > 0:
+		b = append(b, '{')
+		b = append(b, sg.label...)
+		b = append(b, '}')
+	}
+	return append(b, ' ')
+}
