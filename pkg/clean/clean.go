@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,8 +50,10 @@ type Cleaner struct {
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 	r := c.start()
 	defer r.close()
+	pf := startPrefetch(c, paths)
+	defer pf.stop()
 	for _, p := range paths {
-		res := r.clean(p)
+		res := r.cleanNext(p, pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
@@ -77,12 +80,7 @@ type run struct {
 	dirPath string
 	dirFD   int
 	dirErr  error
-	buf     []byte
-	snap    reader.Snapshot // reads each file once, sharing layouts
-	// The fields of the last shared layout the rules look at
-	// (wantedField), by index.
-	layout *reader.Layout
-	wanted []wanted
+	ld      loader // reads the files this goroutine opens
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -104,7 +102,7 @@ func (c *Cleaner) start() *run {
 }
 
 func (r *run) close() {
-	r.snap.Close()
+	r.ld.snap.Close()
 	r.folder.Close()
 	if r.dirFD >= 0 {
 		closeFD(r.dirFD)
@@ -128,34 +126,73 @@ func (r *run) dir(path string) (int, error) {
 }
 
 // clean handles one path.
-func (r *run) clean(path string) Result {
+func (r *run) clean(path string) Result { return r.cleanNext(path, nil) }
+
+// splitPath returns the directory and the name of path, as filepath.Dir
+// and filepath.Base of its filepath.Clean would, cleaning it once.
+func splitPath(path string) (dir, name string) {
 	clean := filepath.Clean(path)
-	dirPath, name := filepath.Dir(clean), filepath.Base(clean)
+	k := strings.LastIndexByte(clean, filepath.Separator)
+	switch {
+	case k < 0:
+		return ".", clean
+	case clean == string(filepath.Separator):
+		return clean, clean
+	case k == 0:
+		return clean[:1], clean[1:]
+	}
+	return clean[:k], clean[k+1:]
+}
+
+// cleanNext handles one path; pre, if not nil, is what the prefetcher
+// read of it (opened and read, not judged).
+func (r *run) cleanNext(path string, pre *prefetched) Result {
+	dirPath, name := splitPath(path)
 	res := Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
+		if pre != nil {
+			pre.t.close()
+		}
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
 	t := &target{dir: dfd, name: name, fd: -1}
-	defer t.close() // and with it the lock, if taken
+	defer func() { t.close() }() // and with it the lock, if taken
 	switch res.Kind {
 	case Temporary:
 		return r.temporary(t, res, name)
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	if !r.open(t, &res) {
-		return res
-	}
-	w, ok := r.writer(t, &res)
-	if !ok {
-		return res
+	var w Writer
+	if pre != nil {
+		// Opened through the prefetcher's descriptor of the directory:
+		// what follows acts through this one, and checks by identity
+		// that the name still is the file opened, as always.
+		t = &pre.t
+		t.dir = dfd
+		if res = pre.res; !pre.ok {
+			return res
+		}
+		w = pre.w
+	} else {
+		if !r.open(t, &res) {
+			return res
+		}
+		var ok bool
+		if w, ok = r.writer(t, &res); !ok {
+			return res
+		}
 	}
 	if w.IsTotals {
 		res.Kind = Totals
 		return res.skip(TotalsFile, nil)
 	}
-	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
+	v := r.judge.decide(&w, func() (bool, error) {
+		free, err := r.probe.TryLock(t.fd)
+		t.locked = err == nil && free && takesLock(r.probe)
+		return free, err
+	})
 	res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 	if v.decision != Removed {
 		return res
@@ -179,6 +216,9 @@ type target struct {
 	fd   int
 	st   fileStat
 	id   fileID
+	// locked: this run holds the exclusive lock on fd already (the
+	// system's probe took it to judge the file).
+	locked bool
 }
 
 // fileID is the identity of a file: its device and inode.
@@ -206,7 +246,10 @@ func (res *Result) fail(reason Reason, err error) Result {
 
 // open opens t, a regular file and not a symlink, and fills in its
 // identity. When it cannot, it sets res and returns false.
-func (r *run) open(t *target, res *Result) bool {
+func (r *run) open(t *target, res *Result) bool { return r.ld.open(t, res) }
+
+// open is run.open, for the goroutine that owns l.
+func (l *loader) open(t *target, res *Result) bool {
 	if err := lstatAt(t.dir, t.name, &t.st); err != nil {
 		*res = res.fail(OpenFailed, fmt.Errorf("stat: %w", err))
 		return false
@@ -242,8 +285,11 @@ func (r *run) open(t *target, res *Result) bool {
 
 // writer reads what the open file t says about its writer. When it cannot,
 // it sets res and returns false.
-func (r *run) writer(t *target, res *Result) (Writer, bool) {
-	w, ioErr, err := r.load(t.fd, t.st.Size, res.Path)
+func (r *run) writer(t *target, res *Result) (Writer, bool) { return r.ld.writer(t, res) }
+
+// writer is run.writer, for the goroutine that owns l.
+func (l *loader) writer(t *target, res *Result) (Writer, bool) {
+	w, ioErr, err := l.load(t.fd, t.st.Size, res.Path)
 	res.Writer = w
 	if ioErr != nil {
 		*res = res.fail(ReadFailed, fmt.Errorf("read: %w", ioErr))
@@ -272,19 +318,19 @@ func (r *run) now() time.Time {
 // the reads of its few hundred bytes of layout and values, and the
 // fields the rules look at are found once for all the files of that
 // layout. A larger one is read by loadLarge.
-func (r *run) load(fd int, size int64, name string) (w Writer, ioErr, err error) {
+func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err error) {
 	if size > reader.MaxSnapshot {
-		return r.loadLarge(fd, size)
+		return l.loadLarge(fd, size)
 	}
-	defer r.snap.Close()
-	f, err := r.snap.ReadFD(fd, name, size)
+	defer l.snap.Close()
+	f, err := l.snap.ReadFD(fd, name, size)
 	if err != nil {
 		ioErr, err := readError(err)
 		return Writer{}, ioErr, err
 	}
-	fields := r.wanted[:0]
-	if l := f.SharedLayout(); l != nil && l == r.layout {
-		fields = r.wanted
+	fields := l.wanted[:0]
+	if sl := f.SharedLayout(); sl != nil && sl == l.layout {
+		fields = l.wanted
 	} else {
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
@@ -292,7 +338,7 @@ func (r *run) load(fd int, size int64, name string) (w Writer, ioErr, err error)
 			}
 			return true
 		})
-		r.layout, r.wanted = l, fields
+		l.layout, l.wanted = sl, fields
 	}
 	var ws writerScan
 	for _, wf := range fields {
@@ -333,14 +379,14 @@ func readError(err error) (ioErr, invalid error) {
 // firstRead bytes, and the rest (up to maxRead) only if the fields run
 // to the end of what it read. It walks the fields without keeping them,
 // so its memory is the bytes read, whatever the number of fields.
-func (r *run) loadLarge(fd int, size int64) (w Writer, ioErr, err error) {
+func (l *loader) loadLarge(fd int, size int64) (w Writer, ioErr, err error) {
 	n := min(size, firstRead)
 	for {
-		if int64(cap(r.buf)) < n {
-			r.buf = nil // let the old buffer go before the new one comes
-			r.buf = make([]byte, n)
+		if int64(cap(l.buf)) < n {
+			l.buf = nil // let the old buffer go before the new one comes
+			l.buf = make([]byte, n)
 		}
-		data, ioErr := preadFull(fd, r.buf[:n])
+		data, ioErr := preadFull(fd, l.buf[:n])
 		if ioErr != nil {
 			return Writer{}, ioErr, nil
 		}

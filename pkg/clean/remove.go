@@ -30,7 +30,9 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	// held by someone else (another Cleaner) means it is theirs. Where
 	// the file system has no flock (an error), the PID rules decided
 	// alone, as before.
-	if ok, err := lockExclusive(t.fd); err == nil && !ok {
+	if t.locked {
+		// Taken when the file was judged: no second flock.
+	} else if ok, err := lockExclusive(t.fd); err == nil && !ok {
 		return res.skip(Busy, nil)
 	}
 	if r.c.beforeRemove != nil {
