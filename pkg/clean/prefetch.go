@@ -43,10 +43,16 @@ const prefetchAhead = 32
 // path by path, what it read, or nil for a path the run handles itself
 // (a temporary file, one moved aside, a directory that did not open).
 type prefetcher struct {
-	items chan *prefetched // one per path, in order; nil: not read
+	// Batches of what was read, one item per path, in order (nil: not
+	// read): one hand-over for a batch, not for each file.
+	items chan []*prefetched
+	batch []*prefetched // what next takes from
 	quit  chan struct{}
 	done  chan struct{}
 }
+
+// prefetchBatch is how many files go over to the run at once.
+const prefetchBatch = 8
 
 // startPrefetch starts reading paths ahead; nil (which reads nothing)
 // when there is nothing to gain.
@@ -55,7 +61,7 @@ func startPrefetch(c *Cleaner, paths []string) *prefetcher {
 		return nil
 	}
 	p := &prefetcher{
-		items: make(chan *prefetched, prefetchAhead),
+		items: make(chan []*prefetched, prefetchAhead/prefetchBatch),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -74,6 +80,7 @@ func (p *prefetcher) run(paths []string) {
 			closeFD(dfd)
 		}
 	}()
+	batch := make([]*prefetched, 0, prefetchBatch)
 	for _, path := range paths {
 		var item *prefetched
 		dir, name := splitPath(path)
@@ -95,13 +102,34 @@ func (p *prefetcher) run(paths []string) {
 				}
 			}
 		}
-		select {
-		case p.items <- item:
-		case <-p.quit:
-			if item != nil {
-				item.t.close()
-			}
+		batch = append(batch, item)
+		if len(batch) == prefetchBatch && !p.send(&batch) {
 			return
+		}
+	}
+	p.send(&batch)
+}
+
+// send hands the batch over, and makes a new one; false if the run
+// stopped, the batch's files closed.
+func (p *prefetcher) send(batch *[]*prefetched) bool {
+	if len(*batch) == 0 {
+		return true
+	}
+	select {
+	case p.items <- *batch:
+		*batch = make([]*prefetched, 0, prefetchBatch)
+		return true
+	case <-p.quit:
+		closeAll(*batch)
+		return false
+	}
+}
+
+func closeAll(items []*prefetched) {
+	for _, item := range items {
+		if item != nil {
+			item.t.close()
 		}
 	}
 }
@@ -111,7 +139,12 @@ func (p *prefetcher) next() *prefetched {
 	if p == nil {
 		return nil
 	}
-	return <-p.items
+	if len(p.batch) == 0 {
+		p.batch = <-p.items
+	}
+	item := p.batch[0]
+	p.batch = p.batch[1:]
+	return item
 }
 
 // stop ends the prefetcher and closes what it opened and the run did
@@ -121,10 +154,9 @@ func (p *prefetcher) stop() {
 		return
 	}
 	close(p.quit)
-	for item := range p.items {
-		if item != nil {
-			item.t.close()
-		}
+	closeAll(p.batch)
+	for batch := range p.items {
+		closeAll(batch)
 	}
 	<-p.done
 }
