@@ -81,6 +81,13 @@ type run struct {
 	dirFD   int
 	dirErr  error
 	ld      loader // reads the files this goroutine opens
+	// closing takes the descriptors of removed files to close (see
+	// closeLater); closed is closed when they all are.
+	closing chan int
+	closed  chan struct{}
+	// moved holds the files this run renamed or unlinked: a file read
+	// ahead before is not judged on that reading.
+	moved map[fileID]bool
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -101,7 +108,36 @@ func (c *Cleaner) start() *run {
 	return &run{c: c, probe: p, judge: newJudge(p, slack.Seconds()), dirFD: -1}
 }
 
+// moving notes that the run is about to rename or unlink the file id.
+func (r *run) moving(id fileID) {
+	if r.moved == nil {
+		r.moved = map[fileID]bool{}
+	}
+	r.moved[id] = true
+}
+
+// closeLater closes fd on the run's closing goroutine, started on the
+// first call; run.close waits for it.
+func (r *run) closeLater(fd int) {
+	if r.closing == nil {
+		r.closing = make(chan int, 64)
+		r.closed = make(chan struct{})
+		go func() {
+			defer close(r.closed)
+			for fd := range r.closing {
+				closeFD(fd)
+			}
+		}()
+	}
+	r.closing <- fd
+}
+
 func (r *run) close() {
+	if r.closing != nil {
+		close(r.closing)
+		<-r.closed
+		r.closing = nil
+	}
 	r.ld.snap.Close()
 	r.folder.Close()
 	if r.dirFD >= 0 {
@@ -146,9 +182,9 @@ func splitPath(path string) (dir, name string) {
 
 // cleanNext handles one path; pre, if not nil, is what the prefetcher
 // read of it (opened and read, not judged).
-func (r *run) cleanNext(path string, pre *prefetched) Result {
+func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 	dirPath, name := splitPath(path)
-	res := Result{Path: path, Kind: KindOf(name)}
+	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
 		if pre != nil {
@@ -157,12 +193,30 @@ func (r *run) cleanNext(path string, pre *prefetched) Result {
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
 	t := &target{dir: dfd, name: name, fd: -1}
-	defer func() { t.close() }() // and with it the lock, if taken
+	defer func() {
+		// And with it the lock, if taken. The last close of a file
+		// removed frees it, as rm's unlink does: that can happen on
+		// another CPU while the run goes on, the file gone from the
+		// directory already.
+		if res.Decision == Removed && t.fd >= 0 {
+			r.closeLater(t.fd)
+			t.fd = -1
+		}
+		t.close()
+	}()
 	switch res.Kind {
 	case Temporary:
 		return r.temporary(t, res, name)
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
+	}
+	if pre != nil && (pre.t.fd < 0 || r.moved[pre.t.id]) {
+		// Not opened (it may be there now), or a file this run moved
+		// or removed since it was read ahead: what the name holds now
+		// is opened again, as it would have been without reading
+		// ahead.
+		pre.t.close()
+		pre = nil
 	}
 	var w Writer
 	if pre != nil {
