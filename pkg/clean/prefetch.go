@@ -1,14 +1,16 @@
 package clean
 
 import (
+	"runtime"
+
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // Reading ahead. Most of what judging a file costs is opening and
-// reading it: system calls that another goroutine can make while the
-// run judges and removes the files before it, on another CPU. So a
-// prefetcher opens and reads the files of a Clean call in order, a few
-// ahead, and the run takes them in the same order. It only reads: every
+// reading it: system calls that other goroutines can make while the
+// run judges and removes the files before it, on other CPUs. So a
+// prefetcher opens and reads the files of a Clean call, a few ahead,
+// and the run takes them in order. It only reads: every
 // decision (the lock tried, kill(pid, 0), /proc) and every removal is
 // still made by the run, at the moment it would be without it, and a
 // file read ahead is acted on only through its identity, checked by the
@@ -35,24 +37,31 @@ type prefetched struct {
 	ok  bool
 }
 
-// prefetchAhead is how many files the prefetcher reads ahead of the run
-// at most: as many descriptors open at once.
+// prefetchAhead is how many files each reader of a prefetcher reads
+// ahead of the run at most: as many descriptors open at once.
 const prefetchAhead = 32
 
-// prefetcher reads ahead the files of a Clean call. Its next returns,
-// path by path, what it read, or nil for a path the run handles itself
-// (a temporary file, one moved aside, a directory that did not open).
+// prefetchBatch is how many files go over to the run at once: one
+// hand-over for a batch, not for each file.
+const prefetchBatch = 8
+
+// prefetcher reads ahead the files of a Clean call, on up to two
+// goroutines (lanes) that take batches of paths in turn. Its next
+// returns, path by path, what was read, or nil for a path the run
+// handles itself (a temporary file, one moved aside, a directory that
+// did not open).
 type prefetcher struct {
-	// Batches of what was read, one item per path, in order (nil: not
-	// read): one hand-over for a batch, not for each file.
-	items chan []*prefetched
+	lanes []*lane
+	turn  int           // the lane the next batch comes from
 	batch []*prefetched // what next takes from
 	quit  chan struct{}
-	done  chan struct{}
 }
 
-// prefetchBatch is how many files go over to the run at once.
-const prefetchBatch = 8
+// lane is one goroutine of a prefetcher, with what it has read.
+type lane struct {
+	items chan []*prefetched // batches, one item per path, in order
+	done  chan struct{}
+}
 
 // startPrefetch starts reading paths ahead; nil (which reads nothing)
 // when there is nothing to gain.
@@ -60,18 +69,23 @@ func startPrefetch(c *Cleaner, paths []string) *prefetcher {
 	if len(paths) < 2 {
 		return nil
 	}
-	p := &prefetcher{
-		items: make(chan []*prefetched, prefetchAhead/prefetchBatch),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
+	n := 1
+	if runtime.GOMAXPROCS(0) > 1 && len(paths) > prefetchBatch {
+		n = 2
 	}
-	go p.run(paths)
+	p := &prefetcher{quit: make(chan struct{})}
+	for k := range n {
+		l := &lane{items: make(chan []*prefetched, prefetchAhead/prefetchBatch), done: make(chan struct{})}
+		p.lanes = append(p.lanes, l)
+		go l.run(paths, k, n, p.quit)
+	}
 	return p
 }
 
-func (p *prefetcher) run(paths []string) {
-	defer close(p.done)
-	defer close(p.items)
+// run reads batch k, k+n, k+2n… of paths.
+func (l *lane) run(paths []string, k, n int, quit <-chan struct{}) {
+	defer close(l.done)
+	defer close(l.items)
 	var ld loader
 	defer ld.snap.Close()
 	dirPath, dfd := "", -1
@@ -80,49 +94,37 @@ func (p *prefetcher) run(paths []string) {
 			closeFD(dfd)
 		}
 	}()
-	batch := make([]*prefetched, 0, prefetchBatch)
-	for _, path := range paths {
-		var item *prefetched
-		dir, name := splitPath(path)
-		if k := KindOf(name); k != Temporary && k != Aside {
-			if dir != dirPath {
+	for start := k * prefetchBatch; start < len(paths); start += n * prefetchBatch {
+		batch := make([]*prefetched, 0, prefetchBatch)
+		for _, path := range paths[start:min(start+prefetchBatch, len(paths))] {
+			var item *prefetched
+			dir, name := splitPath(path)
+			if k := KindOf(name); k != Temporary && k != Aside {
+				if dir != dirPath {
+					if dfd >= 0 {
+						closeFD(dfd)
+					}
+					dirPath = dir
+					var err error
+					if dfd, err = openDir(dir); err != nil {
+						dfd = -1
+					}
+				}
 				if dfd >= 0 {
-					closeFD(dfd)
-				}
-				dirPath = dir
-				var err error
-				if dfd, err = openDir(dir); err != nil {
-					dfd = -1
+					item = &prefetched{t: target{dir: dfd, name: name, fd: -1}, res: Result{Path: path, Kind: k}}
+					if item.ok = ld.open(&item.t, &item.res); item.ok {
+						item.w, item.ok = ld.writer(&item.t, &item.res)
+					}
 				}
 			}
-			if dfd >= 0 {
-				item = &prefetched{t: target{dir: dfd, name: name, fd: -1}, res: Result{Path: path, Kind: k}}
-				if item.ok = ld.open(&item.t, &item.res); item.ok {
-					item.w, item.ok = ld.writer(&item.t, &item.res)
-				}
-			}
+			batch = append(batch, item)
 		}
-		batch = append(batch, item)
-		if len(batch) == prefetchBatch && !p.send(&batch) {
+		select {
+		case l.items <- batch:
+		case <-quit:
+			closeAll(batch)
 			return
 		}
-	}
-	p.send(&batch)
-}
-
-// send hands the batch over, and makes a new one; false if the run
-// stopped, the batch's files closed.
-func (p *prefetcher) send(batch *[]*prefetched) bool {
-	if len(*batch) == 0 {
-		return true
-	}
-	select {
-	case p.items <- *batch:
-		*batch = make([]*prefetched, 0, prefetchBatch)
-		return true
-	case <-p.quit:
-		closeAll(*batch)
-		return false
 	}
 }
 
@@ -140,7 +142,8 @@ func (p *prefetcher) next() *prefetched {
 		return nil
 	}
 	if len(p.batch) == 0 {
-		p.batch = <-p.items
+		p.batch = <-p.lanes[p.turn].items
+		p.turn = (p.turn + 1) % len(p.lanes)
 	}
 	item := p.batch[0]
 	p.batch = p.batch[1:]
@@ -155,8 +158,10 @@ func (p *prefetcher) stop() {
 	}
 	close(p.quit)
 	closeAll(p.batch)
-	for batch := range p.items {
-		closeAll(batch)
+	for _, l := range p.lanes {
+		for batch := range l.items {
+			closeAll(batch)
+		}
+		<-l.done
 	}
-	<-p.done
 }
