@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -201,4 +202,77 @@ func TestChangedLayoutIsNeverShared(t *testing.T) {
 	}
 	checkOwnFields(t, "snapshot of another file under b's name", s, other)
 	checkOwnFields(t, "b's old file", rb, base)
+}
+
+type timedShape struct {
+	Hits    mmstats.Counter `mmstats:"hits"`
+	Request mmstats.Timer   `mmstats:"request"`
+	Path    mmstats.String  `mmstats:"path"`
+}
+
+// TestSnapshotReadsEachFileOwnValues: a Snapshot reads the files of one
+// layout into one buffer, checking their layouts rather than reading
+// them whole; each file's values, strings and histogram buckets are its
+// own, as reader.Open reads them, never the file's before.
+func TestSnapshotReadsEachFileOwnValues(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range 4 {
+		var s timedShape
+		w, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("t%d.mmstats", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Remove()
+		s.Hits.Add(uint64(10 * (i + 1)))
+		for k := range 50 * (i + 1) {
+			s.Request.Observe(time.Duration(k*(i+1)*(i+1)) * time.Millisecond)
+		}
+		s.Path.Set(fmt.Sprintf("/file/%d", i))
+		w.Refresh()
+		paths = append(paths, w.Path())
+	}
+	var snap reader.Snapshot
+	defer snap.Close()
+	for round := range 2 { // the second round: every layout known
+		for _, p := range paths {
+			want, err := reader.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := snap.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if round == 1 && got.SharedLayout() == nil {
+				t.Fatalf("%s: files of one layout read without sharing it", filepath.Base(p))
+			}
+			ws, err := want.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			gs, err := got.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(gs) != fmt.Sprint(ws) {
+				t.Fatalf("round %d, %s: snapshot stats\n%v\nwant\n%v", round, filepath.Base(p), gs, ws)
+			}
+			k, _, ok := want.Lookup("request")
+			if !ok {
+				t.Fatal("no request")
+			}
+			var wh, gh reader.Histogram
+			if err := want.ReadHistogram(k, &wh); err != nil {
+				t.Fatal(err)
+			}
+			if err := got.ReadHistogram(k, &gh); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(gh) != fmt.Sprint(wh) || gh.Count == 0 {
+				t.Fatalf("round %d, %s: snapshot histogram %+v, want %+v", round, filepath.Base(p), gh, wh)
+			}
+			want.Close()
+		}
+	}
 }
