@@ -83,8 +83,9 @@ type run struct {
 	ld      loader // reads the files this goroutine opens
 	// closing takes the descriptors of removed files to close (see
 	// closeLater); closed is closed when they all are.
-	closing chan int
+	closing chan []int
 	closed  chan struct{}
+	toClose []int // not handed over yet
 	// moved holds the files this run renamed or unlinked: a file read
 	// ahead before is not judged on that reading.
 	moved map[fileID]bool
@@ -117,23 +118,35 @@ func (r *run) moving(id fileID) {
 }
 
 // closeLater closes fd on the run's closing goroutine, started on the
-// first call; run.close waits for it.
+// first call, in batches of closeBatch (one hand-over for a batch);
+// run.close closes the rest and waits for it.
 func (r *run) closeLater(fd int) {
 	if r.closing == nil {
-		r.closing = make(chan int, 64)
+		r.closing = make(chan []int, 4)
 		r.closed = make(chan struct{})
 		go func() {
 			defer close(r.closed)
-			for fd := range r.closing {
-				closeFD(fd)
+			for fds := range r.closing {
+				for _, fd := range fds {
+					closeFD(fd)
+				}
 			}
 		}()
 	}
-	r.closing <- fd
+	r.toClose = append(r.toClose, fd)
+	if len(r.toClose) == closeBatch {
+		r.closing <- r.toClose
+		r.toClose = make([]int, 0, closeBatch)
+	}
 }
+
+// closeBatch is how many descriptors closeLater hands over at once.
+const closeBatch = 16
 
 func (r *run) close() {
 	if r.closing != nil {
+		r.closing <- r.toClose
+		r.toClose = nil
 		close(r.closing)
 		<-r.closed
 		r.closing = nil
@@ -167,7 +180,10 @@ func (r *run) clean(path string) Result { return r.cleanNext(path, nil) }
 // splitPath returns the directory and the name of path, as filepath.Dir
 // and filepath.Base of its filepath.Clean would, cleaning it once.
 func splitPath(path string) (dir, name string) {
-	clean := filepath.Clean(path)
+	clean := path
+	if !looksClean(path) {
+		clean = filepath.Clean(path)
+	}
 	k := strings.LastIndexByte(clean, filepath.Separator)
 	switch {
 	case k < 0:
@@ -178,6 +194,17 @@ func splitPath(path string) (dir, name string) {
 		return clean[:1], clean[1:]
 	}
 	return clean[:k], clean[k+1:]
+}
+
+// looksClean reports, cheaply, that filepath.Clean would leave path as
+// it is: no repeated separator, no "." or ".." element (each follows a
+// separator or starts the path), no separator at the end. It may say no
+// of a clean path (a hidden file's), never yes of another.
+func looksClean(path string) bool {
+	sep := string(filepath.Separator)
+	return path != "" && path[0] != '.' && !strings.HasSuffix(path, sep) &&
+		!strings.Contains(path, sep+sep) && !strings.Contains(path, sep+".") &&
+		(filepath.Separator == '/' || !strings.Contains(path, "/"))
 }
 
 // cleanNext handles one path; pre, if not nil, is what the prefetcher

@@ -39,11 +39,11 @@ type prefetched struct {
 
 // prefetchAhead is how many files each reader of a prefetcher reads
 // ahead of the run at most: as many descriptors open at once.
-const prefetchAhead = 32
+const prefetchAhead = 64
 
 // prefetchBatch is how many files go over to the run at once: one
 // hand-over for a batch, not for each file.
-const prefetchBatch = 8
+const prefetchBatch = 16
 
 // prefetcher reads ahead the files of a Clean call, on up to two
 // goroutines (lanes) that take batches of paths in turn. Its next
