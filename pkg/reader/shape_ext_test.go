@@ -1,6 +1,7 @@
 package reader_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -273,6 +274,70 @@ func TestSnapshotReadsEachFileOwnValues(t *testing.T) {
 				t.Fatalf("round %d, %s: snapshot histogram %+v, want %+v", round, filepath.Base(p), gh, wh)
 			}
 			want.Close()
+		}
+	}
+}
+
+// TestSnapshotOfAShrunkFile: a file that shrinks after its size was
+// taken (ReadFD is given the size before) is an error, ErrFault as a
+// mapping's fault, when bytes read are gone, whether its layout is one
+// a file read before had (only its bytes read) or not (read whole); or,
+// when all the bytes read are still there, the file's stats as they
+// are; never a panic, nor the bytes of the file read before.
+func TestSnapshotOfAShrunkFile(t *testing.T) {
+	dir := t.TempDir()
+	var a, b sameShape
+	wa, err := mmstats.New(&a, mmstats.Options{Dir: dir, Filename: "a.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wa.Remove()
+	wb, err := mmstats.New(&b, mmstats.Options{Dir: dir, Filename: "b.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Remove()
+	size := int64(wa.Size())
+	var snap reader.Snapshot
+	defer snap.Close()
+	for _, known := range []bool{false, true} {
+		if known { // a's layout is known: b is read by its ranges
+			if _, err := snap.Open(wa.Path()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, keep := range []int64{0, 1, 64, size / 2, size - 1} {
+			data, err := os.ReadFile(wb.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "shrunk.mmstats")
+			if err := os.WriteFile(p, data[:keep], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := snap.ReadFD(int(f.Fd()), p, size)
+			var got []reader.Stat
+			if err == nil {
+				got, err = r.Stats()
+			}
+			f.Close()
+			if err == nil {
+				// What it read lies in the bytes left, as a mapping
+				// reads a page that is still there: the file's stats
+				// as they are now.
+				want, werr := reader.ReadFile(p)
+				if werr != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("known layout %v, %d of %d bytes left: read %v; the file reads %v, %v", known, keep, size, got, want, werr)
+				}
+				continue
+			}
+			if !errors.Is(err, reader.ErrFault) {
+				t.Errorf("known layout %v, %d of %d bytes left: %v, want ErrFault", known, keep, size, err)
+			}
 		}
 	}
 }
