@@ -231,6 +231,10 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 		}
 		t.close()
 	}()
+	if pre != nil && (res.Kind == Temporary || res.Kind == Aside) {
+		pre.t.close() // not read ahead (see lane.run); never used
+		pre = nil
+	}
 	switch res.Kind {
 	case Temporary:
 		return r.temporary(t, res, name)
