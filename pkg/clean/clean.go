@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,8 +50,10 @@ type Cleaner struct {
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 	r := c.start()
 	defer r.close()
+	pf := startPrefetch(c, paths)
+	defer pf.stop()
 	for _, p := range paths {
-		res := r.clean(p)
+		res := r.cleanNext(p, pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
@@ -77,12 +80,15 @@ type run struct {
 	dirPath string
 	dirFD   int
 	dirErr  error
-	buf     []byte
-	snap    reader.Snapshot // reads each file once, sharing layouts
-	// The fields of the last shared layout the rules look at
-	// (wantedField), by index.
-	layout *reader.Layout
-	wanted []wanted
+	ld      loader // reads the files this goroutine opens
+	// closing takes the descriptors of removed files to close (see
+	// closeLater); closed is closed when they all are.
+	closing chan []int
+	closed  chan struct{}
+	toClose []int // not handed over yet
+	// moved holds the files this run renamed or unlinked: a file read
+	// ahead before is not judged on that reading.
+	moved map[fileID]bool
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -103,8 +109,49 @@ func (c *Cleaner) start() *run {
 	return &run{c: c, probe: p, judge: newJudge(p, slack.Seconds()), dirFD: -1}
 }
 
+// moving notes that the run is about to rename or unlink the file id.
+func (r *run) moving(id fileID) {
+	if r.moved == nil {
+		r.moved = map[fileID]bool{}
+	}
+	r.moved[id] = true
+}
+
+// closeLater closes fd on the run's closing goroutine, started on the
+// first call, in batches of closeBatch (one hand-over for a batch);
+// run.close closes the rest and waits for it.
+func (r *run) closeLater(fd int) {
+	if r.closing == nil {
+		r.closing = make(chan []int, 4)
+		r.closed = make(chan struct{})
+		go func() {
+			defer close(r.closed)
+			for fds := range r.closing {
+				for _, fd := range fds {
+					closeFD(fd)
+				}
+			}
+		}()
+	}
+	r.toClose = append(r.toClose, fd)
+	if len(r.toClose) == closeBatch {
+		r.closing <- r.toClose
+		r.toClose = make([]int, 0, closeBatch)
+	}
+}
+
+// closeBatch is how many descriptors closeLater hands over at once.
+const closeBatch = 16
+
 func (r *run) close() {
-	r.snap.Close()
+	if r.closing != nil {
+		r.closing <- r.toClose
+		r.toClose = nil
+		close(r.closing)
+		<-r.closed
+		r.closing = nil
+	}
+	r.ld.snap.Close()
 	r.folder.Close()
 	if r.dirFD >= 0 {
 		closeFD(r.dirFD)
@@ -128,34 +175,109 @@ func (r *run) dir(path string) (int, error) {
 }
 
 // clean handles one path.
-func (r *run) clean(path string) Result {
-	clean := filepath.Clean(path)
-	dirPath, name := filepath.Dir(clean), filepath.Base(clean)
-	res := Result{Path: path, Kind: KindOf(name)}
+func (r *run) clean(path string) Result { return r.cleanNext(path, nil) }
+
+// splitPath returns the directory and the name of path, as filepath.Dir
+// and filepath.Base of its filepath.Clean would, cleaning it once.
+func splitPath(path string) (dir, name string) {
+	clean := path
+	if !looksClean(path) {
+		clean = filepath.Clean(path)
+	}
+	k := strings.LastIndexByte(clean, filepath.Separator)
+	switch {
+	case k < 0:
+		return ".", clean
+	case clean == string(filepath.Separator):
+		return clean, clean
+	case k == 0:
+		return clean[:1], clean[1:]
+	}
+	return clean[:k], clean[k+1:]
+}
+
+// looksClean reports, cheaply, that filepath.Clean would leave path as
+// it is: no repeated separator, no "." or ".." element (each follows a
+// separator or starts the path), no separator at the end. It may say no
+// of a clean path (a hidden file's), never yes of another.
+func looksClean(path string) bool {
+	sep := string(filepath.Separator)
+	return path != "" && path[0] != '.' && !strings.HasSuffix(path, sep) &&
+		!strings.Contains(path, sep+sep) && !strings.Contains(path, sep+".") &&
+		(filepath.Separator == '/' || !strings.Contains(path, "/"))
+}
+
+// cleanNext handles one path; pre, if not nil, is what the prefetcher
+// read of it (opened and read, not judged).
+func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
+	dirPath, name := splitPath(path)
+	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
+		if pre != nil {
+			pre.t.close()
+		}
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
 	t := &target{dir: dfd, name: name, fd: -1}
-	defer t.close() // and with it the lock, if taken
+	defer func() {
+		// And with it the lock, if taken. The last close of a file
+		// removed frees it, as rm's unlink does: that can happen on
+		// another CPU while the run goes on, the file gone from the
+		// directory already.
+		if res.Decision == Removed && t.fd >= 0 {
+			r.closeLater(t.fd)
+			t.fd = -1
+		}
+		t.close()
+	}()
+	if pre != nil && (res.Kind == Temporary || res.Kind == Aside) {
+		pre.t.close() // not read ahead (see lane.run); never used
+		pre = nil
+	}
 	switch res.Kind {
 	case Temporary:
 		return r.temporary(t, res, name)
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	if !r.open(t, &res) {
-		return res
+	if pre != nil && (pre.t.fd < 0 || r.moved[pre.t.id]) {
+		// Not opened (it may be there now), or a file this run moved
+		// or removed since it was read ahead: what the name holds now
+		// is opened again, as it would have been without reading
+		// ahead.
+		pre.t.close()
+		pre = nil
 	}
-	w, ok := r.writer(t, &res)
-	if !ok {
-		return res
+	var w Writer
+	if pre != nil {
+		// Opened through the prefetcher's descriptor of the directory:
+		// what follows acts through this one, and checks by identity
+		// that the name still is the file opened, as always.
+		t = &pre.t
+		t.dir = dfd
+		if res = pre.res; !pre.ok {
+			return res
+		}
+		w = pre.w
+	} else {
+		if !r.open(t, &res) {
+			return res
+		}
+		var ok bool
+		if w, ok = r.writer(t, &res); !ok {
+			return res
+		}
 	}
 	if w.IsTotals {
 		res.Kind = Totals
 		return res.skip(TotalsFile, nil)
 	}
-	v := r.judge.decide(&w, func() (bool, error) { return r.probe.TryLock(t.fd) })
+	v := r.judge.decide(&w, func() (bool, error) {
+		free, err := r.probe.TryLock(t.fd)
+		t.locked = err == nil && free && takesLock(r.probe)
+		return free, err
+	})
 	res.Decision, res.Reason, res.Err, res.Process = v.decision, v.reason, v.err, v.proc
 	if v.decision != Removed {
 		return res
@@ -179,6 +301,9 @@ type target struct {
 	fd   int
 	st   fileStat
 	id   fileID
+	// locked: this run holds the exclusive lock on fd already (the
+	// system's probe took it to judge the file).
+	locked bool
 }
 
 // fileID is the identity of a file: its device and inode.
@@ -206,7 +331,10 @@ func (res *Result) fail(reason Reason, err error) Result {
 
 // open opens t, a regular file and not a symlink, and fills in its
 // identity. When it cannot, it sets res and returns false.
-func (r *run) open(t *target, res *Result) bool {
+func (r *run) open(t *target, res *Result) bool { return r.ld.open(t, res) }
+
+// open is run.open, for the goroutine that owns l.
+func (l *loader) open(t *target, res *Result) bool {
 	if err := lstatAt(t.dir, t.name, &t.st); err != nil {
 		*res = res.fail(OpenFailed, fmt.Errorf("stat: %w", err))
 		return false
@@ -242,8 +370,11 @@ func (r *run) open(t *target, res *Result) bool {
 
 // writer reads what the open file t says about its writer. When it cannot,
 // it sets res and returns false.
-func (r *run) writer(t *target, res *Result) (Writer, bool) {
-	w, ioErr, err := r.load(t.fd, t.st.Size, res.Path)
+func (r *run) writer(t *target, res *Result) (Writer, bool) { return r.ld.writer(t, res) }
+
+// writer is run.writer, for the goroutine that owns l.
+func (l *loader) writer(t *target, res *Result) (Writer, bool) {
+	w, ioErr, err := l.load(t.fd, t.st.Size, res.Path)
 	res.Writer = w
 	if ioErr != nil {
 		*res = res.fail(ReadFailed, fmt.Errorf("read: %w", ioErr))
@@ -272,19 +403,19 @@ func (r *run) now() time.Time {
 // the reads of its few hundred bytes of layout and values, and the
 // fields the rules look at are found once for all the files of that
 // layout. A larger one is read by loadLarge.
-func (r *run) load(fd int, size int64, name string) (w Writer, ioErr, err error) {
+func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err error) {
 	if size > reader.MaxSnapshot {
-		return r.loadLarge(fd, size)
+		return l.loadLarge(fd, size)
 	}
-	defer r.snap.Close()
-	f, err := r.snap.ReadFD(fd, name, size)
+	defer l.snap.Close()
+	f, err := l.snap.ReadFD(fd, name, size)
 	if err != nil {
 		ioErr, err := readError(err)
 		return Writer{}, ioErr, err
 	}
-	fields := r.wanted[:0]
-	if l := f.SharedLayout(); l != nil && l == r.layout {
-		fields = r.wanted
+	fields := l.wanted[:0]
+	if sl := f.SharedLayout(); sl != nil && sl == l.layout {
+		fields = l.wanted
 	} else {
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
@@ -292,7 +423,7 @@ func (r *run) load(fd int, size int64, name string) (w Writer, ioErr, err error)
 			}
 			return true
 		})
-		r.layout, r.wanted = l, fields
+		l.layout, l.wanted = sl, fields
 	}
 	var ws writerScan
 	for _, wf := range fields {
@@ -333,14 +464,14 @@ func readError(err error) (ioErr, invalid error) {
 // firstRead bytes, and the rest (up to maxRead) only if the fields run
 // to the end of what it read. It walks the fields without keeping them,
 // so its memory is the bytes read, whatever the number of fields.
-func (r *run) loadLarge(fd int, size int64) (w Writer, ioErr, err error) {
+func (l *loader) loadLarge(fd int, size int64) (w Writer, ioErr, err error) {
 	n := min(size, firstRead)
 	for {
-		if int64(cap(r.buf)) < n {
-			r.buf = nil // let the old buffer go before the new one comes
-			r.buf = make([]byte, n)
+		if int64(cap(l.buf)) < n {
+			l.buf = nil // let the old buffer go before the new one comes
+			l.buf = make([]byte, n)
 		}
-		data, ioErr := preadFull(fd, r.buf[:n])
+		data, ioErr := preadFull(fd, l.buf[:n])
 		if ioErr != nil {
 			return Writer{}, ioErr, nil
 		}

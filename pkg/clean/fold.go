@@ -70,6 +70,7 @@ func (r *run) unlinkPrivate(t *target, res Result) Result {
 	if idOf(&st) != t.id {
 		return res.skip(Replaced, ErrReplaced)
 	}
+	r.moving(t.id)
 	if err := unlinkAt(t.dir, t.name); err != nil {
 		return res.fail(RemoveFailed, fmt.Errorf("cannot remove: %w", err))
 	}

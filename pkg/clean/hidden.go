@@ -100,6 +100,9 @@ func (r *run) restore(t *target, res Result, origin string) Result {
 		res.Decision = WouldRestore
 		return res
 	}
+	if t.fd >= 0 {
+		r.moving(t.id)
+	}
 	switch err := renameNoReplace(t.dir, t.name, filepath.Base(origin)); {
 	case err == nil:
 		res.Decision = Restored

@@ -172,10 +172,21 @@ func Matches(dir, pattern string) ([]string, error) {
 		}
 		return pattern == DefaultPattern && isTemporary(name)
 	}
+	// filepath.Join, without cleaning every path again when dir is
+	// clean: a name from the directory has no separator, and is not "."
+	// or "..".
+	join := func(n string) string { return filepath.Join(dir, n) }
+	if dir != "" && filepath.Clean(dir) == dir {
+		prefix := dir + string(filepath.Separator)
+		if strings.HasSuffix(dir, string(filepath.Separator)) {
+			prefix = dir // the root
+		}
+		join = func(n string) string { return prefix + n }
+	}
 	var out []string
 	for _, n := range names {
 		if include(n) {
-			out = append(out, filepath.Join(dir, n))
+			out = append(out, join(n))
 		}
 	}
 	sort.Strings(out)

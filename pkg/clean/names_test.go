@@ -103,3 +103,20 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitPath(t *testing.T) {
+	for _, p := range []string{
+		"/tmp/a.mmstats", "a.mmstats", "./a.mmstats", "../x/a.mmstats", "/tmp//a.mmstats", "/tmp/./a.mmstats",
+		"/tmp/x/../a.mmstats", "/tmp/.a.mmstats.cleanstats-0123456789abcdef", "/", ".", "..", "", "/a", "dir/",
+		"/tmp/a.", "/tmp/a..b", "x/.", "x/..",
+	} {
+		dir, name := splitPath(p)
+		c := filepath.Clean(p)
+		if dir != filepath.Dir(c) || name != filepath.Base(c) {
+			t.Errorf("splitPath(%q) = %q, %q; want %q, %q", p, dir, name, filepath.Dir(c), filepath.Base(c))
+		}
+		if looksClean(p) && c != p {
+			t.Errorf("looksClean(%q), Clean gives %q", p, c)
+		}
+	}
+}

@@ -23,3 +23,11 @@ func (*systemProbe) Signal(pid int) error {
 func (p *systemProbe) Process(pid int) (Process, error) { return p.procs.process(pid) }
 
 func (*systemProbe) TryLock(fd int) (bool, error) { return lockExclusive(fd) }
+
+// takesLock reports whether p's TryLock takes a real lock on the file
+// when it says the lock is free: the system's does (flock), so that the
+// removal need not take it again; a test's fake may not.
+func takesLock(p Probe) bool {
+	_, ok := p.(*systemProbe)
+	return ok
+}

@@ -30,7 +30,9 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	// held by someone else (another Cleaner) means it is theirs. Where
 	// the file system has no flock (an error), the PID rules decided
 	// alone, as before.
-	if ok, err := lockExclusive(t.fd); err == nil && !ok {
+	if t.locked {
+		// Taken when the file was judged: no second flock.
+	} else if ok, err := lockExclusive(t.fd); err == nil && !ok {
 		return res.skip(Busy, nil)
 	}
 	if r.c.beforeRemove != nil {
@@ -49,6 +51,7 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	if r.c.rename != nil {
 		rename = r.c.rename
 	}
+	r.moving(t.id)
 	if err := rename(t.dir, t.name, aside); err != nil {
 		return res.fail(RemoveFailed, fmt.Errorf("cannot remove: %w", err))
 	}
@@ -72,6 +75,9 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 		return res.skip(Replaced, ErrReplaced)
 	}
 	// Another file was renamed over the name: it goes back.
+	if err == nil {
+		r.moving(idOf(&st))
+	}
 	switch err := renameNoReplace(t.dir, aside, t.name); {
 	case err == nil, errors.Is(err, syscall.ENOENT):
 		return res.skip(Replaced, ErrReplaced)

@@ -45,3 +45,6 @@ func typeName(*fileStat) string                 { return "file" }
 func isSymlink(*fileStat) bool                  { return false }
 func isRegular(*fileStat) bool                  { return false }
 func idOf(*fileStat) fileID                     { return fileID{} }
+
+// takesLock reports whether p's TryLock takes a real lock: not here.
+func takesLock(Probe) bool { return false }

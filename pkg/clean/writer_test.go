@@ -124,7 +124,7 @@ func TestLoadLarge(t *testing.T) {
 		}
 		defer f.Close()
 		st, _ := f.Stat()
-		return r.load(int(f.Fd()), st.Size(), path)
+		return r.ld.load(int(f.Fd()), st.Size(), path)
 	}
 	w, ioErr, err := load(testutil.WriteFile(t, dir, "big.mmstats", big))
 	if ioErr != nil || err != nil || w.PID != 77 {

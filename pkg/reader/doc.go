@@ -161,6 +161,27 @@
 // and File.ScanStats go through a file without holding its fields or
 // stats; and a group is read MaxGroup fields at a time.
 //
+// # Shared layouts
+//
+// The workers of one program write files with the same fields at the
+// same offsets. A File whose file has the layout of a file opened before
+// (same size, and the same bytes wherever parsing looks: labels, types,
+// the class of each write_buffer byte, the end of the list) shares that
+// parsed layout rather than parsing and holding its own:
+// File.SharedLayout returns it, so that a tool derives what it needs from
+// a layout (label widths, the fields it shows) once for all those files.
+// The check is fuzzed against Parse (FuzzShapeMatchesParse). A File whose
+// file changes its layout (fields appended, grown into a larger copy)
+// takes its own from then on; the shared one never changes.
+//
+// A Snapshot reads files once each, with pread into a buffer it reuses,
+// for tools that read a file and are done with it (slurpstats,
+// cleanstats): a file of a shared layout costs the reads of its layout's
+// and values' bytes, checked, not parsed. Strings and groups under a
+// sequence word are read again under the same protocol as a mapped read
+// before a value of theirs is read, and bucket counts are read when a
+// histogram is, so that a copy is never torn.
+//
 // # Other systems
 //
 // Files are mapped on every Unix. The mappings are kept under a budget

@@ -89,7 +89,7 @@ const rangeGap = 4096
 // and returns its shape, or nil if it has none: not a valid file, or too
 // large to be shared.
 func newShape(data []byte, size int) *shape {
-	if len(data) > size {
+	if len(data) == 0 || len(data) > size {
 		return nil
 	}
 	x := newIndex()

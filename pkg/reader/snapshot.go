@@ -128,7 +128,11 @@ func (s *Snapshot) read(f *File, fd, size int, ownFD bool) error {
 		return ErrEmpty
 	}
 	if size > MaxSnapshot {
-		return f.mapAndParse(fd, size)
+		if err := f.mapAndParse(fd, size); err != nil {
+			return err
+		}
+		s.last = f // unmapped by the next Open, as a copy is let go
+		return nil
 	}
 	data := s.buffer(size)
 	keep := func(sh *shape, partial bool) {

@@ -273,6 +273,7 @@ func toolRows(t *table, raw string) error {
 		t.row(what, count(s.Files)+" files", "FAILED", "", "", msg)
 		return true
 	}
+	var slurpPrev *sizeResults // the size before, for the cost of a file more
 	for i, s := range res.Sizes {
 		what := ""
 		if i == 0 {
@@ -281,9 +282,21 @@ func toolRows(t *table, raw string) error {
 		if failed(what, s, "slurpstats") {
 			continue
 		}
+		note := "peak RSS " + mib(s.Slurp.RSSKiB) + fmt.Sprintf(" (cat %s); %d runs", mib(s.Cat.RSSKiB), s.Slurp.Runs)
+		grow := growth("slurpstats", s.Slurp.Wall, s.Files)
+		if p := slurpPrev; p != nil && s.Files > p.Files {
+			// Linear from the size before: the time of a file more, and
+			// its memory (the difference of the peak RSS).
+			extra := s.Files - p.Files
+			per := float64(s.Slurp.Wall-p.Slurp.Wall) / float64(extra)
+			grow += fmt.Sprintf("; %s/file more than %s files (%.2fx their %s/file)", dur(time.Duration(per)), count(p.Files), per/float64(p.Slurp.Wall/time.Duration(p.Files)), dur(p.Slurp.Wall/time.Duration(p.Files)))
+			note += fmt.Sprintf("; memory per file %.0f bytes ((RSS %s − RSS %s) / %s files)",
+				float64(s.Slurp.RSSKiB-p.Slurp.RSSKiB)*1024/float64(extra), count(s.Files), count(p.Files), count(extra))
+		}
 		t.row(what, count(s.Files)+" files", dur(s.Slurp.Wall)+" wall",
-			fmt.Sprintf("%.2fx cat of the files (%s)", ratio(s.Slurp.Wall, s.Cat.Wall), dur(s.Cat.Wall)),
-			growth("slurpstats", s.Slurp.Wall, s.Files), "peak RSS "+mib(s.Slurp.RSSKiB)+fmt.Sprintf(" (cat %s); %d runs", mib(s.Cat.RSSKiB), s.Slurp.Runs))
+			fmt.Sprintf("%.2fx cat of the files (%s); %s", ratio(s.Slurp.Wall, s.Cat.Wall), dur(s.Cat.Wall), target(ratio(s.Slurp.Wall, s.Cat.Wall), 1.0)),
+			grow, note)
+		slurpPrev = &res.Sizes[i]
 	}
 	for i, s := range res.Sizes {
 		what := ""
@@ -316,10 +329,20 @@ func toolRows(t *table, raw string) error {
 			verified = "WRONG FILES LEFT"
 		}
 		t.row(what, count(s.Files)+" files", dur(s.Clean.Wall)+" wall",
-			fmt.Sprintf("%.2fx rm of the %s stale (%s)", ratio(s.Clean.Wall, s.Rm.Wall), count(s.CleanStale), dur(s.Rm.Wall)),
+			fmt.Sprintf("%.2fx rm of the %s stale (%s); %s", ratio(s.Clean.Wall, s.Rm.Wall), count(s.CleanStale), dur(s.Rm.Wall), target(ratio(s.Clean.Wall, s.Rm.Wall), 3.0)),
 			growth("cleanstats", s.Clean.Wall, s.Files), fmt.Sprintf("peak RSS %s; %s; %d runs", mib(s.Clean.RSSKiB), verified, s.Clean.Runs))
 	}
 	return nil
+}
+
+// target says whether the ratio r meets the target of at most limit
+// (issue 15's targets: slurpstats ≤ 1.0x cat, cleanstats ≤ 3x rm).
+func target(r, limit float64) string {
+	verdict := "met"
+	if r > limit {
+		verdict = "NOT met"
+	}
+	return fmt.Sprintf("target ≤ %.1fx: %s", limit, verdict)
 }
 
 func ratio(a, b time.Duration) float64 {
