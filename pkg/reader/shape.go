@@ -315,11 +315,3 @@ func (c *shapeCache) used(s *shape) {
 	copy(c.list[1:k+1], c.list[:k])
 	c.list[0] = s
 }
-
-// reset empties the cache (for tests).
-func (c *shapeCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.list)
-	c.list = c.list[:0]
-}

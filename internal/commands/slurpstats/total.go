@@ -75,8 +75,8 @@ func (t *totaler) files(names []string) {
 		opened = append(opened, f)
 	}
 	arr, err := aggregate.Arrange(opened, nil)
+	t.failAll(err) // errors of single files: the others are read
 	defer arr.Close()
-	t.failAll(err)
 	t.folded = len(arr.Folded)
 	for _, f := range arr.Stats {
 		t.file(f)
