@@ -36,6 +36,20 @@ type tracked struct {
 	prefix    string
 	noRuntime bool
 
+	// Folding (totals.go): the file's sys.id, whether it is a totals
+	// file, and then the sys.id of the files it holds (sorted); whether
+	// a totals file holds this one (it is left out), and which; for a
+	// totals file that replaced another, what that one held, until its
+	// baseline is settled.
+	fid       uint64
+	hasFID    bool
+	createdAt float64 // sys.created, in seconds since the epoch (0: none)
+	totals    bool
+	foldedIDs []uint64
+	folded    bool
+	heldBy    string
+	old       *totalsOld
+
 	partial bool // a column has no field yet: updated first each interval
 	seen    int  // generation of the last scan that found it
 	updated int  // the poll that last updated it (poller.tick)

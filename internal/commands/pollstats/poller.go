@@ -37,6 +37,15 @@ type poller struct {
 	failed  []*tracked // cannot be read: opened again
 	dirty   bool
 
+	// Folding (totals.go): the totals files, the files they hold (by
+	// sys.id, to the totals file's path), the files that left lately
+	// (by sys.id), and whether a totals file replaced another.
+	totals   []*tracked
+	heldIDs  map[uint64]string
+	departed map[uint64]departed
+	foldsDue bool
+	started  float64 // when pollstats first looked, in seconds since the epoch (for joined)
+
 	// Combining the files of one interval. A column whose policy is sum
 	// (counters, most gauges, and every field of a file without
 	// metadata) is added up in its Number; the other columns go through
@@ -83,7 +92,9 @@ type row struct {
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, runtime: o.preset != nil,
 		src: src, log: log, files: map[string]*tracked{}}
-	p.src.scan(time.Now(), p.warnErr)
+	start := time.Now()
+	p.started = float64(start.UnixNano()) / 1e9
+	p.src.scan(start, p.warnErr)
 	p.gen++
 	p.src.paths(func(path string, id fileID) {
 		if p.files[path] != nil {
@@ -190,12 +201,17 @@ func (p *poller) poll(now time.Time) {
 			t.idx = nil // counted again from now, as a new file
 			p.bind(t)
 			p.dirty = true
+			p.foldsDue = p.foldsDue || t.totals && t.old != nil
 		}
 	}
 	p.tick++
 	for _, t := range p.refresh {
 		p.update(t)
 	}
+	if p.dirty {
+		p.rebuild()
+	}
+	p.settleFolds()
 	if p.dirty {
 		p.rebuild()
 	}
@@ -349,12 +365,15 @@ func (p *poller) reconcile() {
 	p.gen++
 	p.src.paths(func(path string, id fileID) {
 		t := p.files[path]
+		var old *totalsOld
+		var was *identity
 		switch {
 		case t == nil:
 			t = &tracked{path: path, id: id}
 			p.files[path] = t
 			p.log.infof("added %s", cli.Quote(path))
 		case t.id != id:
+			old, was = t.keepOld(), t.keepIdentity()
 			t.close()
 			*t = tracked{path: path, id: id}
 			p.log.infof("replaced %s", cli.Quote(path))
@@ -366,10 +385,13 @@ func (p *poller) reconcile() {
 		if p.open(t) {
 			p.bind(t)
 		}
+		p.joined(t, was)
+		p.sinceJoined(t, old)
 		p.dirty = true
 	}, p.warnErr)
 	for path, t := range p.files {
 		if t.seen != p.gen {
+			p.depart(t)
 			t.close()
 			delete(p.files, path)
 			p.log.infof("removed %s", cli.Quote(path))
@@ -389,6 +411,7 @@ func (p *poller) open(t *tracked) bool {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
 	t.f, t.err = f, ""
+	p.identify(t)
 	if f.IsCopy() {
 		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
 	}
@@ -404,6 +427,7 @@ func (p *poller) update(t *tracked) bool {
 	changed, err := t.f.Update()
 	switch {
 	case errors.Is(err, reader.ErrReplaced):
+		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
 		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
@@ -411,6 +435,8 @@ func (p *poller) update(t *tracked) bool {
 		if p.open(t) {
 			p.bind(t)
 		}
+		p.joined(t, was)
+		p.sinceJoined(t, old)
 		p.dirty = true
 		return false
 	case err != nil:
@@ -449,11 +475,14 @@ func (p *poller) warnErr(err error) { p.log.warnf("%v", err) }
 // column (whose policy the column takes) is always the same one; with
 // --each, by PID, the order of the rows.
 func (p *poller) rebuild() {
+	p.held()
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
 	for _, t := range p.files {
 		switch {
 		case t.f == nil:
 			p.failed = append(p.failed, t)
+		case t.folded: // its values are in a totals file
+			continue
 		case t.included:
 			p.active = append(p.active, t)
 		}
@@ -468,7 +497,8 @@ func (p *poller) rebuild() {
 				return c
 			}
 		}
-		return strings.Compare(a.path, b.path)
+		// The totals files last, as aggregate.Arrange reads them.
+		return cmp.Or(cmpBool(a.totals, b.totals), strings.Compare(a.path, b.path))
 	})
 	p.dirty = false
 }

@@ -76,9 +76,20 @@ With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats
 files in it, and a quoted glob is expanded by pollstats itself. For those
 the set of files is looked at again every interval: a process that starts
-later joins (counted from when it is first seen), one that exits leaves.
-A plain list of files stays fixed, though a file in it that is removed
-drops out and one that comes back is read again. A file is read if it has
+later joins, counted from its start (its file's sys.created; a file
+without one, or created before pollstats started, counts from when it
+is first seen), and one that exits leaves. A plain list of files stays
+fixed, though a file in it that is removed drops out and one that comes
+back is read again.
+
+A totals file (the counters of the writers that are gone, folded into
+it by their own exit or by cleanstats) counts like the others, and a
+file it holds (listed in its sys.folded) is left out: its values are in
+the totals. A dead writer's file not folded yet still counts. When a
+fold replaces the totals file, the last values read from the files it
+took in move into its baseline, so a line shows what they counted since
+the line before, once: a worker that exits or is killed makes the lines
+neither drop nor jump. A file is read if it has
 any of the fields or matches a -f filter. A string field, or a field that
 no file has, is an error.
 
