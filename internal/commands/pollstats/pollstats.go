@@ -27,7 +27,11 @@ without the prefix.
 
 pollstats reads the files once at start, prints the header, and prints the
 first line after one delay (-d): it covers that first interval, not the
-totals since the processes began. Deltas are taken per file and then
+totals since the processes began. With a delay of whole seconds the
+lines fall on the half second of the clock (the first after 0.5 to 1.5
+delays), half way between the Go writer's refreshes of its computed
+values, which fall on the second: each line then spans exactly as many
+refreshes as it has seconds, rather than one more or one less in turn. Deltas are taken per file and then
 summed, so a file that goes away, or whose value goes backwards (its
 process restarted), counts nothing for that interval rather than a
 negative number. A field that its writer marks as a gauge (the Go
@@ -66,8 +70,8 @@ its sys.pid), and its columns combine over the files as FIELDS do, or
 show each process with --each. Rates are per second of the interval,
 CPU% counts 100% per CPU, and values carry units (445KiB, 12.3MiB,
 1.17ms, 25.0%), piped too. Percentiles are of the values since each
-process started. The runtime's stats are refreshed every second, so
-delays below 1 s show 0 and twice the rate in turn. Files without
+process started. The runtime's stats are refreshed every second, on the
+second, so delays below 1 s show 0 and twice the rate in turn. Files without
 runtime stats are left out (-v names them); a column that no file has
 (an older Go, a system without /proc) shows "-". A view takes no
 FIELDS, -p, -f or -a, and needs at least one file with runtime stats.
@@ -171,8 +175,10 @@ type Options struct {
 	after  func(d time.Duration) <-chan time.Time
 	notify func(c chan<- os.Signal)
 	stop   func(c chan<- os.Signal)
-	// now is the clock of a view's rates.
-	now func() time.Time
+	// now is the clock of a view's rates, clock that of the polls
+	// (schedule.go).
+	now   func() time.Time
+	clock func() time.Time
 }
 
 // NewCmd returns the pollstats command, writing to streams. It runs
