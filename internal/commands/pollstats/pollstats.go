@@ -28,10 +28,11 @@ without the prefix.
 pollstats reads the files once at start, prints the header, and prints the
 first line after one delay (-d): it covers that first interval, not the
 totals since the processes began. With a delay of whole seconds the
-lines fall on the half second of the clock (the first after 0.5 to 1.5
-delays), half way between the Go writer's refreshes of its computed
-values, which fall on the second: each line then spans exactly as many
-refreshes as it has seconds, rather than one more or one less in turn. Deltas are taken per file and then
+lines fall on the half second of the clock (the first one delay after
+the start, give or take half a second), half way between the Go
+writer's refreshes of its computed values, which fall on the second:
+each line then spans exactly as many refreshes as it has seconds,
+rather than one more or one less in turn. Deltas are taken per file and then
 summed, so a file that goes away, or whose value goes backwards (its
 process restarted), counts nothing for that interval rather than a
 negative number. A field that its writer marks as a gauge (the Go
