@@ -50,6 +50,12 @@ type tracked struct {
 	heldBy    string
 	old       *totalsOld
 
+	// cold: past the mapping budget, read again through the poller's
+	// Snapshot each interval (cold.go); f is nil but while it is read.
+	// layout is the shared layout its columns were found in.
+	cold   bool
+	layout *reader.Layout
+
 	partial bool // a column has no field yet: updated first each interval
 	seen    int  // generation of the last scan that found it
 	updated int  // the poll that last updated it (poller.tick)

@@ -44,7 +44,10 @@ type poller struct {
 	heldIDs  map[uint64]string
 	departed map[uint64]departed
 	foldsDue bool
-	started  float64 // when pollstats first looked, in seconds since the epoch (for joined)
+
+	snap       reader.Snapshot // reads the cold files (cold.go)
+	warnedCold bool
+	started    float64 // when pollstats first looked, in seconds since the epoch (for joined)
 
 	// Combining the files of one interval. A column whose policy is sum
 	// (counters, most gauges, and every field of a file without
@@ -121,12 +124,13 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	labels := labelSet{}
 	var failed []string
 	for _, t := range p.files {
-		if t.f == nil {
+		tf := p.fileOf(t)
+		if tf == nil {
 			failed = append(failed, t.err)
 			continue
 		}
 		for l := range wanted { // errors show when the file is read
-			if _, f, ok := t.f.Lookup(l); ok {
+			if _, f, ok := tf.Lookup(l); ok {
 				labels[l] = labels[l] || reader.KindOf(f.Sig.Code) == reader.String
 			}
 		}
@@ -151,7 +155,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p.cols = cols
 	p.agg, p.line, p.warned = make([]colAgg, len(cols)), make([]result, len(cols)), make([]bool, len(cols))
 	for _, t := range p.files {
-		if t.f != nil {
+		if t.f != nil || t.cold {
 			p.bind(t)
 		}
 	}
@@ -170,10 +174,11 @@ func (p *poller) allLabels() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range p.files {
-		if t.f == nil {
+		f := p.fileOf(t)
+		if f == nil {
 			continue
 		}
-		t.f.ScanFields(func(_ int, f *reader.Field) bool {
+		f.ScanFields(func(_ int, f *reader.Field) bool {
 			if !seen[f.Label] {
 				seen[f.Label] = true
 				out = append(out, f.Label)
@@ -207,6 +212,7 @@ func (p *poller) poll(now time.Time) {
 	p.tick++
 	for _, t := range p.refresh {
 		p.update(t)
+		t.warm()
 	}
 	if p.dirty {
 		p.rebuild()
@@ -219,7 +225,11 @@ func (p *poller) poll(now time.Time) {
 	clear(p.agg)
 	p.nrow = 0
 	for _, t := range p.active {
-		if t.updated != p.tick && p.due(t) && !p.update(t) {
+		if t.cold {
+			if !p.look(t) {
+				continue
+			}
+		} else if t.updated != p.tick && p.due(t) && !p.update(t) {
 			continue
 		}
 		if err := t.read(); err != nil {
@@ -231,6 +241,7 @@ func (p *poller) poll(now time.Time) {
 		} else {
 			p.combine(t)
 		}
+		t.warm()
 	}
 	if p.dirty {
 		p.rebuild()
@@ -352,6 +363,12 @@ func (p *poller) addRow(t *tracked) {
 // bind binds t's file to the columns; for a view, under the prefix of
 // its runtime stats, unless it has none.
 func (p *poller) bind(t *tracked) {
+	if t.cold && t.f == nil {
+		if t.f = p.fileOf(t); t.f == nil {
+			return
+		}
+		defer t.warm()
+	}
 	if p.runtime && !p.runtimeOf(t) {
 		return
 	}
@@ -412,9 +429,7 @@ func (p *poller) open(t *tracked) bool {
 	}
 	t.f, t.err = f, ""
 	p.identify(t)
-	if f.IsCopy() {
-		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
-	}
+	p.chill(t)
 	return true
 }
 
@@ -432,7 +447,7 @@ const updateEvery = 16
 // updateEvery polls. That saves touching the end of its fields, a page
 // of its own, in every file every interval: a third of an interval.
 func (p *poller) due(t *tracked) bool {
-	return t.f.IsCopy() || t.partial || p.tick%updateEvery == 0
+	return t.cold || t.f.IsCopy() || t.partial || p.tick%updateEvery == 0
 }
 
 // update brings t's file up to date (reader.File.Update: fields
@@ -440,6 +455,9 @@ func (p *poller) due(t *tracked) bool {
 // whether t is read this interval. A file that another took the place of
 // is read as a new file.
 func (p *poller) update(t *tracked) bool {
+	if t.cold {
+		return p.look(t)
+	}
 	t.updated = p.tick
 	changed, err := t.f.Update()
 	switch {
@@ -477,8 +495,9 @@ func (p *poller) fail(t *tracked, err error) {
 	if msg != t.err {
 		p.log.warnf("%s", msg)
 	}
-	if t.f != nil {
+	if t.f != nil || t.cold {
 		t.close()
+		t.cold = false // opened again as any file that failed
 		p.dirty = true
 	}
 	t.err = msg
@@ -496,14 +515,14 @@ func (p *poller) rebuild() {
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
 	for _, t := range p.files {
 		switch {
-		case t.f == nil:
+		case t.f == nil && !t.cold:
 			p.failed = append(p.failed, t)
 		case t.folded: // its values are in a totals file
 			continue
 		case t.included:
 			p.active = append(p.active, t)
 		}
-		if t.f != nil && (t.partial || !t.included) {
+		if (t.f != nil || t.cold) && (t.partial || !t.included) {
 			p.refresh = append(p.refresh, t)
 		}
 	}
@@ -536,4 +555,5 @@ func (p *poller) close() {
 	for _, t := range p.files {
 		t.close()
 	}
+	p.snap.Close()
 }

@@ -112,7 +112,7 @@ func (t *tracked) keepIdentity() *identity {
 // whole, from its first request, not from when pollstats first saw its
 // file. Any other file counts from when it is first read.
 func (p *poller) joined(t *tracked, was *identity) {
-	if t.f == nil || t.idx == nil {
+	if t.f == nil && !t.cold || t.idx == nil {
 		return
 	}
 	switch {
@@ -159,7 +159,7 @@ func (p *poller) sinceJoined(t *tracked, old *totalsOld) {
 	if old == nil {
 		old = &totalsOld{}
 	}
-	if t.f == nil {
+	if t.f == nil && !t.cold {
 		t.old = old
 		return
 	}
@@ -215,7 +215,7 @@ func (p *poller) settleFolds() {
 	var fresh map[uint64]*tracked // id -> the totals file that now holds it
 	for _, tt := range p.totals {
 		o := tt.old
-		if o == nil || tt.f == nil || tt.idx == nil {
+		if o == nil || tt.f == nil && !tt.cold || tt.idx == nil {
 			continue
 		}
 		tt.old = nil
@@ -333,7 +333,7 @@ func (p *poller) held() {
 	p.totals = p.totals[:0]
 	clear(p.heldIDs)
 	for _, t := range p.files {
-		if t.totals && t.f != nil {
+		if t.totals && (t.f != nil || t.cold) {
 			p.totals = append(p.totals, t)
 			if p.heldIDs == nil && len(t.foldedIDs) > 0 {
 				p.heldIDs = map[uint64]string{}

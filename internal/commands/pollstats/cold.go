@@ -1,0 +1,103 @@
+package pollstats
+
+import (
+	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// Files past the mapping budget. A process can map only so many files
+// (vm.max_map_count): reader.Open reads the files past its budget into a
+// private copy, which costs the file's size in memory for as long as the
+// file is open (20 KiB for a web worker's file: 1 GiB over 50,000 of
+// them). pollstats keeps no copy: such a file, when it has the layout
+// of others (a shape of pkg/reader, the workers of one program), is
+// "cold": read again each interval through one reader.Snapshot, which
+// reads only the bytes of its layout and values into a buffer used for
+// every cold file, and checks the layout rather than parsing it. What
+// pollstats keeps of a cold file is what it keeps of any file: the
+// indexes of its columns, its baselines, and the shared layout they
+// were found in; a file whose layout is no longer that one (fields
+// appended, another file) is bound again, and one that the path no
+// longer names (another inode) is left to the next look at the sources.
+
+// coldForTest makes every file that can be cold, mapped or not: the
+// tests run through cold files without filling the process's mappings.
+var coldForTest bool
+
+// fileOf returns t's file to look through now: its open File, or for a
+// cold file, the File just read through p.snap, valid until the next
+// read of a cold file. nil if it cannot be read (reported).
+func (p *poller) fileOf(t *tracked) *reader.File {
+	if t.f != nil || !t.cold {
+		return t.f
+	}
+	f, err := p.snap.Open(t.path)
+	if err != nil {
+		p.fail(t, err)
+		return nil
+	}
+	return f
+}
+
+// chill makes t cold if its file, just opened, is a copy that has a
+// shared layout, and not for a view (whose columns are found through
+// each file at start): the copy is dropped.
+func (p *poller) chill(t *tracked) {
+	l := t.f.SharedLayout()
+	if !(t.f.IsCopy() || coldForTest) || l == nil || p.runtime {
+		if t.f.IsCopy() {
+			p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
+		}
+		return
+	}
+	t.f.Close()
+	t.f, t.cold, t.layout = nil, true, l
+	if !p.warnedCold {
+		p.log.warnf("out of memory mappings (vm.max_map_count): the files past them are read again every interval, %s the first", cli.Quote(t.path))
+		p.warnedCold = true
+	}
+	p.log.infof("%s: read again every interval (no mapping left)", cli.Quote(t.path))
+}
+
+// look reads cold file t for this poll, binding it again if its layout
+// changed, and reports whether it is read and combined: then t.f is the
+// File read, valid until the next look (the caller sets it back to nil
+// when done), else t.f is nil.
+func (p *poller) look(t *tracked) bool {
+	t.updated = p.tick
+	f, err := p.snap.Open(t.path)
+	if err != nil {
+		p.fail(t, err)
+		return false
+	}
+	if fileID(f.Inode()) != t.id {
+		return false // another file at the path: the next look at the sources replaces t
+	}
+	if l := f.SharedLayout(); l != t.layout {
+		if l == nil { // too large to share now: a file of its own
+			t.cold = false
+			if p.open(t) {
+				p.bind(t)
+			}
+			p.dirty = true
+			return false
+		}
+		t.f, t.layout = f, l
+		t.bind(p.cols, p.filters, p.each, p.log)
+		p.dirty = true
+	}
+	if !t.included {
+		t.f = nil
+		return false
+	}
+	t.f = f
+	return true
+}
+
+// warm sets a cold file's File back to nil after it was read: the
+// snapshot's buffer is the next cold file's.
+func (t *tracked) warm() {
+	if t.cold {
+		t.f = nil
+	}
+}
