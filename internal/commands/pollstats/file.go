@@ -92,7 +92,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	t.idx = make([]int, n, n+2)
 	t.cols = make([]binding, n)
 	t.delta = make([]bool, n)
-	t.hists = t.hists[:0]
+	t.hists = nil // not [:0]: it may be shared (poller.share)
 	t.created = -1
 	if t.prev == nil {
 		t.prev = make([]reader.Value, n)
@@ -135,9 +135,6 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			}
 			return true
 		})
-	}
-	if len(t.cur) < len(t.idx) {
-		t.cur = make([]reader.Value, len(t.idx))
 	}
 	t.pid = reader.Value{}
 	if each {

@@ -46,6 +46,8 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	bound      map[bindKey]*bindings
+	cur        []reader.Value // the values of the file being read (scratch)
 	warnedCold bool
 	started    float64 // when pollstats first looked, in seconds since the epoch (for joined)
 
@@ -232,6 +234,7 @@ func (p *poller) poll(now time.Time) {
 		} else if t.updated != p.tick && p.due(t) && !p.update(t) {
 			continue
 		}
+		t.cur = p.scratch(len(t.idx))
 		if err := t.read(); err != nil {
 			p.fail(t, err)
 			continue
@@ -373,6 +376,7 @@ func (p *poller) bind(t *tracked) {
 		return
 	}
 	t.bind(p.cols, p.filters, p.each, p.log)
+	p.share(t)
 }
 
 // reconcile brings the files in line with what the sources found: new
@@ -419,7 +423,7 @@ func (p *poller) reconcile() {
 
 // open opens t's file and reports whether it could.
 func (p *poller) open(t *tracked) bool {
-	f, err := reader.Open(t.path)
+	f, cold, err := p.openFile(t.path)
 	if err != nil {
 		p.fail(t, err)
 		return false
@@ -429,6 +433,10 @@ func (p *poller) open(t *tracked) bool {
 	}
 	t.f, t.err = f, ""
 	p.identify(t)
+	if cold {
+		t.f, t.cold, t.layout = nil, true, f.SharedLayout()
+		return true
+	}
 	p.chill(t)
 	return true
 }
