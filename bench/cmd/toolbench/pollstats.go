@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -256,11 +257,29 @@ func runWith(name string, args []string, started func(pid int)) (sample, error) 
 
 // pollTargetRows adds the rows of the pollstats targets.
 func pollTargetRows(t *table, res toolResults) {
+	pollRows(t, res, "pollstats, one interval, 4 counters")
+}
+
+// rawPollDisk is the output of toolbench tools -tools pollstats with
+// TOOLBENCH_ROOT on a disk (scripts/bench).
+const rawPollDisk = "polldisk.json"
+
+// pollDiskRows adds the rows of the pollstats targets over files in a
+// disk directory, if scripts/bench measured them.
+func pollDiskRows(t *table, raw string) {
+	var res toolResults
+	if raw == "" || json.Unmarshal([]byte(raw), &res) != nil {
+		return
+	}
+	pollRows(t, res, "pollstats, 4 counters, files in "+res.Root)
+}
+
+func pollRows(t *table, res toolResults, title string) {
 	for i, s := range res.Sizes {
 		p := s.PollT
 		what := ""
 		if i == 0 {
-			what = "pollstats, one interval, 4 counters"
+			what = title
 		}
 		if _, bad := s.Errors["pollstats"]; bad || p.Runs == 0 {
 			continue

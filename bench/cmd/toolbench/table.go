@@ -45,6 +45,7 @@ func tableMain(args []string) error {
 	if err := toolRows(t, read(rawTools)); err != nil {
 		return err
 	}
+	pollDiskRows(t, read(rawPollDisk))
 	proofRows(t, read(rawTorn), read(rawFuzz), read(rawTests), meta)
 	t.print(os.Stdout)
 	fmt.Printf("raw outputs: %s\n", *raw)

@@ -9,25 +9,36 @@ import (
 
 // tracked is one path pollstats knows about, and the file it names.
 type tracked struct {
-	path string
-	id   fileID
-	f    *reader.File // nil while the file cannot be read (see err)
-	err  string       // why it cannot be read, as last reported
-
-	included bool // has a field or matches a filter: read each interval
+	// What each interval reads, first: the lines of memory it touches in
+	// every file, every interval, are the fewer (the files' structures go
+	// cold between intervals).
+	f        *reader.File // nil while the file cannot be read (see err), and while cold
+	cold     bool         // past the mapping budget: read through the poller's Snapshot (cold.go)
+	included bool         // has a field or matches a filter: read each interval
+	partial  bool         // a column has no field yet: updated first each interval
+	updated  int          // the poll that last updated it (poller.tick)
 	// idx holds the indexes of the fields read each interval, in one
 	// call (reader.File.Values): the columns' (-1 where the file lacks
 	// one), then the other stats that their policies need (a weight,
 	// sys.created), which aggregate.Inputs names. cur gets their values.
+	// idx, cols, delta and hists may be shared with the files of the
+	// same layout (shared.go), and are never modified: bind makes new
+	// ones. cur is the poller's scratch buffer.
 	idx   []int
-	cur   []reader.Value
-	cols  []binding      // per column: how the file's field counts
 	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
 	prev  []reader.Value // per column: the value read last (the baseline of a change)
+	cur   []reader.Value
+	cols  []binding // per column: how the file's field counts
 	// hists are the histogram groups of the file's percentile columns,
 	// one per group, read when a column needs its merged buckets.
 	hists   []histRef
-	created int          // the position of sys.created in idx, or -1
+	created int // the position of sys.created in idx, or -1
+	// prevs holds prev for up to 4 columns, in the same allocation.
+	prevs [4]reader.Value
+
+	path    string
+	id      fileID
+	err     string       // why it cannot be read, as last reported
 	createL string       // its label (a writer's prefix may come before sys.created)
 	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
 	histErr string       // the last histogram problem warned about
@@ -50,15 +61,10 @@ type tracked struct {
 	heldBy    string
 	old       *totalsOld
 
-	// cold: past the mapping budget, read again through the poller's
-	// Snapshot each interval (cold.go); f is nil but while it is read.
-	// layout is the shared layout its columns were found in.
-	cold   bool
+	// layout is the shared layout a cold file's columns were found in.
 	layout *reader.Layout
 
-	partial bool // a column has no field yet: updated first each interval
-	seen    int  // generation of the last scan that found it
-	updated int  // the poll that last updated it (poller.tick)
+	seen int // generation of the last scan that found it
 }
 
 // binding is how one column's field in one file counts.
@@ -95,7 +101,11 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	t.hists = nil // not [:0]: it may be shared (poller.share)
 	t.created = -1
 	if t.prev == nil {
-		t.prev = make([]reader.Value, n)
+		if n <= len(t.prevs) {
+			t.prev = t.prevs[:n:n]
+		} else {
+			t.prev = make([]reader.Value, n)
+		}
 	}
 	needCreated := false
 	for c, col := range cols { // an error shows on the next read
