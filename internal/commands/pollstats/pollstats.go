@@ -32,10 +32,11 @@ lines fall on the half second of the clock (the first one delay after
 the start, give or take half a second), half way between the Go
 writer's refreshes of its computed values, which fall on the second:
 each line then spans exactly as many refreshes as it has seconds,
-rather than one more or one less in turn. Deltas are taken per file and then
-summed, so a file that goes away, or whose value goes backwards (its
-process restarted), counts nothing for that interval rather than a
-negative number. A field that its writer marks as a gauge (the Go
+rather than one more or one less in turn.
+
+Deltas are taken per file and then summed, so a file that goes away, or
+whose value goes backwards (its process restarted), counts nothing for
+that interval rather than a negative number. A field that its writer marks as a gauge (the Go
 writer's gauges, averages, percentiles, rates and timestamps; see "kinds"
 in the README) shows its current value instead, and --absolute does that
 for every field. A bool field shows the number of files in which it is
