@@ -47,10 +47,6 @@ func TestLinesSurviveWorkerChurn(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	d := testutil.StartDemo(t, dir, "--listen", "127.0.0.1:0", "--workers", "3")
-	for _, pid := range d.PIDs {
-		// The replacements join the set: the test does not check them.
-		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-	}
 	clean := testutil.Binary(t, "cmd/cleanstats")
 	p := testutil.Start(t, nil, bin(t), "-vv", "-n", "0", "-d", "0.1", "-p", "web.stats.status", "2XX", dir)
 	if h := p.Line(t, 10*time.Second); strings.TrimSpace(h) != "2XX" { // printed after the first read
