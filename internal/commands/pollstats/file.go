@@ -35,6 +35,8 @@ type tracked struct {
 	created int // the position of sys.created in idx, or -1
 	// prevs holds prev for up to 4 columns, in the same allocation.
 	prevs [4]reader.Value
+	// fast, when set, reads the values of idx as words (words.go).
+	fast *wordRead
 
 	path    string
 	id      fileID
@@ -100,6 +102,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	t.delta = make([]bool, n)
 	t.hists = nil // not [:0]: it may be shared (poller.share)
 	t.created = -1
+	offs := make([]spot, n, n+2) // where each of idx is a word (wordAt)
 	if t.prev == nil {
 		if n <= len(t.prevs) {
 			t.prev = t.prevs[:n:n]
@@ -114,21 +117,22 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		i, f, ok := t.f.Lookup(t.prefix + col.label)
 		switch {
 		case !ok:
-			t.idx[c] = -1
+			t.idx[c], offs[c] = -1, absentSpot
 			continue
 		case reader.KindOf(f.Sig.Code) == reader.String:
-			t.idx[c] = -1
+			t.idx[c], offs[c] = -1, absentSpot
 			log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
 			continue
 		}
-		t.idx[c] = i
+		t.idx[c], offs[c] = i, wordAt(&f)
 		t.delta[c] = isCounter(f.Meta.Kind)
 		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
 		weight, created, head := aggregate.Inputs(col.label, f.Meta)
 		if weight != "" {
-			if wi, _, ok := t.f.Lookup(t.prefix + weight); ok {
+			if wi, wf, ok := t.f.Lookup(t.prefix + weight); ok {
 				b.weight, b.weightL = len(t.idx), weight
 				t.idx = append(t.idx, wi)
+				offs = append(offs, wordAt(&wf))
 			}
 		}
 		needCreated = needCreated || created
@@ -141,6 +145,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			if convention.DefaultField(f.Label) == convention.Created {
 				t.created, t.createL = len(t.idx), f.Label
 				t.idx = append(t.idx, i)
+				offs = append(offs, wordAt(f))
 				return false
 			}
 			return true
@@ -164,6 +169,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		}
 	}
 	t.included = t.included || matchAny(t.f, filters)
+	t.fast = newWordRead(t.f, t.idx, offs)
 }
 
 // histOf returns the position in t.hists of the histogram whose head is
@@ -204,7 +210,12 @@ func isCounter(k reader.Kind) bool {
 
 // read reads the file's values; next then gives its share of each
 // column. On an error the values are not changed.
-func (t *tracked) read() error { return t.f.Values(t.idx, t.cur) }
+func (t *tracked) read(words []uint64) error {
+	if t.fast != nil {
+		return t.fast.read(t.f, t.cur, words)
+	}
+	return t.f.Values(t.idx, t.cur)
+}
 
 // next returns the file's share of column c from the values read last
 // (see share), and keeps the value as the baseline of the next change:

@@ -48,6 +48,7 @@ type poller struct {
 	snap       reader.Snapshot // reads the cold files (cold.go)
 	bound      map[bindKey]*bindings
 	cur        []reader.Value // the values of the file being read (scratch)
+	words      []uint64       // and their words (scratch, words.go)
 	warnedCold bool
 	started    float64 // when pollstats first looked, in seconds since the epoch (for joined)
 
@@ -235,7 +236,7 @@ func (p *poller) poll(now time.Time) {
 			continue
 		}
 		t.cur = p.scratch(len(t.idx))
-		if err := t.read(); err != nil {
+		if err := t.read(p.wordScratch(len(t.idx))); err != nil {
 			p.fail(t, err)
 			continue
 		}
@@ -377,6 +378,14 @@ func (p *poller) bind(t *tracked) {
 	}
 	t.bind(p.cols, p.filters, p.each, p.log)
 	p.share(t)
+}
+
+// wordScratch returns the words read from one file, up to n of them.
+func (p *poller) wordScratch(n int) []uint64 {
+	if len(p.words) < n {
+		p.words = make([]uint64, n)
+	}
+	return p.words
 }
 
 // reconcile brings the files in line with what the sources found: new

@@ -32,6 +32,7 @@ type bindings struct {
 	cols  []binding
 	delta []bool
 	hists []histRef
+	fast  *wordRead
 }
 
 // share makes t, just bound, use the bindings of the files of its layout,
@@ -45,6 +46,9 @@ func (p *poller) share(t *tracked) {
 	case t.f != nil:
 		l = t.f.SharedLayout()
 	}
+	if t.fast != nil && t.f != nil {
+		t.f.Forget() // read as words from now on
+	}
 	if l == nil || t.idx == nil {
 		return
 	}
@@ -57,11 +61,11 @@ func (p *poller) share(t *tracked) {
 		if p.bound == nil {
 			p.bound = map[bindKey]*bindings{}
 		}
-		p.bound[k] = &bindings{t.idx, t.cols, t.delta, t.hists}
+		p.bound[k] = &bindings{t.idx, t.cols, t.delta, t.hists, t.fast}
 		return
 	}
-	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) {
-		t.idx, t.cols, t.delta, t.hists = b.idx, b.cols, b.delta, b.hists
+	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) && b.fast.equal(t.fast) {
+		t.idx, t.cols, t.delta, t.hists, t.fast = b.idx, b.cols, b.delta, b.hists, b.fast
 	}
 }
 

@@ -1,0 +1,98 @@
+package pollstats
+
+import "github.com/mmstats/mmstats/pkg/reader"
+
+// Reading a file's values as words. The values that pollstats reads of
+// most files each interval are 8-byte counters and gauges: a file whose
+// fields read (idx) are all such words, at offsets that the files of its
+// layout share, is read with reader.File.LoadWords, one atomic load per
+// value, rather than through reader.File.Values, which goes through the
+// fields it keeps parsed per file (a few hundred bytes each, cache lines
+// that every interval would touch in every file). The file's parsed
+// fields are dropped then (reader.File.Forget): a third of what a mapped
+// file costs in memory.
+
+// spot is where one of a file's fields read is, as a word.
+type spot struct {
+	off int // in the file; -1: the file lacks the field (the zero Value)
+	sig reader.Signature
+	ok  bool // the field is a word (or lacking)
+}
+
+// absentSpot is the spot of a field the file lacks.
+var absentSpot = spot{off: -1, ok: true}
+
+// wordAt returns the spot of field f.
+func wordAt(f *reader.Field) spot {
+	off, ok := f.WordAt()
+	if !ok {
+		return spot{}
+	}
+	return spot{off: off, sig: f.Sig, ok: true}
+}
+
+// wordRead reads the fields of a file, as words. It is never modified
+// once made, and may be shared by the files of one layout (shared.go).
+type wordRead struct {
+	load []int              // the offsets loaded, in order
+	at   []int              // per field read: its position in load, or -1 (lacking)
+	sigs []reader.Signature // per field read
+}
+
+// newWordRead returns how to read the fields idx of file f as words,
+// from their spots, or nil if one is not a word.
+func newWordRead(f *reader.File, idx []int, spots []spot) *wordRead {
+	if f == nil || len(spots) != len(idx) {
+		return nil
+	}
+	w := &wordRead{at: make([]int, len(idx)), sigs: make([]reader.Signature, len(idx))}
+	for k, s := range spots {
+		if !s.ok || (s.off < 0) != (idx[k] < 0) {
+			return nil
+		}
+		w.at[k], w.sigs[k] = -1, s.sig
+		if s.off >= 0 {
+			w.at[k] = len(w.load)
+			w.load = append(w.load, s.off)
+		}
+	}
+	return w
+}
+
+// read reads file f's values into dst, through words, a scratch buffer
+// of at least len(w.load). On an error dst is not changed.
+func (w *wordRead) read(f *reader.File, dst []reader.Value, words []uint64) error {
+	words = words[:len(w.load)]
+	if err := f.LoadWords(w.load, words); err != nil {
+		return err
+	}
+	for k, a := range w.at {
+		if a < 0 {
+			dst[k] = reader.Value{}
+			continue
+		}
+		dst[k] = w.sigs[k].DecodeWord(words[a])
+	}
+	return nil
+}
+
+// equal reports whether w and v read the same words the same way.
+func (w *wordRead) equal(v *wordRead) bool {
+	if w == nil || v == nil {
+		return w == v
+	}
+	if len(w.at) != len(v.at) || len(w.load) != len(v.load) {
+		return false
+	}
+	for k := range w.at {
+		if w.at[k] != v.at[k] || w.sigs[k] != v.sigs[k] {
+			return false
+		}
+	}
+	for k := range w.load {
+		if w.load[k] != v.load[k] {
+			return false
+		}
+	}
+	return true
+}
