@@ -13,9 +13,10 @@ import (
 // the offsets (which files of one layout share) and the words.
 
 // WordAt reports whether the value of field fl is one 8-byte word that
-// LoadWords can load: an unbuffered 8-byte number (q, Q or d) starting
-// at a multiple of 8 in the file, so that it lies in one aligned word of
-// a mapping and is never torn. off is where it starts in the file.
+// LoadWords can load: an unbuffered 8-byte number (q, Q or d). off is
+// where it starts in the file. A word at a multiple of 8 (the Go
+// writer's) is loaded with one atomic load; another (a packed Python
+// file's) as Value reads it, from the aligned words it straddles.
 func (fl *Field) WordAt() (off int, ok bool) {
 	if fl.Buffered || fl.Seq >= 0 || fl.Sig.Size != 8 || fl.Sig.ItemSize != 8 {
 		return 0, false
@@ -26,7 +27,7 @@ func (fl *Field) WordAt() (off int, ok bool) {
 		return 0, false
 	}
 	off = fl.Value + fl.Sig.Offset
-	if fl.Value < 0 || off%8 != 0 {
+	if fl.Value < 0 {
 		return 0, false
 	}
 	return off, true
@@ -71,4 +72,61 @@ func (f *File) LoadWords(offs []int, dst []uint64) (err error) {
 // file through LoadWords from then on.
 func (f *File) Forget() {
 	f.cache, f.next = nil, 0
+}
+
+// Words is the mapping of a File, to load words from without going
+// through the File (its struct is one more cache line per file, every
+// interval, for a poller of thousands). It is valid until the File is
+// closed or updated (Update may map it again): the caller takes it
+// again then, and never uses it after Close.
+type Words struct {
+	data []byte
+}
+
+// Words returns f's mapping, and false when f reads a private copy (see
+// IsCopy) or a Snapshot's, whose words LoadWords reads.
+func (f *File) Words() (Words, bool) {
+	if f.data == nil || !f.mapped || f.snap.on {
+		return Words{}, false
+	}
+	return Words{f.data}, true
+}
+
+// Load is File.LoadWords on the mapping; its errors have no path.
+func (w Words) Load(offs []int, dst []uint64) (err error) {
+	if w.data == nil {
+		return ErrClosed
+	}
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	for k, off := range offs {
+		if off < 0 || off+8 > len(w.data) {
+			return &FormatError{Offset: off, Err: ErrTruncated, Detail: "value runs past the end"}
+		}
+		loadWords(dst[k:k+1], w.data, off)
+	}
+	return nil
+}
+
+// LoadEach is Words.Load over many mappings, in one pass under one
+// fault guard: the words of ws[k] at offs[k] go to dst[k*stride:]. A
+// processor runs ahead through such a loop, its loads of many files
+// under way at once, where a call per file would leave it waiting on
+// each. It stops at the first mapping that fails, returning its
+// position in ws and the error (without path); else len(ws) and nil.
+func LoadEach(ws []Words, offs [][]int, dst []uint64, stride int) (k int, err error) {
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	for k = range ws {
+		data, o := ws[k].data, offs[k]
+		if data == nil {
+			return k, ErrClosed
+		}
+		d := dst[k*stride : k*stride+len(o)]
+		for j, off := range o {
+			if off < 0 || off+8 > len(data) {
+				return k, &FormatError{Offset: off, Err: ErrTruncated, Detail: "value runs past the end"}
+			}
+			loadWords(d[j:j+1], data, off)
+		}
+	}
+	return len(ws), nil
 }

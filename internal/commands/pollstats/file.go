@@ -169,7 +169,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		}
 	}
 	t.included = t.included || matchAny(t.f, filters)
-	t.fast = newWordRead(t.f, t.idx, offs)
+	t.fast = newWordRead(t, offs)
 }
 
 // histOf returns the position in t.hists of the histogram whose head is

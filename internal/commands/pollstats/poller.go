@@ -48,7 +48,9 @@ type poller struct {
 	snap       reader.Snapshot // reads the cold files (cold.go)
 	bound      map[bindKey]*bindings
 	cur        []reader.Value // the values of the file being read (scratch)
-	words      []uint64       // and their words (scratch, words.go)
+	hot        hotState       // whether the hot loop runs (hot.go)
+	recs       hotRecs
+	words      []uint64 // and their words (scratch, words.go)
 	warnedCold bool
 	started    float64 // when pollstats first looked, in seconds since the epoch (for joined)
 
@@ -102,14 +104,23 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p.started = float64(start.UnixNano()) / 1e9
 	p.src.scan(start, p.warnErr)
 	p.gen++
+	var found []*tracked
 	p.src.paths(func(path string, id fileID) {
 		if p.files[path] != nil {
 			return // named twice
 		}
 		t := &tracked{path: path, id: id, seen: p.gen}
 		p.files[path] = t
-		p.open(t)
+		found = append(found, t)
 	}, p.warnErr)
+	// Opened in the order they are read (rebuild's, by path), so that
+	// their mappings, and their entries on the heap, lie in that order:
+	// each interval then goes through memory in order, where the
+	// processor's caches of page tables serve one file after another.
+	slices.SortFunc(found, func(a, b *tracked) int { return strings.Compare(a.path, b.path) })
+	for _, t := range found {
+		p.open(t)
+	}
 	for _, path := range src.missing() {
 		p.log.warnf("%s: no such file", cli.Quote(path))
 	}
@@ -198,7 +209,21 @@ func (p *poller) allLabels() []string {
 // poll reads every file once and sets the interval's results: p.line,
 // or with --each, p.rows[:p.nrow]. They stay valid until the next poll.
 func (p *poller) poll(now time.Time) {
-	if p.src.scan(now, p.warnErr) {
+	changed := p.src.scan(now, p.warnErr)
+	if !changed && p.quiet() && p.heat() {
+		p.tick++
+		p.acc.Reset()
+		clear(p.agg)
+		p.nrow = 0
+		if k, err := p.hotLoop(); k < len(p.active) {
+			p.fail(p.active[k], err)
+			p.readFiles(k + 1)
+		}
+		p.finish()
+		return
+	}
+	p.cool()
+	if changed {
 		p.reconcile()
 	}
 	if p.dirty {
@@ -227,7 +252,13 @@ func (p *poller) poll(now time.Time) {
 	p.acc.Reset()
 	clear(p.agg)
 	p.nrow = 0
-	for _, t := range p.active {
+	p.readFiles(0)
+	p.finish()
+}
+
+// readFiles reads and combines the files of p.active from position k.
+func (p *poller) readFiles(k int) {
+	for _, t := range p.active[k:] {
 		if t.cold {
 			if !p.look(t) {
 				continue
@@ -247,6 +278,11 @@ func (p *poller) poll(now time.Time) {
 		}
 		t.warm()
 	}
+}
+
+// finish ends an interval: the lists made again if files failed, and
+// the line's results set.
+func (p *poller) finish() {
 	if p.dirty {
 		p.rebuild()
 	}
@@ -528,6 +564,8 @@ func (p *poller) warnErr(err error) { p.log.warnf("%v", err) }
 // column (whose policy the column takes) is always the same one; with
 // --each, by PID, the order of the rows.
 func (p *poller) rebuild() {
+	p.cool() // the hot records follow p.active
+	p.hot = hotUnknown
 	p.held()
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
 	for _, t := range p.files {

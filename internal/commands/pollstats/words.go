@@ -1,6 +1,11 @@
 package pollstats
 
-import "github.com/mmstats/mmstats/pkg/reader"
+import (
+	"slices"
+
+	"github.com/mmstats/mmstats/pkg/aggregate"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
 
 // Reading a file's values as words. The values that pollstats reads of
 // most files each interval are 8-byte counters and gauges: a file whose
@@ -37,15 +42,35 @@ type wordRead struct {
 	load []int              // the offsets loaded, in order
 	at   []int              // per field read: its position in load, or -1 (lacking)
 	sigs []reader.Signature // per field read
+	// summed: every column the file has is a sum (aggregate.Sum), with
+	// no weight, histogram or sys.created read: the file can be read by
+	// the hot loop (hot.go), whose delta and meta are the columns'.
+	summed bool
+	delta  []bool
+	meta   []reader.Meta
 }
 
 // newWordRead returns how to read the fields idx of file f as words,
 // from their spots, or nil if one is not a word.
-func newWordRead(f *reader.File, idx []int, spots []spot) *wordRead {
+func newWordRead(t *tracked, spots []spot) *wordRead {
+	f, idx := t.f, t.idx
 	if f == nil || len(spots) != len(idx) {
 		return nil
 	}
 	w := &wordRead{at: make([]int, len(idx)), sigs: make([]reader.Signature, len(idx))}
+	w.summed = len(idx) == len(t.cols) && t.created < 0 && len(t.hists) == 0
+	for c, b := range t.cols {
+		if idx[c] >= 0 && (b.policy != aggregate.Sum || b.weight >= 0 || b.hist >= 0) {
+			w.summed = false
+		}
+	}
+	if w.summed {
+		w.delta = t.delta
+		w.meta = make([]reader.Meta, len(t.cols))
+		for c, b := range t.cols {
+			w.meta[c] = b.meta
+		}
+	}
 	for k, s := range spots {
 		if !s.ok || (s.off < 0) != (idx[k] < 0) {
 			return nil
@@ -81,7 +106,8 @@ func (w *wordRead) equal(v *wordRead) bool {
 	if w == nil || v == nil {
 		return w == v
 	}
-	if len(w.at) != len(v.at) || len(w.load) != len(v.load) {
+	if len(w.at) != len(v.at) || len(w.load) != len(v.load) || w.summed != v.summed ||
+		!slices.Equal(w.delta, v.delta) || !slices.Equal(w.meta, v.meta) {
 		return false
 	}
 	for k := range w.at {
