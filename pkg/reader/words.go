@@ -3,6 +3,7 @@ package reader
 import (
 	"encoding/binary"
 	"runtime/debug"
+	"sort"
 )
 
 // Reading words: the cheapest poll of a few numbers. A poller that reads
@@ -51,8 +52,8 @@ func (f *File) LoadWords(offs []int, dst []uint64) (err error) {
 		return ErrClosed
 	}
 	defer f.wrap(&err)
-	if f.snap.on {
-		if err := f.settle(false); err != nil {
+	for _, off := range offs {
+		if err := f.settleWord(off); err != nil {
 			return err
 		}
 	}
@@ -129,4 +130,23 @@ func LoadEach(ws []Words, offs [][]int, dst []uint64, stride int) (k int, err er
 		}
 	}
 	return len(ws), nil
+}
+
+// settleWord is settleField for the word at off: a Snapshot's copy is
+// settled only when the word lies under a sequence word (never a
+// counter's), as settleField does for the field.
+func (f *File) settleWord(off int) error {
+	st := &f.snap
+	if !st.on || !st.unsettled && st.err == nil {
+		return nil
+	}
+	if f.shape == nil {
+		return f.settle(false)
+	}
+	rs := f.shape.regions
+	k := sort.Search(len(rs), func(k int) bool { return rs[k].end > off })
+	if k == len(rs) || rs[k].start > off+8 {
+		return nil
+	}
+	return f.settle(false)
 }

@@ -1,6 +1,8 @@
 package pollstats
 
 import (
+	"encoding/binary"
+
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -117,4 +119,61 @@ func (t *tracked) warm() {
 	if t.cold {
 		t.f = nil
 	}
+}
+
+// quick reads cold file t's words for this poll, and reports whether it
+// did (then t.cur holds its values). A cold file read as words (its
+// bindings have a wordRead, no histogram) needs nothing of its layout
+// between two looks: its words are read with one pread, through a
+// descriptor kept open while the budget of descriptors lasts (the rest
+// are opened and closed each interval), the inode checked when opened.
+// Every updateEvery polls (at its phase, so that the full looks are
+// spread over the polls) it is looked at whole instead, its layout
+// checked against its shape, as a mapped file is updated (see due); so
+// is a file that cannot be opened, is another file, or is shorter than
+// its words: look says why.
+func (p *poller) quick(t *tracked) bool {
+	w := t.fast
+	if w == nil || len(t.hists) > 0 || len(w.load) == 0 || (p.tick+int(t.phase))%updateEvery == 0 {
+		return false
+	}
+	fd, own := t.wfd-1, false
+	if t.wfd == 0 {
+		var ino uint64
+		var err error
+		if fd, ino, err = openWords(t.path); err != nil {
+			return false
+		}
+		if fileID(ino) != t.id {
+			closeWords(fd)
+			return false
+		}
+		if p.fds < p.fdMax {
+			t.wfd = fd + 1
+			p.fds++
+		} else {
+			own = true
+		}
+	}
+	if cap(p.coldBuf) < w.hi-w.lo {
+		p.coldBuf = make([]byte, w.hi-w.lo)
+	}
+	buf := p.coldBuf[:w.hi-w.lo]
+	ok := preadWords(fd, buf, w.lo)
+	if own {
+		closeWords(fd)
+	}
+	if !ok {
+		return false
+	}
+	t.updated = p.tick
+	t.cur = p.scratch(len(t.idx))
+	for k, a := range w.at {
+		if a < 0 {
+			t.cur[k] = reader.Value{}
+			continue
+		}
+		t.cur[k] = w.sigs[k].DecodeWord(binary.NativeEndian.Uint64(buf[w.load[a]-w.lo:]))
+	}
+	return true
 }

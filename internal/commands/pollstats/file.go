@@ -65,6 +65,11 @@ type tracked struct {
 
 	// layout is the shared layout a cold file's columns were found in.
 	layout *reader.Layout
+	// wfd is a descriptor held on a cold file to read its words, plus 1
+	// (0: none); phase spreads the cold files' full looks over the polls
+	// (cold.go).
+	wfd   int
+	phase uint8
 
 	seen int // generation of the last scan that found it
 }
@@ -274,6 +279,10 @@ func share(prev, cur reader.Value, delta bool) reader.Value {
 
 // close unmaps the file, if open.
 func (t *tracked) close() {
+	if t.wfd > 0 {
+		closeWords(t.wfd - 1)
+		t.wfd = 0
+	}
 	if t.f != nil {
 		t.f.Close()
 		t.f = nil

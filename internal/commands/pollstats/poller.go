@@ -49,6 +49,9 @@ type poller struct {
 	bound      map[bindKey]*bindings
 	cur        []reader.Value // the values of the file being read (scratch)
 	hot        hotState       // whether the hot loop runs (hot.go)
+	fds, fdMax int            // descriptors held on cold files (counted again by rebuild), and how many may be
+	opened     int            // files opened, for their phases
+	coldBuf    []byte         // a cold file's words (scratch)
 	recs       hotRecs
 	words      []uint64 // and their words (scratch, words.go)
 	warnedCold bool
@@ -99,7 +102,7 @@ type row struct {
 // 1 when no file can be read, 2 for unknown and string fields.
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, runtime: o.preset != nil,
-		src: src, log: log, files: map[string]*tracked{}}
+		src: src, log: log, files: map[string]*tracked{}, fdMax: fdBudget()}
 	start := time.Now()
 	p.started = float64(start.UnixNano()) / 1e9
 	p.src.scan(start, p.warnErr)
@@ -259,17 +262,18 @@ func (p *poller) poll(now time.Time) {
 // readFiles reads and combines the files of p.active from position k.
 func (p *poller) readFiles(k int) {
 	for _, t := range p.active[k:] {
-		if t.cold {
-			if !p.look(t) {
+		switch {
+		case t.cold && p.quick(t): // t.cur read
+		case t.cold && !p.look(t):
+			continue
+		case !t.cold && t.updated != p.tick && p.due(t) && !p.update(t):
+			continue
+		default:
+			t.cur = p.scratch(len(t.idx))
+			if err := t.read(p.wordScratch(len(t.idx))); err != nil {
+				p.fail(t, err)
 				continue
 			}
-		} else if t.updated != p.tick && p.due(t) && !p.update(t) {
-			continue
-		}
-		t.cur = p.scratch(len(t.idx))
-		if err := t.read(p.wordScratch(len(t.idx))); err != nil {
-			p.fail(t, err)
-			continue
 		}
 		if p.each {
 			p.addRow(t)
@@ -477,6 +481,8 @@ func (p *poller) open(t *tracked) bool {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
 	t.f, t.err = f, ""
+	t.phase = uint8(p.opened % updateEvery)
+	p.opened++
 	p.identify(t)
 	if cold {
 		t.f, t.cold, t.layout = nil, true, f.SharedLayout()
@@ -568,7 +574,11 @@ func (p *poller) rebuild() {
 	p.hot = hotUnknown
 	p.held()
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
+	p.fds = 0
 	for _, t := range p.files {
+		if t.wfd > 0 {
+			p.fds++
+		}
 		switch {
 		case t.f == nil && !t.cold:
 			p.failed = append(p.failed, t)

@@ -39,7 +39,9 @@ func wordAt(f *reader.Field) spot {
 // wordRead reads the fields of a file, as words. It is never modified
 // once made, and may be shared by the files of one layout (shared.go).
 type wordRead struct {
-	load []int              // the offsets loaded, in order
+	load []int // the offsets loaded, in order
+	lo   int   // the span of the words loaded: [lo, hi)
+	hi   int
 	at   []int              // per field read: its position in load, or -1 (lacking)
 	sigs []reader.Signature // per field read
 	// summed: every column the file has is a sum (aggregate.Sum), with
@@ -77,6 +79,10 @@ func newWordRead(t *tracked, spots []spot) *wordRead {
 		}
 		w.at[k], w.sigs[k] = -1, s.sig
 		if s.off >= 0 {
+			if len(w.load) == 0 {
+				w.lo, w.hi = s.off, s.off+8
+			}
+			w.lo, w.hi = min(w.lo, s.off), max(w.hi, s.off+8)
 			w.at[k] = len(w.load)
 			w.load = append(w.load, s.off)
 		}
@@ -106,7 +112,7 @@ func (w *wordRead) equal(v *wordRead) bool {
 	if w == nil || v == nil {
 		return w == v
 	}
-	if len(w.at) != len(v.at) || len(w.load) != len(v.load) || w.summed != v.summed ||
+	if len(w.at) != len(v.at) || len(w.load) != len(v.load) || w.summed != v.summed || w.lo != v.lo || w.hi != v.hi ||
 		!slices.Equal(w.delta, v.delta) || !slices.Equal(w.meta, v.meta) {
 		return false
 	}
