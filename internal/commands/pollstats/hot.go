@@ -59,15 +59,17 @@ func (p *poller) heat() bool {
 		return false
 	}
 	n := len(p.cols)
+	p.hot = hotOff
+	for _, t := range p.active { // before a record is made: at 100,000 files, some are cold
+		if t.cold || t.f == nil || t.fast == nil || !t.fast.summed || len(t.prev) != n {
+			return false
+		}
+	}
 	h := &p.recs
 	h.words, h.reads, h.loads = h.words[:0], h.reads[:0], h.loads[:0]
 	h.prev = append(h.prev[:0], make([]uint64, n*len(p.active))...)
 	h.cur = append(h.cur[:0], make([]uint64, n*len(p.active))...)
-	p.hot = hotOff
 	for k, t := range p.active {
-		if t.cold || t.f == nil || t.fast == nil || !t.fast.summed || len(t.prev) != n {
-			return false
-		}
 		w, ok := t.f.Words()
 		if !ok {
 			return false

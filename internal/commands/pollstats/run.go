@@ -23,11 +23,13 @@ func Run(o *Options) error {
 	if err != nil {
 		return err
 	}
+	defer lowHeadroom()()
 	p, err := startPoller(o, src, log)
 	if err != nil {
 		return err
 	}
 	defer p.close()
+	settleHeap(len(p.files))
 	return newView(o, p).loop(sigs)
 }
 
