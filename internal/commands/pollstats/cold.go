@@ -122,7 +122,7 @@ func (t *tracked) warm() {
 }
 
 // quick reads cold file t's words for this poll, and reports whether it
-// did (then t.cur holds its values). A cold file read as words (its
+// did (then p.cur holds its values). A cold file read as words (its
 // bindings have a wordRead, no histogram) needs nothing of its layout
 // between two looks: its words are read with one pread, through a
 // descriptor kept open while the budget of descriptors lasts (the rest
@@ -167,13 +167,13 @@ func (p *poller) quick(t *tracked) bool {
 		return false
 	}
 	t.updated = p.tick
-	t.cur = p.scratch(len(t.idx))
+	cur := p.scratch(len(t.idx))
 	for k, a := range w.at {
 		if a < 0 {
-			t.cur[k] = reader.Value{}
+			cur[k] = reader.Value{}
 			continue
 		}
-		t.cur[k] = w.sigs[k].DecodeWord(binary.NativeEndian.Uint64(buf[w.load[a]-w.lo:]))
+		cur[k] = w.sigs[k].DecodeWord(binary.NativeEndian.Uint64(buf[w.load[a]-w.lo:]))
 	}
 	return true
 }

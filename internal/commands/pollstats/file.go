@@ -16,19 +16,26 @@ type tracked struct {
 	cold     bool         // past the mapping budget: read through the poller's Snapshot (cold.go)
 	included bool         // has a field or matches a filter: read each interval
 	partial  bool         // a column has no field yet: updated first each interval
-	updated  int          // the poll that last updated it (poller.tick)
+	// The other flags, here where they take no room of their own (each
+	// would take 8 bytes of a tracked entry, 100,000 of them).
+	noRuntime bool  // with --view: said to have no runtime stats
+	hasFID    bool  // fid is set
+	totals    bool  // a totals file (totals.go)
+	folded    bool  // a totals file holds it: left out
+	phase     uint8 // spreads the cold files' full looks over the polls (cold.go)
+	updated   int   // the poll that last updated it (poller.tick)
 	// idx holds the indexes of the fields read each interval, in one
 	// call (reader.File.Values): the columns' (-1 where the file lacks
 	// one), then the other stats that their policies need (a weight,
-	// sys.created), which aggregate.Inputs names. cur gets their values.
+	// sys.created), which aggregate.Inputs names; they are read into the
+	// poller's scratch buffer.
 	// idx, cols, delta and hists may be shared with the files of the
 	// same layout (shared.go), and are never modified: bind makes new
-	// ones. cur is the poller's scratch buffer.
+	// ones.
 	idx   []int
 	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
 	prev  []reader.Value // per column: the value read last (the baseline of a change)
-	cur   []reader.Value
-	cols  []binding // per column: how the file's field counts
+	cols  []binding      // per column: how the file's field counts
 	// hists are the histogram groups of the file's percentile columns,
 	// one per group, read when a column needs its merged buckets.
 	hists   []histRef
@@ -45,31 +52,25 @@ type tracked struct {
 	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
 	histErr string       // the last histogram problem warned about
 	// With --view: the prefix of the file's runtime stats, before every
-	// label it is bound to, and whether it was said to have none.
-	prefix    string
-	noRuntime bool
+	// label it is bound to (noRuntime: it has none).
+	prefix string
 
-	// Folding (totals.go): the file's sys.id, whether it is a totals
-	// file, and then the sys.id of the files it holds (sorted); whether
-	// a totals file holds this one (it is left out), and which; for a
+	// Folding (totals.go): the file's sys.id (hasFID), whether it is a
+	// totals file (totals), and then the sys.id of the files it holds (sorted); whether
+	// a totals file holds this one (folded: it is left out), and which; for a
 	// totals file that replaced another, what that one held, until its
 	// baseline is settled.
 	fid       uint64
-	hasFID    bool
 	createdAt float64 // sys.created, in seconds since the epoch (0: none)
-	totals    bool
 	foldedIDs []uint64
-	folded    bool
 	heldBy    string
 	old       *totalsOld
 
 	// layout is the shared layout a cold file's columns were found in.
 	layout *reader.Layout
 	// wfd is a descriptor held on a cold file to read its words, plus 1
-	// (0: none); phase spreads the cold files' full looks over the polls
-	// (cold.go).
-	wfd   int
-	phase uint8
+	// (0: none) (cold.go).
+	wfd int
 
 	seen int // generation of the last scan that found it
 }
@@ -215,21 +216,21 @@ func isCounter(k reader.Kind) bool {
 
 // read reads the file's values; next then gives its share of each
 // column. On an error the values are not changed.
-func (t *tracked) read(words []uint64) error {
+func (t *tracked) read(cur []reader.Value, words []uint64) error {
 	if t.fast != nil {
-		return t.fast.read(t.f, t.cur, words)
+		return t.fast.read(t.f, cur, words)
 	}
-	return t.f.Values(t.idx, t.cur)
+	return t.f.Values(t.idx, cur)
 }
 
 // next returns the file's share of column c from the values read last
 // (see share), and keeps the value as the baseline of the next change:
 // the zero Value when the file lacks the column.
-func (t *tracked) next(c int, absolute bool) reader.Value {
+func (t *tracked) next(c int, absolute bool, cur []reader.Value) reader.Value {
 	if t.idx[c] < 0 {
 		return reader.Value{}
 	}
-	v := t.cur[c]
+	v := cur[c]
 	s := share(t.prev[c], v, t.delta[c] && !absolute)
 	t.prev[c] = v
 	return s

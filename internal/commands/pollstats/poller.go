@@ -263,14 +263,13 @@ func (p *poller) poll(now time.Time) {
 func (p *poller) readFiles(k int) {
 	for _, t := range p.active[k:] {
 		switch {
-		case t.cold && p.quick(t): // t.cur read
+		case t.cold && p.quick(t): // p.cur read
 		case t.cold && !p.look(t):
 			continue
 		case !t.cold && t.updated != p.tick && p.due(t) && !p.update(t):
 			continue
 		default:
-			t.cur = p.scratch(len(t.idx))
-			if err := t.read(p.wordScratch(len(t.idx))); err != nil {
+			if err := t.read(p.scratch(len(t.idx)), p.wordScratch(len(t.idx))); err != nil {
 				p.fail(t, err)
 				continue
 			}
@@ -300,7 +299,7 @@ func (p *poller) finish() {
 func (p *poller) combine(t *tracked) {
 	fed := false
 	for c := range p.cols {
-		v := t.next(c, p.absolute)
+		v := t.next(c, p.absolute, p.cur)
 		if v.Kind() == reader.Invalid {
 			continue
 		}
@@ -319,7 +318,7 @@ func (p *poller) combine(t *tracked) {
 		s := reader.Stat{Label: p.cols[c].label, Value: v, Meta: b.meta}
 		p.acc.Add(&s)
 		if b.weight >= 0 {
-			s = reader.Stat{Label: b.weightL, Value: t.cur[b.weight]}
+			s = reader.Stat{Label: b.weightL, Value: p.cur[b.weight]}
 			p.acc.Add(&s)
 		}
 	}
@@ -327,7 +326,7 @@ func (p *poller) combine(t *tracked) {
 		return
 	}
 	if t.created >= 0 {
-		s := reader.Stat{Label: t.createL, Value: t.cur[t.created], Meta: reader.Meta{Kind: reader.KindTimestamp}}
+		s := reader.Stat{Label: t.createL, Value: p.cur[t.created], Meta: reader.Meta{Kind: reader.KindTimestamp}}
 		p.acc.Add(&s)
 	}
 	for k := range t.hists {
@@ -400,7 +399,7 @@ func (p *poller) addRow(t *tracked) {
 	p.nrow++
 	r.pid, r.path = t.pid, t.path
 	for c := range p.cols {
-		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute)}
+		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute, p.cur)}
 	}
 }
 
