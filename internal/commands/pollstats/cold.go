@@ -22,6 +22,9 @@ import (
 // appended, another file) is bound again, and one that the path no
 // longer names (another inode) is left to the next look at the sources.
 
+// fdLimit is fdBudget, but in tests.
+var fdLimit = fdBudget
+
 // coldForTest makes every file that can be cold, mapped or not: the
 // tests run through cold files without filling the process's mappings.
 var coldForTest bool

@@ -15,6 +15,19 @@ import (
 func TestColdFiles(t *testing.T) {
 	coldForTest = true
 	t.Cleanup(func() { coldForTest = false })
+	runColdTests(t)
+}
+
+// The same, with no descriptor kept on a cold file: each is opened,
+// read and closed each interval (past the descriptor budget).
+func TestColdFilesNoDescriptorKept(t *testing.T) {
+	coldForTest = true
+	fdLimit = func() int { return 0 }
+	t.Cleanup(func() { coldForTest, fdLimit = false, fdBudget })
+	runColdTests(t)
+}
+
+func runColdTests(t *testing.T) {
 	for name, test := range map[string]func(*testing.T){
 		"DeltasSummedOverFiles":      TestDeltasSummedOverFiles,
 		"FileDisappears":             TestFileDisappears,

@@ -102,7 +102,7 @@ type row struct {
 // 1 when no file can be read, 2 for unknown and string fields.
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, runtime: o.preset != nil,
-		src: src, log: log, files: map[string]*tracked{}, fdMax: fdBudget()}
+		src: src, log: log, files: map[string]*tracked{}, fdMax: fdLimit()}
 	start := time.Now()
 	p.started = float64(start.UnixNano()) / 1e9
 	p.src.scan(start, p.warnErr)
