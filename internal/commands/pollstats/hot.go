@@ -46,7 +46,7 @@ type hotRecs struct {
 // given that the sources did not change.
 func (p *poller) quiet() bool {
 	return !p.dirty && !p.each && !p.foldsDue && len(p.failed) == 0 && len(p.refresh) == 0 &&
-		(p.tick+1)%updateEvery != 0
+		len(p.departed) == 0 && (p.tick+1)%updateEvery != 0 // departed: expired by settleFolds
 }
 
 // heat builds the records of the hot loop from p.active, and reports
