@@ -63,9 +63,13 @@ func template() ([]byte, error) {
 	return os.ReadFile(f.Path())
 }
 
-// scratchRoot is /dev/shm when it is there (files of a tool's size are
-// about memory, not a disk), else the temp dir.
+// scratchRoot is $TOOLBENCH_ROOT if set (a disk directory, to compare),
+// else /dev/shm when it is there (files of a tool's size are about
+// memory, not a disk), else the temp dir.
 func scratchRoot() string {
+	if r := os.Getenv("TOOLBENCH_ROOT"); r != "" {
+		return r
+	}
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
 		if f, err := os.CreateTemp("/dev/shm", ".toolbench-probe-"); err == nil {
 			f.Close()

@@ -6,6 +6,7 @@
 //	toolbench mmash -bin DIR -out FILE [-files 1000] [-reps 15]  (mmash.go)
 //	toolbench files -n N DIR  (writes the files the tools are measured on, to time them by hand)
 //	toolbench hold            (internal: holds the writers' locks of live files)
+//	toolbench pollanchor -c K -d D DIR  (internal: the anchor of pollstats's targets, pollstats.go)
 //
 // tools writes copies of one file made by the real writer (a web worker's
 // stats) into a directory on /dev/shm (or the temp dir without it), runs
@@ -39,6 +40,8 @@ func main() {
 		err = filesMain(os.Args[2:])
 	case "hold":
 		err = holdMain()
+	case "pollanchor":
+		err = pollAnchorMain(os.Args[2:])
 	default:
 		usage()
 	}

@@ -46,6 +46,7 @@ func tableMain(args []string) error {
 		return err
 	}
 	mmashRows(t, read(rawMmash), read(rawMmashFolds))
+	pollDiskRows(t, read(rawPollDisk))
 	proofRows(t, read(rawTorn), read(rawFuzz), read(rawTests), meta)
 	t.print(os.Stdout)
 	fmt.Printf("raw outputs: %s\n", *raw)
@@ -301,7 +302,7 @@ func toolRows(t *table, raw string) error {
 	for i, s := range res.Sizes {
 		what := ""
 		if i == 0 {
-			what = "pollstats, one interval"
+			what = "pollstats, one interval: 2 counters, a merged p99, a bool"
 		}
 		if failed(what, s, "pollstats") {
 			continue
@@ -316,6 +317,7 @@ func toolRows(t *table, raw string) error {
 		}
 		t.row(what, count(s.Files)+" files × 4 fields", dur(s.PollCPU)+" CPU", cat, growth("pollstats", s.PollCPU, s.Files), note)
 	}
+	pollTargetRows(t, res)
 	for i, s := range res.Sizes {
 		what := ""
 		if i == 0 {

@@ -33,6 +33,7 @@ type sizeResults struct {
 	PollCPU       time.Duration // per interval
 	PollWall      time.Duration // per interval, minus the delay slept
 	PollCopies    bool          // more files than vm.max_map_count: some read from a copy
+	PollT         pollTargets   // 4 counters, against an anchor (pollstats.go)
 	CleanStale    int           // files cleanstats removes per run (the other half is live)
 	Clean         measure       // cleanstats -q DIR
 	Rm            measure       // rm FILE... of the stale half: the anchor
@@ -171,7 +172,7 @@ func measurePoll(r *sizeResults, tool, dir string, paths []string, _ []byte, rep
 	r.PollCPU = (r.Poll[1].CPU - r.Poll[0].CPU) / intervals
 	r.PollWall = (r.Poll[1].Wall-r.Poll[0].Wall)/intervals - delay
 	logf("%d files: pollstats %v CPU per interval", n, r.PollCPU)
-	return nil
+	return measurePollTargets(r, tool, dir, n, reps)
 }
 
 // measureClean runs cleanstats -q DIR where the even files are live

@@ -9,36 +9,70 @@ import (
 
 // tracked is one path pollstats knows about, and the file it names.
 type tracked struct {
-	path string
-	id   fileID
-	f    *reader.File // nil while the file cannot be read (see err)
-	err  string       // why it cannot be read, as last reported
-
-	included bool // has a field or matches a filter: read each interval
+	// What each interval reads, first: the lines of memory it touches in
+	// every file, every interval, are the fewer (the files' structures go
+	// cold between intervals).
+	f        *reader.File // nil while the file cannot be read (see err), and while cold
+	cold     bool         // past the mapping budget: read through the poller's Snapshot (cold.go)
+	included bool         // has a field or matches a filter: read each interval
+	partial  bool         // a column has no field yet: updated first each interval
+	// The other flags, here where they take no room of their own (each
+	// would take 8 bytes of a tracked entry, 100,000 of them).
+	noRuntime bool  // with --view: said to have no runtime stats
+	hasFID    bool  // fid is set
+	totals    bool  // a totals file (totals.go)
+	folded    bool  // a totals file holds it: left out
+	phase     uint8 // spreads the cold files' full looks over the polls (cold.go)
+	updated   int   // the poll that last updated it (poller.tick)
 	// idx holds the indexes of the fields read each interval, in one
 	// call (reader.File.Values): the columns' (-1 where the file lacks
 	// one), then the other stats that their policies need (a weight,
-	// sys.created), which aggregate.Inputs names. cur gets their values.
+	// sys.created), which aggregate.Inputs names; they are read into the
+	// poller's scratch buffer.
+	// idx, cols, delta and hists may be shared with the files of the
+	// same layout (shared.go), and are never modified: bind makes new
+	// ones.
 	idx   []int
-	cur   []reader.Value
-	cols  []binding      // per column: how the file's field counts
 	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
 	prev  []reader.Value // per column: the value read last (the baseline of a change)
+	cols  []binding      // per column: how the file's field counts
 	// hists are the histogram groups of the file's percentile columns,
 	// one per group, read when a column needs its merged buckets.
 	hists   []histRef
-	created int          // the position of sys.created in idx, or -1
+	created int // the position of sys.created in idx, or -1
+	// prevs holds prev for up to 4 columns, in the same allocation.
+	prevs [4]reader.Value
+	// fast, when set, reads the values of idx as words (words.go).
+	fast *wordRead
+
+	path    string
+	id      fileID
+	err     string       // why it cannot be read, as last reported
 	createL string       // its label (a writer's prefix may come before sys.created)
 	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
 	histErr string       // the last histogram problem warned about
 	// With --view: the prefix of the file's runtime stats, before every
-	// label it is bound to, and whether it was said to have none.
-	prefix    string
-	noRuntime bool
+	// label it is bound to (noRuntime: it has none).
+	prefix string
 
-	partial bool // a column has no field yet: updated first each interval
-	seen    int  // generation of the last scan that found it
-	updated int  // the poll that last updated it (poller.tick)
+	// Folding (totals.go): the file's sys.id (hasFID), whether it is a
+	// totals file (totals), and then the sys.id of the files it holds (sorted); whether
+	// a totals file holds this one (folded: it is left out), and which; for a
+	// totals file that replaced another, what that one held, until its
+	// baseline is settled.
+	fid       uint64
+	createdAt float64 // sys.created, in seconds since the epoch (0: none)
+	foldedIDs []uint64
+	heldBy    string
+	old       *totalsOld
+
+	// layout is the shared layout a cold file's columns were found in.
+	layout *reader.Layout
+	// wfd is a descriptor held on a cold file to read its words, plus 1
+	// (0: none) (cold.go).
+	wfd int
+
+	seen int // generation of the last scan that found it
 }
 
 // binding is how one column's field in one file counts.
@@ -72,10 +106,15 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	t.idx = make([]int, n, n+2)
 	t.cols = make([]binding, n)
 	t.delta = make([]bool, n)
-	t.hists = t.hists[:0]
+	t.hists = nil // not [:0]: it may be shared (poller.share)
 	t.created = -1
+	offs := make([]spot, n, n+2) // where each of idx is a word (wordAt)
 	if t.prev == nil {
-		t.prev = make([]reader.Value, n)
+		if n <= len(t.prevs) {
+			t.prev = t.prevs[:n:n]
+		} else {
+			t.prev = make([]reader.Value, n)
+		}
 	}
 	needCreated := false
 	for c, col := range cols { // an error shows on the next read
@@ -84,21 +123,22 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		i, f, ok := t.f.Lookup(t.prefix + col.label)
 		switch {
 		case !ok:
-			t.idx[c] = -1
+			t.idx[c], offs[c] = -1, absentSpot
 			continue
 		case reader.KindOf(f.Sig.Code) == reader.String:
-			t.idx[c] = -1
+			t.idx[c], offs[c] = -1, absentSpot
 			log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
 			continue
 		}
-		t.idx[c] = i
+		t.idx[c], offs[c] = i, wordAt(&f)
 		t.delta[c] = isCounter(f.Meta.Kind)
 		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
 		weight, created, head := aggregate.Inputs(col.label, f.Meta)
 		if weight != "" {
-			if wi, _, ok := t.f.Lookup(t.prefix + weight); ok {
+			if wi, wf, ok := t.f.Lookup(t.prefix + weight); ok {
 				b.weight, b.weightL = len(t.idx), weight
 				t.idx = append(t.idx, wi)
+				offs = append(offs, wordAt(&wf))
 			}
 		}
 		needCreated = needCreated || created
@@ -111,13 +151,11 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			if convention.DefaultField(f.Label) == convention.Created {
 				t.created, t.createL = len(t.idx), f.Label
 				t.idx = append(t.idx, i)
+				offs = append(offs, wordAt(f))
 				return false
 			}
 			return true
 		})
-	}
-	if len(t.cur) < len(t.idx) {
-		t.cur = make([]reader.Value, len(t.idx))
 	}
 	t.pid = reader.Value{}
 	if each {
@@ -137,6 +175,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		}
 	}
 	t.included = t.included || matchAny(t.f, filters)
+	t.fast = newWordRead(t, offs)
 }
 
 // histOf returns the position in t.hists of the histogram whose head is
@@ -177,16 +216,21 @@ func isCounter(k reader.Kind) bool {
 
 // read reads the file's values; next then gives its share of each
 // column. On an error the values are not changed.
-func (t *tracked) read() error { return t.f.Values(t.idx, t.cur) }
+func (t *tracked) read(cur []reader.Value, words []uint64) error {
+	if t.fast != nil {
+		return t.fast.read(t.f, cur, words)
+	}
+	return t.f.Values(t.idx, cur)
+}
 
 // next returns the file's share of column c from the values read last
 // (see share), and keeps the value as the baseline of the next change:
 // the zero Value when the file lacks the column.
-func (t *tracked) next(c int, absolute bool) reader.Value {
+func (t *tracked) next(c int, absolute bool, cur []reader.Value) reader.Value {
 	if t.idx[c] < 0 {
 		return reader.Value{}
 	}
-	v := t.cur[c]
+	v := cur[c]
 	s := share(t.prev[c], v, t.delta[c] && !absolute)
 	t.prev[c] = v
 	return s
@@ -236,6 +280,10 @@ func share(prev, cur reader.Value, delta bool) reader.Value {
 
 // close unmaps the file, if open.
 func (t *tracked) close() {
+	if t.wfd > 0 {
+		closeWords(t.wfd - 1)
+		t.wfd = 0
+	}
 	if t.f != nil {
 		t.f.Close()
 		t.f = nil

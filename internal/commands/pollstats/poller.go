@@ -37,6 +37,26 @@ type poller struct {
 	failed  []*tracked // cannot be read: opened again
 	dirty   bool
 
+	// Folding (totals.go): the totals files, the files they hold (by
+	// sys.id, to the totals file's path), the files that left lately
+	// (by sys.id), and whether a totals file replaced another.
+	totals   []*tracked
+	heldIDs  map[uint64]string
+	departed map[uint64]departed
+	foldsDue bool
+
+	snap       reader.Snapshot // reads the cold files (cold.go)
+	bound      map[bindKey]*bindings
+	cur        []reader.Value // the values of the file being read (scratch)
+	hot        hotState       // whether the hot loop runs (hot.go)
+	fds, fdMax int            // descriptors held on cold files (counted again by rebuild), and how many may be
+	opened     int            // files opened, for their phases
+	coldBuf    []byte         // a cold file's words (scratch)
+	recs       hotRecs
+	words      []uint64 // and their words (scratch, words.go)
+	warnedCold bool
+	started    float64 // when pollstats first looked, in seconds since the epoch (for joined)
+
 	// Combining the files of one interval. A column whose policy is sum
 	// (counters, most gauges, and every field of a file without
 	// metadata) is added up in its Number; the other columns go through
@@ -82,17 +102,28 @@ type row struct {
 // 1 when no file can be read, 2 for unknown and string fields.
 func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p := &poller{filters: parseFilters(o.Filters), absolute: o.Absolute, each: o.Each, runtime: o.preset != nil,
-		src: src, log: log, files: map[string]*tracked{}}
-	p.src.scan(time.Now(), p.warnErr)
+		src: src, log: log, files: map[string]*tracked{}, fdMax: fdLimit()}
+	start := time.Now()
+	p.started = float64(start.UnixNano()) / 1e9
+	p.src.scan(start, p.warnErr)
 	p.gen++
+	var found []*tracked
 	p.src.paths(func(path string, id fileID) {
 		if p.files[path] != nil {
 			return // named twice
 		}
 		t := &tracked{path: path, id: id, seen: p.gen}
 		p.files[path] = t
-		p.open(t)
+		found = append(found, t)
 	}, p.warnErr)
+	// Opened in the order they are read (rebuild's, by path), so that
+	// their mappings, and their entries on the heap, lie in that order:
+	// each interval then goes through memory in order, where the
+	// processor's caches of page tables serve one file after another.
+	slices.SortFunc(found, func(a, b *tracked) int { return strings.Compare(a.path, b.path) })
+	for _, t := range found {
+		p.open(t)
+	}
 	for _, path := range src.missing() {
 		p.log.warnf("%s: no such file", cli.Quote(path))
 	}
@@ -110,12 +141,13 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	labels := labelSet{}
 	var failed []string
 	for _, t := range p.files {
-		if t.f == nil {
+		tf := p.fileOf(t)
+		if tf == nil {
 			failed = append(failed, t.err)
 			continue
 		}
 		for l := range wanted { // errors show when the file is read
-			if _, f, ok := t.f.Lookup(l); ok {
+			if _, f, ok := tf.Lookup(l); ok {
 				labels[l] = labels[l] || reader.KindOf(f.Sig.Code) == reader.String
 			}
 		}
@@ -140,7 +172,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	p.cols = cols
 	p.agg, p.line, p.warned = make([]colAgg, len(cols)), make([]result, len(cols)), make([]bool, len(cols))
 	for _, t := range p.files {
-		if t.f != nil {
+		if t.f != nil || t.cold {
 			p.bind(t)
 		}
 	}
@@ -159,10 +191,11 @@ func (p *poller) allLabels() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range p.files {
-		if t.f == nil {
+		f := p.fileOf(t)
+		if f == nil {
 			continue
 		}
-		t.f.ScanFields(func(_ int, f *reader.Field) bool {
+		f.ScanFields(func(_ int, f *reader.Field) bool {
 			if !seen[f.Label] {
 				seen[f.Label] = true
 				out = append(out, f.Label)
@@ -179,7 +212,21 @@ func (p *poller) allLabels() []string {
 // poll reads every file once and sets the interval's results: p.line,
 // or with --each, p.rows[:p.nrow]. They stay valid until the next poll.
 func (p *poller) poll(now time.Time) {
-	if p.src.scan(now, p.warnErr) {
+	changed := p.src.scan(now, p.warnErr)
+	if !changed && p.quiet() && p.heat() {
+		p.tick++
+		p.acc.Reset()
+		clear(p.agg)
+		p.nrow = 0
+		if k, err := p.hotLoop(); k < len(p.active) {
+			p.fail(p.active[k], err)
+			p.readFiles(k + 1)
+		}
+		p.finish()
+		return
+	}
+	p.cool()
+	if changed {
 		p.reconcile()
 	}
 	if p.dirty {
@@ -190,32 +237,55 @@ func (p *poller) poll(now time.Time) {
 			t.idx = nil // counted again from now, as a new file
 			p.bind(t)
 			p.dirty = true
+			p.foldsDue = p.foldsDue || t.totals && t.old != nil
 		}
 	}
 	p.tick++
 	for _, t := range p.refresh {
 		p.update(t)
+		t.warm()
 	}
+	if p.dirty {
+		p.rebuild()
+	}
+	p.settleFolds()
 	if p.dirty {
 		p.rebuild()
 	}
 	p.acc.Reset()
 	clear(p.agg)
 	p.nrow = 0
-	for _, t := range p.active {
-		if t.updated != p.tick && !p.update(t) {
+	p.readFiles(0)
+	p.finish()
+}
+
+// readFiles reads and combines the files of p.active from position k.
+func (p *poller) readFiles(k int) {
+	for _, t := range p.active[k:] {
+		switch {
+		case t.cold && p.quick(t): // p.cur read
+		case t.cold && !p.look(t):
 			continue
-		}
-		if err := t.read(); err != nil {
-			p.fail(t, err)
+		case !t.cold && t.updated != p.tick && p.due(t) && !p.update(t):
 			continue
+		default:
+			if err := t.read(p.scratch(len(t.idx)), p.wordScratch(len(t.idx))); err != nil {
+				p.fail(t, err)
+				continue
+			}
 		}
 		if p.each {
 			p.addRow(t)
 		} else {
 			p.combine(t)
 		}
+		t.warm()
 	}
+}
+
+// finish ends an interval: the lists made again if files failed, and
+// the line's results set.
+func (p *poller) finish() {
 	if p.dirty {
 		p.rebuild()
 	}
@@ -229,7 +299,7 @@ func (p *poller) poll(now time.Time) {
 func (p *poller) combine(t *tracked) {
 	fed := false
 	for c := range p.cols {
-		v := t.next(c, p.absolute)
+		v := t.next(c, p.absolute, p.cur)
 		if v.Kind() == reader.Invalid {
 			continue
 		}
@@ -248,7 +318,7 @@ func (p *poller) combine(t *tracked) {
 		s := reader.Stat{Label: p.cols[c].label, Value: v, Meta: b.meta}
 		p.acc.Add(&s)
 		if b.weight >= 0 {
-			s = reader.Stat{Label: b.weightL, Value: t.cur[b.weight]}
+			s = reader.Stat{Label: b.weightL, Value: p.cur[b.weight]}
 			p.acc.Add(&s)
 		}
 	}
@@ -256,7 +326,7 @@ func (p *poller) combine(t *tracked) {
 		return
 	}
 	if t.created >= 0 {
-		s := reader.Stat{Label: t.createL, Value: t.cur[t.created], Meta: reader.Meta{Kind: reader.KindTimestamp}}
+		s := reader.Stat{Label: t.createL, Value: p.cur[t.created], Meta: reader.Meta{Kind: reader.KindTimestamp}}
 		p.acc.Add(&s)
 	}
 	for k := range t.hists {
@@ -329,17 +399,32 @@ func (p *poller) addRow(t *tracked) {
 	p.nrow++
 	r.pid, r.path = t.pid, t.path
 	for c := range p.cols {
-		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute)}
+		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute, p.cur)}
 	}
 }
 
 // bind binds t's file to the columns; for a view, under the prefix of
 // its runtime stats, unless it has none.
 func (p *poller) bind(t *tracked) {
+	if t.cold && t.f == nil {
+		if t.f = p.fileOf(t); t.f == nil {
+			return
+		}
+		defer t.warm()
+	}
 	if p.runtime && !p.runtimeOf(t) {
 		return
 	}
 	t.bind(p.cols, p.filters, p.each, p.log)
+	p.share(t)
+}
+
+// wordScratch returns the words read from one file, up to n of them.
+func (p *poller) wordScratch(n int) []uint64 {
+	if len(p.words) < n {
+		p.words = make([]uint64, n)
+	}
+	return p.words
 }
 
 // reconcile brings the files in line with what the sources found: new
@@ -349,12 +434,15 @@ func (p *poller) reconcile() {
 	p.gen++
 	p.src.paths(func(path string, id fileID) {
 		t := p.files[path]
+		var old *totalsOld
+		var was *identity
 		switch {
 		case t == nil:
 			t = &tracked{path: path, id: id}
 			p.files[path] = t
 			p.log.infof("added %s", cli.Quote(path))
 		case t.id != id:
+			old, was = t.keepOld(), t.keepIdentity()
 			t.close()
 			*t = tracked{path: path, id: id}
 			p.log.infof("replaced %s", cli.Quote(path))
@@ -366,10 +454,13 @@ func (p *poller) reconcile() {
 		if p.open(t) {
 			p.bind(t)
 		}
+		p.joined(t, was)
+		p.sinceJoined(t, old)
 		p.dirty = true
 	}, p.warnErr)
 	for path, t := range p.files {
 		if t.seen != p.gen {
+			p.depart(t)
 			t.close()
 			delete(p.files, path)
 			p.log.infof("removed %s", cli.Quote(path))
@@ -380,7 +471,7 @@ func (p *poller) reconcile() {
 
 // open opens t's file and reports whether it could.
 func (p *poller) open(t *tracked) bool {
-	f, err := reader.Open(t.path)
+	f, cold, err := p.openFile(t.path)
 	if err != nil {
 		p.fail(t, err)
 		return false
@@ -389,10 +480,32 @@ func (p *poller) open(t *tracked) bool {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
 	t.f, t.err = f, ""
-	if f.IsCopy() {
-		p.log.warnf("%s: out of memory mappings, reading a copy of it every interval", cli.Quote(t.path))
+	t.phase = uint8(p.opened % updateEvery)
+	p.opened++
+	p.identify(t)
+	if cold {
+		t.f, t.cold, t.layout = nil, true, f.SharedLayout()
+		return true
 	}
+	p.chill(t)
 	return true
+}
+
+// updateEvery is how many polls a mapped file that has every column
+// goes without Update (see due).
+const updateEvery = 16
+
+// due reports whether t's file is updated (reader.File.Update) this
+// poll before it is read. A copy is, to read its values again, and so is
+// a file that lacks a column, which its writer may append. A mapped file
+// that has them all shows its writer's values as they are written; what
+// Update would find there is a file grown into a larger copy at its
+// path, or replaced, which the look at the sources each poll finds too
+// (the path's inode changed: reconcile), so it is checked only every
+// updateEvery polls. That saves touching the end of its fields, a page
+// of its own, in every file every interval: a third of an interval.
+func (p *poller) due(t *tracked) bool {
+	return t.cold || t.f.IsCopy() || t.partial || p.tick%updateEvery == 0
 }
 
 // update brings t's file up to date (reader.File.Update: fields
@@ -400,10 +513,14 @@ func (p *poller) open(t *tracked) bool {
 // whether t is read this interval. A file that another took the place of
 // is read as a new file.
 func (p *poller) update(t *tracked) bool {
+	if t.cold {
+		return p.look(t)
+	}
 	t.updated = p.tick
 	changed, err := t.f.Update()
 	switch {
 	case errors.Is(err, reader.ErrReplaced):
+		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
 		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
@@ -411,6 +528,8 @@ func (p *poller) update(t *tracked) bool {
 		if p.open(t) {
 			p.bind(t)
 		}
+		p.joined(t, was)
+		p.sinceJoined(t, old)
 		p.dirty = true
 		return false
 	case err != nil:
@@ -434,8 +553,9 @@ func (p *poller) fail(t *tracked, err error) {
 	if msg != t.err {
 		p.log.warnf("%s", msg)
 	}
-	if t.f != nil {
+	if t.f != nil || t.cold {
 		t.close()
+		t.cold = false // opened again as any file that failed
 		p.dirty = true
 	}
 	t.err = msg
@@ -449,15 +569,24 @@ func (p *poller) warnErr(err error) { p.log.warnf("%v", err) }
 // column (whose policy the column takes) is always the same one; with
 // --each, by PID, the order of the rows.
 func (p *poller) rebuild() {
+	p.cool() // the hot records follow p.active
+	p.hot = hotUnknown
+	p.held()
 	p.active, p.refresh, p.failed = p.active[:0], p.refresh[:0], p.failed[:0]
+	p.fds = 0
 	for _, t := range p.files {
+		if t.wfd > 0 {
+			p.fds++
+		}
 		switch {
-		case t.f == nil:
+		case t.f == nil && !t.cold:
 			p.failed = append(p.failed, t)
+		case t.folded: // its values are in a totals file
+			continue
 		case t.included:
 			p.active = append(p.active, t)
 		}
-		if t.f != nil && (t.partial || !t.included) {
+		if (t.f != nil || t.cold) && (t.partial || !t.included) {
 			p.refresh = append(p.refresh, t)
 		}
 	}
@@ -468,7 +597,8 @@ func (p *poller) rebuild() {
 				return c
 			}
 		}
-		return strings.Compare(a.path, b.path)
+		// The totals files last, as aggregate.Arrange reads them.
+		return cmp.Or(cmpBool(a.totals, b.totals), strings.Compare(a.path, b.path))
 	})
 	p.dirty = false
 }
@@ -489,4 +619,5 @@ func (p *poller) close() {
 	for _, t := range p.files {
 		t.close()
 	}
+	p.snap.Close()
 }

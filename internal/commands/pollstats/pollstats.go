@@ -27,10 +27,16 @@ without the prefix.
 
 pollstats reads the files once at start, prints the header, and prints the
 first line after one delay (-d): it covers that first interval, not the
-totals since the processes began. Deltas are taken per file and then
-summed, so a file that goes away, or whose value goes backwards (its
-process restarted), counts nothing for that interval rather than a
-negative number. A field that its writer marks as a gauge (the Go
+totals since the processes began. With a delay of whole seconds the
+lines fall on the half second of the clock (the first one delay after
+the start, give or take half a second), half way between the Go
+writer's refreshes of its computed values, which fall on the second:
+each line then spans exactly as many refreshes as it has seconds,
+rather than one more or one less in turn.
+
+Deltas are taken per file and then summed, so a file that goes away, or
+whose value goes backwards (its process restarted), counts nothing for
+that interval rather than a negative number. A field that its writer marks as a gauge (the Go
 writer's gauges, averages, percentiles, rates and timestamps; see "kinds"
 in the README) shows its current value instead, and --absolute does that
 for every field. A bool field shows the number of files in which it is
@@ -66,8 +72,8 @@ its sys.pid), and its columns combine over the files as FIELDS do, or
 show each process with --each. Rates are per second of the interval,
 CPU% counts 100% per CPU, and values carry units (445KiB, 12.3MiB,
 1.17ms, 25.0%), piped too. Percentiles are of the values since each
-process started. The runtime's stats are refreshed every second, so
-delays below 1 s show 0 and twice the rate in turn. Files without
+process started. The runtime's stats are refreshed every second, on the
+second, so delays below 1 s show 0 and twice the rate in turn. Files without
 runtime stats are left out (-v names them); a column that no file has
 (an older Go, a system without /proc) shows "-". A view takes no
 FIELDS, -p, -f or -a, and needs at least one file with runtime stats.
@@ -76,9 +82,20 @@ With no FILE argument pollstats reads the files that $MMSTATS_GLOB matches
 (default: $MMSTATS_PATH/*.mmstats). A DIR argument means the *.mmstats
 files in it, and a quoted glob is expanded by pollstats itself. For those
 the set of files is looked at again every interval: a process that starts
-later joins (counted from when it is first seen), one that exits leaves.
-A plain list of files stays fixed, though a file in it that is removed
-drops out and one that comes back is read again. A file is read if it has
+later joins, counted from its start (its file's sys.created; a file
+without one, or created before pollstats started, counts from when it
+is first seen), and one that exits leaves. A plain list of files stays
+fixed, though a file in it that is removed drops out and one that comes
+back is read again.
+
+A totals file (the counters of the writers that are gone, folded into
+it by their own exit or by cleanstats) counts like the others, and a
+file it holds (listed in its sys.folded) is left out: its values are in
+the totals. A dead writer's file not folded yet still counts. When a
+fold replaces the totals file, the last values read from the files it
+took in move into its baseline, so a line shows what they counted since
+the line before, once: a worker that exits or is killed makes the lines
+neither drop nor jump. A file is read if it has
 any of the fields or matches a -f filter. A string field, or a field that
 no file has, is an error.
 
@@ -160,8 +177,10 @@ type Options struct {
 	after  func(d time.Duration) <-chan time.Time
 	notify func(c chan<- os.Signal)
 	stop   func(c chan<- os.Signal)
-	// now is the clock of a view's rates.
-	now func() time.Time
+	// now is the clock of a view's rates, clock that of the polls
+	// (schedule.go).
+	now   func() time.Time
+	clock func() time.Time
 }
 
 // NewCmd returns the pollstats command, writing to streams. It runs

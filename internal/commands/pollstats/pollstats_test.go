@@ -128,13 +128,13 @@ func TestFileAppearsAndIsReplaced(t *testing.T) {
 			a := newWriter(t, dir, "a.mmstats")
 			var c *writer
 			h := newHarness(t,
-				func() { // c starts with 50 counted before it is seen: not shown
+				func() { // c starts after pollstats, with 50 counted before it is seen: shown, its writer began since
 					c = newWriter(t, dir, "c.mmstats")
 					c.OK.Add(50)
 					a.OK.Add(1)
 				},
 				func() { c.OK.Add(5) },
-				func() { // replaced by a new file with a lower count
+				func() { // replaced by a new file: counted from its start too
 					c.remove(t)
 					c = newWriter(t, dir, "c.mmstats")
 					c.OK.Add(7)
@@ -145,7 +145,7 @@ func TestFileAppearsAndIsReplaced(t *testing.T) {
 			if code := h.run(append([]string{"-vv", "-c", "4", "-p", status, "2XX"}, args...)...); code != 0 {
 				t.Fatalf("exit %d: %s", code, h.err.String())
 			}
-			h.expectRows(t, [][]float64{{1}, {5}, {0}, {3}})
+			h.expectRows(t, [][]float64{{51}, {5}, {7}, {3}})
 			for _, msg := range []string{"added " + c.f.Path(), "replaced " + c.f.Path()} {
 				if !strings.Contains(h.err.String(), msg) {
 					t.Errorf("-vv does not say %q:\n%s", msg, h.err.String())
@@ -175,7 +175,7 @@ func TestFixedListKeepsItsPaths(t *testing.T) {
 			other.OK.Add(100)
 			ws[3].remove(t)
 		},
-		func() { // w03 comes back: a new file, counted from now
+		func() { // w03 comes back: a new file, counted from its start
 			ws[3] = newWriter(t, dir, "w03.mmstats")
 			ws[3].OK.Add(1000)
 			ws[0].OK.Add(1)
@@ -185,7 +185,7 @@ func TestFixedListKeepsItsPaths(t *testing.T) {
 	if code := h.run(append([]string{"-c", "3", "-p", status, "2XX"}, paths...)...); code != 0 {
 		t.Fatalf("exit %d: %s", code, h.err.String())
 	}
-	h.expectRows(t, [][]float64{{38}, {1}, {6}})
+	h.expectRows(t, [][]float64{{38}, {1001}, {6}})
 }
 
 func TestUnreadableFileDropsOut(t *testing.T) {

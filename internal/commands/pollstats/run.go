@@ -23,11 +23,13 @@ func Run(o *Options) error {
 	if err != nil {
 		return err
 	}
+	defer lowHeadroom()()
 	p, err := startPoller(o, src, log)
 	if err != nil {
 		return err
 	}
 	defer p.close()
+	settleHeap(len(p.files))
 	return newView(o, p).loop(sigs)
 }
 
@@ -44,6 +46,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.clock == nil {
+		o.clock = time.Now
 	}
 }
 
@@ -133,7 +138,7 @@ func (v *view) loop(sigs <-chan os.Signal) error {
 	if _, err := v.o.Streams.Out.Write(v.buf); err != nil {
 		return err
 	}
-	next := time.Now().Add(v.o.Delay)
+	next := nextPoll(v.o.clock(), v.o.clock(), v.o.Delay)
 	for n := 0; v.o.Count == 0 || n < v.o.Count; n++ {
 		if sig := v.wait(next, sigs); sig != nil {
 			if sig == os.Interrupt && v.o.Streams.IsTerminal {
@@ -141,10 +146,8 @@ func (v *view) loop(sigs <-chan os.Signal) error {
 			}
 			return nil
 		}
-		start := time.Now()
-		if next = next.Add(v.o.Delay); next.Before(start) {
-			next = start.Add(v.o.Delay) // fell behind (suspended?): start again from now
-		}
+		start := v.o.clock()
+		next = nextPoll(next, start, v.o.Delay)
 		if err := v.line(start); err != nil {
 			return err
 		}
@@ -158,7 +161,7 @@ func (v *view) loop(sigs <-chan os.Signal) error {
 func (v *view) wait(next time.Time, sigs <-chan os.Signal) os.Signal {
 	for {
 		select {
-		case <-v.o.after(time.Until(next)):
+		case <-v.o.after(next.Sub(v.o.clock())):
 			return nil
 		case sig := <-sigs:
 			if sig != sigWinch {

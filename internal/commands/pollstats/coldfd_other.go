@@ -1,0 +1,12 @@
+//go:build !unix
+
+package pollstats
+
+import "errors"
+
+// Without pread, a cold file is read through the Snapshot each interval.
+
+func openWords(string) (int, uint64, error) { return -1, 0, errors.ErrUnsupported }
+func preadWords(int, []byte, int) bool      { return false }
+func closeWords(int)                        {}
+func fdBudget() int                         { return 0 }

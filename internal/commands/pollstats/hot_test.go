@@ -1,0 +1,117 @@
+//go:build unix
+
+package pollstats
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/cli"
+)
+
+// The hot loop (hot.go) gives the lines that the files read one by one
+// give: two pollers over the same files, one never hot, polled at the
+// same moments through quiet intervals (past updateEvery), a counter
+// restarting, a file truncated under its mapping (a fault in the hot
+// loop), a file added, one removed and one replaced by another.
+func TestHotLoopSameLines(t *testing.T) {
+	dir := t.TempDir()
+	var ws []*writer
+	for i := range 6 {
+		w := newWriter(t, dir, fmt.Sprintf("w%d.mmstats", i))
+		w.OK.Add(uint64(10 * i))
+		ws = append(ws, w)
+	}
+	raw := filepath.Join(dir, "raw.mmstats")
+	// All 4 columns: a file that lacks one is updated every interval, and
+	// no interval is hot.
+	writeRaw := func(t *testing.T, path string, fields map[string]uint64) {
+		fields["web.stats.load"], fields["web.stats.temp"] = 1, 2
+		writeRaw(t, path, fields)
+	}
+	writeRaw(t, raw, map[string]uint64{status + ".2XX": 7, status + ".5XX": 1})
+	var logs [2]strings.Builder
+	start := func(k int) *poller {
+		o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard}, Prefix: "web.stats",
+			Fields: []string{"status.2XX", "status.5XX", "load", "temp"}, Args: []string{dir}, Delay: time.Second}
+		src, err := newSources(cli.NewFileSet(o.Args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := startPoller(o, src, &logger{w: &logs[k], level: levelWarn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.close)
+		return p
+	}
+	hot, cold := start(0), start(1)
+	cold.hot = hotOff
+	noHeat := func() {
+		if cold.hot == hotUnknown {
+			cold.hot = hotOff
+		}
+	}
+	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
+	heated := 0
+	step := func(i int, change func()) {
+		t.Helper()
+		change()
+		now = now.Add(time.Second)
+		hot.poll(now)
+		noHeat()
+		cold.poll(now)
+		noHeat()
+		if hot.hot == hotOn {
+			heated++
+		}
+		if !slices.Equal(hot.line, cold.line) {
+			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
+		}
+	}
+	for i := range 40 {
+		step(i, func() {
+			for k, w := range ws {
+				w.OK.Add(uint64(k + i))
+				w.Err.Inc()
+				w.Load.Set(float64(i) / 2)
+				w.Temp.Set(float64(20 + i%3))
+			}
+			switch i {
+			case 5: // a counter of a raw file going back, in a new file
+				if err := os.Remove(raw); err != nil {
+					t.Fatal(err)
+				}
+				writeRaw(t, raw, map[string]uint64{status + ".2XX": 3, status + ".5XX": 2})
+			case 9: // truncated under the mappings: the hot loop faults
+				if err := os.Truncate(raw, 0); err != nil {
+					t.Fatal(err)
+				}
+			case 12:
+				writeRaw(t, raw, map[string]uint64{status + ".2XX": 30, status + ".5XX": 2})
+			case 20:
+				ws = append(ws, newWriter(t, dir, "w9.mmstats"))
+			case 25:
+				ws[1].remove(t)
+				ws = slices.Delete(ws, 1, 2)
+			case 30: // another file at a path
+				if err := os.Rename(ws[0].f.Path(), ws[2].f.Path()); err != nil {
+					t.Fatal(err)
+				}
+				ws = slices.Delete(ws, 2, 3)
+			}
+		})
+	}
+	if heated < 20 {
+		t.Errorf("the hot loop ran %d intervals of 40", heated)
+	}
+	if !strings.Contains(logs[0].String(), raw) {
+		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
+	}
+}

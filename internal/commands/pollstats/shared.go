@@ -1,0 +1,79 @@
+package pollstats
+
+import (
+	"slices"
+
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// Bindings shared among files. The files that share a layout (pkg/reader's
+// shapes: the workers of one program) bind the columns to the same
+// fields: the same indexes, policies, metadata and histograms. A file
+// keeps the bindings of the first file of its layout rather than its
+// own, so that what each file holds is its baselines (and its tracked
+// entry): at 100,000 files a few hundred bytes less each, and in every
+// interval the bindings are read from one place that stays in the cache.
+// Bindings are never modified once made: bind makes new ones.
+
+// maxShared bounds the layouts whose bindings are kept: a directory of
+// many distinct layouts (crafted files) shares none past it.
+const maxShared = 64
+
+// bindKey is what bindings depend on besides the columns: the layout
+// and, with --view, the file's prefix.
+type bindKey struct {
+	layout *reader.Layout
+	prefix string
+}
+
+// bindings are the parts of a tracked file that its layout decides.
+type bindings struct {
+	idx   []int
+	cols  []binding
+	delta []bool
+	hists []histRef
+	fast  *wordRead
+}
+
+// share makes t, just bound, use the bindings of the files of its layout,
+// when they are the same (they always are; checked all the same, since
+// they are cheap to compare and a mistake would read another field).
+func (p *poller) share(t *tracked) {
+	var l *reader.Layout
+	switch {
+	case t.cold:
+		l = t.layout
+	case t.f != nil:
+		l = t.f.SharedLayout()
+	}
+	if t.fast != nil && t.f != nil {
+		t.f.Forget() // read as words from now on
+	}
+	if l == nil || t.idx == nil {
+		return
+	}
+	k := bindKey{l, t.prefix}
+	b, ok := p.bound[k]
+	if !ok {
+		if len(p.bound) >= maxShared {
+			return
+		}
+		if p.bound == nil {
+			p.bound = map[bindKey]*bindings{}
+		}
+		p.bound[k] = &bindings{t.idx, t.cols, t.delta, t.hists, t.fast}
+		return
+	}
+	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) && b.fast.equal(t.fast) {
+		t.idx, t.cols, t.delta, t.hists, t.fast = b.idx, b.cols, b.delta, b.hists, b.fast
+	}
+}
+
+// scratch returns the values read from one file, n of them: one buffer
+// for every file, used between its read and its shares.
+func (p *poller) scratch(n int) []reader.Value {
+	if len(p.cur) < n {
+		p.cur = make([]reader.Value, n)
+	}
+	return p.cur[:n]
+}
