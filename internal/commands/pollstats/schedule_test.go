@@ -65,7 +65,7 @@ func TestPollsOnThePhase(t *testing.T) {
 		o.notify, o.stop = func(chan<- os.Signal) {}, func(chan<- os.Signal) {}
 		return Run(o)
 	})
-	cmd.SetArgs([]string{"-c", "4", "-d", "1", "-p", status, "2XX", dir})
+	cmd.SetArgs([]string{"-c", "4", "-d", "1", "-p", "web.stats.status", "2XX", dir})
 	if code := cli.Main(cmd, io.Discard); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
