@@ -82,15 +82,7 @@ func (s *Set) Compile() *Plan {
 	for _, name := range slices.Sorted(maps.Keys(s.families)) {
 		f := s.families[name]
 		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
-		b = append(b, "# HELP "...)
-		b = append(b, name...)
-		b = append(b, ' ')
-		b = appendEscaped(b, f.help, false)
-		b = append(b, "\n# TYPE "...)
-		b = append(b, name...)
-		b = append(b, ' ')
-		b = append(b, f.typ...)
-		b = append(b, '\n')
+		b = appendFamilyHeader(b, name, f)
 		for i := range f.series {
 			sr := &f.series[i]
 			switch {

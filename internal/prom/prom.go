@@ -150,15 +150,7 @@ func (s *Set) WriteTo(w io.Writer) (int64, error) {
 	for _, name := range slices.Sorted(maps.Keys(s.families)) {
 		f := s.families[name]
 		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
-		b = append(b[:0], "# HELP "...)
-		b = append(b, name...)
-		b = append(b, ' ')
-		b = appendEscaped(b, f.help, false)
-		b = append(b, "\n# TYPE "...)
-		b = append(b, name...)
-		b = append(b, ' ')
-		b = append(b, f.typ...)
-		b = append(b, '\n')
+		b = appendFamilyHeader(b[:0], name, f)
 		for i := range f.series {
 			sr := &f.series[i]
 			if sr.hist != nil {
@@ -308,4 +300,18 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// appendFamilyHeader appends the # HELP and # TYPE lines of the family
+// named name.
+func appendFamilyHeader(b []byte, name string, f *family) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = appendEscaped(b, f.help, false)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, f.typ...)
+	return append(b, '\n')
 }

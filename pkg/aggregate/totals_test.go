@@ -4,84 +4,42 @@ package aggregate_test
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mmstats/mmstats/internal/fold"
+	"github.com/mmstats/mmstats/internal/testutil/foldtest"
 	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// worker is the model of the files of the reading tests.
-type worker struct {
-	Requests mmstats.Counter `mmstats:"requests"`
-	InFlight mmstats.Int32   `mmstats:"inflight"`
-	Lat      mmstats.Timer   `mmstats:"lat,windows=none"`
-}
-
 // lifetime is one writer's file in dir: n requests, n latencies, one in
-// flight. Closed, it is a dead writer's file; open, a live one's.
+// flight (foldtest's model). Closed, it is a dead writer's file; open, a
+// live one's.
 type lifetime struct {
-	f    *mmstats.File
 	path string
 }
 
 func newLifetime(t *testing.T, dir string, n int, closed bool) lifetime {
 	t.Helper()
-	var w worker
-	f, err := mmstats.New(&w, mmstats.Options{Dir: dir, Filename: "app-{PID}-{TID}.mmstats"})
+	if closed {
+		return lifetime{path: foldtest.Lifetime(t, dir, n)}
+	}
+	var m foldtest.Model
+	f, err := mmstats.New(&m, mmstats.Options{Dir: dir, Filename: "app-{PID}-{TID}.mmstats"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Requests.Add(uint64(n))
-	w.InFlight.Set(1)
+	m.Requests.Add(uint64(n))
+	m.InFlight.Set(1)
 	for i := range n {
-		w.Lat.Observe(time.Duration(i+1) * time.Millisecond)
+		m.Lat.Observe(time.Duration(i+1) * time.Millisecond)
 	}
 	f.Refresh()
-	if !closed {
-		t.Cleanup(func() { f.Close() })
-		return lifetime{f: f, path: f.Path()}
-	}
-	// Another name, as another process would have: this one creates
-	// the next file under the same PID and thread.
-	f.Close()
-	lifetimes++
-	path := filepath.Join(dir, fmt.Sprintf("app-%d-dead%d.mmstats", os.Getpid(), lifetimes))
-	if err := os.Rename(f.Path(), path); err != nil {
-		t.Fatal(err)
-	}
-	return lifetime{f: f, path: path}
-}
-
-var lifetimes int
-
-// foldFile folds the dead writer's file at path as a Cleaner does; with
-// remove false the folder "dies" between the commit and the removal.
-func foldFile(t *testing.T, path string, remove bool) {
-	t.Helper()
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	res, err := fold.FoldPath(path, fd, func() {
-		if remove {
-			os.Remove(path)
-		}
-	})
-	if err != nil || res.Outcome != fold.Folded {
-		t.Fatalf("fold %s: %v, %v", path, res.Outcome, err)
-	}
+	t.Cleanup(func() { f.Close() })
+	return lifetime{path: f.Path()}
 }
 
 // openAll opens the *.mmstats files of dir, as a tool given the
@@ -131,7 +89,7 @@ func TestReadingOrder(t *testing.T) {
 	})
 	t.Run("a folded and removed file counts in the totals", func(t *testing.T) {
 		dir := t.TempDir()
-		foldFile(t, newLifetime(t, dir, 10, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 10, true).path, true)
 		req, lat, r := read(t, openAll(t, dir))
 		if req != 10 || lat != 10 || len(r.Totals) != 1 {
 			t.Errorf("requests %d, lat count %d, totals %q; want 10, 10 from one totals file", req, lat, r.Totals)
@@ -140,7 +98,7 @@ func TestReadingOrder(t *testing.T) {
 	t.Run("a file folded and not yet removed is left out", func(t *testing.T) {
 		dir := t.TempDir()
 		x := newLifetime(t, dir, 10, true)
-		foldFile(t, x.path, false)
+		foldtest.Fold(t, x.path, false)
 		req, lat, r := read(t, openAll(t, dir))
 		if req != 10 || lat != 10 || len(r.Folded) != 1 || r.Folded[0].Path() != x.path {
 			t.Errorf("requests %d, lat count %d, left out %d files; want 10, 10, and %s left out", req, lat, len(r.Folded), x.path)
@@ -148,8 +106,8 @@ func TestReadingOrder(t *testing.T) {
 	})
 	t.Run("totals, dead and live files add up", func(t *testing.T) {
 		dir := t.TempDir()
-		foldFile(t, newLifetime(t, dir, 10, true).path, true)
-		foldFile(t, newLifetime(t, dir, 20, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 10, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 20, true).path, true)
 		newLifetime(t, dir, 40, true)  // dead, not folded yet
 		newLifetime(t, dir, 80, false) // live
 		var a aggregate.Accumulator
@@ -170,10 +128,10 @@ func TestReadingOrder(t *testing.T) {
 	})
 	t.Run("a file folded while the reading opens the files counts once", func(t *testing.T) {
 		dir := t.TempDir()
-		foldFile(t, newLifetime(t, dir, 10, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 10, true).path, true)
 		x := newLifetime(t, dir, 20, true)
 		files := openAll(t, dir) // the old totals file, and x
-		foldFile(t, x.path, true)
+		foldtest.Fold(t, x.path, true)
 		// A reading that took the totals file as it was opened counts
 		// x once too (from its mapping, the totals file not holding it):
 		// the danger is the other way round, next.
@@ -183,10 +141,10 @@ func TestReadingOrder(t *testing.T) {
 	})
 	t.Run("a file folded and removed after the totals file was opened counts", func(t *testing.T) {
 		dir := t.TempDir()
-		foldFile(t, newLifetime(t, dir, 10, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 10, true).path, true)
 		files := openAll(t, dir) // the totals file only
 		x := newLifetime(t, dir, 20, true)
-		foldFile(t, x.path, true) // x came and went: only the totals hold it
+		foldtest.Fold(t, x.path, true) // x came and went: only the totals hold it
 		var naive aggregate.Accumulator
 		for _, f := range files {
 			naive.AddFile(f)
@@ -200,15 +158,15 @@ func TestReadingOrder(t *testing.T) {
 	})
 	t.Run("a file folded and removed while the reading holds it counts once, other folds after", func(t *testing.T) {
 		dir := t.TempDir()
-		foldFile(t, newLifetime(t, dir, 1, true).path, true)
+		foldtest.Fold(t, newLifetime(t, dir, 1, true).path, true)
 		x := newLifetime(t, dir, 10, true)
 		files := openAll(t, dir) // the totals file, and x before its fold
-		foldFile(t, x.path, true)
+		foldtest.Fold(t, x.path, true)
 		// More folds after x's removal: sys.folded still lists x (the
 		// fold.KeepGone files folded last), or the reading would count
 		// x in its mapping and in the totals file.
 		for range fold.KeepGone - 1 {
-			foldFile(t, newLifetime(t, dir, 1, true).path, true)
+			foldtest.Fold(t, newLifetime(t, dir, 1, true).path, true)
 		}
 		if req, _, r := read(t, files); req != 11+fold.KeepGone-1 || len(r.Folded) != 1 {
 			t.Errorf("requests %d, %d left out; want %d, x left out", req, len(r.Folded), 11+fold.KeepGone-1)
@@ -232,7 +190,7 @@ func TestTotalsFileIdentity(t *testing.T) {
 	if err := s.Add(f); !errors.Is(err, aggregate.ErrNotTotals) {
 		t.Errorf("Folded.Add(a stats file) = %v", err)
 	}
-	foldFile(t, x.path, false)
+	foldtest.Fold(t, x.path, false)
 	totals, err := reader.Open(filepath.Join(dir, "app-totals.mmstats"))
 	if err != nil {
 		t.Fatal(err)
@@ -258,9 +216,9 @@ func TestTotalsFileIdentity(t *testing.T) {
 // again (with the tool's own open).
 func TestArrange(t *testing.T) {
 	dir := t.TempDir()
-	foldFile(t, newLifetime(t, dir, 10, true).path, true)
+	foldtest.Fold(t, newLifetime(t, dir, 10, true).path, true)
 	x := newLifetime(t, dir, 20, true)
-	foldFile(t, x.path, false) // folded, not removed
+	foldtest.Fold(t, x.path, false) // folded, not removed
 	y := newLifetime(t, dir, 40, true)
 	files := openAll(t, dir)
 	opened := 0

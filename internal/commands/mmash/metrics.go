@@ -133,6 +133,12 @@ func (j *job) metrics(proto bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return j.compress(&set, proto)
+}
+
+// compress returns set's exposition, in the protobuf format if proto,
+// gzip-compressed, and accounts for its memory.
+func (j *job) compress(set *prom.Set, proto bool) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
 	if proto {

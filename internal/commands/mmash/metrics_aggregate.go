@@ -1,8 +1,6 @@
 package mmash
 
 import (
-	"bytes"
-	"compress/gzip"
 	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
@@ -74,15 +72,7 @@ func (j *job) aggregateMetrics(proto bool) ([]byte, error) {
 	j.s.monotone.apply(totals, merged)
 	var set prom.Set
 	set.AddTotals(totals, merged)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
-	if proto {
-		set.WriteProto(zw) // cannot fail
-	} else {
-		set.WriteTo(zw)
-	}
-	zw.Close()
-	return buf.Bytes(), j.grow(buf.Cap())
+	return j.compress(&set, proto)
 }
 
 // monotone keeps the counters of --aggregate from going back by the
