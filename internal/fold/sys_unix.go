@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mmstats/mmstats/internal/fdio"
 	"github.com/mmstats/mmstats/internal/fileid"
 )
 
@@ -70,19 +71,9 @@ func readFD(fd int) ([]byte, error) {
 		return nil, ErrTooLarge
 	}
 	buf := make([]byte, st.Size)
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Pread(fd, buf[n:], int64(n))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
+	n, err := fdio.ReadAt(fd, buf, 0)
+	if err != nil {
+		return nil, err
 	}
 	return buf[:n], nil
 }

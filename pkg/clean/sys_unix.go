@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mmstats/mmstats/internal/fdio"
 	"github.com/mmstats/mmstats/internal/fileid"
 )
 
@@ -48,19 +49,9 @@ func fstat(fd int, st *unix.Stat_t) error { return unix.Fstat(fd, st) }
 // preadFull reads len(buf) bytes from offset 0, or up to the end of the
 // file, and returns what it read.
 func preadFull(fd int, buf []byte) ([]byte, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Pread(fd, buf[n:], int64(n))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
+	n, err := fdio.ReadAt(fd, buf, 0)
+	if err != nil {
+		return nil, err
 	}
 	return buf[:n], nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mmstats/mmstats/internal/fdio"
 	"github.com/mmstats/mmstats/internal/fileid"
 )
 
@@ -44,17 +45,11 @@ func pwriteAll(fd int, b []byte, off int) error {
 
 // preadAll reads len(b) bytes at off.
 func preadAll(fd int, b []byte, off int) error {
-	for len(b) > 0 {
-		n, err := unix.Pread(fd, b, int64(off))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return unix.EIO // the file is shorter than it was made
-		}
-		b, off = b[n:], off+n
+	n, err := fdio.ReadAt(fd, b, int64(off))
+	if err == nil && n < len(b) {
+		err = unix.EIO // the file is shorter than it was made
 	}
-	return nil
+	return err
 }
 
 func chmod(fd int, mode uint32) error { return unix.Fchmod(fd, mode) }

@@ -4,6 +4,8 @@ package pollstats
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fdio"
 )
 
 // openWords opens the regular file at path for its words, and returns
@@ -24,17 +26,8 @@ func openWords(path string) (fd int, ino uint64, err error) {
 // preadWords reads len(b) bytes of fd at off, and reports whether it
 // read them all.
 func preadWords(fd int, b []byte, off int) bool {
-	for len(b) > 0 {
-		n, err := unix.Pread(fd, b, int64(off))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			return false
-		}
-		b, off = b[n:], off+n
-	}
-	return true
+	n, err := fdio.ReadAt(fd, b, int64(off))
+	return err == nil && n == len(b)
 }
 
 // closeWords closes a descriptor of openWords.
