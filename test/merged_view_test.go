@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,41 +51,12 @@ type sampleModel struct {
 // sampleLatencies returns writer i's durations, from a fixed seed: a
 // different distribution per writer, and a different number of them.
 func sampleLatencies(i int) []time.Duration {
-	rng := rand.New(rand.NewPCG(uint64(i), 13))
-	n := 40_000 + 10_000*i
-	logn := func(median, sigma float64) float64 { return median * math.Exp(sigma*rng.NormFloat64()) }
-	out := make([]time.Duration, n)
-	for k := range out {
-		var s float64
-		switch i % sampleWriters {
-		case 0: // fast and tight
-			s = logn(0.002, 0.5)
-		case 1: // slow with a long tail
-			s = logn(0.020, 1)
-		case 2: // uniform
-			s = 0.001 + 0.049*rng.Float64()
-		case 3: // exponential after a floor
-			s = 0.0005 + 0.005*rng.ExpFloat64()
-		default: // two modes: cache hits and misses
-			if rng.Float64() < 0.9 {
-				s = logn(0.001, 0.3)
-			} else {
-				s = logn(0.2, 0.2)
-			}
-		}
-		out[k] = time.Duration(s * 1e9)
-	}
-	return out
+	return testutil.Latencies(i, 13, 40_000+10_000*i)
 }
 
 // sampleSizes returns writer i's sizes in bytes.
 func sampleSizes(i int) []float64 {
-	rng := rand.New(rand.NewPCG(uint64(i), 31))
-	out := make([]float64, 20_000+5_000*i)
-	for k := range out {
-		out[k] = math.Floor(math.Exp(float64(3+i) + 1.5*rng.NormFloat64()))
-	}
-	return out
+	return testutil.Sizes(i, 31, 20_000+5_000*i)
 }
 
 // runSampleWriter is a writer process: it publishes writer INDEX's

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmstats/mmstats/internal/testutil"
 	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -52,41 +52,12 @@ var seen = [writers]float64{1.8e9 + 3, 1.8e9 + 1, 1.8e9 + 9, 1.8e9 + 2, 1.8e9 + 
 // latencies returns writer i's durations: a different distribution per
 // writer, and a different number of them, from a fixed seed.
 func latencies(i int) []time.Duration {
-	rng := rand.New(rand.NewPCG(uint64(i), 42))
-	n := 100_000 + 25_000*i
-	logn := func(median, sigma float64) float64 { return median * math.Exp(sigma*rng.NormFloat64()) }
-	out := make([]time.Duration, n)
-	for k := range out {
-		var s float64
-		switch i {
-		case 0: // fast and tight
-			s = logn(0.002, 0.5)
-		case 1: // slow with a long tail
-			s = logn(0.020, 1)
-		case 2: // uniform
-			s = 0.001 + 0.049*rng.Float64()
-		case 3: // exponential after a floor
-			s = 0.0005 + 0.005*rng.ExpFloat64()
-		default: // two modes: cache hits and misses
-			if rng.Float64() < 0.9 {
-				s = logn(0.001, 0.3)
-			} else {
-				s = logn(0.2, 0.2)
-			}
-		}
-		out[k] = time.Duration(s * 1e9)
-	}
-	return out
+	return testutil.Latencies(i, 42, 100_000+25_000*i)
 }
 
 // sizes returns writer i's sizes in bytes.
 func sizes(i int) []float64 {
-	rng := rand.New(rand.NewPCG(uint64(i), 7))
-	out := make([]float64, 50_000)
-	for k := range out {
-		out[k] = math.Floor(math.Exp(float64(3+i) + 1.5*rng.NormFloat64()))
-	}
-	return out
+	return testutil.Sizes(i, 7, 50_000)
 }
 
 // runWriter is a writer process: it publishes writer INDEX's values in
