@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -15,24 +14,6 @@ import (
 	"github.com/mmstats/mmstats/internal/testutil"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
-
-// pollstats08Loop runs the reader loop of Python mmstats 0.8.0 (iter_stats
-// of its pollstats, in the Python 3 port testdata/python/pollstats08.py)
-// over the file at path, on a mapping as that pollstats makes it, and
-// prints every (label, value) it yields as JSON.
-const pollstats08Loop = `
-import json, mmap, sys
-sys.path.insert(0, sys.argv[1])
-import pollstats08
-with open(sys.argv[2], 'rb') as f:
-    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    out = []
-    for label, value in pollstats08.iter_stats(m):
-        if isinstance(value, bytes):
-            value = value.split(b'\0', 1)[0].decode('utf-8', 'ignore')
-        out.append([label, value])
-json.dump(out, sys.stdout)
-`
 
 // TestPythonReadsRuntimeStats: a file with the Go runtime's stats
 // (Options.Runtime: a hundred more fields, histograms whose buckets fill
@@ -82,13 +63,10 @@ func TestPythonReadsRuntimeStats(t *testing.T) {
 		}
 	}
 
-	r := testutil.Run(t, nil, py, "-c", pollstats08Loop, filepath.Join(testutil.Root(t), "testdata", "python"), f.Path())
-	if r.Code != 0 {
-		t.Fatalf("0.8.0's reader loop: exit %d\n%s", r.Code, r.Stderr)
-	}
+	out := testutil.Python08Stats(t, f.Path())
 	var got [][2]json.RawMessage
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
-		t.Fatalf("%v: %s", err, r.Stdout)
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
 	if len(got) != len(want) {
 		t.Fatalf("0.8.0 yields %d stats, slurpstats %d", len(got), len(want))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -288,32 +287,11 @@ func TestTotalsKeepTheirShape(t *testing.T) {
 	}
 }
 
-// iterStats runs the reader loop of Python mmstats 0.8.0 (iter_stats of
-// its pollstats, in the Python 3 port testdata/python/pollstats08.py)
-// over the file at path and prints every (label, value) it yields.
-const iterStats = `
-import json, mmap, sys
-sys.path.insert(0, sys.argv[1])
-import pollstats08
-with open(sys.argv[2], 'rb') as f:
-    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    out = []
-    for label, value in pollstats08.iter_stats(m):
-        if isinstance(value, bytes):
-            value = value.split(b'\0', 1)[0].decode('utf-8', 'ignore')
-        out.append([label, value])
-json.dump(out, sys.stdout)
-`
-
 // TestPython08ReadsTotals: a totals file is a valid v1 file that the
 // reader of Python mmstats 0.8.0 walks to the end (sys.folded, the last
 // field), yielding the stats the Go reader reads, and so the old tools
 // sum the totals in too.
 func TestPython08ReadsTotals(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 is required by this test (scripts/test installs it): %v", err)
-	}
 	dir := t.TempDir()
 	var tot fold.Totals
 	for k := range 3 {
@@ -334,16 +312,13 @@ func TestPython08ReadsTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := testutil.Run(t, nil, py, "-c", iterStats, filepath.Join(testutil.Root(t), "testdata", "python"), path)
-	if r.Code != 0 {
-		t.Fatalf("0.8.0's reader loop: exit %d\n%s", r.Code, r.Stderr)
-	}
+	out := testutil.Python08Stats(t, path)
 	var got [][2]any
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
-		t.Fatalf("%v: %s", err, r.Stdout)
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
 	if len(got) != len(want) {
-		t.Fatalf("0.8.0 yields %d stats, the Go reader %d:\n%s", len(got), len(want), r.Stdout)
+		t.Fatalf("0.8.0 yields %d stats, the Go reader %d:\n%s", len(got), len(want), out)
 	}
 	for i, w := range want {
 		label, value := got[i][0], got[i][1]

@@ -3,8 +3,6 @@ package mmstats
 import (
 	"encoding/json"
 	"math"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,34 +10,12 @@ import (
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// iterStats runs the reader loop of Python mmstats 0.8.0 (iter_stats of
-// its pollstats, in the Python 3 port testdata/python/pollstats08.py,
-// logic unchanged) over the file at path, on a mapping as pollstats
-// makes it, and prints every (label, value) it yields as JSON.
-const iterStats = `
-import json, mmap, sys
-sys.path.insert(0, sys.argv[1])
-import pollstats08
-with open(sys.argv[2], 'rb') as f:
-    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    out = []
-    for label, value in pollstats08.iter_stats(m):
-        if isinstance(value, bytes):
-            value = value.split(b'\0', 1)[0].decode('utf-8', 'ignore')
-        out.append([label, value])
-json.dump(out, sys.stdout)
-`
-
 // TestPython08ReadsHistograms: the reader loop of 0.8.0 walks a file
 // with merge-ready histograms (buckets in the pad bytes of .count) and
 // aggregation policies (metadata version 2) without error, and yields
 // exactly the stats the Go reader reads: the same labels in the same
 // order, the same values, no extra stat.
 func TestPython08ReadsHistograms(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 is required by this test (scripts/test installs it): %v", err)
-	}
 	var s struct {
 		Lat   Timer     `mmstats:"lat"`
 		Size  Histogram `mmstats:"size,unit=bytes,range=64:1048576,windows=none"`
@@ -69,16 +45,13 @@ func TestPython08ReadsHistograms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := testutil.Run(t, nil, py, "-c", iterStats, filepath.Join(testutil.Root(t), "testdata", "python"), f.Path())
-	if r.Code != 0 {
-		t.Fatalf("0.8.0's reader loop: exit %d\n%s", r.Code, r.Stderr)
-	}
+	out := testutil.Python08Stats(t, f.Path())
 	var got [][2]any
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
-		t.Fatalf("%v: %s", err, r.Stdout)
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
 	if len(got) != len(want) {
-		t.Fatalf("0.8.0 yields %d stats, the Go reader %d:\n%s", len(got), len(want), r.Stdout)
+		t.Fatalf("0.8.0 yields %d stats, the Go reader %d:\n%s", len(got), len(want), out)
 	}
 	for i, w := range want {
 		label, value := got[i][0], got[i][1]
