@@ -3,6 +3,7 @@ package clean
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -48,12 +49,20 @@ type Cleaner struct {
 // stops early only when report returns an error, which it returns. Failures
 // to handle a file are results (Decision Failed), not errors.
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
+	return c.CleanEntries(entriesOf(paths), report)
+}
+
+// CleanEntries is Clean for entries whose types the listing of their
+// directory may have given (MatchEntries): a file listed as a symlink,
+// a directory or anything but a regular file is reported without being
+// opened, and the others are opened without a stat before.
+func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) error {
 	r := c.start()
 	defer r.close()
-	pf := startPrefetch(c, paths)
+	pf := startPrefetch(c, entries)
 	defer pf.stop()
-	for _, p := range paths {
-		res := r.cleanNext(p, pf.next())
+	for i := range entries {
+		res := r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
@@ -175,7 +184,7 @@ func (r *run) dir(path string) (int, error) {
 }
 
 // clean handles one path.
-func (r *run) clean(path string) Result { return r.cleanNext(path, nil) }
+func (r *run) clean(path string) Result { return r.cleanNext(&Entry{Path: path}, nil) }
 
 // splitPath returns the directory and the name of path, as filepath.Dir
 // and filepath.Base of its filepath.Clean would, cleaning it once.
@@ -207,9 +216,11 @@ func looksClean(path string) bool {
 		(filepath.Separator == '/' || !strings.Contains(path, "/"))
 }
 
-// cleanNext handles one path; pre, if not nil, is what the prefetcher
-// read of it (opened and read, not judged).
-func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
+// cleanNext handles one entry; pre, if not nil, is what the prefetcher
+// read of it (opened and read, and for a file with the sys.flock
+// marker, its lock tried).
+func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
+	path := e.Path
 	dirPath, name := splitPath(path)
 	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
@@ -219,13 +230,17 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 		}
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
-	t := &target{dir: dfd, name: name, fd: -1}
+	t := &target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}
 	defer func() {
 		// And with it the lock, if taken. The last close of a file
 		// removed frees it, as rm's unlink does: that can happen on
 		// another CPU while the run goes on, the file gone from the
 		// directory already.
 		if res.Decision == Removed && t.fd >= 0 {
+			if t.held != nil {
+				t.held.forget(t.id)
+				t.held = nil
+			}
 			r.closeLater(t.fd)
 			t.fd = -1
 		}
@@ -241,11 +256,11 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	if pre != nil && (pre.t.fd < 0 || r.moved[pre.t.id]) {
+	if pre != nil && (!pre.opened || r.moved[pre.t.id]) {
 		// Not opened (it may be there now), or a file this run moved
-		// or removed since it was read ahead: what the name holds now
-		// is opened again, as it would have been without reading
-		// ahead.
+		// or removed since it was read ahead (whose lock the run may
+		// have held when it was tried): what the name holds now is
+		// opened again, as it would have been without reading ahead.
 		pre.t.close()
 		pre = nil
 	}
@@ -274,6 +289,27 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 		return res.skip(TotalsFile, nil)
 	}
 	v := r.judge.decide(&w, func() (bool, error) {
+		if pre != nil && pre.lock.tried {
+			// Tried by the prefetcher, which keeps the lock taken
+			// (and closed the file if a writer holds it).
+			free, err := pre.lock.free, pre.lock.err
+			if pre.lock.ours {
+				// This run held it, for another entry of this file:
+				// tried again now. If the run still holds it (for an
+				// entry after this one, whose descriptor stays open
+				// until then), no writer does, nor can until then.
+				var ours bool
+				free, ours, err = pre.lock.held.tryLock(t.fd, t.id)
+				if free {
+					t.held = pre.lock.held
+				} else if err == nil && ours {
+					t.locked = true
+					return true, nil
+				}
+			}
+			t.locked = err == nil && free
+			return free, err
+		}
 		free, err := r.probe.TryLock(t.fd)
 		t.locked = err == nil && free && takesLock(r.probe)
 		return free, err
@@ -304,12 +340,24 @@ type target struct {
 	// locked: this run holds the exclusive lock on fd already (the
 	// system's probe took it to judge the file).
 	locked bool
+	// typ is the file's type as its directory's listing gave it, when
+	// listed (see Entry); otherwise open lstats it first.
+	typ    fs.FileMode
+	listed bool
+	// held, if set, notes the lock that fd holds (see heldSet), and
+	// closes fd.
+	held *heldSet
 }
 
 // fileID is the identity of a file: its device and inode.
 type fileID = fileid.ID
 
 func (t *target) close() {
+	if t.held != nil {
+		t.held.close(t.fd, t.id)
+		t.held, t.fd = nil, -1
+		return
+	}
 	if t.fd >= 0 {
 		closeFD(t.fd)
 		t.fd = -1
@@ -335,17 +383,27 @@ func (r *run) open(t *target, res *Result) bool { return r.ld.open(t, res) }
 
 // open is run.open, for the goroutine that owns l.
 func (l *loader) open(t *target, res *Result) bool {
-	if err := lstatAt(t.dir, t.name, &t.st); err != nil {
+	// A symlink, a FIFO, a device is never opened on purpose: the
+	// listing says what it is, or else lstat. What the name holds may
+	// have changed since: O_NOFOLLOW refuses a symlink, O_NONBLOCK
+	// keeps a FIFO from hanging the run, and fstat checks that what
+	// opened is a regular file before anything reads it.
+	if t.listed {
+		if listedSkip(t.typ, res) {
+			return false
+		}
+	} else if err := lstatAt(t.dir, t.name, &t.st); err != nil {
 		*res = res.fail(OpenFailed, fmt.Errorf("stat: %w", err))
 		return false
-	}
-	switch {
-	case isSymlink(&t.st):
-		*res = res.skip(Symlink, reader.ErrSymlink)
-		return false
-	case !isRegular(&t.st):
-		*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
-		return false
+	} else {
+		switch {
+		case isSymlink(&t.st):
+			*res = res.skip(Symlink, reader.ErrSymlink)
+			return false
+		case !isRegular(&t.st):
+			*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
+			return false
+		}
 	}
 	fd, err := openAt(t.dir, t.name)
 	if errors.Is(err, syscall.ELOOP) {
