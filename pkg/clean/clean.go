@@ -45,9 +45,10 @@ type Cleaner struct {
 	now func() time.Time
 }
 
-// Clean handles each path in turn and calls report with its result. It
-// stops early only when report returns an error, which it returns. Failures
-// to handle a file are results (Decision Failed), not errors.
+// Clean handles each path in turn and calls report with its result,
+// which is valid until report returns. It stops early only when report
+// returns an error, which it returns. Failures to handle a file are
+// results (Decision Failed), not errors.
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 	return c.CleanEntries(entriesOf(paths), report)
 }
@@ -61,8 +62,9 @@ func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) erro
 	defer r.close()
 	pf := startPrefetch(c, entries)
 	defer pf.stop()
+	var res Result // one for the call: report's argument is valid until it returns
 	for i := range entries {
-		res := r.cleanNext(&entries[i], pf.next())
+		res = r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
@@ -104,6 +106,8 @@ type run struct {
 	// folder folds the stale files, keeping the totals lock between
 	// consecutive folds into the same totals file.
 	folder fold.Folder
+	// target is the file cleanNext handles when it was not read ahead.
+	target target
 }
 
 func (c *Cleaner) start() *run {
@@ -210,10 +214,21 @@ func splitPath(path string) (dir, name string) {
 // separator or starts the path), no separator at the end. It may say no
 // of a clean path (a hidden file's), never yes of another.
 func looksClean(path string) bool {
-	sep := string(filepath.Separator)
-	return path != "" && path[0] != '.' && !strings.HasSuffix(path, sep) &&
-		!strings.Contains(path, sep+sep) && !strings.Contains(path, sep+".") &&
-		(filepath.Separator == '/' || !strings.Contains(path, "/"))
+	const sep = filepath.Separator
+	if path == "" || path[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == sep:
+			if i+1 == len(path) || path[i+1] == sep || path[i+1] == '.' {
+				return false
+			}
+		case c == '/':
+			return false // another separator, where sep is not '/'
+		}
+	}
+	return true
 }
 
 // cleanNext handles one entry; pre, if not nil, is what the prefetcher
@@ -230,7 +245,8 @@ func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
 		}
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
-	t := &target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}
+	t := &r.target // not read ahead: this call's (remove never calls cleanNext)
+	*t = target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}
 	defer func() {
 		// And with it the lock, if taken. The last close of a file
 		// removed frees it, as rm's unlink does: that can happen on
@@ -477,7 +493,7 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	} else {
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
-				fields = append(fields, wanted{i, fl.Label})
+				fields = append(fields, wanted{i, fl.Label, fieldOf(fl.Label)})
 			}
 			return true
 		})
@@ -485,7 +501,7 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	}
 	var ws writerScan
 	for _, wf := range fields {
-		ws.add(wf.label, func() (reader.Value, error) {
+		ws.addAs(wf.which, wf.label, func() (reader.Value, error) {
 			v, err := f.Value(wf.i)
 			if pe, ok := err.(*reader.PathError); ok {
 				err = pe.Err
@@ -499,8 +515,8 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 
 // wanted is a field the rules look at: its index and label.
 type wanted struct {
-	i     int
-	label string
+	i            int
+	label, which string // which: fieldOf(label)
 }
 
 // readError sorts an error of reading a file: an error of the system

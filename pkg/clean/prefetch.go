@@ -134,14 +134,17 @@ const prefetchBatch = 16
 type prefetcher struct {
 	held  heldSet
 	lanes []*lane
-	turn  int           // the lane the next batch comes from
-	batch []*prefetched // what next takes from
+	turn  int    // the lane the next batch comes from
+	batch *batch // what next takes from, from lane from
+	from  *lane
+	next0 int // the next item of batch
 	quit  chan struct{}
 }
 
 // lane is one goroutine of a prefetcher, with what it has read.
 type lane struct {
-	items chan []*prefetched // batches, one item per path, in order
+	items chan *batch // batches, one item per path, in order
+	free  chan *batch // batches the run is done with, to fill again
 	done  chan struct{}
 }
 
@@ -160,7 +163,11 @@ func startPrefetch(c *Cleaner, entries []Entry) *prefetcher {
 	lock := c.Probe == nil || takesLock(c.Probe)
 	p := &prefetcher{quit: make(chan struct{})}
 	for k := range n {
-		l := &lane{items: make(chan []*prefetched, prefetchAhead/prefetchBatch), done: make(chan struct{})}
+		l := &lane{
+			items: make(chan *batch, prefetchAhead/prefetchBatch),
+			free:  make(chan *batch, prefetchAhead/prefetchBatch+1),
+			done:  make(chan struct{}),
+		}
 		p.lanes = append(p.lanes, l)
 		var held *heldSet
 		if lock {
@@ -187,8 +194,13 @@ func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{
 	}()
 	for start := k * prefetchBatch; start < len(entries); start += n * prefetchBatch {
 		end := min(start+prefetchBatch, len(entries))
-		batch := make([]*prefetched, 0, end-start)
-		items := make([]prefetched, end-start) // one allocation for the batch
+		var b *batch
+		select {
+		case b = <-l.free:
+			b.ptrs = b.ptrs[:0]
+		default:
+			b = new(batch)
+		}
 		for i := range entries[start:end] {
 			e := &entries[start+i]
 			var item *prefetched
@@ -205,7 +217,7 @@ func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{
 					}
 				}
 				if dfd >= 0 {
-					item = &items[i]
+					item = &b.items[i]
 					*item = prefetched{t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
 					item.ok = ld.open(&item.t, &item.res)
 					item.opened = item.t.fd >= 0
@@ -224,12 +236,12 @@ func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{
 					}
 				}
 			}
-			batch = append(batch, item)
+			b.ptrs = append(b.ptrs, item)
 		}
 		select {
-		case l.items <- batch:
+		case l.items <- b:
 		case <-quit:
-			closeAll(batch)
+			closeAll(b.ptrs)
 			return
 		}
 	}
@@ -243,17 +255,33 @@ func closeAll(items []*prefetched) {
 	}
 }
 
-// next returns what was read of the next path, or nil.
+// batch is a batch of files read ahead: ptrs, one for each entry, nil
+// for one that was not read, pointing into items. The run hands it back
+// to its lane once it is done with them, to be filled again.
+type batch struct {
+	ptrs  []*prefetched
+	items [prefetchBatch]prefetched
+}
+
+// next returns what was read of the next entry, or nil. It is valid
+// until the next call.
 func (p *prefetcher) next() *prefetched {
 	if p == nil {
 		return nil
 	}
-	if len(p.batch) == 0 {
-		p.batch = <-p.lanes[p.turn].items
+	if p.batch == nil || p.next0 == len(p.batch.ptrs) {
+		if p.batch != nil {
+			select {
+			case p.from.free <- p.batch:
+			default:
+			}
+		}
+		p.from = p.lanes[p.turn]
+		p.batch, p.next0 = <-p.from.items, 0
 		p.turn = (p.turn + 1) % len(p.lanes)
 	}
-	item := p.batch[0]
-	p.batch = p.batch[1:]
+	item := p.batch.ptrs[p.next0]
+	p.next0++
 	return item
 }
 
@@ -264,10 +292,12 @@ func (p *prefetcher) stop() {
 		return
 	}
 	close(p.quit)
-	closeAll(p.batch)
+	if p.batch != nil {
+		closeAll(p.batch.ptrs[p.next0:])
+	}
 	for _, l := range p.lanes {
-		for batch := range l.items {
-			closeAll(batch)
+		for b := range l.items {
+			closeAll(b.ptrs)
 		}
 		<-l.done
 	}
