@@ -99,7 +99,9 @@ type run struct {
 	toClose []int // not handed over yet
 	// moved holds the files this run renamed or unlinked: a file read
 	// ahead before is not judged on that reading.
-	moved map[fileID]bool
+	// Keyed by movedKey: two files with one key (a hash) only cost
+	// a file judged again, as if moved.
+	moved map[uint64]struct{}
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -125,10 +127,21 @@ func (c *Cleaner) start() *run {
 // moving notes that the run is about to rename or unlink the file id.
 func (r *run) moving(id fileID) {
 	if r.moved == nil {
-		r.moved = map[fileID]bool{}
+		r.moved = map[uint64]struct{}{}
 	}
-	r.moved[id] = true
+	r.moved[movedKey(id)] = struct{}{}
 }
+
+// wasMoved reports whether the run may have renamed or unlinked the
+// file id (moving).
+func (r *run) wasMoved(id fileID) bool {
+	_, ok := r.moved[movedKey(id)]
+	return ok
+}
+
+// movedKey hashes a file's identity into a key of run.moved, which a
+// uint64 key makes cheap to look up.
+func movedKey(id fileID) uint64 { return id.Ino ^ (id.Dev * 0x9e3779b97f4a7c15) }
 
 // closeLater closes fd on the run's closing goroutine, started on the
 // first call, in batches of closeBatch (one hand-over for a batch);
@@ -272,7 +285,7 @@ func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	if pre != nil && (!pre.opened || r.moved[pre.t.id]) {
+	if pre != nil && (!pre.opened || r.wasMoved(pre.t.id)) {
 		// Not opened (it may be there now), or a file this run moved
 		// or removed since it was read ahead (whose lock the run may
 		// have held when it was tried): what the name holds now is
