@@ -109,11 +109,11 @@
 // once per PID per run. Two goroutines open and read the files ahead
 // of the run, and try the locks of those with the sys.flock marker. A
 // listed file of the Go writer costs 6 system calls when its writer
-// lives (openat, fstat, two preads of its layout, flock, close) and 9
-// when it is removed (those, with renameat2, fstatat of the private
-// name and unlinkat instead of a close: the last close, which frees the
-// file, as rm's unlink does, is made on another goroutine). Thousands of
-// files take well under a second.
+// lives (openat, fstat, two preads of its layout and the fields the
+// rules read, flock, close) and 9 when it is removed (the first five,
+// renameat2 to the private name, fstatat of it, unlinkat, and the last
+// close, which frees the file as rm's unlink does, made on another
+// goroutine). Thousands of files take well under a second.
 //
 // # Other systems
 //
