@@ -101,7 +101,9 @@ func Origin(name string) string {
 func asideName(name string) string {
 	var b [asideHex / 2]byte
 	rand.Read(b[:])
-	return "." + name + asideInfix + hex.EncodeToString(b[:])
+	var h [asideHex]byte
+	hex.Encode(h[:], b[:])
+	return "." + name + asideInfix + string(h[:]) // one allocation
 }
 
 // isTemporary reports whether name is a writer's temporary name, or an
