@@ -23,7 +23,10 @@ import (
 // in order, and a file read ahead is acted on only through its
 // identity, checked by the removal's protocol as always. A file that
 // the run moved or removed since it was read ahead (a lock held by the
-// run itself looks like a live writer's) is opened and judged again.
+// run itself looks like a live writer's) is opened and judged again;
+// and a lock found held by the run itself, for another entry of the
+// same file (listed twice, or renamed meanwhile), is told from a
+// writer's (heldSet) and tried again by the run in its turn.
 
 // loader reads the files that one goroutine opens, with the buffers it
 // reuses.
