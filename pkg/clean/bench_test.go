@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mmstats/mmstats/internal/testutil"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 )
@@ -50,4 +52,60 @@ func BenchmarkParseWriter(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCleanLocks removes the stale half of 1000 files of the Go
+// writer's kind (sys.flock), whose live half this process holds the
+// locks of, as cleanstats DIR does: listed, read ahead, judged by their
+// locks, the stale ones removed (written again between iterations,
+// outside the timer).
+func BenchmarkCleanLocks(b *testing.B) {
+	dir := b.TempDir()
+	if d, err := os.MkdirTemp("/dev/shm", "cleanbench-"); err == nil {
+		dir = d
+		b.Cleanup(func() { os.RemoveAll(d) })
+	}
+	data := goFile(uint32(os.Getpid()))
+	var stale []string
+	for i := range 1000 {
+		p := testutil.WriteFile(b, dir, fmt.Sprintf("f%04d.mmstats", i), data)
+		if i%2 == 1 {
+			stale = append(stale, p)
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := &Cleaner{}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for _, p := range stale {
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		entries, err := MatchEntries(dir, DefaultPattern)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		c.CleanEntries(entries, func(r *Result) error {
+			if r.Decision == Removed {
+				n++
+			}
+			return nil
+		})
+		if n != len(stale) {
+			b.Fatalf("%d removed, want %d", n, len(stale))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/file")
 }

@@ -3,6 +3,7 @@ package clean
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -44,16 +45,26 @@ type Cleaner struct {
 	now func() time.Time
 }
 
-// Clean handles each path in turn and calls report with its result. It
-// stops early only when report returns an error, which it returns. Failures
-// to handle a file are results (Decision Failed), not errors.
+// Clean handles each path in turn and calls report with its result,
+// which is valid until report returns. It stops early only when report
+// returns an error, which it returns. Failures to handle a file are
+// results (Decision Failed), not errors.
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
+	return c.CleanEntries(entriesOf(paths), report)
+}
+
+// CleanEntries is Clean for entries whose types the listing of their
+// directory may have given (MatchEntries): a file listed as a symlink,
+// a directory or anything but a regular file is reported without being
+// opened, and the others are opened without a stat before.
+func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) error {
 	r := c.start()
 	defer r.close()
-	pf := startPrefetch(c, paths)
+	pf := startPrefetch(c, entries)
 	defer pf.stop()
-	for _, p := range paths {
-		res := r.cleanNext(p, pf.next())
+	var res Result // one for the call: report's argument is valid until it returns
+	for i := range entries {
+		res = r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
@@ -88,13 +99,17 @@ type run struct {
 	toClose []int // not handed over yet
 	// moved holds the files this run renamed or unlinked: a file read
 	// ahead before is not judged on that reading.
-	moved map[fileID]bool
+	// Keyed by movedKey: two files with one key (a hash) only cost
+	// a file judged again, as if moved.
+	moved map[uint64]struct{}
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
 	// folder folds the stale files, keeping the totals lock between
 	// consecutive folds into the same totals file.
 	folder fold.Folder
+	// target is the file cleanNext handles when it was not read ahead.
+	target target
 }
 
 func (c *Cleaner) start() *run {
@@ -112,10 +127,21 @@ func (c *Cleaner) start() *run {
 // moving notes that the run is about to rename or unlink the file id.
 func (r *run) moving(id fileID) {
 	if r.moved == nil {
-		r.moved = map[fileID]bool{}
+		r.moved = map[uint64]struct{}{}
 	}
-	r.moved[id] = true
+	r.moved[movedKey(id)] = struct{}{}
 }
+
+// wasMoved reports whether the run may have renamed or unlinked the
+// file id (moving).
+func (r *run) wasMoved(id fileID) bool {
+	_, ok := r.moved[movedKey(id)]
+	return ok
+}
+
+// movedKey hashes a file's identity into a key of run.moved, which a
+// uint64 key makes cheap to look up.
+func movedKey(id fileID) uint64 { return id.Ino ^ (id.Dev * 0x9e3779b97f4a7c15) }
 
 // closeLater closes fd on the run's closing goroutine, started on the
 // first call, in batches of closeBatch (one hand-over for a batch);
@@ -175,7 +201,7 @@ func (r *run) dir(path string) (int, error) {
 }
 
 // clean handles one path.
-func (r *run) clean(path string) Result { return r.cleanNext(path, nil) }
+func (r *run) clean(path string) Result { return r.cleanNext(&Entry{Path: path}, nil) }
 
 // splitPath returns the directory and the name of path, as filepath.Dir
 // and filepath.Base of its filepath.Clean would, cleaning it once.
@@ -201,15 +227,28 @@ func splitPath(path string) (dir, name string) {
 // separator or starts the path), no separator at the end. It may say no
 // of a clean path (a hidden file's), never yes of another.
 func looksClean(path string) bool {
-	sep := string(filepath.Separator)
-	return path != "" && path[0] != '.' && !strings.HasSuffix(path, sep) &&
-		!strings.Contains(path, sep+sep) && !strings.Contains(path, sep+".") &&
-		(filepath.Separator == '/' || !strings.Contains(path, "/"))
+	const sep = filepath.Separator
+	if path == "" || path[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == sep:
+			if i+1 == len(path) || path[i+1] == sep || path[i+1] == '.' {
+				return false
+			}
+		case c == '/':
+			return false // another separator, where sep is not '/'
+		}
+	}
+	return true
 }
 
-// cleanNext handles one path; pre, if not nil, is what the prefetcher
-// read of it (opened and read, not judged).
-func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
+// cleanNext handles one entry; pre, if not nil, is what the prefetcher
+// read of it (opened and read, and for a file with the sys.flock
+// marker, its lock tried).
+func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
+	path := e.Path
 	dirPath, name := splitPath(path)
 	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
@@ -219,13 +258,18 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 		}
 		return res.fail(OpenFailed, fmt.Errorf("open directory: %w", err))
 	}
-	t := &target{dir: dfd, name: name, fd: -1}
+	t := &r.target // not read ahead: this call's (remove never calls cleanNext)
+	*t = target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}
 	defer func() {
 		// And with it the lock, if taken. The last close of a file
 		// removed frees it, as rm's unlink does: that can happen on
 		// another CPU while the run goes on, the file gone from the
 		// directory already.
 		if res.Decision == Removed && t.fd >= 0 {
+			if t.held != nil {
+				t.held.forget(t.id)
+				t.held = nil
+			}
 			r.closeLater(t.fd)
 			t.fd = -1
 		}
@@ -241,11 +285,11 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 	case Aside:
 		return r.aside(t, res, filepath.Join(dirPath, asideOrigin(name)))
 	}
-	if pre != nil && (pre.t.fd < 0 || r.moved[pre.t.id]) {
+	if pre != nil && (!pre.opened || r.wasMoved(pre.t.id)) {
 		// Not opened (it may be there now), or a file this run moved
-		// or removed since it was read ahead: what the name holds now
-		// is opened again, as it would have been without reading
-		// ahead.
+		// or removed since it was read ahead (whose lock the run may
+		// have held when it was tried): what the name holds now is
+		// opened again, as it would have been without reading ahead.
 		pre.t.close()
 		pre = nil
 	}
@@ -274,6 +318,27 @@ func (r *run) cleanNext(path string, pre *prefetched) (res Result) {
 		return res.skip(TotalsFile, nil)
 	}
 	v := r.judge.decide(&w, func() (bool, error) {
+		if pre != nil && pre.lock.tried {
+			// Tried by the prefetcher, which keeps the lock taken
+			// (and closed the file if a writer holds it).
+			free, err := pre.lock.free, pre.lock.err
+			if pre.lock.ours {
+				// This run held it, for another entry of this file:
+				// tried again now. If the run still holds it (for an
+				// entry after this one, whose descriptor stays open
+				// until then), no writer does, nor can until then.
+				var ours bool
+				free, ours, err = pre.lock.held.tryLock(t.fd, t.id)
+				if free {
+					t.held = pre.lock.held
+				} else if err == nil && ours {
+					t.locked = true
+					return true, nil
+				}
+			}
+			t.locked = err == nil && free
+			return free, err
+		}
 		free, err := r.probe.TryLock(t.fd)
 		t.locked = err == nil && free && takesLock(r.probe)
 		return free, err
@@ -304,12 +369,24 @@ type target struct {
 	// locked: this run holds the exclusive lock on fd already (the
 	// system's probe took it to judge the file).
 	locked bool
+	// typ is the file's type as its directory's listing gave it, when
+	// listed (see Entry); otherwise open lstats it first.
+	typ    fs.FileMode
+	listed bool
+	// held, if set, notes the lock that fd holds (see heldSet), and
+	// closes fd.
+	held *heldSet
 }
 
 // fileID is the identity of a file: its device and inode.
 type fileID = fileid.ID
 
 func (t *target) close() {
+	if t.held != nil {
+		t.held.close(t.fd, t.id)
+		t.held, t.fd = nil, -1
+		return
+	}
 	if t.fd >= 0 {
 		closeFD(t.fd)
 		t.fd = -1
@@ -335,17 +412,27 @@ func (r *run) open(t *target, res *Result) bool { return r.ld.open(t, res) }
 
 // open is run.open, for the goroutine that owns l.
 func (l *loader) open(t *target, res *Result) bool {
-	if err := lstatAt(t.dir, t.name, &t.st); err != nil {
+	// A symlink, a FIFO, a device is never opened on purpose: the
+	// listing says what it is, or else lstat. What the name holds may
+	// have changed since: O_NOFOLLOW refuses a symlink, O_NONBLOCK
+	// keeps a FIFO from hanging the run, and fstat checks that what
+	// opened is a regular file before anything reads it.
+	if t.listed {
+		if listedSkip(t.typ, res) {
+			return false
+		}
+	} else if err := lstatAt(t.dir, t.name, &t.st); err != nil {
 		*res = res.fail(OpenFailed, fmt.Errorf("stat: %w", err))
 		return false
-	}
-	switch {
-	case isSymlink(&t.st):
-		*res = res.skip(Symlink, reader.ErrSymlink)
-		return false
-	case !isRegular(&t.st):
-		*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
-		return false
+	} else {
+		switch {
+		case isSymlink(&t.st):
+			*res = res.skip(Symlink, reader.ErrSymlink)
+			return false
+		case !isRegular(&t.st):
+			*res = res.skip(NotRegular, fmt.Errorf("%w (%s)", reader.ErrNotRegular, typeName(&t.st)))
+			return false
+		}
 	}
 	fd, err := openAt(t.dir, t.name)
 	if errors.Is(err, syscall.ELOOP) {
@@ -419,7 +506,7 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	} else {
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
-				fields = append(fields, wanted{i, fl.Label})
+				fields = append(fields, wanted{i, fl.Label, fieldOf(fl.Label)})
 			}
 			return true
 		})
@@ -427,7 +514,7 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	}
 	var ws writerScan
 	for _, wf := range fields {
-		ws.add(wf.label, func() (reader.Value, error) {
+		ws.addAs(wf.which, wf.label, func() (reader.Value, error) {
 			v, err := f.Value(wf.i)
 			if pe, ok := err.(*reader.PathError); ok {
 				err = pe.Err
@@ -441,8 +528,8 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 
 // wanted is a field the rules look at: its index and label.
 type wanted struct {
-	i     int
-	label string
+	i            int
+	label, which string // which: fieldOf(label)
 }
 
 // readError sorts an error of reading a file: an error of the system

@@ -42,7 +42,11 @@
 // that was replaced between the check and the removal.
 //
 // Files are opened relative to a descriptor of their directory with
-// O_NOFOLLOW|O_NONBLOCK, so a FIFO cannot hang a run.
+// O_NOFOLLOW|O_NONBLOCK, so a FIFO cannot hang a run, and checked with
+// fstat to be regular files before anything reads them. A file that its
+// directory's listing (MatchEntries) says is not a regular file is not
+// opened at all; a path whose type is not listed is checked with lstat
+// first.
 //
 // # Removing without a window
 //
@@ -101,8 +105,15 @@
 //
 // # Cost
 //
-// One pass, no processes spawned: a few system calls per file, and the
-// process table (/proc) is read once per PID per run. Thousands of files take well under a second.
+// One pass, no processes spawned, and the process table (/proc) is read
+// once per PID per run. Two goroutines open and read the files ahead
+// of the run, and try the locks of those with the sys.flock marker. A
+// listed file of the Go writer costs 6 system calls when its writer
+// lives (openat, fstat, two preads of its layout and the fields the
+// rules read, flock, close) and 9 when it is removed (the first five,
+// renameat2 to the private name, fstatat of it, unlinkat, and the last
+// close, which frees the file as rm's unlink does, made on another
+// goroutine). Thousands of files take well under a second.
 //
 // # Other systems
 //

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,7 +101,9 @@ func Origin(name string) string {
 func asideName(name string) string {
 	var b [asideHex / 2]byte
 	rand.Read(b[:])
-	return "." + name + asideInfix + hex.EncodeToString(b[:])
+	var h [asideHex]byte
+	hex.Encode(h[:], b[:])
+	return "." + name + asideInfix + string(h[:]) // one allocation
 }
 
 // isTemporary reports whether name is a writer's temporary name, or an
@@ -146,6 +148,21 @@ const DefaultPattern = convention.Pattern
 // directory's (it does not exist, or cannot be read), or
 // filepath.ErrBadPattern.
 func Matches(dir, pattern string) ([]string, error) {
+	entries, err := MatchEntries(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(entries))
+	for i := range entries {
+		out[i] = entries[i].Path
+	}
+	return out, nil
+}
+
+// MatchEntries is Matches with the type of each file, as the directory's
+// listing gives it, for Cleaner.CleanEntries: a Cleaner then need not
+// stat a file before opening it.
+func MatchEntries(dir, pattern string) ([]Entry, error) {
 	if _, err := filepath.Match(pattern, ""); err != nil {
 		return nil, err
 	}
@@ -153,22 +170,27 @@ func Matches(dir, pattern string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := f.Readdirnames(-1)
+	// ReadDir gives the type that getdents(2) lists (d_type), and
+	// lstats a file whose type the file system does not list.
+	des, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
+	match := matcher(pattern)
 	var include func(name string) bool
 	include = func(name string) bool {
-		if ok, _ := filepath.Match(pattern, name); ok {
+		if match(name) {
 			return true
+		}
+		if name == "" || name[0] != '.' {
+			return false // not hidden: none of the names below
 		}
 		if orig := asideOrigin(name); orig != "" {
 			return include(orig)
 		}
 		if orig := oldTemporaryOrigin(name); orig != "" {
-			ok, _ := filepath.Match(pattern, orig)
-			return ok
+			return match(orig)
 		}
 		return pattern == DefaultPattern && isTemporary(name)
 	}
@@ -183,12 +205,27 @@ func Matches(dir, pattern string) ([]string, error) {
 		}
 		join = func(n string) string { return prefix + n }
 	}
-	var out []string
-	for _, n := range names {
-		if include(n) {
-			out = append(out, join(n))
+	var out []Entry
+	for _, de := range des {
+		if n := de.Name(); include(n) {
+			out = append(out, Entry{Path: join(n), Type: de.Type(), Listed: true})
 		}
 	}
-	sort.Strings(out)
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// matcher returns filepath.Match(pattern, name) as a function of name,
+// valid pattern, cheaper for the usual "*SUFFIX" (such as
+// DefaultPattern) than matching it afresh for each name.
+func matcher(pattern string) func(name string) bool {
+	if suffix, ok := strings.CutPrefix(pattern, "*"); ok && !strings.ContainsAny(suffix, `*?[\`+string(filepath.Separator)) {
+		// "*" matches any run of characters but the separator, which
+		// a name from a listing does not hold.
+		return func(name string) bool { return strings.HasSuffix(name, suffix) }
+	}
+	return func(name string) bool {
+		ok, _ := filepath.Match(pattern, name)
+		return ok
+	}
 }

@@ -2,6 +2,7 @@ package clean
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -10,11 +11,22 @@ import (
 // reading it: system calls that other goroutines can make while the
 // run judges and removes the files before it, on other CPUs. So a
 // prefetcher opens and reads the files of a Clean call, a few ahead,
-// and the run takes them in order. It only reads: every
-// decision (the lock tried, kill(pid, 0), /proc) and every removal is
-// still made by the run, at the moment it would be without it, and a
-// file read ahead is acted on only through its identity, checked by the
-// removal's protocol as always.
+// and the run takes them in order.
+//
+// A file with the sys.flock marker is decided by its lock alone, and
+// the prefetcher tries it too (with the system's probe): a live file's
+// descriptor is closed there and then, and the run only reports it; a
+// stale file's lock stays taken on the descriptor the run removes it
+// through, so that it cannot come back to life between the decision
+// and the removal, as when the run takes it itself. Every other
+// decision (kill(pid, 0), /proc) and every removal is made by the run,
+// in order, and a file read ahead is acted on only through its
+// identity, checked by the removal's protocol as always. A file that
+// the run moved or removed since it was read ahead (a lock held by the
+// run itself looks like a live writer's) is opened and judged again;
+// and a lock found held by the run itself, for another entry of the
+// same file (listed twice, or renamed meanwhile), is told from a
+// writer's (heldSet) and tried again by the run in its turn.
 
 // loader reads the files that one goroutine opens, with the buffers it
 // reuses.
@@ -28,13 +40,85 @@ type loader struct {
 }
 
 // prefetched is a file opened and read ahead: t (its descriptor open,
-// on the prefetcher's descriptor of its directory), and what reading it
-// said: res and ok as run.open and run.writer leave them, and w.
+// on the prefetcher's descriptor of its directory, unless the file was
+// found alive by its lock), and what reading it said: res and ok as
+// run.open and run.writer leave them, w, and the lock tried.
 type prefetched struct {
-	t   target
-	res Result
-	w   Writer
-	ok  bool
+	t      target
+	res    Result
+	w      Writer
+	ok     bool
+	opened bool // t was opened (and t.id is its identity)
+	lock   lockTest
+}
+
+// lockTest is the prefetcher's try of a file's exclusive lock: free
+// (taken, and kept on the descriptor), or not (the file closed, unless
+// ours), or err. ours: the lock was not free, but held by this run on
+// another descriptor of the file (in held), read ahead for another entry
+// (the same file listed twice, or renamed meanwhile).
+type lockTest struct {
+	tried, free, ours bool
+	err               error
+	held              *heldSet
+}
+
+// heldSet is the files whose exclusive locks a Clean call holds, taken
+// through tryLock, by identity: a lock is noted as it is taken, and
+// forgotten as its descriptor is closed (close), both under one mutex,
+// so that a lock tried there that is not free is held by this process
+// exactly when the set has the file. (A file removed is forgotten
+// before it is closed: the run moved it, so that what was read of it
+// ahead is judged again anyway.)
+type heldSet struct {
+	mu sync.Mutex
+	m  map[fileID]int
+}
+
+// tryLock tries the exclusive lock of fd, the file id; ours reports
+// that a lock not free is held by this run, on another descriptor.
+func (h *heldSet) tryLock(fd int, id fileID) (free, ours bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch free, err = lockExclusive(fd); {
+	case err != nil:
+	case free:
+		if h.m == nil {
+			h.m = map[fileID]int{}
+		}
+		h.m[id]++
+	default:
+		ours = h.m[id] > 0
+	}
+	return free, ours, err
+}
+
+// close closes fd, whose lock of the file id tryLock took.
+func (h *heldSet) close(fd int, id fileID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.forgetLocked(id)
+	closeFD(fd)
+}
+
+// forget forgets fd's lock of the file id, which the run removed,
+// before fd is closed elsewhere.
+func (h *heldSet) forget(id fileID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.forgetLocked(id)
+}
+
+func (h *heldSet) forgetLocked(id fileID) {
+	if h.m[id]--; h.m[id] <= 0 {
+		delete(h.m, id)
+	}
+}
+
+// decidedByLock reports whether the rules decide a file whose writer
+// is w by its lock alone (see judge.decide).
+func decidedByLock(w *Writer) bool {
+	return !w.IsTotals && w.HasPID && validPID(w.PID) && w.Flock
 }
 
 // prefetchAhead is how many files each reader of a prefetcher reads
@@ -51,39 +135,56 @@ const prefetchBatch = 16
 // handles itself (a temporary file, one moved aside, a directory that
 // did not open).
 type prefetcher struct {
+	held  heldSet
 	lanes []*lane
-	turn  int           // the lane the next batch comes from
-	batch []*prefetched // what next takes from
+	turn  int    // the lane the next batch comes from
+	batch *batch // what next takes from, from lane from
+	from  *lane
+	next0 int // the next item of batch
 	quit  chan struct{}
 }
 
 // lane is one goroutine of a prefetcher, with what it has read.
 type lane struct {
-	items chan []*prefetched // batches, one item per path, in order
+	items chan *batch // batches, one item per path, in order
+	free  chan *batch // batches the run is done with, to fill again
 	done  chan struct{}
 }
 
-// startPrefetch starts reading paths ahead; nil (which reads nothing)
+// startPrefetch starts reading entries ahead; nil (which reads nothing)
 // when there is nothing to gain.
-func startPrefetch(c *Cleaner, paths []string) *prefetcher {
-	if len(paths) < 2 {
+func startPrefetch(c *Cleaner, entries []Entry) *prefetcher {
+	if len(entries) < 2 {
 		return nil
 	}
 	n := 1
-	if runtime.GOMAXPROCS(0) > 1 && len(paths) > prefetchBatch {
+	if runtime.GOMAXPROCS(0) > 1 && len(entries) > prefetchBatch {
 		n = 2
 	}
+	// Only the system's probe is tried here: a test's fake is asked by
+	// the run, in order.
+	lock := c.Probe == nil || takesLock(c.Probe)
 	p := &prefetcher{quit: make(chan struct{})}
 	for k := range n {
-		l := &lane{items: make(chan []*prefetched, prefetchAhead/prefetchBatch), done: make(chan struct{})}
+		l := &lane{
+			items: make(chan *batch, prefetchAhead/prefetchBatch),
+			free:  make(chan *batch, prefetchAhead/prefetchBatch+1),
+			done:  make(chan struct{}),
+		}
 		p.lanes = append(p.lanes, l)
-		go l.run(paths, k, n, p.quit)
+		var held *heldSet
+		if lock {
+			held = &p.held
+		}
+		go l.run(entries, k, n, held, p.quit)
 	}
 	return p
 }
 
-// run reads batch k, k+n, k+2n… of paths.
-func (l *lane) run(paths []string, k, n int, quit <-chan struct{}) {
+// run reads batch k, k+n, k+2n… of entries, and tries the locks of
+// files decided by their lock if held is not nil, noting there the
+// locks it takes.
+func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{}) {
 	defer close(l.done)
 	defer close(l.items)
 	var ld loader
@@ -94,11 +195,19 @@ func (l *lane) run(paths []string, k, n int, quit <-chan struct{}) {
 			closeFD(dfd)
 		}
 	}()
-	for start := k * prefetchBatch; start < len(paths); start += n * prefetchBatch {
-		batch := make([]*prefetched, 0, prefetchBatch)
-		for _, path := range paths[start:min(start+prefetchBatch, len(paths))] {
+	for start := k * prefetchBatch; start < len(entries); start += n * prefetchBatch {
+		end := min(start+prefetchBatch, len(entries))
+		var b *batch
+		select {
+		case b = <-l.free:
+			b.ptrs = b.ptrs[:0]
+		default:
+			b = new(batch)
+		}
+		for i := range entries[start:end] {
+			e := &entries[start+i]
 			var item *prefetched
-			dir, name := splitPath(path)
+			dir, name := splitPath(e.Path)
 			if k := KindOf(name); k != Temporary && k != Aside {
 				if dir != dirPath {
 					if dfd >= 0 {
@@ -111,18 +220,31 @@ func (l *lane) run(paths []string, k, n int, quit <-chan struct{}) {
 					}
 				}
 				if dfd >= 0 {
-					item = &prefetched{t: target{dir: dfd, name: name, fd: -1}, res: Result{Path: path, Kind: k}}
-					if item.ok = ld.open(&item.t, &item.res); item.ok {
+					item = &b.items[i]
+					*item = prefetched{t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
+					item.ok = ld.open(&item.t, &item.res)
+					item.opened = item.t.fd >= 0
+					if item.ok {
 						item.w, item.ok = ld.writer(&item.t, &item.res)
+					}
+					if item.ok && held != nil && decidedByLock(&item.w) {
+						free, ours, err := held.tryLock(item.t.fd, item.t.id)
+						item.lock = lockTest{tried: true, free: free, ours: ours, err: err, held: held}
+						switch {
+						case free:
+							item.t.held = held
+						case err == nil && !ours:
+							item.t.close() // alive: nothing more to do with it
+						}
 					}
 				}
 			}
-			batch = append(batch, item)
+			b.ptrs = append(b.ptrs, item)
 		}
 		select {
-		case l.items <- batch:
+		case l.items <- b:
 		case <-quit:
-			closeAll(batch)
+			closeAll(b.ptrs)
 			return
 		}
 	}
@@ -136,17 +258,33 @@ func closeAll(items []*prefetched) {
 	}
 }
 
-// next returns what was read of the next path, or nil.
+// batch is a batch of files read ahead: ptrs, one for each entry, nil
+// for one that was not read, pointing into items. The run hands it back
+// to its lane once it is done with them, to be filled again.
+type batch struct {
+	ptrs  []*prefetched
+	items [prefetchBatch]prefetched
+}
+
+// next returns what was read of the next entry, or nil. It is valid
+// until the next call.
 func (p *prefetcher) next() *prefetched {
 	if p == nil {
 		return nil
 	}
-	if len(p.batch) == 0 {
-		p.batch = <-p.lanes[p.turn].items
+	if p.batch == nil || p.next0 == len(p.batch.ptrs) {
+		if p.batch != nil {
+			select {
+			case p.from.free <- p.batch:
+			default:
+			}
+		}
+		p.from = p.lanes[p.turn]
+		p.batch, p.next0 = <-p.from.items, 0
 		p.turn = (p.turn + 1) % len(p.lanes)
 	}
-	item := p.batch[0]
-	p.batch = p.batch[1:]
+	item := p.batch.ptrs[p.next0]
+	p.next0++
 	return item
 }
 
@@ -157,10 +295,12 @@ func (p *prefetcher) stop() {
 		return
 	}
 	close(p.quit)
-	closeAll(p.batch)
+	if p.batch != nil {
+		closeAll(p.batch.ptrs[p.next0:])
+	}
 	for _, l := range p.lanes {
-		for batch := range l.items {
-			closeAll(batch)
+		for b := range l.items {
+			closeAll(b.ptrs)
 		}
 		<-l.done
 	}

@@ -38,15 +38,9 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	if r.c.beforeRemove != nil {
 		r.c.beforeRemove(res.Path)
 	}
-	// Cheap first check: a file replaced since the open is left alone
-	// without being moved at all.
-	var st fileStat
-	if err := lstatAt(t.dir, t.name, &st); err != nil {
-		return res.fail(RemoveFailed, fmt.Errorf("stat before removing: %w", err))
-	}
-	if idOf(&st) != t.id {
-		return res.skip(Replaced, ErrReplaced)
-	}
+	// No check of the name before the move: what moved is checked
+	// after it, which a check before cannot spare (the name may change
+	// in between), and a file replaced since the open goes back.
 	rename := renameNoReplace
 	if r.c.rename != nil {
 		rename = r.c.rename
@@ -58,6 +52,7 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	if r.c.afterAside != nil {
 		r.c.afterAside(res.Path, aside)
 	}
+	var st fileStat
 	err := lstatAt(t.dir, aside, &st)
 	switch {
 	case err == nil && idOf(&st) == t.id:

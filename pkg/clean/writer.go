@@ -64,15 +64,28 @@ type writerScan struct {
 
 // add takes the field labelled label, whose value read returns.
 func (s *writerScan) add(label string, read func() (reader.Value, error)) {
+	s.addAs(fieldOf(label), label, read)
+}
+
+// fieldOf returns what the rules take the field labelled label for:
+// convention.Folded, or its convention.DefaultField.
+func fieldOf(label string) string {
+	if label == convention.Folded {
+		return label
+	}
+	return convention.DefaultField(label)
+}
+
+// addAs is add for a field that fieldOf(label) says is which.
+func (s *writerScan) addAs(which, label string, read func() (reader.Value, error)) {
 	if s.valErr != nil {
 		return // a format error later still counts: the walk goes on
 	}
 	w := &s.w
-	if label == convention.Folded {
+	if which == convention.Folded {
 		w.IsTotals = true // unless it has sys.pid (result)
 		return
 	}
-	which := convention.DefaultField(label)
 	v, err := read()
 	if err != nil {
 		s.valErr = err

@@ -7,6 +7,7 @@
 //	toolbench files -n N DIR  (writes the files the tools are measured on, to time them by hand)
 //	toolbench hold            (internal: holds the writers' locks of live files)
 //	toolbench pollanchor -c K -d D DIR  (internal: the anchor of pollstats's targets, pollstats.go)
+//	toolbench cleananchor DIR  (internal: the anchor of cleanstats's target, clean.go)
 //
 // tools writes copies of one file made by the real writer (a web worker's
 // stats) into a directory on /dev/shm (or the temp dir without it), runs
@@ -42,6 +43,8 @@ func main() {
 		err = holdMain()
 	case "pollanchor":
 		err = pollAnchorMain(os.Args[2:])
+	case "cleananchor":
+		err = cleanAnchorMain(os.Args[2:]) // clean.go
 	default:
 		usage()
 	}

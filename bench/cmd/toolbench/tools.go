@@ -38,6 +38,7 @@ type sizeResults struct {
 	Clean         measure       // cleanstats -q DIR
 	Rm            measure       // rm FILE... of the stale half: the anchor
 	CleanVerified bool          // exactly the stale files went, every live one stayed
+	CleanAnchor   cleanAnchor   // a minimal safe cleaner, against rm again (clean.go)
 
 	Errors map[string]string // by tool: why its measure could not be taken
 }
@@ -216,6 +217,7 @@ func measureClean(r *sizeResults, tool, dir string, paths []string, data []byte,
 		}
 	}
 	r.Clean, r.Rm = summarize(n, cleans), summarize(n, rms)
+	measureCleanAnchor(r, dir, live, stale, data, reps)
 	logf("%d files: cleanstats %v, rm of the %d stale files %v", n, r.Clean.Wall, len(stale), r.Rm.Wall)
 	return nil
 }

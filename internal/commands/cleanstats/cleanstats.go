@@ -159,7 +159,7 @@ func (o *Options) Validate() error { return nil }
 
 // Run cleans the files that o names.
 func Run(o *Options) error {
-	paths, absent, err := resolve(o.Args)
+	entries, absent, err := resolve(o.Args)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func Run(o *Options) error {
 		}
 	}
 	c := &clean.Cleaner{DryRun: o.DryRun, Probe: o.Probe}
-	if err := c.Clean(paths, p.result); err != nil {
+	if err := c.CleanEntries(entries, p.result); err != nil {
 		return err
 	}
 	if err := p.summary(); err != nil {

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/mmstats/mmstats/internal/cli"
@@ -23,18 +24,19 @@ type missing struct {
 // (cli.FileSet: a directory means its *.mmstats files, an argument that
 // does not exist but holds glob characters is a glob, anything else a
 // file; no argument means the default glob), with the hidden files that
-// belong to them (clean.Matches), sorted and without duplicates. A file
-// that does not exist, or a glob or default whose directory does not, is
+// belong to them (clean.Matches), sorted and without duplicates, with
+// the file types that listing their directories gave. A file that does
+// not exist, or a glob or default whose directory does not, is
 // returned in missing instead; a bad pattern is a usage error.
-func resolve(args []string) (paths []string, absent []missing, err error) {
+func resolve(args []string) (entries []clean.Entry, absent []missing, err error) {
 	set, err := cli.NewFileSet(args).Args()
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := map[string]bool{}
+	sources := 0                               // lists appended: more than one is sorted again
 	hidden := map[string]map[string][]string{} // directory: origin name: hidden names
 	add := func(dir, pattern string) error {
-		matches, err := clean.Matches(dir, pattern)
+		matches, err := clean.MatchEntries(dir, pattern)
 		if errors.Is(err, filepath.ErrBadPattern) {
 			return err
 		}
@@ -42,12 +44,12 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 			absent = append(absent, missing{dir, unwrapPath(err)})
 			return nil
 		}
-		for _, m := range matches {
-			if !seen[m] {
-				seen[m] = true
-				paths = append(paths, m)
-			}
+		if entries == nil {
+			entries = matches
+		} else {
+			entries = append(entries, matches...)
 		}
+		sources++
 		return nil
 	}
 	for _, a := range set {
@@ -73,11 +75,11 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 				}
 			}
 		default:
+			sources += 2
 			if _, serr := os.Lstat(a.Path); serr != nil && (os.IsNotExist(serr) || errors.Is(serr, errNotDir)) {
 				absent = append(absent, missing{a.Path, unwrapPath(serr)})
-			} else if !seen[a.Path] {
-				seen[a.Path] = true
-				paths = append(paths, a.Path)
+			} else {
+				entries = append(entries, clean.Entry{Path: a.Path})
 			}
 			// And what a killed cleanstats left aside of it.
 			dir, name := filepath.Split(a.Path)
@@ -86,18 +88,27 @@ func resolve(args []string) (paths []string, absent []missing, err error) {
 				hidden[dir] = hiddenNames(dir)
 			}
 			for _, h := range hidden[dir][name] {
-				if m := filepath.Join(dir, h); !seen[m] {
-					seen[m] = true
-					paths = append(paths, m)
-				}
+				entries = append(entries, clean.Entry{Path: filepath.Join(dir, h)})
 			}
 		}
 		if err != nil {
 			return nil, nil, cli.UsageError("bad pattern %q: %v", a.Path, err)
 		}
 	}
-	sort.Strings(paths)
-	return paths, absent, nil
+	if sources > 1 {
+		// Sorted, each path once: a listed entry first, for its type.
+		slices.SortFunc(entries, func(a, b clean.Entry) int {
+			if c := strings.Compare(a.Path, b.Path); c != 0 || a.Listed == b.Listed {
+				return c
+			}
+			if a.Listed {
+				return -1
+			}
+			return 1
+		})
+		entries = slices.CompactFunc(entries, func(a, b clean.Entry) bool { return a.Path == b.Path })
+	}
+	return entries, absent, nil
 }
 
 // hiddenNames returns the names in dir that belong to another name
