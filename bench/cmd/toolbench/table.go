@@ -333,6 +333,7 @@ func toolRows(t *table, raw string) error {
 		t.row(what, count(s.Files)+" files", dur(s.Clean.Wall)+" wall",
 			fmt.Sprintf("%.2fx rm of the %s stale (%s); %s", ratio(s.Clean.Wall, s.Rm.Wall), count(s.CleanStale), dur(s.Rm.Wall), target(ratio(s.Clean.Wall, s.Rm.Wall), 3.0)),
 			growth("cleanstats", s.Clean.Wall, s.Files), fmt.Sprintf("peak RSS %s; %s; %d runs", mib(s.Clean.RSSKiB), verified, s.Clean.Runs))
+		cleanAnchorRow(t, s)
 	}
 	return nil
 }
@@ -497,4 +498,23 @@ func firstLog(out, name string) []string {
 		lines = lines[:1]
 	}
 	return lines
+}
+
+// cleanAnchorRow prints, under a cleanstats row, its CPU against rm's and
+// the anchor of the same run (clean.go): what a minimal safe cleaner
+// costs against rm, wall and CPU, and cleanstats against it.
+func cleanAnchorRow(t *table, s sizeResults) {
+	a := s.CleanAnchor
+	cpu := fmt.Sprintf("CPU %s: %.2fx rm's (%s)", dur(s.Clean.CPU), ratio(s.Clean.CPU, s.Rm.CPU), dur(s.Rm.CPU))
+	if a.Error != "" || a.Anchor.Runs == 0 {
+		t.row("", "", "", cpu, "", "no anchor: "+a.Error)
+		return
+	}
+	verified := "left exactly the live half"
+	if !a.Verified {
+		verified = "WRONG FILES LEFT"
+	}
+	t.row("", "  minimal safe cleaner", dur(a.Anchor.Wall)+" wall",
+		fmt.Sprintf("%s; anchor %.2fx rm wall, %.2fx rm CPU", cpu, ratio(a.Anchor.Wall, a.Rm.Wall), ratio(a.Anchor.CPU, a.Rm.CPU)),
+		fmt.Sprintf("cleanstats %.2fx anchor CPU", ratio(s.Clean.CPU, a.Anchor.CPU)), "toolbench cleananchor; "+verified)
 }
