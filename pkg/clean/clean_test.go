@@ -222,7 +222,9 @@ func TestCleanWriterProcess(t *testing.T) {
 }
 
 // TestCleanReplaced swaps the file between the decision and the removal:
-// whatever is there then stays.
+// whatever is there then stays, and is never moved aside, not even for
+// a moment (a restarted writer's new file would be missing from its
+// name meanwhile).
 func TestCleanReplaced(t *testing.T) {
 	stale := v1file.Python(testutil.ExitedPID(t), uint64(os.Getuid()), testutil.Now())
 	swaps := map[string]func(t *testing.T, path string) (Reason, bool){
@@ -263,7 +265,15 @@ func TestCleanReplaced(t *testing.T) {
 				}
 				reason, remains = swap(t, p)
 			}}
+			moved := false
+			c.rename = func(dir int, from, to string) error {
+				moved = true
+				return renameNoReplace(dir, from, to)
+			}
 			r := c.CleanFile(path)
+			if moved {
+				t.Error("what took the name was moved aside")
+			}
 			if r.Decision != Skipped || r.Reason != reason {
 				t.Errorf("got %v (%v, %v), want skipped (%v)", r.Decision, r.Reason, r.Err, reason)
 			}

@@ -110,9 +110,10 @@
 // of the run, and try the locks of those with the sys.flock marker. A
 // listed file of the Go writer costs 6 system calls when its writer
 // lives (openat, fstat, two preads of its layout and the fields the
-// rules read, flock, close) and 9 when it is removed (the first five,
-// renameat2 to the private name, fstatat of it, unlinkat, and the last
-// close, which frees the file as rm's unlink does, made on another
+// rules read, flock, close) and 10 when it is removed (the first five,
+// fstatat of its name, so that a file replaced since the open is never
+// moved, renameat2 to the private name, fstatat of it, unlinkat, and
+// the last close, which frees the file as rm's unlink does, made on another
 // goroutine). Thousands of files take well under a second.
 //
 // # Other systems

@@ -38,9 +38,18 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	if r.c.beforeRemove != nil {
 		r.c.beforeRemove(res.Path)
 	}
-	// No check of the name before the move: what moved is checked
-	// after it, which a check before cannot spare (the name may change
-	// in between), and a file replaced since the open goes back.
+	// Cheap first check: a file replaced since the open (a restarted
+	// writer's new file, often) is left alone without being moved at
+	// all, so it is never missing from its name for a moment. It does
+	// not replace the check of what moved, after the move: the name
+	// may change in between.
+	var st fileStat
+	if err := lstatAt(t.dir, t.name, &st); err != nil {
+		return res.fail(RemoveFailed, fmt.Errorf("stat before removing: %w", err))
+	}
+	if idOf(&st) != t.id {
+		return res.skip(Replaced, ErrReplaced)
+	}
 	rename := renameNoReplace
 	if r.c.rename != nil {
 		rename = r.c.rename
@@ -52,7 +61,6 @@ func (r *run) remove(t *target, res Result, aside string) Result {
 	if r.c.afterAside != nil {
 		r.c.afterAside(res.Path, aside)
 	}
-	var st fileStat
 	err := lstatAt(t.dir, aside, &st)
 	switch {
 	case err == nil && idOf(&st) == t.id:
