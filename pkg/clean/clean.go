@@ -45,8 +45,8 @@ type Cleaner struct {
 	now func() time.Time
 }
 
-// Clean handles each path in turn and calls report with its result,
-// which is valid until report returns. It stops early only when report
+// Clean handles each path in turn and calls report with its result
+// (report may keep it). It stops early only when report
 // returns an error, which it returns. Failures to handle a file are
 // results (Decision Failed), not errors.
 func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
@@ -62,9 +62,10 @@ func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) erro
 	defer r.close()
 	pf := startPrefetch(c, entries)
 	defer pf.stop()
-	var res Result // one for the call: report's argument is valid until it returns
 	for i := range entries {
-		res = r.cleanNext(&entries[i], pf.next())
+		// A Result each: report may keep it (one allocation a file,
+		// against a kernel's work of several system calls).
+		res := r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
