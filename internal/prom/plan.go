@@ -43,6 +43,8 @@ type segment struct {
 	name  string   // a histogram's metric name
 	label []byte   // a histogram's labels, as between the braces
 	le    *leTable // a histogram's bounds, as the Set saw them
+	// classic is a histogram's ClassicSchema, as the Set was told.
+	classic ClassicSchema
 }
 
 // leTable is the text of the classic bounds of a histogram's window
@@ -99,7 +101,7 @@ func (s *Set) Compile() *Plan {
 					t.offs = append(t.offs, int32(len(t.text)))
 					les[key] = t
 				}
-				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t})
+				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t, classic: h.classic})
 			case sr.src.stat >= 0:
 				b = appendPrefix(b, name, "", sr.labels, nil)
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src})
@@ -199,10 +201,8 @@ func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
 // buckets at the classic bounds, +Inf, _sum and _count.
 func (sg *segment) appendHistogram(b []byte, h *reader.Histogram) []byte {
 	n := len(h.Counts)
-	cs := min(h.Schema, ClassicSchema)
+	cs, first, last := classicWindow(h, sg.classic)
 	factor := 1 << (h.Schema - cs)
-	first := ceilDiv(h.Lo-1, factor)
-	last := floorDiv(h.Lo+n-1, factor)
 	t := sg.le
 	if t == nil || t.cs != cs || t.first != first || t.last != last {
 		t = nil // another window than the Set's: bounds formatted here

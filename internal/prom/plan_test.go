@@ -23,9 +23,10 @@ func (fs planFiles) Histogram(file, group int) *reader.Histogram {
 	return &fs[file].groups[group].H
 }
 
-// set builds the Set of fs, as a server adds each file.
-func (fs planFiles) set() *Set {
-	var s Set
+// set builds the Set of fs, as a server adds each file, with classic
+// buckets of schema classic.
+func (fs planFiles) set(classic ClassicSchema) *Set {
+	s := Set{Classic: classic}
 	for k, f := range fs {
 		s.AddFilePlan(k, f.path, "", f.stats, f.groups)
 	}
@@ -61,45 +62,50 @@ func planFixture(rng *rand.Rand) planFiles {
 	return fs
 }
 
-// TestPlanWritesWhatWriteToWrites: a Plan's text is byte for byte what
-// WriteTo writes of the Set, with the values it was built with and with
-// others (new counts, a histogram's window moved), and writing it does
-// not allocate.
+// TestPlanWritesWhatWriteToWrites: at every classic schema, a Plan's
+// text is byte for byte what WriteTo writes of the Set, with the values
+// it was built with and with others (new counts, a histogram's window
+// moved), and writing it does not allocate.
 func TestPlanWritesWhatWriteToWrites(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	fs := planFixture(rng)
-	plan := fs.set().Compile()
-	check := func(what string) {
-		t.Helper()
-		var want bytes.Buffer
-		fs.set().WriteTo(&want)
-		got := plan.Append(nil, fs)
-		if !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("%s: the plan wrote\n%s\nWriteTo\n%s", what, got, want.Bytes())
+	for classic := range MaxClassicSchema + 1 {
+		rng := rand.New(rand.NewPCG(3, 4))
+		fs := planFixture(rng)
+		plan := fs.set(classic).Compile()
+		check := func(what string) {
+			t.Helper()
+			var want bytes.Buffer
+			fs.set(classic).WriteTo(&want)
+			if n := bytes.Count(want.Bytes(), []byte("_bucket{")); n < len(fs)*(1+int(classic)) {
+				t.Fatalf("schema %d, %s: %d _bucket lines", classic, what, n)
+			}
+			got := plan.Append(nil, fs)
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("schema %d, %s: the plan wrote\n%s\nWriteTo\n%s", classic, what, got, want.Bytes())
+			}
+			var w bytes.Buffer
+			if _, err := plan.WriteTo(&w, fs, nil); err != nil || !bytes.Equal(w.Bytes(), want.Bytes()) {
+				t.Fatalf("schema %d, %s: Plan.WriteTo wrote (%v)\n%s\nSet.WriteTo\n%s", classic, what, err, w.Bytes(), want.Bytes())
+			}
 		}
-		var w bytes.Buffer
-		if _, err := plan.WriteTo(&w, fs, nil); err != nil || !bytes.Equal(w.Bytes(), want.Bytes()) {
-			t.Fatalf("%s: Plan.WriteTo wrote (%v)\n%s\nSet.WriteTo\n%s", what, err, w.Bytes(), want.Bytes())
+		check("as built")
+		for k := range fs {
+			st := fs[k].stats
+			st[2].Value = reader.UintValue(rng.Uint64())
+			st[3].Value = reader.FloatValue(rng.NormFloat64() * 1e300)
+			st[4].Value = reader.IntValue(math.MinInt64)
+			st[11].Value = reader.FloatValue(math.Inf(1))
+			fs[k].groups[0].H = *randomHistogram(rng, 6, -1407+k, 300)
 		}
-	}
-	check("as built")
-	for k := range fs {
-		st := fs[k].stats
-		st[2].Value = reader.UintValue(rng.Uint64())
-		st[3].Value = reader.FloatValue(rng.NormFloat64() * 1e300)
-		st[4].Value = reader.IntValue(math.MinInt64)
-		st[11].Value = reader.FloatValue(math.Inf(1))
-		fs[k].groups[0].H = *randomHistogram(rng, 6, -1407+k, 300)
-	}
-	check("new values")
-	fs[1].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
-	check("another window")
-	buf := make([]byte, 0, 1<<20)
-	var src Source = fs // boxed once, as a server keeps its Source
-	if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], src) }); n != 0 {
-		t.Errorf("Append: %v allocations", n)
-	}
-	if plan.Bytes() <= 0 {
-		t.Error("Bytes")
+		check("new values")
+		fs[1].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
+		check("another window")
+		buf := make([]byte, 0, 1<<20)
+		var src Source = fs // boxed once, as a server keeps its Source
+		if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], src) }); n != 0 {
+			t.Errorf("schema %d: Append: %v allocations", classic, n)
+		}
+		if plan.Bytes() <= 0 {
+			t.Error("Bytes")
+		}
 	}
 }

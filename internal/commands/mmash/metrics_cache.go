@@ -157,7 +157,7 @@ const freeAfter = 256
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
 	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
-	var set prom.Set
+	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {
 		if err := j.reserve(e.cost, e.what); err != nil {

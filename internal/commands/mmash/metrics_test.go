@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"math"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
@@ -213,6 +216,71 @@ func TestMetricsGzip(t *testing.T) {
 		}
 		if string(body) != plain.body {
 			t.Errorf("Accept-Encoding %q: the text differs:\n%s", enc, body)
+		}
+	}
+}
+
+// TestMetricsClassicSchema: every form of /metrics has the classic
+// buckets of the configured schema (--classic-schema): a Timer of the
+// default range has 31 bounds and +Inf at schema 0, the default, and 241
+// and +Inf at 3, in the text made from the plan (plain and gzip), in
+// the protobuf format (whose native histogram stays at the writer's
+// schema 6), and with --aggregate.
+func TestMetricsClassicSchema(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Req mmstats.Timer `mmstats:"web.req,windows=none"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	for i := 1; i <= 100; i++ {
+		s.Req.Observe(time.Duration(i) * time.Millisecond)
+	}
+	f.Refresh()
+	for _, classic := range []prom.ClassicSchema{prom.DefaultClassicSchema, 1, 3} {
+		want := 30<<classic + 1 // the bounds, +Inf aside
+		for _, aggregate := range []bool{false, true} {
+			cfg := defaultConfig()
+			cfg.classic, cfg.aggregate = classic, aggregate
+			srv, err := newServerConfig(dir, "*.mmstats", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			for _, c := range []struct{ accept, encoding string }{{"", ""}, {"", "gzip"}, {acceptProto, ""}} {
+				w := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/metrics", nil)
+				req.Header.Set("Accept", c.accept)
+				req.Header.Set("Accept-Encoding", c.encoding)
+				srv.ServeHTTP(w, req)
+				body := w.Body.Bytes()
+				if c.encoding == "gzip" {
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ = io.ReadAll(zr)
+				}
+				var h *dto.Histogram
+				if c.accept == acceptProto {
+					h = promtest.ParseProto(t, body)["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram()
+				} else {
+					h = promtest.Parse(t, string(body))["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram()
+				}
+				n := 0
+				for _, b := range h.GetBucket() {
+					if !math.IsInf(b.GetUpperBound(), 1) {
+						n++
+					}
+				}
+				if w.Code != 200 || n != want || h.GetSampleCount() != 100 || c.accept == acceptProto && h.GetSchema() != 6 {
+					t.Errorf("schema %d, aggregate %v, %+v: %d, %d classic bounds (want %d), count %d, native schema %d",
+						classic, aggregate, c, w.Code, n, want, h.GetSampleCount(), h.GetSchema())
+				}
+			}
 		}
 	}
 }
