@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -106,6 +107,92 @@ func TestPlanWritesWhatWriteToWrites(t *testing.T) {
 		}
 		if plan.Bytes() <= 0 {
 			t.Error("Bytes")
+		}
+	}
+}
+
+// summaryFiles is planFiles as a SummarySource: the summary of a
+// histogram is its own count and sum, or what said holds for it (a
+// summary read before the buckets changed, or a crafted file's).
+type summaryFiles struct {
+	planFiles
+	said  map[[2]int][2]float64 // by file and group: count, sum
+	reads int                   // calls of Histogram
+}
+
+func (s *summaryFiles) Histogram(file, group int) *reader.Histogram {
+	s.reads++
+	return s.planFiles.Histogram(file, group)
+}
+
+func (s *summaryFiles) HistogramSummary(file, group int) (uint64, float64, bool) {
+	if v, ok := s.said[[2]int{file, group}]; ok {
+		return uint64(v[0]), v[1], true
+	}
+	h := &s.planFiles[file].groups[group].H
+	return h.Count, h.Sum, true
+}
+
+// TestPlanSummarySource: with a SummarySource, a Plan reads a histogram
+// only when its count or sum is not that of the last text, and writes
+// what WriteTo writes all the same: at once, after new counts, after a
+// summary read before the buckets changed (not kept), and after another
+// window. A crafted file whose buckets change under the same count gets
+// its last buckets again, whole. Writing does not allocate.
+func TestPlanSummarySource(t *testing.T) {
+	for classic := range MaxClassicSchema + 1 {
+		rng := rand.New(rand.NewPCG(5, 6))
+		fs := planFixture(rng)
+		src := &summaryFiles{planFiles: fs, said: map[[2]int][2]float64{}}
+		plan := fs.set(classic).Compile()
+		check := func(what string, reads int) {
+			t.Helper()
+			var want bytes.Buffer
+			fs.set(classic).WriteTo(&want)
+			src.reads = 0
+			if got := plan.Append(nil, src); !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("schema %d, %s: the plan wrote\n%s\nWriteTo\n%s", classic, what, got, want.Bytes())
+			}
+			if src.reads != reads {
+				t.Errorf("schema %d, %s: %d histograms read, want %d", classic, what, src.reads, reads)
+			}
+		}
+		check("as built", len(fs))
+		check("unchanged", 0)
+		fs[0].groups[0].H = *randomHistogram(rng, 6, -1407, 300)
+		check("one changed", 1)
+		check("unchanged again", 0)
+
+		// The writer updated the histogram twice: the summary was read
+		// between the two, the buckets after. Written as read, but not
+		// kept for the summary's count.
+		src.said[[2]int{1, 0}] = [2]float64{float64(fs[1].groups[0].H.Count + 1), 12.5}
+		fs[1].groups[0].H = *randomHistogram(rng, 6, -1406, 300)
+		check("summary older than the buckets", 1)
+		delete(src.said, [2]int{1, 0})
+		check("the summary caught up", 1)
+		check("unchanged after", 0)
+
+		fs[2].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
+		check("another window", 1)
+		check("another window, again", 1) // not kept: its bounds are not the Set's
+
+		// A crafted file: other buckets, the same count and sum.
+		var before bytes.Buffer
+		fs.set(classic).WriteTo(&before)
+		counts := fs[0].groups[0].H.Counts
+		k := slices.IndexFunc(counts, func(c uint64) bool { return c > 0 })
+		counts[k]--
+		counts[len(counts)-1]++
+		src.reads = 0
+		if got := plan.Append(nil, src); !bytes.Equal(got, before.Bytes()) || src.reads != 1 {
+			t.Errorf("schema %d: buckets changed under the same count: %d read, and the text is not the last one", classic, src.reads)
+		}
+
+		var s SummarySource = src
+		buf := make([]byte, 0, 1<<20)
+		if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], s) }); n != 0 {
+			t.Errorf("schema %d: Append: %v allocations", classic, n)
 		}
 	}
 }

@@ -28,8 +28,9 @@ const (
 	rawMmashFolds = "mmash-folds.txt" // go test -bench BenchmarkMetricsAfterFolds ./internal/commands/mmash
 )
 
-// plainStats is webStats without its timer, whose histogram is some 240
-// bucket lines of /metrics per file: 0.8 KB of text a file, not 30.
+// plainStats is webStats without its timer, whose histogram is 32
+// bucket lines of /metrics per file at the default classic schema (242
+// at --classic-schema 3): 0.8 KB of text a file.
 type plainStats struct {
 	S2XX     mmstats.Counter `mmstats:"status.2XX"`
 	S3XX     mmstats.Counter `mmstats:"status.3XX"`
@@ -65,6 +66,7 @@ func plainTemplate() ([]byte, error) {
 // mmashSet is what toolbench mmash measured on one set of files.
 type mmashSet struct {
 	Name      string
+	Args      []string // mmash's flags beyond the defaults
 	Files     int
 	FileSize  int
 	TextBytes int64         // the /metrics text
@@ -103,19 +105,21 @@ func mmashMain(args []string) error {
 	for _, set := range []struct {
 		name string
 		make func() ([]byte, error)
+		args []string
 	}{
-		{"plain (the web worker's file without its timer)", plainTemplate},
-		{"web worker (with its timer: a histogram)", template},
+		{"plain (the web worker's file without its timer)", plainTemplate, nil},
+		{"web worker (with its timer: a histogram)", template, nil},
+		{"web worker, --classic-schema 3", template, []string{"--classic-schema", "3"}},
 	} {
 		data, err := set.make()
 		if err != nil {
 			return err
 		}
-		r, err := measureMmash(filepath.Join(*bin, "mmash"), root, data, *files, *reps)
+		r, err := measureMmash(filepath.Join(*bin, "mmash"), root, data, *files, *reps, set.args...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", set.name, err)
 		}
-		r.Name = set.name
+		r.Name, r.Args = set.name, set.args
 		res.Sets = append(res.Sets, r)
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
@@ -125,10 +129,10 @@ func mmashMain(args []string) error {
 	return os.WriteFile(*out, b, 0o644)
 }
 
-// measureMmash serves n copies of data with mmash, and times its
-// /metrics (after one request that opens the files) against cat of the
-// files, interleaved.
-func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error) {
+// measureMmash serves n copies of data with mmash (and its args), and
+// times its /metrics (after one request that opens the files) against
+// cat of the files, interleaved.
+func measureMmash(mmash, root string, data []byte, n, reps int, args ...string) (mmashSet, error) {
 	r := mmashSet{Files: n, FileSize: len(data), Runs: reps}
 	dir, err := os.MkdirTemp(root, "set-")
 	if err != nil {
@@ -139,7 +143,7 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 		return r, err
 	}
 	// The memory of mmash serving one file, then the n.
-	one, err := startMmash(mmash, dir)
+	one, err := startMmash(mmash, dir, args...)
 	if err != nil {
 		return r, err
 	}
@@ -156,7 +160,7 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 	for i := range n {
 		paths = append(paths, filepath.Join(dir, fileName(i)))
 	}
-	m, err := startMmash(mmash, dir)
+	m, err := startMmash(mmash, dir, args...)
 	if err != nil {
 		return r, err
 	}
@@ -199,16 +203,16 @@ type mmashProc struct {
 	client *http.Client
 }
 
-// startMmash starts mmash on dir, on a free port of loopback, and waits
-// until it answers.
-func startMmash(mmash, dir string) (*mmashProc, error) {
+// startMmash starts mmash on dir, on a free port of loopback, with the
+// args, and waits until it answers.
+func startMmash(mmash, dir string, args ...string) (*mmashProc, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(mmash, "--listen", addr, "--dir", dir, "--glob", "*.mmstats")
+	cmd := exec.Command(mmash, append([]string{"--listen", addr, "--dir", dir, "--glob", "*.mmstats"}, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -300,7 +304,7 @@ func mmashRows(t *table, raw, folds string) {
 			}
 			t.row(s.Name, count(s.Files)+" files", dur(s.Metrics)+" wall",
 				fmt.Sprintf("%.2fx cat of the files (%s)", ratio(s.Metrics, s.Cat), dur(s.Cat)),
-				fmt.Sprintf("%.1f MB of text, %.2f MB gzip; without gzip %s", float64(s.TextBytes)/1e6, float64(s.GzBytes)/1e6, dur(s.Identity)),
+				fmt.Sprintf("%.2f MB of text (%.1f KB a file), %.3f MB gzip; without gzip %s", float64(s.TextBytes)/1e6, float64(s.TextBytes)/1e3/float64(max(s.Files, 1)), float64(s.GzBytes)/1e6, dur(s.Identity)),
 				fmt.Sprintf("%s; %d runs", perFile, s.Runs))
 		}
 	}

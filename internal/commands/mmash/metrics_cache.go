@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"runtime/debug"
+	"slices"
 
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/prom"
@@ -35,6 +36,7 @@ type planFile struct {
 	e    *entry
 	gen  uint64
 	info []infoValue // the values that are labels
+	sums []int       // the index of each group's .sum among the values, or -1
 }
 
 type infoValue struct {
@@ -44,6 +46,20 @@ type infoValue struct {
 
 // Value implements prom.Source.
 func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+
+// HistogramSummary implements prom.SummarySource: a group's count (the
+// value of the field that carries its buckets) and its .sum, as read
+// with the file's numbers at this request (in one snapshot of the
+// group): the plan writes the buckets of a histogram whose count and
+// sum have not changed without reading them.
+func (p *metricsPlan) HistogramSummary(file, group int) (uint64, float64, bool) {
+	f := &p.files[file]
+	i, count := f.sums[group], f.e.values[f.e.groups[group].Field]
+	if i < 0 || count.Kind() != reader.Uint {
+		return 0, 0, false
+	}
+	return count.Uint(), f.e.values[i].Float(), true
+}
 
 // Histogram implements prom.Source: it reads the histogram now, into
 // the one histogram of the plan, rather than each file keep its bucket
@@ -188,6 +204,12 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 				f.info = append(f.info, infoValue{i, st.Value})
 				e.values[i] = st.Value
 			}
+		}
+		for k := range e.groups {
+			sum := e.groups[k].Label + ".sum"
+			f.sums = append(f.sums, slices.IndexFunc(stats, func(st reader.Stat) bool {
+				return st.Label == sum && st.Value.Kind().Numeric()
+			}))
 		}
 		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
 		set.AddFilePlan(k, e.m.name, "", stats, e.groups)

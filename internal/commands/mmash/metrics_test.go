@@ -17,6 +17,7 @@ import (
 	"github.com/mmstats/mmstats/internal/prom/promtest"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 func TestMetrics(t *testing.T) {
@@ -280,6 +281,66 @@ func TestMetricsClassicSchema(t *testing.T) {
 					t.Errorf("schema %d, aggregate %v, %+v: %d, %d classic bounds (want %d), count %d, native schema %d",
 						classic, aggregate, c, w.Code, n, want, h.GetSampleCount(), h.GetSchema())
 				}
+			}
+		}
+	}
+}
+
+// TestMetricsHistogramsFollowTheWriter: the histograms of /metrics,
+// written from the plan (which reads the buckets of a histogram only
+// when its count or sum changed), are at every request what a Set
+// built from the file afresh writes (slurpstats -o prometheus): after
+// new values, after a refresh without any, and unchanged; at the
+// default classic schema and at 3.
+func TestMetricsHistogramsFollowTheWriter(t *testing.T) {
+	for _, classic := range []prom.ClassicSchema{prom.DefaultClassicSchema, 3} {
+		dir := t.TempDir()
+		var s struct {
+			Req mmstats.Timer     `mmstats:"web.req,windows=none"`
+			Big mmstats.Histogram `mmstats:"web.size,unit=bytes,windows=none"`
+		}
+		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Remove()
+		cfg := defaultConfig()
+		cfg.classic = classic
+		srv, err := newServerConfig(dir, "*.mmstats", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		fresh := func() string {
+			rf, err := reader.Open(f.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rf.Close()
+			stats, err := rf.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups, err := prom.ReadGroups(rf, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := prom.Set{Classic: classic}
+			set.AddFileGroups(f.Path(), "", stats, groups)
+			var b bytes.Buffer
+			set.WriteTo(&b)
+			return b.String()
+		}
+		for round, observe := range []int{0, 10, 0, 0, 1, 1000, 0} {
+			for i := range observe {
+				s.Req.Observe(time.Duration(1+i*i) * time.Microsecond)
+				s.Big.Observe(float64(100 + i))
+			}
+			if round != 3 {
+				f.Refresh() // a new snapshot (sequence word), new values or not
+			}
+			if got, want := get(t, srv, "/metrics").body, fresh(); got != want {
+				t.Fatalf("schema %d, round %d: /metrics\n%s\na Set of the file\n%s", classic, round, got, want)
 			}
 		}
 	}
