@@ -34,6 +34,7 @@ type Plan struct {
 	text []byte    // the text that does not change, cut by segs
 	segs []segment // the values, in the order of the text
 	size int       // the length of the last text appended, a hint
+	gz   *gzipState
 }
 
 // source is where the value of a series of a Plan comes from: stat of
@@ -170,6 +171,9 @@ func (p *Plan) Bytes() int {
 			n += 48 + 8*cap(w.cum)
 		}
 	}
+	if g := p.gz; g != nil {
+		n += g.bytes()
+	}
 	return n
 }
 
@@ -215,12 +219,7 @@ func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
 		sg := &p.segs[i]
 		b = append(b, p.text[pos:sg.end]...)
 		pos = sg.end
-		if sg.src.group >= 0 {
-			b = sg.appendHistogram(b, src, summary)
-		} else {
-			b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
-			b = append(b, '\n')
-		}
+		b = sg.appendValue(b, src, summary)
 		if err := flush(); err != nil {
 			return b, err
 		}
@@ -231,6 +230,16 @@ func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
 		return b[:0], err
 	}
 	return b, nil
+}
+
+// appendValue appends the value of sg: a number and its newline, or the
+// lines of a histogram.
+func (sg *segment) appendValue(b []byte, src Source, summary SummarySource) []byte {
+	if sg.src.group >= 0 {
+		return sg.appendHistogram(b, src, summary)
+	}
+	b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
+	return append(b, '\n')
 }
 
 // appendHistogram appends the lines of a histogram's series as

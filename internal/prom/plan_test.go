@@ -40,8 +40,13 @@ func (fs planFiles) set(classic ClassicSchema) *Set {
 // out), a histogram group standing for its stats, a negative number, a
 // NaN and an escaped label value.
 func planFixture(rng *rand.Rand) planFiles {
+	return planFixtureOf(rng, []string{"/d/web-2.mmstats", "/d/web-1.mmstats", "/d/odd\"name\n.mmstats"})
+}
+
+// planFixtureOf is planFixture of files of the paths given.
+func planFixtureOf(rng *rand.Rand, paths []string) planFiles {
 	var fs planFiles
-	for k, path := range []string{"/d/web-2.mmstats", "/d/web-1.mmstats", "/d/odd\"name\n.mmstats"} {
+	for k, path := range paths {
 		h := randomHistogram(rng, 6, -1407+k, 300)
 		stats := []reader.Stat{
 			{Label: "web.sys.pid", Type: "I", Value: reader.UintValue(uint64(100 + k)), Meta: reader.Meta{Kind: reader.KindInfo}},

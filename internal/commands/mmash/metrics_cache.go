@@ -2,7 +2,6 @@ package mmash
 
 import (
 	"bytes"
-	"compress/gzip"
 	"runtime/debug"
 	"slices"
 
@@ -23,9 +22,8 @@ type metricsPlan struct {
 	kept  int         // what the answer keeps, as job.grow counts it
 
 	// What each answer uses again: the buffer the text is made in, piece
-	// by piece, the compressor, and the sizes of the last answers.
+	// by piece, and the sizes of the last answers.
 	buf          []byte
-	zw           *gzip.Writer
 	size, gzSize int
 	scratch      reader.Histogram // the histogram being written
 	failed       bool             // a histogram could not be read: write again
@@ -153,16 +151,12 @@ func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 		p.size = buf.Len()
 		return buf.Bytes(), j.grow(buf.Cap())
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, p.gzSize+4096))
-	if p.zw == nil {
-		p.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
-	} else {
-		p.zw.Reset(buf)
-	}
-	p.buf, _ = p.plan.WriteTo(p.zw, p.src, p.buf)
-	p.zw.Close()
-	p.gzSize = buf.Len()
-	return buf.Bytes(), j.grow(buf.Cap())
+	// The pieces of the text whose values have not changed since the
+	// last answer are sent as they were compressed (prom.Plan.AppendGzip).
+	body := p.plan.AppendGzip(make([]byte, 0, p.gzSize+4096), p.src)
+	p.gzSize = len(body)
+	// The answer, and the pieces that the plan keeps, about as large.
+	return body, j.grow(2 * cap(body))
 }
 
 // freeAfter is the number of files whose plan, made, is worth a
@@ -172,7 +166,7 @@ const freeAfter = 256
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
+	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
 	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {
