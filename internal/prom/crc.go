@@ -1,5 +1,7 @@
 package prom
 
+import "sync"
+
 // The CRC-32 (IEEE) of a text made of pieces whose own CRCs are known:
 // a gzip member's trailer holds the CRC of the whole text, and a Plan
 // that compresses the pieces of its text that changed, and keeps those
@@ -7,10 +9,11 @@ package prom
 //
 // CRC-32 is linear over GF(2): the CRC of A followed by B is the CRC of
 // A carried through len(B) zero bytes, XOR the CRC of B (the pre- and
-// post-conditioning cancel). Carrying a CRC through n zero bytes is a
-// 32×32 bit matrix, the n-th power of the one-zero-bit operator,
-// computed by squaring as zlib's crc32_combine does; a piece keeps the
-// matrix of its length, so that combining it costs 32 steps.
+// post-conditioning cancel). Carrying a CRC through 2^k zero bytes is a
+// 32×32 bit matrix, the square of that of 2^(k-1), as zlib's
+// crc32_combine computes it; the matrices of every 2^k are made once,
+// and carrying a CRC through n bytes applies those of n's bits, 32
+// steps each.
 
 // crcShift is the operator that carries a CRC-32 through some number of
 // zero bytes: column i is the image of bit i.
@@ -34,12 +37,9 @@ func (m *crcShift) square(s *crcShift) {
 	}
 }
 
-// crcShiftOf returns the operator of n zero bytes.
-func crcShiftOf(n int) crcShift {
-	var result crcShift // the identity
-	for i := range result {
-		result[i] = 1 << i
-	}
+// crcPowers holds the operators of 2^k zero bytes, k = 0 to 62.
+var crcPowers = sync.OnceValue(func() *[63]crcShift {
+	var ps [63]crcShift
 	var op, sq crcShift // one zero bit, then squared
 	op[0] = 0xedb88320  // the reversed polynomial
 	for i := 1; i < 32; i++ {
@@ -47,24 +47,21 @@ func crcShiftOf(n int) crcShift {
 	}
 	sq.square(&op) // 2 bits
 	op.square(&sq) // 4 bits
-	sq.square(&op) // 8 bits: one byte
-	op = sq
-	for ; n > 0; n >>= 1 {
-		if n&1 != 0 {
-			var r crcShift
-			for i := range r {
-				r[i] = op.apply(result[i])
-			}
-			result = r
-		}
-		sq.square(&op)
-		op = sq
+	ps[0].square(&op)
+	for k := 1; k < len(ps); k++ {
+		ps[k].square(&ps[k-1])
 	}
-	return result
-}
+	return &ps
+})
 
 // crcCombine returns the CRC-32 of A followed by B from crcA, the CRC
-// of A, and crcB, that of B, whose length gives shift (crcShiftOf).
-func crcCombine(crcA, crcB uint32, shift *crcShift) uint32 {
-	return shift.apply(crcA) ^ crcB
+// of A, and crcB and n, the CRC and length of B.
+func crcCombine(crcA, crcB uint32, n int) uint32 {
+	ps := crcPowers()
+	for k := 0; n > 0 && crcA != 0; k, n = k+1, n>>1 {
+		if n&1 != 0 {
+			crcA = ps[k].apply(crcA)
+		}
+	}
+	return crcA ^ crcB
 }

@@ -47,11 +47,10 @@ type gzipState struct {
 // segment.
 type gzipPiece struct {
 	from, to int
-	z        []byte   // its compressed text, ended by a sync flush
-	crc      uint32   // the CRC-32 of its text
-	n        int      // the length of its text
-	shift    crcShift // the CRC operator of n zero bytes
-	valid    bool     // z is the text of the values in prev
+	z        []byte // its compressed text, ended by a sync flush
+	crc      uint32 // the CRC-32 of its text
+	n        int    // the length of its text
+	valid    bool   // z is the text of the values in prev
 }
 
 // writtenValue is the value of a segment that a piece holds: a number
@@ -125,7 +124,7 @@ func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 	var size uint32
 	add := func(c *gzipPiece) {
 		b = append(b, c.z...)
-		crc = crcCombine(crc, c.crc, &c.shift)
+		crc = crcCombine(crc, c.crc, c.n)
 		size += uint32(c.n) // modulo 2^32, as the trailer has it
 	}
 	if g.chunks == nil {
@@ -202,9 +201,6 @@ func (p *Plan) compress(g *gzipState, c *gzipPiece, src Source, summary SummaryS
 		t = append(t, p.text[p.start(c.to):]...)
 	}
 	g.text = t
-	if len(t) != c.n || !c.valid {
-		c.shift = crcShiftOf(len(t))
-	}
 	c.crc, c.n = crc32.ChecksumIEEE(t), len(t)
 	g.out.b = c.z[:0]
 	g.zw.Reset(&g.out)
