@@ -37,9 +37,10 @@ type gzipState struct {
 	chunks []gzipPiece
 	prev   []writtenValue // of each segment, what its piece holds
 	zw     *flate.Writer
-	out    appender // what zw writes to: the piece's z
-	text   []byte   // the text of the piece being compressed
-	made   int      // the pieces compressed, for tests
+	out    appender  // what zw writes to: the piece's z
+	todo   []int     // the pieces to make again
+	texts  [2][]byte // the text of the pieces being made and compressed
+	made   int       // the pieces compressed, for tests
 }
 
 // gzipPiece is a piece of the text: the segments [from, to), each with
@@ -109,8 +110,9 @@ func (sg *segment) written(src Source) writtenValue {
 // as one gzip member (RFC 1952) of the text that Append appends, and
 // returns it. The pieces of the text whose values are those of the last
 // call are not made again (see SummarySource for histograms): the call
-// costs the values that changed, and does not allocate once the pieces
-// have their sizes.
+// costs the values that changed. Once the pieces have their sizes, it
+// allocates nothing when none changed, and a few objects (a goroutine
+// that compresses them, see remake) when some did.
 func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 	g := p.gz
 	if g == nil {
@@ -128,7 +130,8 @@ func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 		size += uint32(c.n) // modulo 2^32, as the trailer has it
 	}
 	if g.chunks == nil {
-		// The first text: cut into pieces as it is made.
+		// The first text: cut into pieces of about g.piece bytes of text,
+		// as the values' text is estimated, for the Plan's life.
 		for from := 0; ; {
 			to, n := from, 0
 			for to < len(p.segs) && n < g.piece {
@@ -136,22 +139,21 @@ func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 				to++
 			}
 			g.chunks = append(g.chunks, gzipPiece{from: from, to: to})
-			c := &g.chunks[len(g.chunks)-1]
-			p.compress(g, c, src, summary)
-			add(c)
 			if to == len(p.segs) {
 				break
 			}
 			from = to
 		}
-	} else {
-		for k := range g.chunks {
-			c := &g.chunks[k]
-			if !p.unchanged(g, c, src, summary) {
-				p.compress(g, c, src, summary)
-			}
-			add(c)
+	}
+	g.todo = g.todo[:0]
+	for k := range g.chunks {
+		if !p.unchanged(g, &g.chunks[k], src, summary) {
+			g.todo = append(g.todo, k)
 		}
+	}
+	p.remake(g, src, summary)
+	for k := range g.chunks {
+		add(&g.chunks[k])
 	}
 	b = append(b, 3, 0) // an empty final block, fixed codes
 	b = binary.LittleEndian.AppendUint32(b, crc)
@@ -188,9 +190,45 @@ func (p *Plan) unchanged(g *gzipState, c *gzipPiece, src Source, summary Summary
 	return true
 }
 
-// compress makes c's text with the values of src and compresses it.
-func (p *Plan) compress(g *gzipState, c *gzipPiece, src Source, summary SummarySource) {
-	t := g.text[:0]
+// remake makes the text of the pieces of g.todo with the values of src
+// and compresses them. With two or more, the text of one is made (src
+// is read here only) while the one before is compressed on another
+// goroutine, each in one of g.texts: on two cores, the answer takes
+// about the longer of the two rather than their sum.
+func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
+	if len(g.todo) < 2 {
+		for _, k := range g.todo {
+			c := &g.chunks[k]
+			g.texts[0] = p.pieceText(g, c, g.texts[0][:0], src, summary)
+			g.compress(c, g.texts[0])
+		}
+		return
+	}
+	next := make(chan int, 1)
+	done := make(chan struct{}, 2)
+	go func() {
+		for j := range next {
+			g.compress(&g.chunks[g.todo[j]], g.texts[j%2])
+			done <- struct{}{}
+		}
+	}()
+	finished := 0
+	for j, k := range g.todo {
+		for ; finished < j-1; finished++ {
+			<-done // piece j-2 is compressed: its text buffer is free
+		}
+		g.texts[j%2] = p.pieceText(g, &g.chunks[k], g.texts[j%2][:0], src, summary)
+		next <- j
+	}
+	close(next)
+	for ; finished < len(g.todo); finished++ {
+		<-done
+	}
+}
+
+// pieceText appends the text of c with the values of src to t, and
+// notes in g.prev the values it holds.
+func (p *Plan) pieceText(g *gzipState, c *gzipPiece, t []byte, src Source, summary SummarySource) []byte {
 	for i := c.from; i < c.to; i++ {
 		sg := &p.segs[i]
 		t = append(t, p.text[p.start(i):sg.end]...)
@@ -200,7 +238,11 @@ func (p *Plan) compress(g *gzipState, c *gzipPiece, src Source, summary SummaryS
 	if c.to == len(p.segs) {
 		t = append(t, p.text[p.start(c.to):]...)
 	}
-	g.text = t
+	return t
+}
+
+// compress compresses t, the text of c, into c.z.
+func (g *gzipState) compress(c *gzipPiece, t []byte) {
 	c.crc, c.n = crc32.ChecksumIEEE(t), len(t)
 	g.out.b = c.z[:0]
 	g.zw.Reset(&g.out)
@@ -213,7 +255,7 @@ func (p *Plan) compress(g *gzipState, c *gzipPiece, src Source, summary SummaryS
 
 // bytes is about what g keeps.
 func (g *gzipState) bytes() int {
-	n := 700<<10 + cap(g.text) + 24*cap(g.prev) // the compressor's tables, about
+	n := 700<<10 + cap(g.texts[0]) + cap(g.texts[1]) + 24*cap(g.prev) // the compressor's tables, about
 	for i := range g.chunks {
 		n += 200 + cap(g.chunks[i].z)
 	}
