@@ -213,14 +213,18 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 		}
 	}()
 	finished := 0
-	for j, k := range g.todo {
-		for ; finished < j-1; finished++ {
-			<-done // piece j-2 is compressed: its text buffer is free
+	func() {
+		// Closed however this ends, so that the goroutine does too (done
+		// has room for what it may still finish).
+		defer close(next)
+		for j, k := range g.todo {
+			for ; finished < j-1; finished++ {
+				<-done // piece j-2 is compressed: its text buffer is free
+			}
+			g.texts[j%2] = p.pieceText(g, &g.chunks[k], g.texts[j%2][:0], src, summary)
+			next <- j
 		}
-		g.texts[j%2] = p.pieceText(g, &g.chunks[k], g.texts[j%2][:0], src, summary)
-		next <- j
-	}
-	close(next)
+	}()
 	for ; finished < len(g.todo); finished++ {
 		<-done
 	}
