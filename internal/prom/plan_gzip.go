@@ -212,21 +212,22 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 			done <- struct{}{}
 		}
 	}()
-	finished := 0
-	func() {
-		// Closed however this ends, so that the goroutine does too (done
-		// has room for what it may still finish).
-		defer close(next)
-		for j, k := range g.todo {
-			for ; finished < j-1; finished++ {
-				<-done // piece j-2 is compressed: its text buffer is free
-			}
-			g.texts[j%2] = p.pieceText(g, &g.chunks[k], g.texts[j%2][:0], src, summary)
-			next <- j
+	finished, sent := 0, 0
+	defer func() {
+		// However this ends, the goroutine has compressed what it was
+		// given, and ends, before g is used again.
+		close(next)
+		for ; finished < sent; finished++ {
+			<-done
 		}
 	}()
-	for ; finished < len(g.todo); finished++ {
-		<-done
+	for j, k := range g.todo {
+		for ; finished < j-1; finished++ {
+			<-done // piece j-2 is compressed: its text buffer is free
+		}
+		g.texts[j%2] = p.pieceText(g, &g.chunks[k], g.texts[j%2][:0], src, summary)
+		next <- j
+		sent++
 	}
 }
 
