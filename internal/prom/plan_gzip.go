@@ -234,6 +234,7 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 // pieceText appends the text of c with the values of src to t, and
 // notes in g.prev the values it holds.
 func (p *Plan) pieceText(g *gzipState, c *gzipPiece, t []byte, src Source, summary SummarySource) []byte {
+	c.valid = false // until compressed: its prev no longer says what z holds
 	for i := c.from; i < c.to; i++ {
 		sg := &p.segs[i]
 		t = append(t, p.text[p.start(i):sg.end]...)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"runtime"
 	"testing"
 
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -172,5 +173,55 @@ func TestPlanAppendGzipGunzip(t *testing.T) {
 	fs.set(DefaultClassicSchema).WriteTo(&want)
 	if err != nil || !bytes.Equal(out, want.Bytes()) {
 		t.Errorf("gzip -dc: %v; %d bytes, want %d", err, len(out), want.Len())
+	}
+}
+
+// panicky is a Source that panics when asked for web.requests of file
+// 0, whose line is the first of its metric, after those of web.neg.
+type panicky struct{ planFiles }
+
+func (s panicky) Value(file, stat int) reader.Value {
+	if file == 0 && stat == 2 {
+		panic("the source broke")
+	}
+	return s.planFiles.Value(file, stat)
+}
+
+// TestPlanAppendGzipPanic: a Source that panics while the pieces are
+// made and compressed leaves no goroutine behind, and the Plan writes
+// the right text after (a piece whose text was being made is made
+// again, not taken for the values it had read).
+func TestPlanAppendGzipPanic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var paths []string
+	for k := range 200 {
+		paths = append(paths, fmt.Sprintf("/d/w%04d.mmstats", k))
+	}
+	fs := planFixtureOf(rng, paths)
+	plan := fs.set(0).Compile()
+	plan.gz = &gzipState{piece: 16 << 10, prev: make([]writtenValue, len(plan.segs))}
+	plan.gz.zw, _ = flate.NewWriter(nil, flate.BestSpeed)
+	plan.AppendGzip(nil, fs)
+	// The piece that ends web.neg and starts web.requests is made again
+	// for its web.neg, and breaks at its first web.requests.
+	for k := range fs {
+		fs[k].stats[4].Value = reader.IntValue(int64(-1000 - k))
+	}
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("no panic")
+			}
+		}()
+		plan.AppendGzip(nil, panicky{fs})
+	}()
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after, %d before", n, before)
+	}
+	var want bytes.Buffer
+	fs.set(0).WriteTo(&want)
+	if got := gunzip(t, plan.AppendGzip(nil, fs)); !bytes.Equal(got, want.Bytes()) {
+		t.Error("the text after the panic differs from WriteTo's")
 	}
 }
