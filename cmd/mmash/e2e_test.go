@@ -247,7 +247,7 @@ scrape_configs:
 // TestMetricsMatchSlurpstats checks that mmash's /metrics and slurpstats -o
 // prometheus (for the textfile collector) print the same text, on the
 // reference files of Python mmstats and on a Go writer's file with
-// histograms.
+// histograms, at the default classic schema and with --classic-schema.
 func TestMetricsMatchSlurpstats(t *testing.T) {
 	dir := filepath.Join(testutil.Root(t), "cmd", "slurpstats", "testdata", "python-v1")
 	base := testutil.StartMmash(t, nil, dir).URL + "/"
@@ -279,19 +279,29 @@ func TestMetricsMatchSlurpstats(t *testing.T) {
 	if err := w.Wait(t, 10*time.Second); err != nil {
 		t.Fatalf("testwriter: %v", err)
 	}
-	res, err = http.Get(testutil.StartMmash(t, nil, goDir).URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	r = testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "-o", "prometheus", goDir)
-	if r.Code != 0 || string(served) != r.Stdout {
-		t.Errorf("/metrics:\n%s\nslurpstats -o prometheus (exit %d):\n%s", served, r.Code, r.Stdout)
-	}
-	for _, want := range []string{"# TYPE mmstats_every_latency_seconds histogram", `mmstats_every_histogram_bytes_bucket{file="w.mmstats"`} {
-		if !strings.Contains(r.Stdout, want) {
-			t.Errorf("slurpstats -o prometheus lacks %q:\n%s", want, r.Stdout)
+	// every.timer, a Timer of the default range, 2^-22 s to 256 s: 31
+	// bounds and +Inf at schema 0, 241 and +Inf at 3.
+	for _, c := range []struct {
+		args    []string
+		buckets int
+	}{{nil, 32}, {[]string{"--classic-schema", "0"}, 32}, {[]string{"--classic-schema", "3"}, 242}} {
+		res, err = http.Get(testutil.StartMmash(t, nil, goDir, c.args...).URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		r = testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), append([]string{"-o", "prometheus", goDir}, c.args...)...)
+		if r.Code != 0 || string(served) != r.Stdout {
+			t.Errorf("%v: /metrics:\n%s\nslurpstats -o prometheus (exit %d):\n%s", c.args, served, r.Code, r.Stdout)
+		}
+		for _, want := range []string{"# TYPE mmstats_every_latency_seconds histogram", `mmstats_every_histogram_bytes_bucket{file="w.mmstats"`} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("%v: slurpstats -o prometheus lacks %q:\n%s", c.args, want, r.Stdout)
+			}
+		}
+		if n := strings.Count(r.Stdout, "mmstats_every_timer_seconds_bucket{"); n != c.buckets {
+			t.Errorf("%v: %d _bucket lines of every.timer, want %d", c.args, n, c.buckets)
 		}
 	}
 }
@@ -299,11 +309,20 @@ func TestMetricsMatchSlurpstats(t *testing.T) {
 // TestPromtoolChecksMetrics: promtool check metrics (the linter of the
 // Prometheus project) accepts mmash's /metrics and slurpstats -o
 // prometheus on the files of the demo's workers under load, histograms
-// included.
+// included, at the default classic schema and at --classic-schema 3.
 func TestPromtoolChecksMetrics(t *testing.T) {
 	promtool := testutil.Tool(t, "prometheus", "promtool")
 	dir := testutil.StartDemo(t, t.TempDir(), loadedDemo...).Dir
-	base := testutil.StartMmash(t, nil, dir).URL + "/"
+	for _, classic := range [][]string{nil, {"--classic-schema", "3"}} {
+		checkPromtool(t, promtool, dir, classic)
+	}
+}
+
+// checkPromtool runs promtool check metrics on mmash's /metrics and
+// slurpstats -o prometheus of dir, with the args.
+func checkPromtool(t *testing.T, promtool, dir string, args []string) {
+	t.Helper()
+	base := testutil.StartMmash(t, nil, dir, args...).URL + "/"
 	var metrics string
 	testutil.Eventually(t, 20*time.Second, func() bool {
 		res, err := http.Get(base + "metrics")
@@ -315,11 +334,12 @@ func TestPromtoolChecksMetrics(t *testing.T) {
 		metrics = string(b)
 		return strings.Count(metrics, "mmstats_web_stats_status_2XX_total{") == 2
 	}, func() string { return "no 2XX counter of each worker in /metrics:\n" + metrics })
-	slurp := testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), "-o", "prometheus", dir)
+	slurp := testutil.Run(t, nil, testutil.Binary(t, "cmd/slurpstats"), append([]string{"-o", "prometheus", dir}, args...)...)
 	if slurp.Code != 0 {
-		t.Fatalf("slurpstats: exit %d: %s", slurp.Code, slurp.Stderr)
+		t.Fatalf("slurpstats %v: exit %d: %s", args, slurp.Code, slurp.Stderr)
 	}
 	for what, text := range map[string]string{"/metrics": metrics, "slurpstats -o prometheus": slurp.Stdout} {
+		what += fmt.Sprint(" ", args)
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(text)
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -30,10 +30,10 @@ type prometheus struct {
 }
 
 // startPrometheus starts Prometheus on a free port of loopback, with its
-// data in a temporary directory, scraping target (HOST:PORT) every
+// data in a temporary directory, scraping the targets (HOST:PORT) every
 // second, with the extra args (--enable-feature=...). It gets SIGTERM
 // when the test ends.
-func startPrometheus(t *testing.T, target string, args ...string) *prometheus {
+func startPrometheus(t *testing.T, targets []string, args ...string) *prometheus {
 	t.Helper()
 	bin := promBinary(t)
 	work := t.TempDir()
@@ -44,7 +44,7 @@ func startPrometheus(t *testing.T, target string, args ...string) *prometheus {
 scrape_configs:
   - job_name: mmash
     static_configs:
-      - targets: ['`+target+`']
+      - targets: ['`+strings.Join(targets, "', '")+`']
 `), 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -171,10 +171,12 @@ func (w *latencyWriter) line(t *testing.T) string {
 // of known, different distributions; a real Prometheus scrapes mmash and
 // histogram_quantile over the sum of their rates lands within the
 // documented error of the exact quantile of all the durations pooled:
-// one Prometheus with the classic buckets of the text format (2^(1/8)-1,
-// 9.05%), one with native histograms, which asks for the protobuf format
-// (2^(1/64)-1, 1.09%). mmash's own merged percentiles (?aggr=policy)
-// are within the writer's 2^(1/128)-1, 0.54%.
+// one Prometheus with the classic buckets of the text format, from an
+// mmash at the default classic schema (0: 2^1-1, 100%) and from one with
+// --classic-schema 3 (2^(1/8)-1, 9.05%), one with native histograms,
+// which asks for the protobuf format (2^(1/64)-1, 1.09%). mmash's own
+// merged percentiles (?aggr=policy) are within the writer's
+// 2^(1/128)-1, 0.54%.
 func TestPrometheusMergedQuantiles(t *testing.T) {
 	promBinary(t) // before the writers: skip or fail at once
 	dir := t.TempDir()
@@ -189,13 +191,14 @@ func TestPrometheusMergedQuantiles(t *testing.T) {
 	slices.Sort(pooled)
 	n := float64(len(pooled))
 	mm := testutil.StartMmash(t, nil, dir)
-	target := strings.TrimPrefix(mm.URL, "http://")
-	classic := startPrometheus(t, target)
-	native := startPrometheus(t, target, "--enable-feature=native-histograms")
+	mm3 := testutil.StartMmash(t, nil, dir, "--classic-schema", "3")
+	target, target3 := strings.TrimPrefix(mm.URL, "http://"), strings.TrimPrefix(mm3.URL, "http://")
+	classic := startPrometheus(t, []string{target, target3})
+	native := startPrometheus(t, []string{target}, "--enable-feature=native-histograms")
 
-	// Both have scraped the four files, before any value: the series
-	// start at 0, so that rate() sees every value.
-	classic.waitFor(t, "count(mmstats_lat_seconds_count)", latencyWriters)
+	// Both have scraped the four files (of each mmash), before any
+	// value: the series start at 0, so that rate() sees every value.
+	classic.waitFor(t, "count(mmstats_lat_seconds_count)", 2*latencyWriters)
 	native.waitFor(t, "count(mmstats_lat_seconds)", latencyWriters)
 	for _, w := range writers {
 		io.WriteString(w.stdin, "observe\n")
@@ -205,30 +208,43 @@ func TestPrometheusMergedQuantiles(t *testing.T) {
 			t.Fatalf("writer %s said %q", w.path, l)
 		}
 	}
-	classic.waitFor(t, "sum(mmstats_lat_seconds_count)", n)
+	classic.waitFor(t, "sum(mmstats_lat_seconds_count)", 2*n)
 	native.waitFor(t, "sum(histogram_count(mmstats_lat_seconds))", n)
+	// Each mmash's _bucket series: 31 and 241 bounds and +Inf per file.
+	for _, c := range []struct {
+		target string
+		want   float64
+	}{{target, 32}, {target3, 242}} {
+		classic.waitFor(t, fmt.Sprintf("count(mmstats_lat_seconds_bucket{instance=%q})", c.target), c.want*latencyWriters)
+	}
 
 	var merged map[string]float64
 	if code := getJSON(t, mm.URL+"/stats/lat.p?aggr=policy", &merged); code != 200 || len(merged) != 4 {
 		t.Fatalf("/stats/lat.p?aggr=policy: %d %v", code, merged)
 	}
 	const (
-		classicErr = 0.0905077326652577  // 2^(1/8) - 1
-		nativeErr  = 0.01088993475811632 // 2^(1/64) - 1
-		mmashErr   = 0.00542953666418173 // 2^(1/128) - 1
+		classic0Err = 1.0                 // 2^1 - 1
+		classic3Err = 0.0905077326652577  // 2^(1/8) - 1
+		nativeErr   = 0.01088993475811632 // 2^(1/64) - 1
+		mmashErr    = 0.00542953666418173 // 2^(1/128) - 1
 	)
 	for _, q := range []struct {
 		q    float64
 		stat string
 	}{{0.5, "lat.p50"}, {0.9, "lat.p90"}, {0.99, "lat.p99"}, {0.999, "lat.p999"}} {
 		exact := pooled[int(math.Ceil(q.q*n))-1]
-		c, ok1 := classic.query(t, fmt.Sprintf("histogram_quantile(%g, sum by (le) (rate(mmstats_lat_seconds_bucket[10m])))", q.q))
+		classicQ := `histogram_quantile(%g, sum by (le) (rate(mmstats_lat_seconds_bucket{instance=%q}[10m])))`
+		c0, ok0 := classic.query(t, fmt.Sprintf(classicQ, q.q, target))
+		c3, ok3 := classic.query(t, fmt.Sprintf(classicQ, q.q, target3))
 		nat, ok2 := native.query(t, fmt.Sprintf("histogram_quantile(%g, sum(rate(mmstats_lat_seconds[10m])))", q.q))
 		own := merged[q.stat]
-		t.Logf("%-8s exact %.6g s; Prometheus classic %.6g (%+.2f%%), native %.6g (%+.2f%%); mmash %.6g (%+.3f%%)",
-			q.stat, exact, c, 100*(c/exact-1), nat, 100*(nat/exact-1), own, 100*(own/exact-1))
-		if !ok1 || math.Abs(c/exact-1) > classicErr {
-			t.Errorf("%s: Prometheus over the classic buckets gives %v (ok %v), exact %v: more than %.2f%% off", q.stat, c, ok1, exact, 100*classicErr)
+		t.Logf("%-8s exact %.6g s; Prometheus classic schema 0 %.6g (%+.2f%%), schema 3 %.6g (%+.2f%%), native %.6g (%+.2f%%); mmash %.6g (%+.3f%%)",
+			q.stat, exact, c0, 100*(c0/exact-1), c3, 100*(c3/exact-1), nat, 100*(nat/exact-1), own, 100*(own/exact-1))
+		if !ok0 || math.Abs(c0/exact-1) > classic0Err {
+			t.Errorf("%s: Prometheus over the classic buckets of schema 0 gives %v (ok %v), exact %v: more than %.2f%% off", q.stat, c0, ok0, exact, 100*classic0Err)
+		}
+		if !ok3 || math.Abs(c3/exact-1) > classic3Err {
+			t.Errorf("%s: Prometheus over the classic buckets of schema 3 gives %v (ok %v), exact %v: more than %.2f%% off", q.stat, c3, ok3, exact, 100*classic3Err)
 		}
 		if !ok2 || math.Abs(nat/exact-1) > nativeErr {
 			t.Errorf("%s: Prometheus over the native histograms gives %v (ok %v), exact %v: more than %.2f%% off", q.stat, nat, ok2, exact, 100*nativeErr)

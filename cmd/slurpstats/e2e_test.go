@@ -498,7 +498,8 @@ func TestFlags(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Examples:") || !strings.Contains(r.Stdout, "slurpstats --json DIR | jq") {
 		t.Errorf("--help: exit %d:\n%s", r.Code, r.Stdout)
 	}
-	for _, args := range [][]string{{"--bogus"}, {"-o", "xml"}, {"-f", "["}} {
+	for _, args := range [][]string{{"--bogus"}, {"-o", "xml"}, {"-f", "["},
+		{"-o", "prometheus", "--classic-schema", "4"}, {"-o", "prometheus", "--classic-schema=x"}, {"--classic-schema", "1"}} {
 		r = testutil.Run(t, nil, bin, append(args, fixtures)...)
 		if r.Code != 2 || r.Stdout != "" || !strings.HasPrefix(r.Stderr, "slurpstats: ") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2", args, r.Code, r.Stdout, r.Stderr)

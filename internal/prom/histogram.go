@@ -12,18 +12,6 @@ import (
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// ClassicSchema is the resolution of the classic buckets
-// (…_bucket{le="…"}) of an exported histogram: the bounds 2^(k/8), 8 per
-// power of two (native-histogram schema 3). Each is a bound of the
-// writer's schema-6 buckets, so the cumulative counts are exact: the
-// count at le="x" is the number of values at or below x. What is lost is
-// where a value lies inside its bucket, which histogram_quantile
-// interpolates linearly: its result lies in the bucket that holds the
-// exact quantile, so within 2^(1/8)-1 = 9.05% of it (relative). The
-// native histogram of the protobuf format keeps the writer's schema 6:
-// within 2^(1/64)-1 = 1.09%.
-const ClassicSchema = 3
-
 // Group is the histogram of a group of one file (a Timer's or a
 // Histogram's buckets): its head's label and metadata, which name the
 // metric, and the buckets.
@@ -101,14 +89,16 @@ func exportable(h *reader.Histogram) bool {
 }
 
 // histValue is the value of one histogram series: its classic buckets
-// (cumulative, at ClassicSchema bounds) and its native histogram
+// (cumulative, at the bounds of a ClassicSchema) and its native histogram
 // (zero bucket, spans and deltas, at the writer's schema).
 type histValue struct {
 	count uint64
 	sum   float64
 
 	// Classic: cum[j] is the count of values at or below the bound
-	// 2^((first+j)/2^cschema).
+	// 2^((first+j)/2^cschema); cschema is the Set's ClassicSchema, or the
+	// writer's schema where that is coarser.
+	classic ClassicSchema
 	cschema int
 	first   int
 	cum     []uint64
@@ -134,9 +124,10 @@ func (v *histValue) bytes() int {
 // bound returns the classic bound of index j of v.
 func (v *histValue) bound(j int) float64 { return v1.BucketUpper(v.cschema, v.first+j) }
 
-// newHistValue converts a reader's histogram.
+// newHistValue converts a reader's histogram, with classic buckets of
+// schema classic.
 //
-// Classic buckets: every bound 2^(k/8) inside the histogram's window
+// Classic buckets: every bound 2^(k/2^classic) inside the histogram's window
 // (from its lower bound, at or below which the underflow counts, to its
 // upper bound), so that the files of one program, whose windows are the
 // same, have the same bounds and sum by le; the overflow counts in +Inf
@@ -146,16 +137,14 @@ func (v *histValue) bound(j int) float64 { return v1.BucketUpper(v.cschema, v.fi
 // values at or below the window's lower bound) is the zero bucket, whose
 // threshold is that bound, and the overflow (values above the window)
 // counts in the bucket just above the window.
-func newHistValue(h *reader.Histogram) *histValue {
+func newHistValue(h *reader.Histogram, classic ClassicSchema) *histValue {
 	n := len(h.Counts)
-	v := &histValue{count: h.Total(), sum: h.Sum, schema: int32(h.Schema), zeroCount: h.Underflow}
+	v := &histValue{count: h.Total(), sum: h.Sum, schema: int32(h.Schema), zeroCount: h.Underflow, classic: classic}
 	v.zero, _ = h.BucketBounds(h.Lo)
 
-	cs := min(h.Schema, ClassicSchema)
+	cs, first, last := classicWindow(h, classic)
 	factor := 1 << (h.Schema - cs)
-	v.cschema = cs
-	v.first = ceilDiv(h.Lo-1, factor)
-	last := floorDiv(h.Lo+n-1, factor)
+	v.cschema, v.first = cs, first
 	if last >= v.first {
 		v.cum = make([]uint64, 0, last-v.first+1)
 		acc, i := h.Underflow, h.Lo
@@ -198,6 +187,17 @@ func newHistValue(h *reader.Histogram) *histValue {
 		add(h.Lo+n, h.Overflow)
 	}
 	return v
+}
+
+// classicWindow returns the classic schema of h's buckets (classic, or
+// h's own where that is coarser) and the indexes at that schema of its
+// first and last bounds inside h's window: from the window's lower
+// bound, at or below which the underflow counts, to its upper bound.
+// last < first when no bound lies inside.
+func classicWindow(h *reader.Histogram, classic ClassicSchema) (cs, first, last int) {
+	cs = min(h.Schema, int(classic))
+	factor := 1 << (h.Schema - cs)
+	return cs, ceilDiv(h.Lo-1, factor), floorDiv(h.Lo+len(h.Counts)-1, factor)
 }
 
 func floorDiv(a, b int) int {

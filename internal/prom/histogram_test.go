@@ -24,53 +24,61 @@ func randomHistogram(rng *rand.Rand, s, lo, n int) *reader.Histogram {
 	return h
 }
 
-// TestClassicBucketsAreExact: the count at each le is exactly the number
-// of values at or below it, at the bounds 2^(k/8) inside the window,
-// whatever the window's alignment; the overflow counts in +Inf only.
+// TestClassicBucketsAreExact: at every classic schema, the count at
+// each le is exactly the number of values at or below it, at the bounds
+// 2^(k/2^schema) inside the window, whatever the window's alignment;
+// the overflow counts in +Inf only.
 func TestClassicBucketsAreExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct{ schema, lo, n int }{
-		{6, -1407, 1920}, // the writer's default for seconds: 2^-22 to 2^8
-		{6, 1, 1920},     // bytes: 1 to 2^30
-		{6, -13, 300},    // a window that starts and ends between bounds
-		{6, 5, 3},        // a window without a bound inside
-		{8, -100, 900},
-		{3, -20, 50}, // schema 3 itself
-		{2, -7, 40},  // coarser than schema 3: its own bounds
-		{0, 0, 5},
-	} {
-		h := randomHistogram(rng, c.schema, c.lo, c.n)
-		v := newHistValue(h)
-		lower, _ := h.BucketBounds(c.lo)
-		_, upper := h.BucketBounds(c.lo + c.n - 1)
-		cs := min(c.schema, ClassicSchema)
-		if v.cschema != cs || v.count != h.Total() || v.sum != 12.5 {
-			t.Errorf("%+v: schema %d, count %d, sum %v", c, v.cschema, v.count, v.sum)
-		}
-		for j, got := range v.cum {
-			le := v.bound(j)
-			if le < lower*(1-1e-12) || le > upper*(1+1e-12) {
-				t.Errorf("%+v: le %v outside the window (%v, %v]", c, le, lower, upper)
+	for classic := range MaxClassicSchema + 1 {
+		for _, c := range []struct{ schema, lo, n int }{
+			{6, -1407, 1920}, // the writer's default for seconds: 2^-22 to 2^8
+			{6, 1, 1920},     // bytes: 1 to 2^30
+			{6, -13, 300},    // a window that starts and ends between bounds
+			{6, 5, 3},        // a window without a bound inside
+			{6, 60, 10},      // one bound inside (1 at schema 0)
+			{8, -100, 900},
+			{3, -20, 50}, // schema 3 itself
+			{2, -7, 40},  // coarser than schema 3: its own bounds
+			{0, 0, 5},
+		} {
+			h := randomHistogram(rng, c.schema, c.lo, c.n)
+			v := newHistValue(h, classic)
+			lower, _ := h.BucketBounds(c.lo)
+			_, upper := h.BucketBounds(c.lo + c.n - 1)
+			cs := min(c.schema, int(classic))
+			if v.cschema != cs || v.count != h.Total() || v.sum != 12.5 {
+				t.Errorf("schema %d, %+v: schema %d, count %d, sum %v", classic, c, v.cschema, v.count, v.sum)
 			}
-			want := h.Underflow
-			for k, n := range h.Counts {
-				if _, up := h.BucketBounds(c.lo + k); up <= le*(1+1e-12) {
-					want += n
+			for j, got := range v.cum {
+				le := v.bound(j)
+				if le < lower*(1-1e-12) || le > upper*(1+1e-12) {
+					t.Errorf("schema %d, %+v: le %v outside the window (%v, %v]", classic, c, le, lower, upper)
+				}
+				want := h.Underflow
+				for k, n := range h.Counts {
+					if _, up := h.BucketBounds(c.lo + k); up <= le*(1+1e-12) {
+						want += n
+					}
+				}
+				if got != want {
+					t.Errorf("schema %d, %+v: le %v counts %d, want %d", classic, c, le, got, want)
 				}
 			}
-			if got != want {
-				t.Errorf("%+v: le %v counts %d, want %d", c, le, got, want)
+			// Every bound of the window is there: one more on either side
+			// would leave it.
+			step := math.Exp2(1 / float64(int(1)<<cs))
+			if len(v.cum) > 0 {
+				first, last := v.bound(0), v.bound(len(v.cum)-1)
+				if first/step >= lower*(1+1e-12) || last*step <= upper*(1-1e-12) {
+					t.Errorf("schema %d, %+v: bounds %v to %v, window (%v, %v]", classic, c, first, last, lower, upper)
+				}
+			} else if math.Ceil(math.Log2(lower)*float64(int(1)<<cs)) <= math.Floor(math.Log2(upper)*float64(int(1)<<cs)) {
+				t.Errorf("schema %d, %+v: no bound in the window (%v, %v]", classic, c, lower, upper)
 			}
-		}
-		// Every bound of the window is there: one more on either side
-		// would leave it.
-		first, last := v.bound(0), v.bound(len(v.cum)-1)
-		step := math.Exp2(1 / float64(int(1)<<cs))
-		if len(v.cum) > 0 && (first/step >= lower*(1+1e-12) || last*step <= upper*(1-1e-12)) {
-			t.Errorf("%+v: bounds %v to %v, window (%v, %v]", c, first, last, lower, upper)
-		}
-		if c.n == 3 && len(v.cum) != 0 {
-			t.Errorf("%+v: %d bounds in a window of none", c, len(v.cum))
+			if c.n == 3 && len(v.cum) != 0 {
+				t.Errorf("schema %d, %+v: %d bounds in a window of none", classic, c, len(v.cum))
+			}
 		}
 	}
 }
@@ -84,7 +92,7 @@ func TestNativeBuckets(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct{ schema, lo, n int }{{6, -1407, 1920}, {6, 1, 100}, {4, -3, 7}} {
 		h := randomHistogram(rng, c.schema, c.lo, c.n)
-		pb := newHistValue(h).proto()
+		pb := newHistValue(h, DefaultClassicSchema).proto()
 		want := map[int]uint64{c.lo + c.n: h.Overflow}
 		for k, n := range h.Counts {
 			if n != 0 {
@@ -113,21 +121,22 @@ func TestNativeBuckets(t *testing.T) {
 		}
 	}
 	// Empty: a no-op span marks it as native.
-	empty := newHistValue(&reader.Histogram{Schema: 6, Lo: 1, Counts: make([]uint64, 10)}).proto()
+	empty := newHistValue(&reader.Histogram{Schema: 6, Lo: 1, Counts: make([]uint64, 10)}, DefaultClassicSchema).proto()
 	if sp := empty.GetPositiveSpan(); len(sp) != 1 || sp[0].GetLength() != 0 || len(empty.GetPositiveDelta()) != 0 {
 		t.Errorf("empty histogram: spans %v, deltas %v", sp, empty.GetPositiveDelta())
 	}
 }
 
 // TestHistogramText: a histogram's series in the text format, and the
-// same in protobuf.
+// same in protobuf, at classic schema 3 (and at the default schema 0 in
+// TestHistogramTextDefault).
 func TestHistogramText(t *testing.T) {
 	h := &reader.Histogram{Schema: 6, Lo: 1, Counts: make([]uint64, 24), Underflow: 1, Overflow: 2, Sum: 40.5}
 	h.Counts[0] = 4  // (1, 2^(1/64)]
 	h.Counts[7] = 8  // bucket 8, up to 2^(1/8)
 	h.Counts[8] = 16 // bucket 9, above
 	h.Count = h.Total()
-	var s Set
+	s := Set{Classic: 3}
 	s.AddHistogram("m_seconds", "m", []Label{{"file", "a"}}, h)
 	var out bytes.Buffer
 	s.WriteTo(&out)
@@ -180,5 +189,35 @@ func TestUnreadGroupLeftOut(t *testing.T) {
 	fams := promtest.Parse(t, out.String())
 	if len(fams) != 1 || fams["mmstats_lat_max_seconds"] == nil {
 		t.Errorf("got\n%s", out.String())
+	}
+}
+
+// TestHistogramTextDefault: at the default classic schema, the bounds
+// are the powers of two inside the window, the lowest the window's
+// lower bound, holding the underflow.
+func TestHistogramTextDefault(t *testing.T) {
+	// Schema 6, buckets 1 to 200: the window (1, 2^(200/64)] = (1, 8.7].
+	h := &reader.Histogram{Schema: 6, Lo: 1, Counts: make([]uint64, 200), Underflow: 1, Overflow: 2, Sum: 40.5}
+	h.Counts[0] = 4    // (1, 2^(1/64)]
+	h.Counts[63] = 8   // bucket 64, up to 2
+	h.Counts[64] = 16  // bucket 65, above 2
+	h.Counts[191] = 32 // bucket 192, up to 8
+	h.Count = h.Total()
+	var s Set
+	s.AddHistogram("m_seconds", "m", []Label{{"file", "a"}}, h)
+	var out bytes.Buffer
+	s.WriteTo(&out)
+	want := `# HELP m_seconds m
+# TYPE m_seconds histogram
+m_seconds_bucket{file="a",le="1"} 1
+m_seconds_bucket{file="a",le="2"} 13
+m_seconds_bucket{file="a",le="4"} 29
+m_seconds_bucket{file="a",le="8"} 61
+m_seconds_bucket{file="a",le="+Inf"} 63
+m_seconds_sum{file="a"} 40.5
+m_seconds_count{file="a"} 63
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }

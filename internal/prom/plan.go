@@ -3,6 +3,7 @@ package prom
 import (
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 
@@ -25,10 +26,15 @@ import (
 // info stats that become labels, a group left out because it could not
 // be read, a value that is not a number) is the caller's to watch: when
 // any of it changes, build the Set again.
+//
+// A Plan keeps the classic counts it wrote of each histogram, and a
+// Source that is a SummarySource saves it reading the buckets of one
+// that has not changed since. A Plan is not safe for concurrent use.
 type Plan struct {
 	text []byte    // the text that does not change, cut by segs
 	segs []segment // the values, in the order of the text
 	size int       // the length of the last text appended, a hint
+	gz   *gzipState
 }
 
 // source is where the value of a series of a Plan comes from: stat of
@@ -43,6 +49,19 @@ type segment struct {
 	name  string   // a histogram's metric name
 	label []byte   // a histogram's labels, as between the braces
 	le    *leTable // a histogram's bounds, as the Set saw them
+	// classic is a histogram's ClassicSchema, as the Set was told.
+	classic ClassicSchema
+	last    *written // what was written of a histogram last
+}
+
+// written is what a Plan wrote of a histogram last: its classic counts
+// at the bounds of its leTable, its count and sum. valid says that they
+// are those of the Source's summary count and sum.
+type written struct {
+	valid bool
+	count uint64
+	sum   float64
+	cum   []uint64
 }
 
 // leTable is the text of the classic bounds of a histogram's window
@@ -62,6 +81,22 @@ type Source interface {
 	Value(file, stat int) reader.Value
 	// Histogram returns histogram group of file.
 	Histogram(file, group int) *reader.Histogram
+}
+
+// A SummarySource is a Source that tells a histogram's count and sum
+// without its buckets (a writer publishes them as numbers of their own,
+// which a server reads anyway). A Plan whose last text of a histogram
+// had the same count and sum writes that text's buckets again rather
+// than call Histogram: the buckets of the writer's histograms only
+// grow, and their total is the count, so that with the count the same
+// no bucket can have changed. (A crafted file can break that rule: it
+// then gets the buckets it had before, whole.)
+type SummarySource interface {
+	Source
+	// HistogramSummary returns the count and sum of histogram group of
+	// file, as Histogram would give them now; ok is false if it cannot
+	// tell.
+	HistogramSummary(file, group int) (count uint64, sum float64, ok bool)
 }
 
 // AddFilePlan is AddFileGroups for a Set to compile into a Plan: k is
@@ -99,7 +134,8 @@ func (s *Set) Compile() *Plan {
 					t.offs = append(t.offs, int32(len(t.text)))
 					les[key] = t
 				}
-				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t})
+				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t,
+					classic: h.classic, last: &written{cum: make([]uint64, 0, len(h.cum))}})
 			case sr.src.stat >= 0:
 				b = appendPrefix(b, name, "", sr.labels, nil)
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src})
@@ -128,9 +164,15 @@ func appendLabels(b []byte, labels []Label) []byte {
 
 // Bytes returns about what p keeps in memory.
 func (p *Plan) Bytes() int {
-	n := cap(p.text) + 96*len(p.segs)
+	n := cap(p.text) + 104*len(p.segs)
 	for i := range p.segs {
 		n += len(p.segs[i].label)
+		if w := p.segs[i].last; w != nil {
+			n += 48 + 8*cap(w.cum)
+		}
+	}
+	if g := p.gz; g != nil {
+		n += g.bytes()
 	}
 	return n
 }
@@ -172,16 +214,12 @@ func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
 		return err
 	}
 	pos := 0
+	summary, _ := src.(SummarySource)
 	for i := range p.segs {
 		sg := &p.segs[i]
 		b = append(b, p.text[pos:sg.end]...)
 		pos = sg.end
-		if sg.src.group >= 0 {
-			b = sg.appendHistogram(b, src.Histogram(int(sg.src.file), int(sg.src.group)))
-		} else {
-			b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
-			b = append(b, '\n')
-		}
+		b = sg.appendValue(b, src, summary)
 		if err := flush(); err != nil {
 			return b, err
 		}
@@ -194,41 +232,103 @@ func (p *Plan) write(w io.Writer, b []byte, src Source) ([]byte, error) {
 	return b, nil
 }
 
+// appendValue appends the value of sg: a number and its newline, or the
+// lines of a histogram.
+func (sg *segment) appendValue(b []byte, src Source, summary SummarySource) []byte {
+	if sg.src.group >= 0 {
+		return sg.appendHistogram(b, src, summary)
+	}
+	b = AppendValue(b, src.Value(int(sg.src.file), int(sg.src.stat)))
+	return append(b, '\n')
+}
+
 // appendHistogram appends the lines of a histogram's series as
 // appendHistogram (prom.go) does from its histValue: the cumulative
-// buckets at the classic bounds, +Inf, _sum and _count.
-func (sg *segment) appendHistogram(b []byte, h *reader.Histogram) []byte {
-	n := len(h.Counts)
-	cs := min(h.Schema, ClassicSchema)
-	factor := 1 << (h.Schema - cs)
-	first := ceilDiv(h.Lo-1, factor)
-	last := floorDiv(h.Lo+n-1, factor)
-	t := sg.le
-	if t == nil || t.cs != cs || t.first != first || t.last != last {
-		t = nil // another window than the Set's: bounds formatted here
+// buckets at the classic bounds, +Inf, _sum and _count. Those of a
+// histogram whose summary is that of the last text are written again
+// from what that text wrote (see SummarySource).
+func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) []byte {
+	file, group := int(sg.src.file), int(sg.src.group)
+	w := sg.last
+	var count uint64
+	var sum float64
+	known := false
+	if summary != nil && w != nil {
+		count, sum, known = summary.HistogramSummary(file, group)
+		if known && w.valid && w.count == count && math.Float64bits(w.sum) == math.Float64bits(sum) {
+			return sg.appendCounts(b, w.cum, w.count, w.sum)
+		}
 	}
+	h := src.Histogram(file, group)
+	cs, first, last := classicWindow(h, sg.classic)
+	if t := sg.le; w != nil && t != nil && t.cs == cs && t.first == first && t.last == last {
+		var total uint64
+		w.cum, total = classicCounts(h, cs, first, last, w.cum[:0])
+		w.count, w.sum = total, h.Sum
+		// Kept for the next text if they are those of the summary: read
+		// after it, the buckets may be newer.
+		w.valid = known && total == count && h.Count == count && math.Float64bits(h.Sum) == math.Float64bits(sum)
+		return sg.appendCounts(b, w.cum, total, h.Sum)
+	}
+	// Another window than the Set's: the bounds formatted here.
+	if w != nil {
+		w.valid = false
+	}
+	factor := 1 << (h.Schema - cs)
 	acc, i := h.Underflow, h.Lo
 	for k := first; k <= last; k++ {
-		for ; i <= k*factor && i < h.Lo+n; i++ {
+		for ; i <= k*factor && i < h.Lo+len(h.Counts); i++ {
 			acc += h.Counts[i-h.Lo]
 		}
 		b = sg.appendName(b, "_bucket", true)
-		if t != nil {
-			b = append(b, t.text[t.offs[k-first]:t.offs[k-first+1]]...)
-		} else {
-			b = strconv.AppendFloat(b, v1.BucketUpper(cs, k), 'g', -1, 64)
-		}
+		b = strconv.AppendFloat(b, v1.BucketUpper(cs, k), 'g', -1, 64)
 		b = append(b, `"} `...)
 		b = strconv.AppendUint(b, acc, 10)
 		b = append(b, '\n')
 	}
-	count := h.Total()
+	return sg.appendTail(b, h.Total(), h.Sum)
+}
+
+// classicCounts appends to dst the cumulative counts of h at the bounds
+// first to last of schema cs (see classicWindow), and returns it with
+// h's total (h.Total()), summed in the same pass.
+func classicCounts(h *reader.Histogram, cs, first, last int, dst []uint64) ([]uint64, uint64) {
+	factor := 1 << (h.Schema - cs)
+	acc, i, end := h.Underflow, h.Lo, h.Lo+len(h.Counts)
+	for k := first; k <= last; k++ {
+		for stop := min(k*factor+1, end); i < stop; i++ {
+			acc += h.Counts[i-h.Lo]
+		}
+		dst = append(dst, acc)
+	}
+	for ; i < end; i++ {
+		acc += h.Counts[i-h.Lo]
+	}
+	return dst, acc + h.Overflow
+}
+
+// appendCounts appends the lines of a histogram whose cumulative counts
+// at the bounds of sg.le are cum.
+func (sg *segment) appendCounts(b []byte, cum []uint64, count uint64, sum float64) []byte {
+	t := sg.le
+	for j, c := range cum {
+		b = sg.appendName(b, "_bucket", true)
+		b = append(b, t.text[t.offs[j]:t.offs[j+1]]...)
+		b = append(b, `"} `...)
+		b = strconv.AppendUint(b, c, 10)
+		b = append(b, '\n')
+	}
+	return sg.appendTail(b, count, sum)
+}
+
+// appendTail appends a histogram's +Inf bucket, _sum and _count.
+func (sg *segment) appendTail(b []byte, count uint64, sum float64) []byte {
 	b = sg.appendName(b, "_bucket", true)
 	b = append(b, `+Inf"} `...)
 	b = strconv.AppendUint(b, count, 10)
 	b = append(b, '\n')
 	b = sg.appendName(b, "_sum", false)
-	b = AppendValue(b, reader.FloatValue(h.Sum))
+	b = AppendValue(b, reader.FloatValue(sum))
 	b = append(b, '\n')
 	b = sg.appendName(b, "_count", false)
 	b = strconv.AppendUint(b, count, 10)

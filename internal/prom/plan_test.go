@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -23,9 +24,10 @@ func (fs planFiles) Histogram(file, group int) *reader.Histogram {
 	return &fs[file].groups[group].H
 }
 
-// set builds the Set of fs, as a server adds each file.
-func (fs planFiles) set() *Set {
-	var s Set
+// set builds the Set of fs, as a server adds each file, with classic
+// buckets of schema classic.
+func (fs planFiles) set(classic ClassicSchema) *Set {
+	s := Set{Classic: classic}
 	for k, f := range fs {
 		s.AddFilePlan(k, f.path, "", f.stats, f.groups)
 	}
@@ -38,8 +40,13 @@ func (fs planFiles) set() *Set {
 // out), a histogram group standing for its stats, a negative number, a
 // NaN and an escaped label value.
 func planFixture(rng *rand.Rand) planFiles {
+	return planFixtureOf(rng, []string{"/d/web-2.mmstats", "/d/web-1.mmstats", "/d/odd\"name\n.mmstats"})
+}
+
+// planFixtureOf is planFixture of files of the paths given.
+func planFixtureOf(rng *rand.Rand, paths []string) planFiles {
 	var fs planFiles
-	for k, path := range []string{"/d/web-2.mmstats", "/d/web-1.mmstats", "/d/odd\"name\n.mmstats"} {
+	for k, path := range paths {
 		h := randomHistogram(rng, 6, -1407+k, 300)
 		stats := []reader.Stat{
 			{Label: "web.sys.pid", Type: "I", Value: reader.UintValue(uint64(100 + k)), Meta: reader.Meta{Kind: reader.KindInfo}},
@@ -61,45 +68,136 @@ func planFixture(rng *rand.Rand) planFiles {
 	return fs
 }
 
-// TestPlanWritesWhatWriteToWrites: a Plan's text is byte for byte what
-// WriteTo writes of the Set, with the values it was built with and with
-// others (new counts, a histogram's window moved), and writing it does
-// not allocate.
+// TestPlanWritesWhatWriteToWrites: at every classic schema, a Plan's
+// text is byte for byte what WriteTo writes of the Set, with the values
+// it was built with and with others (new counts, a histogram's window
+// moved), and writing it does not allocate.
 func TestPlanWritesWhatWriteToWrites(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	fs := planFixture(rng)
-	plan := fs.set().Compile()
-	check := func(what string) {
-		t.Helper()
-		var want bytes.Buffer
-		fs.set().WriteTo(&want)
-		got := plan.Append(nil, fs)
-		if !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("%s: the plan wrote\n%s\nWriteTo\n%s", what, got, want.Bytes())
+	for classic := range MaxClassicSchema + 1 {
+		rng := rand.New(rand.NewPCG(3, 4))
+		fs := planFixture(rng)
+		plan := fs.set(classic).Compile()
+		check := func(what string) {
+			t.Helper()
+			var want bytes.Buffer
+			fs.set(classic).WriteTo(&want)
+			if n := bytes.Count(want.Bytes(), []byte("_bucket{")); n < len(fs)*(1+int(classic)) {
+				t.Fatalf("schema %d, %s: %d _bucket lines", classic, what, n)
+			}
+			got := plan.Append(nil, fs)
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("schema %d, %s: the plan wrote\n%s\nWriteTo\n%s", classic, what, got, want.Bytes())
+			}
+			var w bytes.Buffer
+			if _, err := plan.WriteTo(&w, fs, nil); err != nil || !bytes.Equal(w.Bytes(), want.Bytes()) {
+				t.Fatalf("schema %d, %s: Plan.WriteTo wrote (%v)\n%s\nSet.WriteTo\n%s", classic, what, err, w.Bytes(), want.Bytes())
+			}
 		}
-		var w bytes.Buffer
-		if _, err := plan.WriteTo(&w, fs, nil); err != nil || !bytes.Equal(w.Bytes(), want.Bytes()) {
-			t.Fatalf("%s: Plan.WriteTo wrote (%v)\n%s\nSet.WriteTo\n%s", what, err, w.Bytes(), want.Bytes())
+		check("as built")
+		for k := range fs {
+			st := fs[k].stats
+			st[2].Value = reader.UintValue(rng.Uint64())
+			st[3].Value = reader.FloatValue(rng.NormFloat64() * 1e300)
+			st[4].Value = reader.IntValue(math.MinInt64)
+			st[11].Value = reader.FloatValue(math.Inf(1))
+			fs[k].groups[0].H = *randomHistogram(rng, 6, -1407+k, 300)
+		}
+		check("new values")
+		fs[1].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
+		check("another window")
+		buf := make([]byte, 0, 1<<20)
+		var src Source = fs // boxed once, as a server keeps its Source
+		if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], src) }); n != 0 {
+			t.Errorf("schema %d: Append: %v allocations", classic, n)
+		}
+		if plan.Bytes() <= 0 {
+			t.Error("Bytes")
 		}
 	}
-	check("as built")
-	for k := range fs {
-		st := fs[k].stats
-		st[2].Value = reader.UintValue(rng.Uint64())
-		st[3].Value = reader.FloatValue(rng.NormFloat64() * 1e300)
-		st[4].Value = reader.IntValue(math.MinInt64)
-		st[11].Value = reader.FloatValue(math.Inf(1))
-		fs[k].groups[0].H = *randomHistogram(rng, 6, -1407+k, 300)
+}
+
+// summaryFiles is planFiles as a SummarySource: the summary of a
+// histogram is its own count and sum, or what said holds for it (a
+// summary read before the buckets changed, or a crafted file's).
+type summaryFiles struct {
+	planFiles
+	said  map[[2]int][2]float64 // by file and group: count, sum
+	reads int                   // calls of Histogram
+}
+
+func (s *summaryFiles) Histogram(file, group int) *reader.Histogram {
+	s.reads++
+	return s.planFiles.Histogram(file, group)
+}
+
+func (s *summaryFiles) HistogramSummary(file, group int) (uint64, float64, bool) {
+	if v, ok := s.said[[2]int{file, group}]; ok {
+		return uint64(v[0]), v[1], true
 	}
-	check("new values")
-	fs[1].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
-	check("another window")
-	buf := make([]byte, 0, 1<<20)
-	var src Source = fs // boxed once, as a server keeps its Source
-	if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], src) }); n != 0 {
-		t.Errorf("Append: %v allocations", n)
-	}
-	if plan.Bytes() <= 0 {
-		t.Error("Bytes")
+	h := &s.planFiles[file].groups[group].H
+	return h.Count, h.Sum, true
+}
+
+// TestPlanSummarySource: with a SummarySource, a Plan reads a histogram
+// only when its count or sum is not that of the last text, and writes
+// what WriteTo writes all the same: at once, after new counts, after a
+// summary read before the buckets changed (not kept), and after another
+// window. A crafted file whose buckets change under the same count gets
+// its last buckets again, whole. Writing does not allocate.
+func TestPlanSummarySource(t *testing.T) {
+	for classic := range MaxClassicSchema + 1 {
+		rng := rand.New(rand.NewPCG(5, 6))
+		fs := planFixture(rng)
+		src := &summaryFiles{planFiles: fs, said: map[[2]int][2]float64{}}
+		plan := fs.set(classic).Compile()
+		check := func(what string, reads int) {
+			t.Helper()
+			var want bytes.Buffer
+			fs.set(classic).WriteTo(&want)
+			src.reads = 0
+			if got := plan.Append(nil, src); !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("schema %d, %s: the plan wrote\n%s\nWriteTo\n%s", classic, what, got, want.Bytes())
+			}
+			if src.reads != reads {
+				t.Errorf("schema %d, %s: %d histograms read, want %d", classic, what, src.reads, reads)
+			}
+		}
+		check("as built", len(fs))
+		check("unchanged", 0)
+		fs[0].groups[0].H = *randomHistogram(rng, 6, -1407, 300)
+		check("one changed", 1)
+		check("unchanged again", 0)
+
+		// The writer updated the histogram twice: the summary was read
+		// between the two, the buckets after. Written as read, but not
+		// kept for the summary's count.
+		src.said[[2]int{1, 0}] = [2]float64{float64(fs[1].groups[0].H.Count + 1), 12.5}
+		fs[1].groups[0].H = *randomHistogram(rng, 6, -1406, 300)
+		check("summary older than the buckets", 1)
+		delete(src.said, [2]int{1, 0})
+		check("the summary caught up", 1)
+		check("unchanged after", 0)
+
+		fs[2].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
+		check("another window", 1)
+		check("another window, again", 1) // not kept: its bounds are not the Set's
+
+		// A crafted file: other buckets, the same count and sum.
+		var before bytes.Buffer
+		fs.set(classic).WriteTo(&before)
+		counts := fs[0].groups[0].H.Counts
+		k := slices.IndexFunc(counts, func(c uint64) bool { return c > 0 })
+		counts[k]--
+		counts[len(counts)-1]++
+		src.reads = 0
+		if got := plan.Append(nil, src); !bytes.Equal(got, before.Bytes()) || src.reads != 1 {
+			t.Errorf("schema %d: buckets changed under the same count: %d read, and the text is not the last one", classic, src.reads)
+		}
+
+		var s SummarySource = src
+		buf := make([]byte, 0, 1<<20)
+		if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], s) }); n != 0 {
+			t.Errorf("schema %d: Append: %v allocations", classic, n)
+		}
 	}
 }

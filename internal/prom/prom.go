@@ -10,9 +10,10 @@
 //
 // A histogram group of a file (a Timer's or a Histogram's stats, with the
 // bucket counts the writer publishes) is one series of a Prometheus
-// histogram: classic buckets at ClassicSchema, _sum and _count, and in the
-// protobuf format the native histogram as well (see ClassicSchema for the
-// error of histogram_quantile at each resolution).
+// histogram: classic buckets at the Set's ClassicSchema (the powers of
+// two by default), _sum and _count, and in the protobuf format the native
+// histogram as well, at the writer's resolution (see ClassicSchema for the
+// error of histogram_quantile at each).
 package prom
 
 import (
@@ -53,6 +54,10 @@ type Label struct {
 // The zero Set is empty and ready to use. A Set is not safe for concurrent
 // use.
 type Set struct {
+	// Classic is the resolution of the classic buckets of the histograms
+	// added after it is set; the zero value is DefaultClassicSchema.
+	Classic ClassicSchema
+
 	families map[string]*family
 	len      int    // the number of series
 	bytes    int    // what the histograms' series keep
@@ -84,7 +89,8 @@ func (s *Set) Add(name, help string, typ Type, labels []Label, v reader.Value) b
 }
 
 // AddHistogram adds the series name{labels} of a histogram metric with
-// the buckets, sum and count of h (see ClassicSchema), and reports whether
+// the buckets, sum and count of h (classic buckets at s.Classic, see
+// ClassicSchema), and reports whether
 // it was added: not when name is a metric of another type, nor when the
 // series is there already. The first Add of a name sets its help text.
 func (s *Set) AddHistogram(name, help string, labels []Label, h *reader.Histogram) bool {
@@ -123,7 +129,7 @@ func (s *Set) addSeries(name, help string, typ Type, sr series, h *reader.Histog
 		sr.labels = slices.Clone(sr.labels)
 	}
 	if h != nil {
-		sr.hist = newHistValue(h)
+		sr.hist = newHistValue(h, s.Classic)
 		s.bytes += sr.hist.bytes()
 	}
 	f.series = append(f.series, sr)

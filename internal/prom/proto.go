@@ -28,8 +28,8 @@ func WantsProto(h http.Header) bool {
 
 // MetricFamilies returns the set as protobuf messages, in the order
 // WriteTo writes them. A histogram's series has its classic buckets (as
-// in the text) and its native histogram: the writer's schema and
-// buckets (see ClassicSchema).
+// in the text, at s.Classic) and its native histogram: the writer's
+// schema and buckets (see ClassicSchema).
 func (s *Set) MetricFamilies() []*dto.MetricFamily {
 	out := make([]*dto.MetricFamily, 0, len(s.families))
 	for _, name := range slices.Sorted(maps.Keys(s.families)) {

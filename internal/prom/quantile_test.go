@@ -66,8 +66,9 @@ func nativeQuantile(t *testing.T, q float64, h *dto.Histogram) float64 {
 
 // TestQuantileErrorOfBothResolutions: histogram_quantile over what a
 // writer's Timer exports lands within the documented error of the exact
-// quantile of its values: 2^(1/8)-1 for the classic buckets, 2^(1/64)-1
-// for the native histogram.
+// quantile of its values: at each classic schema n, 2^(2^-n)-1 for the
+// classic buckets (100% at 0, 9.05% at 3), and 2^(1/64)-1 for the
+// native histogram.
 func TestQuantileErrorOfBothResolutions(t *testing.T) {
 	var s struct {
 		Lat mmstats.Timer `mmstats:"lat,windows=none"`
@@ -96,22 +97,38 @@ func TestQuantileErrorOfBothResolutions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var set prom.Set
-	set.AddFileGroups(f.Path(), "", stats, groups)
-	var text, pb bytes.Buffer
-	set.WriteTo(&text)
-	set.WriteProto(&pb)
-	classic := promtest.Parse(t, text.String())["mmstats_lat_seconds"].GetMetric()[0].GetHistogram()
-	native := promtest.ParseProto(t, pb.Bytes())["mmstats_lat_seconds"].GetMetric()[0].GetHistogram()
-	for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
-		want := exact[int(math.Ceil(q*float64(len(exact))))-1]
-		c, n := classicQuantile(q, classic), nativeQuantile(t, q, native)
-		t.Logf("p%g: exact %.6g, classic %.6g (%+.2f%%), native %.6g (%+.2f%%)", q*100, want, c, 100*(c/want-1), n, 100*(n/want-1))
-		if math.Abs(c/want-1) > math.Exp2(1.0/8)-1 {
-			t.Errorf("p%g: classic buckets give %v, exact %v: off by more than 9.05%%", q*100, c, want)
+	for classic := range prom.MaxClassicSchema + 1 {
+		set := prom.Set{Classic: classic}
+		set.AddFileGroups(f.Path(), "", stats, groups)
+		var text, pb bytes.Buffer
+		set.WriteTo(&text)
+		set.WriteProto(&pb)
+		classicH := promtest.Parse(t, text.String())["mmstats_lat_seconds"].GetMetric()[0].GetHistogram()
+		pbH := promtest.ParseProto(t, pb.Bytes())["mmstats_lat_seconds"].GetMetric()[0].GetHistogram()
+		maxErr := classic.QuantileError()
+		for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
+			want := exact[int(math.Ceil(q*float64(len(exact))))-1]
+			c, p, n := classicQuantile(q, classicH), classicQuantile(q, pbH), nativeQuantile(t, q, pbH)
+			t.Logf("schema %d, p%g: exact %.6g, classic %.6g (%+.2f%%), native %.6g (%+.2f%%)", classic, q*100, want, c, 100*(c/want-1), n, 100*(n/want-1))
+			if math.Abs(c/want-1) > maxErr {
+				t.Errorf("schema %d, p%g: classic buckets give %v, exact %v: off by more than %.2f%%", classic, q*100, c, want, 100*maxErr)
+			}
+			if p != c {
+				t.Errorf("schema %d, p%g: the classic buckets of the protobuf format give %v, those of the text %v", classic, q*100, p, c)
+			}
+			if math.Abs(n/want-1) > math.Exp2(1.0/64)-1 {
+				t.Errorf("schema %d, p%g: the native histogram gives %v, exact %v: off by more than 1.09%%", classic, q*100, n, want)
+			}
 		}
-		if math.Abs(n/want-1) > math.Exp2(1.0/64)-1 {
-			t.Errorf("p%g: the native histogram gives %v, exact %v: off by more than 1.09%%", q*100, n, want)
+	}
+}
+
+// TestQuantileErrorOfEachSchema: the errors that ClassicSchema and the
+// flag's help state.
+func TestQuantileErrorOfEachSchema(t *testing.T) {
+	for c, want := range []float64{1, 0.4142, 0.1892, 0.0905} {
+		if got := prom.ClassicSchema(c).QuantileError(); math.Abs(got-want) > 5e-5 {
+			t.Errorf("schema %d: %v, want %v", c, got, want)
 		}
 	}
 }

@@ -5,11 +5,13 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 const (
@@ -28,8 +31,9 @@ const (
 	rawMmashFolds = "mmash-folds.txt" // go test -bench BenchmarkMetricsAfterFolds ./internal/commands/mmash
 )
 
-// plainStats is webStats without its timer, whose histogram is some 240
-// bucket lines of /metrics per file: 0.8 KB of text a file, not 30.
+// plainStats is webStats without its timer, whose histogram is 32
+// bucket lines of /metrics per file at the default classic schema (242
+// at --classic-schema 3): 0.8 KB of text a file.
 type plainStats struct {
 	S2XX     mmstats.Counter `mmstats:"status.2XX"`
 	S3XX     mmstats.Counter `mmstats:"status.3XX"`
@@ -65,6 +69,8 @@ func plainTemplate() ([]byte, error) {
 // mmashSet is what toolbench mmash measured on one set of files.
 type mmashSet struct {
 	Name      string
+	Args      []string // mmash's flags beyond the defaults
+	Changing  int      // files that see a request between two scrapes
 	Files     int
 	FileSize  int
 	TextBytes int64         // the /metrics text
@@ -101,21 +107,27 @@ func mmashMain(args []string) error {
 	defer os.RemoveAll(root)
 	res := mmashResults{Root: root}
 	for _, set := range []struct {
-		name string
-		make func() ([]byte, error)
+		name     string
+		make     func() ([]byte, error)
+		changing int // in 1,000 files
+		args     []string
 	}{
-		{"plain (the web worker's file without its timer)", plainTemplate},
-		{"web worker (with its timer: a histogram)", template},
+		{"plain (the web worker's file without its timer)", plainTemplate, 0, nil},
+		{"web worker (with its timer: a histogram)", template, 0, nil},
+		{"web worker, --classic-schema 3", template, 0, []string{"--classic-schema", "3"}},
+		{"web worker, 100 in 1,000 see a request between scrapes", template, 100, nil},
+		{"web worker, all see a request between scrapes", template, 1000, nil},
 	} {
 		data, err := set.make()
 		if err != nil {
 			return err
 		}
-		r, err := measureMmash(filepath.Join(*bin, "mmash"), root, data, *files, *reps)
+		changing := set.changing * *files / 1000
+		r, err := measureMmash(filepath.Join(*bin, "mmash"), root, data, *files, *reps, changing, set.args...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", set.name, err)
 		}
-		r.Name = set.name
+		r.Name, r.Args, r.Changing = set.name, set.args, changing
 		res.Sets = append(res.Sets, r)
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
@@ -125,10 +137,11 @@ func mmashMain(args []string) error {
 	return os.WriteFile(*out, b, 0o644)
 }
 
-// measureMmash serves n copies of data with mmash, and times its
-// /metrics (after one request that opens the files) against cat of the
-// files, interleaved.
-func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error) {
+// measureMmash serves n copies of data with mmash (and its args), and
+// times its /metrics (after one request that opens the files) against
+// cat of the files, interleaved. Before each request, changing of the
+// files, spread over the n, see a request (see requests).
+func measureMmash(mmash, root string, data []byte, n, reps, changing int, args ...string) (mmashSet, error) {
 	r := mmashSet{Files: n, FileSize: len(data), Runs: reps}
 	dir, err := os.MkdirTemp(root, "set-")
 	if err != nil {
@@ -139,7 +152,7 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 		return r, err
 	}
 	// The memory of mmash serving one file, then the n.
-	one, err := startMmash(mmash, dir)
+	one, err := startMmash(mmash, dir, args...)
 	if err != nil {
 		return r, err
 	}
@@ -156,15 +169,27 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 	for i := range n {
 		paths = append(paths, filepath.Join(dir, fileName(i)))
 	}
-	m, err := startMmash(mmash, dir)
+	m, err := startMmash(mmash, dir, args...)
 	if err != nil {
 		return r, err
 	}
 	defer m.stop()
+	var busy []string
+	for i := range changing {
+		busy = append(busy, paths[i*n/changing])
+	}
+	reqs, err := newRequests(busy)
+	if err != nil {
+		return r, err
+	}
+	defer reqs.close()
 	var gets, idents, cats []time.Duration
 	for i := -1; i < reps; i++ {
 		c, err := runChunks("cat", nil, paths)
 		if err != nil {
+			return r, err
+		}
+		if err := reqs.serve(); err != nil {
 			return r, err
 		}
 		d, size, err := m.get(true)
@@ -180,6 +205,9 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 	// client without gzip, which are the whole text.
 	r.RssAnonKiB = m.settledRss()
 	for range reps {
+		if err := reqs.serve(); err != nil {
+			return r, err
+		}
 		d, text, err := m.get(false)
 		if err != nil {
 			return r, err
@@ -187,9 +215,87 @@ func measureMmash(mmash, root string, data []byte, n, reps int) (mmashSet, error
 		idents, r.TextBytes = append(idents, d), text
 	}
 	r.Metrics, r.Identity, r.Cat = median(gets), median(idents), median(cats)
-	logf("%d files of %d bytes: mmash /metrics %v (gzip, %d bytes; %v for %d bytes of text), cat %v (wall, median of %d); RssAnon %d KiB (one file: %d)",
-		n, len(data), r.Metrics, r.GzBytes, r.Identity, r.TextBytes, r.Cat, reps, r.RssAnonKiB, r.RssAnonOneKiB)
+	logf("%d files of %d bytes (%d changing), mmash %v: /metrics %v (gzip, %d bytes; %v for %d bytes of text), cat %v (wall, median of %d); RssAnon %d KiB (one file: %d)",
+		n, len(data), changing, args, r.Metrics, r.GzBytes, r.Identity, r.TextBytes, r.Cat, reps, r.RssAnonKiB, r.RssAnonOneKiB)
 	return r, nil
+}
+
+// requests changes files as a web worker's request does: its 2XX
+// counter, and its timer's count, sum and one bucket (so that the count
+// stays the buckets' total, as the writer keeps it), written in place.
+type requests struct {
+	files []*os.File
+	words []int64 // the offsets of the words to add to
+	adds  []uint64
+	buf   []byte
+}
+
+// newRequests opens the files, which are copies of one template.
+func newRequests(paths []string) (*requests, error) {
+	q := &requests{}
+	if len(paths) == 0 {
+		return q, nil
+	}
+	rf, err := reader.Open(paths[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range rf.Fields() {
+		switch {
+		case f.Buffered:
+		case f.Label == "web.stats.status.2XX", f.Label == "web.stats.timers.request.count":
+			q.words, q.adds = append(q.words, int64(f.Value)), append(q.adds, 1)
+			if f.HasBuckets() {
+				// Bucket 1,000 of the window (about 5 ms): underflow and
+				// overflow come first.
+				q.words, q.adds = append(q.words, int64(f.Buckets.Offset+16+8*1000)), append(q.adds, 1)
+			}
+		case f.Label == "web.stats.timers.request.sum":
+			q.words, q.adds = append(q.words, int64(f.Value)), append(q.adds, 0) // a float: see serve
+		}
+	}
+	rf.Close()
+	if len(q.words) != 4 {
+		return nil, fmt.Errorf("%s: %d of the 4 words of a request", paths[0], len(q.words))
+	}
+	for _, p := range paths {
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			q.close()
+			return nil, err
+		}
+		q.files = append(q.files, f)
+	}
+	return q, nil
+}
+
+// serve makes each file see one more request of 5 ms.
+func (q *requests) serve() error {
+	var w [8]byte
+	for _, f := range q.files {
+		for k, off := range q.words {
+			if _, err := f.ReadAt(w[:], off); err != nil {
+				return err
+			}
+			v := binary.LittleEndian.Uint64(w[:])
+			if q.adds[k] == 0 {
+				v = math.Float64bits(math.Float64frombits(v) + 0.005)
+			} else {
+				v += q.adds[k]
+			}
+			binary.LittleEndian.PutUint64(w[:], v)
+			if _, err := f.WriteAt(w[:], off); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (q *requests) close() {
+	for _, f := range q.files {
+		f.Close()
+	}
 }
 
 // mmashProc is a running mmash.
@@ -199,16 +305,16 @@ type mmashProc struct {
 	client *http.Client
 }
 
-// startMmash starts mmash on dir, on a free port of loopback, and waits
-// until it answers.
-func startMmash(mmash, dir string) (*mmashProc, error) {
+// startMmash starts mmash on dir, on a free port of loopback, with the
+// args, and waits until it answers.
+func startMmash(mmash, dir string, args ...string) (*mmashProc, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(mmash, "--listen", addr, "--dir", dir, "--glob", "*.mmstats")
+	cmd := exec.Command(mmash, append([]string{"--listen", addr, "--dir", dir, "--glob", "*.mmstats"}, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -300,7 +406,7 @@ func mmashRows(t *table, raw, folds string) {
 			}
 			t.row(s.Name, count(s.Files)+" files", dur(s.Metrics)+" wall",
 				fmt.Sprintf("%.2fx cat of the files (%s)", ratio(s.Metrics, s.Cat), dur(s.Cat)),
-				fmt.Sprintf("%.1f MB of text, %.2f MB gzip; without gzip %s", float64(s.TextBytes)/1e6, float64(s.GzBytes)/1e6, dur(s.Identity)),
+				fmt.Sprintf("%.2f MB of text (%.1f KB a file), %.3f MB gzip; without gzip %s", float64(s.TextBytes)/1e6, float64(s.TextBytes)/1e3/float64(max(s.Files, 1)), float64(s.GzBytes)/1e6, dur(s.Identity)),
 				fmt.Sprintf("%s; %d runs", perFile, s.Runs))
 		}
 	}

@@ -1,6 +1,7 @@
 package mmash
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // benchStats is what a web worker publishes (mmstats-demo's model, as
@@ -25,9 +27,9 @@ type benchStats struct {
 	LastPath mmstats.String  `mmstats:"last_path,size=64"`
 }
 
-// plainStats is benchStats without its timer: 2.2 KB of text a file
-// in /metrics, where the timer's histogram (about 240 bucket lines)
-// makes 30 KB.
+// plainStats is benchStats without its timer, whose histogram is 32
+// bucket lines of /metrics a file at the default classic schema (242 at
+// --classic-schema 3).
 type plainStats struct {
 	S2XX     mmstats.Counter `mmstats:"status.2XX"`
 	S3XX     mmstats.Counter `mmstats:"status.3XX"`
@@ -143,6 +145,77 @@ func BenchmarkAggregate(b *testing.B) {
 	for _, kind := range []string{"plain", "timer"} {
 		b.Run(kind, func(b *testing.B) {
 			benchMetricsConfig(b, benchDir(b, 1000, kind == "timer"), "/metrics", true)
+		})
+	}
+}
+
+// BenchmarkMetricsChanging: GET /metrics (gzip) over 1,000 copies of
+// the web worker's file with its timer, a share of which see a request
+// between two scrapes (their 2XX counter and their timer's count and
+// sum change, as a live worker's do): the pieces of the compressed text
+// that hold a changed value are compressed again, the others sent as
+// they were (prom.Plan.AppendGzip). The files that change are spread
+// over the 1,000 (every 100th, every 10th, all).
+func BenchmarkMetricsChanging(b *testing.B) {
+	for _, changing := range []int{0, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("%d-of-1000", changing), func(b *testing.B) {
+			dir := benchDir(b, 1000, true)
+			type word struct {
+				f   *os.File
+				off int64
+				v   uint64
+			}
+			var words []word
+			for i := range changing {
+				// Spread over the files, as the busy workers are.
+				path := filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i*(1000/changing)))
+				rf, err := reader.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, fl := range rf.Fields() {
+					if (fl.Label == "web.stats.status.2XX" || fl.Label == "web.stats.timers.request.count" ||
+						fl.Label == "web.stats.timers.request.sum") && !fl.Buffered {
+						f, err := os.OpenFile(path, os.O_RDWR, 0)
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer f.Close()
+						words = append(words, word{f: f, off: int64(fl.Value), v: 5000})
+					}
+				}
+				rf.Close()
+			}
+			if len(words) != 3*changing {
+				b.Fatalf("%d words to change in %d files", len(words), changing)
+			}
+			s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			s.ServeHTTP(httptest.NewRecorder(), req)
+			var buf [8]byte
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				for i := range words {
+					w := &words[i]
+					w.v++
+					binary.LittleEndian.PutUint64(buf[:], w.v)
+					if _, err := w.f.WriteAt(buf[:], w.off); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
@@ -15,15 +16,18 @@ import (
 
 // TestMetricsAllocations: once the files are open, a /metrics request
 // allocates the same at 100 files as at 1,000 (its answer's buffers):
-// nothing per unchanged file. So do /stats/NAME?aggr=sum and
+// nothing per unchanged file, with or without a timer's histogram, at
+// the default classic schema and at 3. So do /stats/NAME?aggr=sum and
 // --aggregate, less so: they allocate per file still, but far less than
 // opening and parsing (their counts are logged).
 func TestMetricsAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector drops sync.Pool items at random: allocations cannot be counted")
 	}
-	allocs := func(n int, target string) float64 {
-		s, err := newServer(benchDir(t, n, false), "*.mmstats")
+	allocs := func(n int, target string, timer bool, classic prom.ClassicSchema) float64 {
+		cfg := defaultConfig()
+		cfg.classic = classic
+		s, err := newServerConfig(benchDir(t, n, timer), "*.mmstats", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,15 +44,20 @@ func TestMetricsAllocations(t *testing.T) {
 		serve() // the files opened, the text made
 		return testing.AllocsPerRun(10, serve)
 	}
-	small, large := allocs(100, "/metrics"), allocs(1000, "/metrics")
-	t.Logf("/metrics: %v allocations at 100 files, %v at 1,000", small, large)
-	// A few for the buffers of a 10 times larger answer, and none for
-	// each of the 900 more files.
-	if large > small+10 {
-		t.Errorf("/metrics: %v allocations at 100 files, %v at 1,000: some are per file", small, large)
+	for _, c := range []struct {
+		timer   bool
+		classic prom.ClassicSchema
+	}{{false, 0}, {true, 0}, {true, 3}} {
+		small, large := allocs(100, "/metrics", c.timer, c.classic), allocs(1000, "/metrics", c.timer, c.classic)
+		t.Logf("/metrics, %+v: %v allocations at 100 files, %v at 1,000", c, small, large)
+		// A few for the buffers of a 10 times larger answer, and none for
+		// each of the 900 more files.
+		if large > small+10 {
+			t.Errorf("/metrics, %+v: %v allocations at 100 files, %v at 1,000: some are per file", c, small, large)
+		}
 	}
 	for _, target := range []string{"/stats/web.stats.status?aggr=sum", "/stats/web.stats.status.2XX"} {
-		t.Logf("%s: %v allocations at 100 files, %v at 1,000", target, allocs(100, target), allocs(1000, target))
+		t.Logf("%s: %v allocations at 100 files, %v at 1,000", target, allocs(100, target, false, 0), allocs(1000, target, false, 0))
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/convention"
+	"github.com/mmstats/mmstats/internal/prom"
 )
 
 const long = `mmash serves the stats in the mmstats files of one directory over HTTP:
@@ -90,14 +91,19 @@ mmstats_file_info series per file, of value 1.
 
 A Timer's or Histogram's group is one Prometheus histogram per file,
 named after its label and unit (web.stats.timers.request is
-mmstats_web_stats_timers_request_seconds): _bucket{le="..."} at 8 bounds
-per power of two (2^(k/8), within the histogram's range, the same for
-every file of a program, so that they sum by le; exact counts, as each is
-a bound of the writer's buckets), _sum and _count. Its percentiles,
-count, sum and moving average are not series of their own;
-histogram_quantile(0.99, sum by (le) (rate(..._bucket[5m]))) gives the
-p99 of all the files' values within 9.05% (2^(1/8)-1: it interpolates
-inside a bucket). .min, .max and the time windows stay gauges. A scraper
+mmstats_web_stats_timers_request_seconds): _bucket{le="..."} at the
+powers of two within the histogram's range (31 for a Timer's default
+range, 2^-22 s to 256 s; the same for every file of a program, so that
+they sum by le; exact counts, as each is a bound of the writer's
+buckets), _sum and _count. Its percentiles, count, sum and moving average
+are not series of their own; histogram_quantile(0.99, sum by (le)
+(rate(..._bucket[5m]))) gives the p99 of all the files' values within
+100% (it interpolates inside a bucket: a p99 of 9 ms may come out
+anywhere between 8 and 16 ms). --classic-schema N puts 2^N bounds in
+each power of two, for 2^(2^-N)-1: within 41% at 1, 19% at 2, 9.05% at 3,
+at the cost of 2^N times the series (241 per Timer and file at 3) in
+Prometheus and in every scrape. .min, .max and the time windows stay
+gauges. A scraper
 that asks for the protobuf format first (Prometheus with
 --enable-feature=native-histograms) gets the same in that format, where
 each histogram is also a native histogram at the writer's resolution
@@ -180,7 +186,11 @@ const examples = `  # serve $MMSTATS_PATH (or /tmp) on http://127.0.0.1:5002/
 
   # one series per stat for the whole directory: workers that come and
   # go make no series come and go
-  mmash --aggregate`
+  mmash --aggregate
+
+  # finer classic buckets: histogram_quantile within 9.05% instead of
+  # 100%, for 241 series per Timer and file instead of 31
+  mmash --classic-schema 3`
 
 // Options are the settings of one mmash run.
 type Options struct {
@@ -213,6 +223,9 @@ type Options struct {
 	ReadTimeout time.Duration
 	// IdleTimeout is how long a connection may wait for its next request.
 	IdleTimeout time.Duration
+	// ClassicSchema is the resolution of the classic buckets of the
+	// histograms on /metrics (see prom.ClassicSchema).
+	ClassicSchema prom.ClassicSchema
 
 	// ctx is the command's context: Run serves until it ends, or until
 	// SIGINT or SIGTERM. nil means context.Background().
@@ -236,6 +249,8 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&o.Timeout, "timeout", def.timeout, "answer each request within `DURATION`, or give up with 503")
 	fs.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "close a connection whose request takes longer than `DURATION` to arrive")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 2*time.Minute, "close a connection idle for longer than `DURATION`")
+	o.ClassicSchema = prom.DefaultClassicSchema
+	prom.AddClassicSchemaFlag(fs, &o.ClassicSchema)
 }
 
 // Validate fills in the defaults of Dir and Glob and checks the options;
@@ -290,6 +305,7 @@ func (o *Options) config(log io.Writer) config {
 		log:         log,
 		verbose:     o.Verbose,
 		aggregate:   o.Aggregate,
+		classic:     o.ClassicSchema,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/prom"
 )
 
 // parse runs the command with args and a runF that records the options.
@@ -67,6 +68,9 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"--max-requests", "0"}, "--max-requests must be at least 1"},
 		{"", []string{"--max-connections", "0"}, "--max-connections must be at least 1"},
 		{"", []string{"--timeout", "0s"}, "--timeout must be more than 0"},
+		{"", []string{"--classic-schema", "4"}, `invalid argument "4" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
+		{"", []string{"--classic-schema=-1"}, `invalid argument "-1" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
+		{"", []string{"--classic-schema", "fine"}, `invalid argument "fine" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
 		{"/tmp/*.mmstats", nil, "$MMSTATS_GLOB (/tmp/*.mmstats) is not inside the stats directory /var/stats"},
 		{"relative/*.mmstats", nil, "is not inside the stats directory"},
 	}
@@ -84,7 +88,8 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, want := range []string{"Usage:", "Examples:", "--listen HOST:PORT", "--dir DIR", "--glob GLOB",
 		"scrape_configs:", "targets: ['127.0.0.1:5002']", "GET /metrics", "nonzero-avg", "127.0.0.1:5002",
 		"-v, --verbose", "--max-connections N", "--max-requests N", "--max-memory SIZE", "--max-file-size SIZE",
-		"--timeout DURATION", "--read-timeout DURATION", "--idle-timeout DURATION", "(default 512M)", "[a-zA-Z0-9_]"} {
+		"--timeout DURATION", "--read-timeout DURATION", "--idle-timeout DURATION", "(default 512M)", "[a-zA-Z0-9_]",
+		"--classic-schema N", "mmash --classic-schema 3", "9.05% at 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q:\n%s", want, out)
 		}
@@ -210,8 +215,14 @@ func TestLimitFlags(t *testing.T) {
 	}
 	o, _, _ = parse(t)
 	if def := defaultConfig(); o.config(nil).maxMemory != def.maxMemory || o.config(nil).maxFileSize != def.maxFileSize ||
-		o.MaxConnections != 256 || o.ReadTimeout != 10*time.Second {
+		o.MaxConnections != 256 || o.ReadTimeout != 10*time.Second || o.config(nil).classic != prom.DefaultClassicSchema {
 		t.Errorf("defaults: %+v", *o)
+	}
+	for _, n := range []prom.ClassicSchema{0, 1, 2, 3} {
+		o, code, msg = parse(t, "--classic-schema", n.String())
+		if code != 0 || o == nil || o.config(nil).classic != n {
+			t.Errorf("--classic-schema %d: exit %d: %s; options %+v", n, code, msg, o)
+		}
 	}
 	for in, want := range map[string]int64{"1048576": 1 << 20, "512M": 512 << 20, "2g": 2 << 30, "16MiB": 16 << 20, "3KB": 3 << 10} {
 		var b ByteSize

@@ -70,7 +70,7 @@ func (j *job) aggregateMetrics(proto bool) ([]byte, error) {
 		merged = append(merged, prom.Group{Label: head, Meta: t.Meta, H: *h})
 	}
 	j.s.monotone.apply(totals, merged)
-	var set prom.Set
+	set := prom.Set{Classic: j.s.cfg.classic}
 	set.AddTotals(totals, merged)
 	return j.compress(&set, proto)
 }

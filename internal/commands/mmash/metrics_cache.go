@@ -2,8 +2,8 @@ package mmash
 
 import (
 	"bytes"
-	"compress/gzip"
 	"runtime/debug"
+	"slices"
 
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/prom"
@@ -22,9 +22,8 @@ type metricsPlan struct {
 	kept  int         // what the answer keeps, as job.grow counts it
 
 	// What each answer uses again: the buffer the text is made in, piece
-	// by piece, the compressor, and the sizes of the last answers.
+	// by piece, and the sizes of the last answers.
 	buf          []byte
-	zw           *gzip.Writer
 	size, gzSize int
 	scratch      reader.Histogram // the histogram being written
 	failed       bool             // a histogram could not be read: write again
@@ -35,6 +34,7 @@ type planFile struct {
 	e    *entry
 	gen  uint64
 	info []infoValue // the values that are labels
+	sums []int       // the index of each group's .sum among the values, or -1
 }
 
 type infoValue struct {
@@ -44,6 +44,20 @@ type infoValue struct {
 
 // Value implements prom.Source.
 func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+
+// HistogramSummary implements prom.SummarySource: a group's count (the
+// value of the field that carries its buckets) and its .sum, as read
+// with the file's numbers at this request (in one snapshot of the
+// group): the plan writes the buckets of a histogram whose count and
+// sum have not changed without reading them.
+func (p *metricsPlan) HistogramSummary(file, group int) (uint64, float64, bool) {
+	f := &p.files[file]
+	i, count := f.sums[group], f.e.values[f.e.groups[group].Field]
+	if i < 0 || count.Kind() != reader.Uint {
+		return 0, 0, false
+	}
+	return count.Uint(), f.e.values[i].Float(), true
+}
 
 // Histogram implements prom.Source: it reads the histogram now, into
 // the one histogram of the plan, rather than each file keep its bucket
@@ -137,16 +151,12 @@ func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 		p.size = buf.Len()
 		return buf.Bytes(), j.grow(buf.Cap())
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, p.gzSize+4096))
-	if p.zw == nil {
-		p.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
-	} else {
-		p.zw.Reset(buf)
-	}
-	p.buf, _ = p.plan.WriteTo(p.zw, p.src, p.buf)
-	p.zw.Close()
-	p.gzSize = buf.Len()
-	return buf.Bytes(), j.grow(buf.Cap())
+	// The pieces of the text whose values have not changed since the
+	// last answer are sent as they were compressed (prom.Plan.AppendGzip).
+	body := p.plan.AppendGzip(make([]byte, 0, p.gzSize+4096), p.src)
+	p.gzSize = len(body)
+	// The answer, and the pieces that the plan keeps, about as large.
+	return body, j.grow(2 * cap(body))
 }
 
 // freeAfter is the number of files whose plan, made, is worth a
@@ -156,8 +166,8 @@ const freeAfter = 256
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, zw: p.zw, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
-	var set prom.Set
+	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
+	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {
 		if err := j.reserve(e.cost, e.what); err != nil {
@@ -188,6 +198,12 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 				f.info = append(f.info, infoValue{i, st.Value})
 				e.values[i] = st.Value
 			}
+		}
+		for k := range e.groups {
+			sum := e.groups[k].Label + ".sum"
+			f.sums = append(f.sums, slices.IndexFunc(stats, func(st reader.Stat) bool {
+				return st.Label == sum && st.Value.Kind().Numeric()
+			}))
 		}
 		series, families, hist := set.Len(), set.Families(), set.HistogramBytes()
 		set.AddFilePlan(k, e.m.name, "", stats, e.groups)

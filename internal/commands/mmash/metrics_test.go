@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"math"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 func TestMetrics(t *testing.T) {
@@ -213,6 +217,131 @@ func TestMetricsGzip(t *testing.T) {
 		}
 		if string(body) != plain.body {
 			t.Errorf("Accept-Encoding %q: the text differs:\n%s", enc, body)
+		}
+	}
+}
+
+// TestMetricsClassicSchema: every form of /metrics has the classic
+// buckets of the configured schema (--classic-schema): a Timer of the
+// default range has 31 bounds and +Inf at schema 0, the default, and 241
+// and +Inf at 3, in the text made from the plan (plain and gzip), in
+// the protobuf format (whose native histogram stays at the writer's
+// schema 6), and with --aggregate.
+func TestMetricsClassicSchema(t *testing.T) {
+	dir := t.TempDir()
+	var s struct {
+		Req mmstats.Timer `mmstats:"web.req,windows=none"`
+	}
+	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	for i := 1; i <= 100; i++ {
+		s.Req.Observe(time.Duration(i) * time.Millisecond)
+	}
+	f.Refresh()
+	for _, classic := range []prom.ClassicSchema{prom.DefaultClassicSchema, 1, 3} {
+		want := 30<<classic + 1 // the bounds, +Inf aside
+		for _, aggregate := range []bool{false, true} {
+			cfg := defaultConfig()
+			cfg.classic, cfg.aggregate = classic, aggregate
+			srv, err := newServerConfig(dir, "*.mmstats", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			for _, c := range []struct{ accept, encoding string }{{"", ""}, {"", "gzip"}, {acceptProto, ""}} {
+				w := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/metrics", nil)
+				req.Header.Set("Accept", c.accept)
+				req.Header.Set("Accept-Encoding", c.encoding)
+				srv.ServeHTTP(w, req)
+				body := w.Body.Bytes()
+				if c.encoding == "gzip" {
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ = io.ReadAll(zr)
+				}
+				var h *dto.Histogram
+				if c.accept == acceptProto {
+					h = promtest.ParseProto(t, body)["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram()
+				} else {
+					h = promtest.Parse(t, string(body))["mmstats_web_req_seconds"].GetMetric()[0].GetHistogram()
+				}
+				n := 0
+				for _, b := range h.GetBucket() {
+					if !math.IsInf(b.GetUpperBound(), 1) {
+						n++
+					}
+				}
+				if w.Code != 200 || n != want || h.GetSampleCount() != 100 || c.accept == acceptProto && h.GetSchema() != 6 {
+					t.Errorf("schema %d, aggregate %v, %+v: %d, %d classic bounds (want %d), count %d, native schema %d",
+						classic, aggregate, c, w.Code, n, want, h.GetSampleCount(), h.GetSchema())
+				}
+			}
+		}
+	}
+}
+
+// TestMetricsHistogramsFollowTheWriter: the histograms of /metrics,
+// written from the plan (which reads the buckets of a histogram only
+// when its count or sum changed), are at every request what a Set
+// built from the file afresh writes (slurpstats -o prometheus): after
+// new values, after a refresh without any, and unchanged; at the
+// default classic schema and at 3.
+func TestMetricsHistogramsFollowTheWriter(t *testing.T) {
+	for _, classic := range []prom.ClassicSchema{prom.DefaultClassicSchema, 3} {
+		dir := t.TempDir()
+		var s struct {
+			Req mmstats.Timer     `mmstats:"web.req,windows=none"`
+			Big mmstats.Histogram `mmstats:"web.size,unit=bytes,windows=none"`
+		}
+		f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Remove()
+		cfg := defaultConfig()
+		cfg.classic = classic
+		srv, err := newServerConfig(dir, "*.mmstats", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		fresh := func() string {
+			rf, err := reader.Open(f.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rf.Close()
+			stats, err := rf.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups, err := prom.ReadGroups(rf, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := prom.Set{Classic: classic}
+			set.AddFileGroups(f.Path(), "", stats, groups)
+			var b bytes.Buffer
+			set.WriteTo(&b)
+			return b.String()
+		}
+		for round, observe := range []int{0, 10, 0, 0, 1, 1000, 0} {
+			for i := range observe {
+				s.Req.Observe(time.Duration(1+i*i) * time.Microsecond)
+				s.Big.Observe(float64(100 + i))
+			}
+			if round != 3 {
+				f.Refresh() // a new snapshot (sequence word), new values or not
+			}
+			if got, want := get(t, srv, "/metrics").body, fresh(); got != want {
+				t.Fatalf("schema %d, round %d: /metrics\n%s\na Set of the file\n%s", classic, round, got, want)
+			}
 		}
 	}
 }

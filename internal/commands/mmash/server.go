@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/aggregate"
 )
 
@@ -22,13 +23,14 @@ const maxURILen = 8 << 10
 
 // config holds the limits of a server and where it logs.
 type config struct {
-	maxFileSize int64         // files larger are not read
-	maxMemory   int64         // what reading files may take, in all
-	maxRequests int           // requests that read files at once
-	timeout     time.Duration // how long a request may take to be answered
-	log         io.Writer     // per-file limits, changes of the directory, requests
-	verbose     bool          // log every request
-	aggregate   bool          // /metrics: one series per stat over the files (--aggregate)
+	maxFileSize int64              // files larger are not read
+	maxMemory   int64              // what reading files may take, in all
+	maxRequests int                // requests that read files at once
+	timeout     time.Duration      // how long a request may take to be answered
+	log         io.Writer          // per-file limits, changes of the directory, requests
+	verbose     bool               // log every request
+	aggregate   bool               // /metrics: one series per stat over the files (--aggregate)
+	classic     prom.ClassicSchema // /metrics: the histograms' classic buckets (--classic-schema)
 }
 
 // defaultConfig is the configuration of the flags' defaults, logging

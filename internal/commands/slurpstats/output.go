@@ -36,14 +36,16 @@ type preparer interface {
 	prepare(f *reader.File, match func(label string) bool) error
 }
 
-func newPrinter(f Format, w *bufio.Writer, s *cli.Streams, human *humanizer) printer {
+// newPrinter returns the printer of format f; classic is the resolution
+// of the classic buckets of -o prometheus.
+func newPrinter(f Format, w *bufio.Writer, s *cli.Streams, human *humanizer, classic prom.ClassicSchema) printer {
 	switch f {
 	case FormatJSON:
 		return &jsonPrinter{w: w}
 	case FormatTable:
 		return &tablePrinter{w: w, streams: s, index: map[string]int{}, human: human}
 	case FormatPrometheus:
-		return &promPrinter{w: w}
+		return &promPrinter{w: w, set: prom.Set{Classic: classic}}
 	}
 	return &textPrinter{w: w, human: human}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -41,7 +42,9 @@ Prometheus text format (one series per file, labelled file and pid), for
 node_exporter's textfile collector: counters and gauges get their # TYPE
 and unit suffix from the writer's field metadata, stats without metadata
 are untyped, and a Timer's or Histogram's group is a Prometheus histogram
-(buckets at 8 per power of two, _sum, _count: see mmash --help).
+(classic buckets at the powers of two, _sum, _count: see mmash --help);
+--classic-schema N puts 2^N buckets in each power of two, for a
+histogram_quantile within 2^(2^-N)-1 (100% at 0, 9.05% at 3).
 
 With --total (-t), slurpstats prints one value per label over all the
 files instead, combined by each field's aggregation policy, the same
@@ -138,10 +141,14 @@ type Options struct {
 	// Total prints one value per label over all the files, combined by
 	// policy (package aggregate), instead of each file's.
 	Total bool
+	// ClassicSchema is the resolution of the classic buckets of the
+	// histograms of -o prometheus (see prom.ClassicSchema).
+	ClassicSchema prom.ClassicSchema
 	// Args are the FILE|DIR|GLOB arguments.
 	Args []string
 
-	outputSet bool // -o was given, for Validate
+	outputSet  bool // -o was given, for Validate
+	classicSet bool // --classic-schema was given, for Validate
 }
 
 // NewCmd returns the slurpstats command, writing to streams. It runs
@@ -157,6 +164,7 @@ func NewCmd(streams *cli.Streams, runF func(*Options) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
 			opts.outputSet = cmd.Flags().Changed("output")
+			opts.classicSet = cmd.Flags().Changed(prom.ClassicSchemaFlag)
 			if err := opts.Validate(); err != nil {
 				return err
 			}
@@ -185,6 +193,8 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.BoolVarP(&o.Human, "human", "H", false, "print timestamps as dates, durations and sizes for people (text and table)")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print a summary on stderr: files read and failed, stats shown, time taken")
 	f.BoolVarP(&o.Total, "total", "t", false, "print one value per label over all the files, combined by policy (text, table or json)")
+	o.ClassicSchema = prom.DefaultClassicSchema
+	prom.AddClassicSchemaFlag(f, &o.ClassicSchema)
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formatNames, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -195,6 +205,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Total && o.Output == FormatPrometheus && !o.JSON {
 		return cli.UsageError("--total prints text, table or json, not prometheus (mmash serves the stats for Prometheus)")
+	}
+	if o.classicSet && (o.Output != FormatPrometheus || o.JSON) {
+		return cli.UsageError("--classic-schema is for -o prometheus")
 	}
 	for _, p := range o.Fields {
 		if _, err := path.Match(p, ""); err != nil {
@@ -229,7 +242,7 @@ func Run(o *Options) error {
 	if o.Total {
 		tot = &totaler{r: r, admitted: map[string]bool{}, heads: map[string]bool{}}
 	} else {
-		r.p = newPrinter(format, w, o.Streams, human)
+		r.p = newPrinter(format, w, o.Streams, human, o.ClassicSchema)
 	}
 	if tot != nil {
 		tot.files(paths) // its output comes at the end

@@ -357,6 +357,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-f", "[", dir}, `bad --field pattern "["`},
 		{[]string{"--json", "-o", "table", dir}, "--json conflicts with --output table"},
 		{[]string{"[", dir}, `bad pattern "["`},
+		{[]string{"-o", "prometheus", "--classic-schema", "4", dir}, `invalid argument "4" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
+		{[]string{"-o", "prometheus", "--classic-schema=-1", dir}, `invalid argument "-1" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
+		{[]string{"-o", "prometheus", "--classic-schema", "two", dir}, `invalid argument "two" for "--classic-schema" flag: must be 0, 1, 2 or 3`},
+		{[]string{"--classic-schema", "1", dir}, "--classic-schema is for -o prometheus"},
+		{[]string{"--json", "--classic-schema", "1", dir}, "--classic-schema is for -o prometheus"},
 	}
 	for _, tt := range tests {
 		r := run(t, nil, tt.args...)
