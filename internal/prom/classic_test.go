@@ -15,6 +15,7 @@ import (
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/internal/testutil/promfile"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -49,20 +50,10 @@ func writeTimerFile(t *testing.T, dir, name string, seed uint64, n int, median f
 		s.Lat.Observe(300 * time.Second)     // above 256 s
 	}
 	f.Refresh()
-	rf, err := reader.Open(f.Path())
-	if err != nil {
-		t.Fatal(err)
+	stats, groups := promfile.Read(t, f.Path())
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want 1", len(groups))
 	}
-	defer rf.Close()
-	stats, err := rf.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	groups, err := prom.ReadGroups(rf, nil)
-	if err != nil || len(groups) != 1 {
-		t.Fatalf("%d groups: %v", len(groups), err)
-	}
-	groups[0].H.Counts = slices.Clone(groups[0].H.Counts)
 	return timerFile{f.Path(), stats, groups}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
 	"github.com/mmstats/mmstats/internal/testutil"
+	"github.com/mmstats/mmstats/internal/testutil/promfile"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -55,18 +56,9 @@ func TestPromtoolAcceptsEveryKind(t *testing.T) {
 	s.Req.Observe(2 * time.Millisecond)
 	s.Size.Observe(100)
 	f.Refresh()
-	rf, err := reader.Open(f.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rf.Close()
-	stats, err := rf.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	groups, err := prom.ReadGroups(rf, nil)
-	if err != nil || len(groups) != 2 {
-		t.Fatalf("%d histogram groups (%v), want 2", len(groups), err)
+	stats, groups := promfile.Read(t, f.Path())
+	if len(groups) != 2 {
+		t.Fatalf("%d histogram groups, want 2", len(groups))
 	}
 	var set prom.Set
 	set.AddFileGroups(f.Path(), "", stats, groups)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/internal/testutil/promfile"
 	"github.com/mmstats/mmstats/pkg/mmstats"
-	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // classicQuantile is histogram_quantile over classic buckets, as
@@ -87,16 +87,7 @@ func TestQuantileErrorOfBothResolutions(t *testing.T) {
 	}
 	f.Refresh()
 	slices.Sort(exact)
-	rf, err := reader.Open(f.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rf.Close()
-	stats, _ := rf.Stats()
-	groups, err := prom.ReadGroups(rf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stats, groups := promfile.Read(t, f.Path())
 	for classic := range prom.MaxClassicSchema + 1 {
 		set := prom.Set{Classic: classic}
 		set.AddFileGroups(f.Path(), "", stats, groups)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/prom/promtest"
+	"github.com/mmstats/mmstats/internal/testutil/promfile"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/pkg/mmstats"
-	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 func TestMetrics(t *testing.T) {
@@ -312,19 +312,7 @@ func TestMetricsHistogramsFollowTheWriter(t *testing.T) {
 		}
 		defer srv.Close()
 		fresh := func() string {
-			rf, err := reader.Open(f.Path())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rf.Close()
-			stats, err := rf.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
-			groups, err := prom.ReadGroups(rf, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			stats, groups := promfile.Read(t, f.Path())
 			set := prom.Set{Classic: classic}
 			set.AddFileGroups(f.Path(), "", stats, groups)
 			var b bytes.Buffer
