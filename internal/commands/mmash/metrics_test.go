@@ -130,11 +130,10 @@ const (
 	acceptText  = `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`
 )
 
-// TestMetricsProtobuf: a scraper that asks for the protobuf format first
-// gets it, with native histograms; one that accepts anything, or asks
-// for text or OpenMetrics, gets the text format.
-func TestMetricsProtobuf(t *testing.T) {
-	dir := t.TempDir()
+// timerFile writes dir/go.mmstats with one Timer, web.req, that has
+// observed 1 to 100 ms, and removes it when the test ends.
+func timerFile(t *testing.T, dir string) *mmstats.File {
+	t.Helper()
 	var s struct {
 		Req mmstats.Timer `mmstats:"web.req,windows=none"`
 	}
@@ -142,11 +141,20 @@ func TestMetricsProtobuf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Remove()
+	t.Cleanup(func() { f.Remove() })
 	for i := 1; i <= 100; i++ {
 		s.Req.Observe(time.Duration(i) * time.Millisecond)
 	}
 	f.Refresh()
+	return f
+}
+
+// TestMetricsProtobuf: a scraper that asks for the protobuf format first
+// gets it, with native histograms; one that accepts anything, or asks
+// for text or OpenMetrics, gets the text format.
+func TestMetricsProtobuf(t *testing.T) {
+	dir := t.TempDir()
+	timerFile(t, dir)
 	srv := newTestServer(t, dir)
 	for accept, proto := range map[string]bool{acceptProto: true, acceptText: false, "*/*": false, "": false, "application/json": false} {
 		w := httptest.NewRecorder()
@@ -229,18 +237,7 @@ func TestMetricsGzip(t *testing.T) {
 // schema 6), and with --aggregate.
 func TestMetricsClassicSchema(t *testing.T) {
 	dir := t.TempDir()
-	var s struct {
-		Req mmstats.Timer `mmstats:"web.req,windows=none"`
-	}
-	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "go.mmstats"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Remove()
-	for i := 1; i <= 100; i++ {
-		s.Req.Observe(time.Duration(i) * time.Millisecond)
-	}
-	f.Refresh()
+	timerFile(t, dir)
 	for _, classic := range []prom.ClassicSchema{prom.DefaultClassicSchema, 1, 3} {
 		want := 30<<classic + 1 // the bounds, +Inf aside
 		for _, aggregate := range []bool{false, true} {
