@@ -66,3 +66,20 @@ func loadWords(dst []uint64, data []byte, off int) {
 		dst[k] = binary.NativeEndian.Uint64(w[:])
 	}
 }
+
+// loadWordsAt loads the native-endian words of data at offs into dst:
+// one atomic load each when the mapping and the offsets are aligned
+// (offsAligned: every offset a multiple of 8), else as loadWords. The
+// caller has checked that 0 <= off and off+8 <= len(data) for each.
+func loadWordsAt(dst []uint64, data []byte, offs []int, offsAligned bool) {
+	p := unsafe.Pointer(unsafe.SliceData(data))
+	if !offsAligned || uintptr(p)&7 != 0 {
+		for j, off := range offs {
+			loadWords(dst[j:j+1], data, off)
+		}
+		return
+	}
+	for j, off := range offs {
+		dst[j] = atomic.LoadUint64((*uint64)(unsafe.Add(p, off)))
+	}
+}

@@ -5,6 +5,7 @@ package pollstats
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/aggregate"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // The hot loop (hot.go) gives the lines that the files read one by one
@@ -113,5 +116,53 @@ func TestHotLoopSameLines(t *testing.T) {
 	}
 	if !strings.Contains(logs[0].String(), raw) {
 		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
+	}
+}
+
+// The operations of the hot loop add up what share and Number.Add make
+// of the words, for each kind of word, counter or gauge, and byte order:
+// values going up, down, negative, NaN and infinite.
+func TestHotOpsAddWhatShareAdds(t *testing.T) {
+	ints := []int64{0, 5, 3, -7, -2, math.MaxInt64, math.MinInt64, 9}
+	floats := []float64{0, 1.5, 1.5, -2, math.NaN(), 3, math.Inf(1), math.Inf(1), math.Inf(-1), 0.25}
+	for _, code := range []string{"Q", "q", "d", "<Q", ">Q", "!q", ">d", "=d", "@q", "d1"} {
+		if code == "d1" { // no change at all: a float sum of 0, not the integer 0
+			code, floats = "d", []float64{1, 1, 1}
+		}
+		sig, err := reader.ParseSignature([]byte(code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var words []uint64
+		for _, v := range ints {
+			words = append(words, uint64(v))
+		}
+		if sig.Code == 'd' {
+			words = words[:0]
+			for _, v := range floats {
+				words = append(words, math.Float64bits(v))
+			}
+		}
+		for _, counter := range []bool{true, false} {
+			for _, absolute := range []bool{false, true} {
+				w := &wordRead{at: []int{1}, sigs: []reader.Signature{sig}, delta: []bool{counter}}
+				ops := hotOps(w, absolute)
+				if len(ops) != 1 {
+					t.Fatalf("%s: %d ops", code, len(ops))
+				}
+				// Two words a file, the column's second: the files' baselines
+				// are words[k], their words now words[k+1].
+				var cur, prev []uint64
+				var want, got aggregate.Number
+				for k := 0; k+1 < len(words); k++ {
+					cur, prev = append(cur, 0, words[k+1]), append(prev, 0, words[k])
+					want.Add(share(sig.DecodeWord(words[k]), sig.DecodeWord(words[k+1]), counter && !absolute))
+				}
+				hotSum(ops[0], &got, cur, prev, 2)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s counter %v absolute %v: %v, want %v", code, counter, absolute, got, want)
+				}
+			}
+		}
 	}
 }
