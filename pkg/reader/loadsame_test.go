@@ -120,3 +120,46 @@ func TestUnchanged(t *testing.T) {
 		t.Error("a closed file is Unchanged")
 	}
 }
+
+// UnchangedEach finds the first file that is not Unchanged: a field
+// appended, a file truncated under its mapping (a fault, caught).
+func TestUnchangedEach(t *testing.T) {
+	type stats struct {
+		N mmstats.Counter `mmstats:"n"`
+	}
+	var writers []*mmstats.File
+	var ws []reader.Watch
+	for range 3 {
+		var s stats
+		w := newWriter(t, &s)
+		f, err := reader.Open(w.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		wt, ok := f.Watch()
+		if !ok {
+			t.Fatal("a mapped file has no Watch")
+		}
+		writers, ws = append(writers, w), append(ws, wt)
+	}
+	if k := reader.UnchangedEach(ws); k != 3 {
+		t.Fatalf("UnchangedEach of files just opened: %d, want 3", k)
+	}
+	var extra mmstats.Counter
+	if err := writers[2].Add("appended", &extra); err != nil {
+		t.Fatal(err)
+	}
+	if k := reader.UnchangedEach(ws); k != 2 {
+		t.Errorf("a field appended to the third: %d, want 2", k)
+	}
+	if err := os.Truncate(writers[1].Path(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if k := reader.UnchangedEach(ws); k != 1 {
+		t.Errorf("the second truncated: %d, want 1", k)
+	}
+	if k := reader.UnchangedEach([]reader.Watch{{}}); k != 0 {
+		t.Errorf("the zero Watch: %d, want 0", k)
+	}
+}

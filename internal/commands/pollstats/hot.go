@@ -42,6 +42,7 @@ const (
 // hotRecs are the records of the hot loop, in the order of p.active.
 type hotRecs struct {
 	words []reader.Words
+	watch []reader.Watch // for the every-16th update (unchanged)
 	runs  []hotRun
 	prev  []uint64 // per file, per word loaded (wordRead.load): the baseline
 	cur   []uint64 // per file, per word loaded: the words loaded this interval
@@ -141,12 +142,13 @@ func (p *poller) heat() bool {
 		}
 	}
 	h := &p.recs
-	h.words, h.runs = h.words[:0], h.runs[:0]
+	h.words, h.watch, h.runs = h.words[:0], h.watch[:0], h.runs[:0]
 	h.prev = sized(h.prev, n*len(p.active))
 	h.cur = sized(h.cur, n*len(p.active))
 	for k, t := range p.active {
 		w, ok := t.f.Words()
-		if !ok {
+		wt, ok2 := t.f.Watch()
+		if !ok || !ok2 {
 			return false
 		}
 		r := t.fast
@@ -160,7 +162,7 @@ func (p *poller) heat() bool {
 			}
 			h.prev[k*n+r.at[c]] = pw
 		}
-		h.words = append(h.words, w)
+		h.words, h.watch = append(h.words, w), append(h.watch, wt)
 		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r {
 			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute)})
 		}
@@ -217,21 +219,19 @@ func (p *poller) cool() {
 	}
 	clear(h.words) // no mapping held past its File
 	h.words = h.words[:0]
+	clear(h.watch)
+	h.watch = h.watch[:0]
 	clear(h.runs)
 	h.runs = h.runs[:0]
 	p.hot = hotUnknown
 }
 
 // unchanged reports whether every file of p.active has nothing new for
-// its update (reader.File.Unchanged): an interval due its update (see
-// due) is then hot all the same, as Update would change nothing.
+// its update (reader.UnchangedEach, in one pass over the hot records):
+// an interval due its update (see due) is then hot all the same, as
+// Update would change nothing.
 func (p *poller) unchanged() bool {
-	for _, t := range p.active {
-		if !t.f.Unchanged() {
-			return false
-		}
-	}
-	return true
+	return reader.UnchangedEach(p.recs.watch) == len(p.recs.watch)
 }
 
 // hotLoop reads the files of p.active through the hot records, and

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/aggregate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
@@ -62,7 +63,8 @@ func TestHotLoopSameLines(t *testing.T) {
 		}
 	}
 	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
-	heated := 0
+	heated, heated16, updated := 0, 0, false
+	var extra mmstats.Counter
 	step := func(i int, change func()) {
 		t.Helper()
 		change()
@@ -73,12 +75,19 @@ func TestHotLoopSameLines(t *testing.T) {
 		noHeat()
 		if hot.hot == hotOn {
 			heated++
+			if hot.tick%updateEvery == 0 {
+				heated16++
+			}
+		}
+		if i == 47 { // the 48th poll
+			f := hot.files[ws[3].f.Path()].f
+			updated = f != nil && f.Unchanged()
 		}
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
 	}
-	for i := range 40 {
+	for i := range 50 {
 		step(i, func() {
 			for k, w := range ws {
 				w.OK.Add(uint64(k + i))
@@ -98,6 +107,10 @@ func TestHotLoopSameLines(t *testing.T) {
 				}
 			case 12:
 				writeRaw(t, raw, map[string]uint64{status + ".2XX": 30, status + ".5XX": 2})
+			case 45: // a field appended in place, before a poll due its update
+				if err := ws[3].f.Add("extra", &extra); err != nil {
+					t.Fatal(err)
+				}
 			case 20:
 				ws = append(ws, newWriter(t, dir, "w9.mmstats"))
 			case 25:
@@ -112,7 +125,13 @@ func TestHotLoopSameLines(t *testing.T) {
 		})
 	}
 	if heated < 20 {
-		t.Errorf("the hot loop ran %d intervals of 40", heated)
+		t.Errorf("the hot loop ran %d intervals of 50", heated)
+	}
+	if !updated {
+		t.Error("the poll due its update (the 48th) did not update the file a field was appended to")
+	}
+	if heated16 == 0 {
+		t.Error("no poll due its update was hot")
 	}
 	if !strings.Contains(logs[0].String(), raw) {
 		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
