@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
-	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/aggregate"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
