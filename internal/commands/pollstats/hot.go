@@ -2,6 +2,7 @@ package pollstats
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -53,6 +54,7 @@ type hotRun struct {
 	end  int // the files [previous run's end, end)
 	read *wordRead
 	ops  []hotOp
+	cold bool // files past the mapping budget, read with pread (cold.go)
 }
 
 // hotOp adds one column's share of a file, from its word.
@@ -136,8 +138,8 @@ func (p *poller) heat() bool {
 	}
 	n := len(p.cols)
 	p.hot = hotOff
-	for _, t := range p.active { // before a record is made: at 100,000 files, some are cold
-		if t.cold || t.f == nil || t.fast == nil || !t.fast.summed || len(t.prev) != n {
+	for _, t := range p.active { // before a record is made
+		if t.fast == nil || !t.fast.summed || len(t.prev) != n || !t.cold && t.f == nil || t.cold && !quickable(t) {
 			return false
 		}
 	}
@@ -146,10 +148,16 @@ func (p *poller) heat() bool {
 	h.prev = sized(h.prev, n*len(p.active))
 	h.cur = sized(h.cur, n*len(p.active))
 	for k, t := range p.active {
-		w, ok := t.f.Words()
-		wt, ok2 := t.f.Watch()
-		if !ok || !ok2 {
-			return false
+		var w reader.Words
+		if !t.cold {
+			var wt reader.Watch
+			ok, ok2 := false, false
+			w, ok = t.f.Words()
+			wt, ok2 = t.f.Watch()
+			if !ok || !ok2 {
+				return false
+			}
+			h.watch = append(h.watch, wt)
 		}
 		r := t.fast
 		for c := range n {
@@ -162,9 +170,9 @@ func (p *poller) heat() bool {
 			}
 			h.prev[k*n+r.at[c]] = pw
 		}
-		h.words, h.watch = append(h.words, w), append(h.watch, wt)
-		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r {
-			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute)})
+		h.words = append(h.words, w)
+		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r || h.runs[len(h.runs)-1].cold != t.cold {
+			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute), cold: t.cold})
 		}
 		h.runs[len(h.runs)-1].end = k + 1
 	}
@@ -236,9 +244,10 @@ func (p *poller) unchanged() bool {
 
 // hotLoop reads the files of p.active through the hot records, and
 // combines their columns (all sums): first the words of every file, in
-// one pass per run (reader.LoadSame), then their shares. It returns the
-// position in p.active of a file that failed, with the error (the
-// records are cooled then; the caller goes on from there), or
+// one pass per run (reader.LoadSame; a pread each for the cold files),
+// then their shares. It returns the position in p.active of a file that
+// failed, with the error (errSlow: a cold file to read the slow way; the
+// records are cooled then, and the caller goes on from there), or
 // len(p.active).
 func (p *poller) hotLoop() (int, error) {
 	n := len(p.cols)
@@ -246,8 +255,15 @@ func (p *poller) hotLoop() (int, error) {
 	end, from := len(p.active), 0
 	var err error
 	for _, run := range h.runs {
-		var k int
-		k, err = reader.LoadSame(h.words[from:run.end], run.read.load, h.cur[from*n:], n)
+		k := run.end - from
+		if run.cold {
+			k = p.coldRun(from, run.end, h.cur, n)
+			if from+k < run.end {
+				err = errSlow
+			}
+		} else {
+			k, err = reader.LoadSame(h.words[from:run.end], run.read.load, h.cur[from*n:], n)
+		}
 		if err != nil {
 			end = from + k
 			break
@@ -278,6 +294,30 @@ func (p *poller) hotLoop() (int, error) {
 		p.cool()
 	}
 	return end, err
+}
+
+// errSlow is hotLoop's error for a cold file that is read the slow way
+// (look says why: it changed, failed, or is another file).
+var errSlow = errors.New("read the slow way")
+
+// coldRun reads the words of the cold files [from, to) of p.active into
+// cur, n a file, and returns how many it read before one that must be
+// read the slow way: at its phase, each is looked at whole, its layout
+// checked (lookWords); else its words read with one pread (coldWords).
+func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
+	for k := from; k < to; k++ {
+		t := p.active[k]
+		dst := cur[k*n : k*n+len(t.fast.load)]
+		if p.dueLook(t) {
+			if !p.lookWords(t, dst) {
+				return k - from
+			}
+		} else if !p.coldWords(t, dst) {
+			return k - from
+		}
+		t.updated = p.tick
+	}
+	return to - from
 }
 
 // hotSum adds the shares of column op of the files whose words are cur

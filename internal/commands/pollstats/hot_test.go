@@ -25,6 +25,23 @@ import (
 // restarting, a file truncated under its mapping (a fault in the hot
 // loop), a file added, one removed and one replaced by another.
 func TestHotLoopSameLines(t *testing.T) {
+	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false) })
+	// Past the mapping budget: the cold files go through the hot loop too,
+	// with descriptors kept, or each opened and closed every interval.
+	t.Run("cold", func(t *testing.T) {
+		coldForTest = true
+		t.Cleanup(func() { coldForTest = false })
+		hotLoopSameLines(t, true)
+	})
+	t.Run("cold-no-descriptor", func(t *testing.T) {
+		coldForTest = true
+		fdLimit = func() int { return 0 }
+		t.Cleanup(func() { coldForTest, fdLimit = false, fdBudget })
+		hotLoopSameLines(t, true)
+	})
+}
+
+func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	dir := t.TempDir()
 	var ws []*writer
 	for i := range 6 {
@@ -64,6 +81,7 @@ func TestHotLoopSameLines(t *testing.T) {
 	}
 	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
 	heated, heated16, updated := 0, 0, false
+	var layout *reader.Layout
 	var extra mmstats.Counter
 	step := func(i int, change func()) {
 		t.Helper()
@@ -79,15 +97,19 @@ func TestHotLoopSameLines(t *testing.T) {
 				heated16++
 			}
 		}
-		if i == 47 { // the 48th poll
-			f := hot.files[ws[3].f.Path()].f
-			updated = f != nil && f.Unchanged()
+		switch tr := hot.files[ws[3].f.Path()]; {
+		case i == 44:
+			layout = tr.layout
+		case pastMaps && i == 63: // each cold file looked at whole in 16 polls
+			updated = tr.layout != layout && tr.layout != nil
+		case !pastMaps && i == 47: // the 48th poll
+			updated = tr.f != nil && tr.f.Unchanged()
 		}
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
 	}
-	for i := range 50 {
+	for i := range 64 {
 		step(i, func() {
 			for k, w := range ws {
 				w.OK.Add(uint64(k + i))
@@ -125,10 +147,10 @@ func TestHotLoopSameLines(t *testing.T) {
 		})
 	}
 	if heated < 20 {
-		t.Errorf("the hot loop ran %d intervals of 50", heated)
+		t.Errorf("the hot loop ran %d intervals of 64", heated)
 	}
 	if !updated {
-		t.Error("the poll due its update (the 48th) did not update the file a field was appended to")
+		t.Error("the poll due its update did not update the file a field was appended to")
 	}
 	if heated16 == 0 {
 		t.Error("no poll due its update was hot")
