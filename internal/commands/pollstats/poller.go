@@ -627,4 +627,5 @@ func (p *poller) close() {
 	}
 	p.snap.Close()
 	p.dirs.reset()
+	p.src.close()
 }

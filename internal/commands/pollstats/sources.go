@@ -72,8 +72,16 @@ type dirSource struct {
 	looked   bool              // found is the result of a look at stamp
 	racy     bool              // stamp was too recent to trust
 	since    int               // looks since the last listing (relistEvery)
-	gen      int               // counts the listings
-	found    map[string]*entry // by name, from the last look
+	// held is a descriptor of the directory (openDir), plus 1 (0: none):
+	// it is looked at through it (fstatDir), without walking its path,
+	// unless its path goes through a symlink (direct is false), which
+	// may come to name another directory with nothing changed in this
+	// one. A directory replaced at its path was renamed or removed, which
+	// changes its ctime: the look by path follows then.
+	held   int
+	direct bool
+	gen    int               // counts the listings
+	found  map[string]*entry // by name, from the last look
 }
 
 // entry is a file a dirSource found.
@@ -120,7 +128,7 @@ func newSources(set *cli.FileSet) (*sources, error) {
 	dirFor := func(dir, join string) *dirSource {
 		d := byDir[dir]
 		if d == nil {
-			d = &dirSource{dir: dir, join: join, named: map[string]string{}, found: map[string]*entry{}}
+			d = &dirSource{dir: dir, join: join, named: map[string]string{}, found: map[string]*entry{}, direct: direct(dir)}
 			byDir[dir] = d
 			s.dirs = append(s.dirs, d)
 		}
@@ -145,6 +153,16 @@ func newSources(set *cli.FileSet) (*sources, error) {
 		d.patterns = append(d.patterns, newMatcher(pattern))
 	}
 	return s, nil
+}
+
+// direct reports whether the path of dir goes through no symlink.
+func direct(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	return err == nil && real == abs
 }
 
 // scan looks at every source and reports whether the set of paths or
@@ -215,8 +233,18 @@ func (s *sources) missing() []string {
 // named files up) when its stamp changed, while the stamp is too recent
 // to trust (racyWindow), and every relistEvery looks.
 func (d *dirSource) scan(s *sources, now time.Time, errf func(error)) bool {
+	if d.held > 0 && d.looked && !d.racy && d.since+1 < relistEvery && !s.alwaysList {
+		if st, err := fstatDir(d.held - 1); err == nil && st == d.stamp {
+			d.since++
+			return false
+		}
+	}
 	st, err := s.stat(d.dir)
+	if err == nil {
+		d.hold(st)
+	}
 	if err != nil {
+		d.release()
 		if len(d.found) == 0 && d.looked {
 			return false // still gone
 		}
@@ -277,6 +305,44 @@ func (d *dirSource) scan(s *sources, now time.Time, errf func(error)) bool {
 		}
 	}
 	return changed
+}
+
+// hold keeps a descriptor of the directory whose stamp st is, to look at
+// it through that from then on.
+func (d *dirSource) hold(st dirStamp) {
+	if d.held > 0 {
+		if fst, err := fstatDir(d.held - 1); err == nil && fst.sameDir(st) {
+			return
+		}
+		d.release()
+	}
+	if !d.direct {
+		return
+	}
+	fd, err := openDir(d.dir)
+	if err != nil {
+		return
+	}
+	if fst, err := fstatDir(fd); err != nil || !fst.sameDir(st) { // replaced since
+		closeDir(fd)
+		return
+	}
+	d.held = fd + 1
+}
+
+// release closes the descriptor of the directory, if held.
+func (d *dirSource) release() {
+	if d.held > 0 {
+		closeDir(d.held - 1)
+		d.held = 0
+	}
+}
+
+// close closes what the sources hold.
+func (s *sources) close() {
+	for _, d := range s.dirs {
+		d.release()
+	}
 }
 
 // see records that the current look found name, and reports whether it

@@ -187,3 +187,70 @@ func TestSourcesGlobOfDirectoriesChangesOnlyWhenItsFilesDo(t *testing.T) {
 		t.Error("an unchanged glob said it changed")
 	}
 }
+
+// A directory looked at through a descriptor (held) is still followed at
+// its path: one renamed away and another made at its path, or a symlink
+// to a directory pointed at another, is listed at the next look.
+func TestSourcesDirectoryReplacedAtItsPath(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "d")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := corrupt(t, dir, "a.mmstats")
+	other := filepath.Join(root, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	corrupt(t, other, "b.mmstats")
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	noErr := func(err error) { t.Error(err) }
+	later := time.Now().Add(2 * racyWindow)
+	byDir, err := newSources(cli.NewFileSet([]string{dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(byDir.close)
+	byLink, err := newSources(cli.NewFileSet([]string{link}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(byLink.close)
+	for _, s := range []*sources{byDir, byLink} {
+		s.scan(time.Now(), noErr)
+		s.scan(later, noErr) // past the racy window: trusted from now on
+		if s.scan(later, noErr) || len(found(s)) != 1 {
+			t.Fatalf("an unchanged directory: %v", found(s))
+		}
+	}
+	if byDir.dirs[0].held == 0 {
+		t.Error("the directory is not looked at through a descriptor")
+	}
+	if byLink.dirs[0].held != 0 {
+		t.Error("a directory named through a symlink is looked at through a descriptor")
+	}
+	// The symlink points at the other directory.
+	tmp := filepath.Join(root, "link.new")
+	if err := os.Symlink(other, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		t.Fatal(err)
+	}
+	if !byLink.scan(later, noErr) || !slices.Equal(found(byLink), []string{filepath.Join(link, "b.mmstats")}) {
+		t.Errorf("a symlink pointed at another directory: found %v", found(byLink))
+	}
+	// The directory renamed away, the other renamed in its place.
+	if err := os.Rename(dir, filepath.Join(root, "d.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, dir); err != nil {
+		t.Fatal(err)
+	}
+	if !byDir.scan(later, noErr) || !slices.Equal(found(byDir), []string{filepath.Join(dir, "b.mmstats")}) {
+		t.Errorf("a directory replaced at its path: found %v, not %s", found(byDir), a)
+	}
+}
