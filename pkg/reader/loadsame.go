@@ -23,7 +23,17 @@ func LoadSame(ws []Words, offs []int, dst []uint64, stride int) (k int, err erro
 		return 0, &FormatError{Offset: lo, Err: ErrTruncated, Detail: "value runs past the end"}
 	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	for k = range ws {
+	if aligned {
+		k = loadSame(ws, offs, dst, stride, hi, &k)
+		if k == len(ws) {
+			return k, nil
+		}
+		if ws[k].data == nil {
+			return k, ErrClosed
+		}
+		return k, &FormatError{Offset: hi - 8, Err: ErrTruncated, Detail: "value runs past the end"}
+	}
+	for k = range ws { // a packed file's words, as loadWords reads them
 		data := ws[k].data
 		if data == nil {
 			return k, ErrClosed
@@ -31,7 +41,10 @@ func LoadSame(ws []Words, offs []int, dst []uint64, stride int) (k int, err erro
 		if hi > len(data) {
 			return k, &FormatError{Offset: hi - 8, Err: ErrTruncated, Detail: "value runs past the end"}
 		}
-		loadWordsAt(dst[k*stride:k*stride+len(offs)], data, offs, aligned)
+		d := dst[k*stride : k*stride+len(offs)]
+		for j, off := range offs {
+			loadWords(d[j:j+1], data, off)
+		}
 	}
 	return len(ws), nil
 }

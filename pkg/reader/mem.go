@@ -67,19 +67,30 @@ func loadWords(dst []uint64, data []byte, off int) {
 	}
 }
 
-// loadWordsAt loads the native-endian words of data at offs into dst:
-// one atomic load each when the mapping and the offsets are aligned
-// (offsAligned: every offset a multiple of 8), else as loadWords. The
-// caller has checked that 0 <= off and off+8 <= len(data) for each.
-func loadWordsAt(dst []uint64, data []byte, offs []int, offsAligned bool) {
-	p := unsafe.Pointer(unsafe.SliceData(data))
-	if !offsAligned || uintptr(p)&7 != 0 {
-		for j, off := range offs {
-			loadWords(dst[j:j+1], data, off)
+// loadSame loads, from each mapping of ws, the native-endian words at
+// offs (each one a multiple of 8, the last byte of any below hi) into
+// dst[k*stride:], one atomic load each, in one loop with nothing in it
+// but the loads (see LoadSame). It returns the position of the first
+// mapping shorter than hi, or len(ws); *at is the position of the
+// mapping being read (where a fault stopped it).
+func loadSame(ws []Words, offs []int, dst []uint64, stride, hi int, at *int) int {
+	for k := range ws {
+		*at = k
+		data := ws[k].data
+		if len(data) < hi {
+			return k
 		}
-		return
+		p := unsafe.Pointer(unsafe.SliceData(data))
+		d := dst[k*stride : k*stride+len(offs)]
+		if uintptr(p)&7 != 0 { // never for a mapping, which starts a page
+			for j, off := range offs {
+				loadWords(d[j:j+1], data, off)
+			}
+			continue
+		}
+		for j, off := range offs {
+			d[j] = atomic.LoadUint64((*uint64)(unsafe.Add(p, off)))
+		}
 	}
-	for j, off := range offs {
-		dst[j] = atomic.LoadUint64((*uint64)(unsafe.Add(p, off)))
-	}
+	return len(ws)
 }
