@@ -174,7 +174,7 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 	if t.wfd == 0 {
 		var ino uint64
 		var err error
-		if fd, ino, err = p.dirs.openWords(t.path); err != nil {
+		if fd, ino, _, err = p.dirs.openWords(t.path); err != nil {
 			return false
 		}
 		if fileID(ino) != t.id {
@@ -206,14 +206,20 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 }
 
 // lookWords is coldWords for a cold file due its full look: read through
-// p.snap, and reports false unless it is still the file of t's layout
+// p.snap (opened as coldWords opens it, which makes no garbage of its
+// path), and reports false unless it is still the file of t's layout
 // (then look, in a poll that is not hot, finds what changed).
 func (p *poller) lookWords(t *tracked, dst []uint64) bool {
-	f, err := p.snap.Open(t.path)
-	if err != nil || fileID(f.Inode()) != t.id || f.SharedLayout() != t.layout {
+	fd, ino, size, err := p.dirs.openWords(t.path)
+	if err != nil {
 		return false
 	}
-	if f.LoadWords(t.fast.load, dst) != nil {
+	defer closeWords(fd) // after the words are read: the File reads through it
+	if fileID(ino) != t.id {
+		return false
+	}
+	f, err := p.snap.ReadFD(fd, t.path, size)
+	if err != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
 		return false
 	}
 	t.updated = p.tick

@@ -8,8 +8,8 @@ import "errors"
 
 type dirFDs struct{}
 
-func (*dirFDs) openWords(string) (int, uint64, error) { return -1, 0, errors.ErrUnsupported }
-func (*dirFDs) reset()                                {}
-func preadWords(int, []byte, int) bool                { return false }
-func closeWords(int)                                  {}
-func fdBudget() int                                   { return 0 }
+func (*dirFDs) openWords(string) (int, uint64, int64, error) { return -1, 0, 0, errors.ErrUnsupported }
+func (*dirFDs) reset()                                       {}
+func preadWords(int, []byte, int) bool                       { return false }
+func closeWords(int)                                         {}
+func fdBudget() int                                          { return 0 }

@@ -21,8 +21,9 @@ type dirFDs struct {
 }
 
 // openWords opens the regular file at path for its words, and returns
-// its inode number: the caller checks that it is still the file it read.
-func (d *dirFDs) openWords(path string) (fd int, ino uint64, err error) {
+// its inode number (the caller checks that it is still the file it read)
+// and its size.
+func (d *dirFDs) openWords(path string) (fd int, ino uint64, size int64, err error) {
 	dir, name := ".", path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i+1], path[i+1:] // "/" stays "/"
@@ -38,17 +39,17 @@ func (d *dirFDs) openWords(path string) (fd int, ino uint64, err error) {
 		d.fds[dir] = dfd
 	}
 	if dfd < 0 {
-		return -1, 0, unix.ENOENT
+		return -1, 0, 0, unix.ENOENT
 	}
 	if fd, err = openAt(dfd, name, &d.buf); err != nil {
-		return -1, 0, err
+		return -1, 0, 0, err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return -1, 0, unix.EINVAL
+		return -1, 0, 0, unix.EINVAL
 	}
-	return fd, uint64(st.Ino), nil
+	return fd, uint64(st.Ino), st.Size, nil
 }
 
 // preadWords reads len(b) bytes of fd at off, and reports whether it

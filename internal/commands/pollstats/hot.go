@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
 
@@ -145,6 +146,8 @@ func (p *poller) heat() bool {
 	}
 	h := &p.recs
 	h.words, h.watch, h.runs = h.words[:0], h.watch[:0], h.runs[:0]
+	h.words = slices.Grow(h.words, len(p.active)) // made once, not grown
+	h.watch = slices.Grow(h.watch, len(p.active))
 	h.prev = sized(h.prev, n*len(p.active))
 	h.cur = sized(h.cur, n*len(p.active))
 	for k, t := range p.active {
