@@ -66,3 +66,31 @@ func loadWords(dst []uint64, data []byte, off int) {
 		dst[k] = binary.NativeEndian.Uint64(w[:])
 	}
 }
+
+// loadSame loads, from each mapping of ws, the native-endian words at
+// offs (each one a multiple of 8, the last byte of any below hi) into
+// dst[k*stride:], one atomic load each, in one loop with nothing in it
+// but the loads (see LoadSame). It returns the position of the first
+// mapping shorter than hi, or len(ws); *at is the position of the
+// mapping being read (where a fault stopped it).
+func loadSame(ws []Words, offs []int, dst []uint64, stride, hi int, at *int) int {
+	for k := range ws {
+		*at = k
+		data := ws[k].data
+		if len(data) < hi {
+			return k
+		}
+		p := unsafe.Pointer(unsafe.SliceData(data))
+		d := dst[k*stride : k*stride+len(offs)]
+		if uintptr(p)&7 != 0 { // never for a mapping, which starts a page
+			for j, off := range offs {
+				loadWords(d[j:j+1], data, off)
+			}
+			continue
+		}
+		for j, off := range offs {
+			d[j] = atomic.LoadUint64((*uint64)(unsafe.Add(p, off)))
+		}
+	}
+	return len(ws)
+}

@@ -137,14 +137,44 @@ func (t *tracked) warm() {
 // its words: look says why.
 func (p *poller) quick(t *tracked) bool {
 	w := t.fast
-	if w == nil || len(t.hists) > 0 || len(w.load) == 0 || (p.tick+int(t.phase))%updateEvery == 0 {
+	if !quickable(t) || p.dueLook(t) {
 		return false
 	}
+	words := p.wordScratch(len(w.load))
+	if !p.coldWords(t, words) {
+		return false
+	}
+	t.updated = p.tick
+	cur := p.scratch(len(t.idx))
+	for k, a := range w.at {
+		if a < 0 {
+			cur[k] = reader.Value{}
+			continue
+		}
+		cur[k] = w.sigs[k].DecodeWord(words[a])
+	}
+	return true
+}
+
+// quickable reports whether cold file t can be read as words.
+func quickable(t *tracked) bool {
+	return t.fast != nil && len(t.hists) == 0 && len(t.fast.load) > 0
+}
+
+// dueLook reports whether cold file t is due its full look this poll.
+func (p *poller) dueLook(t *tracked) bool {
+	return (p.tick+int(t.phase))%updateEvery == 0
+}
+
+// coldWords reads the words of cold file t (t.fast.load) into dst, and
+// reports whether it could (see quick).
+func (p *poller) coldWords(t *tracked, dst []uint64) bool {
+	w := t.fast
 	fd, own := t.wfd-1, false
 	if t.wfd == 0 {
 		var ino uint64
 		var err error
-		if fd, ino, err = openWords(t.path); err != nil {
+		if fd, ino, _, err = p.dirs.openWords(t.path); err != nil {
 			return false
 		}
 		if fileID(ino) != t.id {
@@ -169,14 +199,29 @@ func (p *poller) quick(t *tracked) bool {
 	if !ok {
 		return false
 	}
-	t.updated = p.tick
-	cur := p.scratch(len(t.idx))
-	for k, a := range w.at {
-		if a < 0 {
-			cur[k] = reader.Value{}
-			continue
-		}
-		cur[k] = w.sigs[k].DecodeWord(binary.NativeEndian.Uint64(buf[w.load[a]-w.lo:]))
+	for j, off := range w.load {
+		dst[j] = binary.NativeEndian.Uint64(buf[off-w.lo:])
 	}
+	return true
+}
+
+// lookWords is coldWords for a cold file due its full look: read through
+// p.snap (opened as coldWords opens it, which makes no garbage of its
+// path), and reports false unless it is still the file of t's layout
+// (then look, in a poll that is not hot, finds what changed).
+func (p *poller) lookWords(t *tracked, dst []uint64) bool {
+	fd, ino, size, err := p.dirs.openWords(t.path)
+	if err != nil {
+		return false
+	}
+	defer closeWords(fd) // after the words are read: the File reads through it
+	if fileID(ino) != t.id {
+		return false
+	}
+	f, err := p.snap.ReadFD(fd, t.path, size)
+	if err != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
+		return false
+	}
+	t.updated = p.tick
 	return true
 }

@@ -88,3 +88,24 @@ func listDir(dir string, buf []byte, fn func(name []byte, id fileID)) ([]byte, e
 		}
 	}
 }
+
+// openDir opens dir to look at it with fstatDir: O_PATH, which needs no
+// permission to read the directory.
+func openDir(dir string) (int, error) {
+	return unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// fstatDir is statDir through a descriptor of openDir: no path to walk.
+func fstatDir(fd int) (dirStamp, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return dirStamp{}, err
+	}
+	return dirStamp{dev: st.Dev, ino: st.Ino, mtime: st.Mtim, ctime: st.Ctim}, nil
+}
+
+// closeDir closes a descriptor of openDir.
+func closeDir(fd int) { unix.Close(fd) }
+
+// sameDir reports whether two stamps are of the same directory.
+func (s dirStamp) sameDir(o dirStamp) bool { return s.dev == o.dev && s.ino == o.ino }

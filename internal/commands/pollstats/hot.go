@@ -1,7 +1,10 @@
 package pollstats
 
 import (
+	"encoding/binary"
+	"errors"
 	"math"
+	"slices"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
 
@@ -9,16 +12,21 @@ import (
 )
 
 // The hot loop. In most intervals nothing happens but the values: no
-// file came, left or was replaced, none is due an update, lacks a
-// column or failed. When moreover every file read is mapped and read as
-// words whose columns are all sums (wordRead.summed: counters, most
-// gauges), the interval goes through three arrays in the order of
-// p.active: each file's mapping (reader.Words), how it is read (shared
-// by the files of a layout), and its baselines as words, n a file. Each
-// file then costs the loads of its values and 40 bytes of records read
-// in order, which the processor fetches ahead, rather than the tracked
-// entries and reader.Files scattered on the heap: at 1,000 files, most
-// of an interval's CPU was the cache misses on those.
+// file came, left or was replaced, none lacks a column or failed, and
+// those due their every-16th update have nothing new (reader.File.
+// Unchanged). When moreover every file read is mapped and read as words
+// whose columns are all sums (wordRead.summed: counters, most gauges),
+// the interval goes through flat arrays in the order of p.active: each
+// file's mapping (reader.Words), runs of files read the same way (the
+// files of one layout share their wordRead), and two arrays of words, n
+// a file: those loaded this interval and those of the one before (the
+// baselines), which swap after each interval. Each file then costs the
+// loads of its values and 24 bytes of records read in order, rather
+// than the tracked entries and reader.Files scattered on the heap; the
+// loads of every file go first, in one tight pass (reader.LoadSame), so
+// that the processor has many files' pages under way at once, and the
+// changes are added up in a second pass over the words, by operations
+// chosen once per layout (hotOp), not by decoding each value.
 //
 // While the hot loop runs, the baselines are its own; any other
 // interval first gives them back to the tracked entries (cool), so that
@@ -36,17 +44,88 @@ const (
 // hotRecs are the records of the hot loop, in the order of p.active.
 type hotRecs struct {
 	words []reader.Words
-	reads []*wordRead
-	loads [][]int  // per file: reads[k].load, for reader.LoadEach
-	prev  []uint64 // per file, per column: the baseline, as its word
-	cur   []uint64 // per file, per column: the words loaded this interval
+	watch []reader.Watch // for the every-16th update (unchanged)
+	runs  []hotRun
+	prev  []uint64 // per file, per word loaded (wordRead.load): the baseline
+	cur   []uint64 // per file, per word loaded: the words loaded this interval
+}
+
+// hotRun is a run of consecutive files of p.active read the same way.
+type hotRun struct {
+	end  int // the files [previous run's end, end)
+	read *wordRead
+	ops  []hotOp
+	cold bool // files past the mapping budget, read with pread (cold.go)
+}
+
+// hotOp adds one column's share of a file, from its word.
+type hotOp struct {
+	col   int   // the column
+	word  int   // the word's position in wordRead.load
+	kind  uint8 // how: one of the op constants
+	delta bool  // opDecode: a change is shown
+	sig   *reader.Signature
+}
+
+// The operations of hotOp: a native-endian word read as it is, for a
+// counter (its change) or a gauge (its value); any other (a word of the
+// other byte order) decoded and shared as the files read one by one do.
+const (
+	opUintDelta uint8 = iota
+	opUint
+	opIntDelta
+	opInt
+	opFloatDelta
+	opFloat
+	opDecode
+)
+
+// nativeOrder reports whether a signature's byte order is the machine's.
+func nativeOrder(o byte) bool {
+	little := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+	switch o {
+	case '<':
+		return little
+	case '>', '!':
+		return !little
+	}
+	return true // '@', '=': native
+}
+
+// hotOps returns the operations of the columns that files read by w
+// have.
+func hotOps(w *wordRead, absolute bool) []hotOp {
+	var ops []hotOp
+	for c, a := range w.at {
+		if a < 0 {
+			continue
+		}
+		sig := &w.sigs[c]
+		delta := w.delta[c] && !absolute
+		op := hotOp{col: c, word: a, kind: opDecode, delta: delta, sig: sig}
+		if nativeOrder(sig.Order) {
+			switch sig.Code {
+			case 'Q':
+				op.kind = opUint
+			case 'q':
+				op.kind = opInt
+			case 'd':
+				op.kind = opFloat
+			}
+			if delta && op.kind != opDecode {
+				op.kind-- // the delta of each is just before it
+			}
+		}
+		ops = append(ops, op)
+	}
+	return ops
 }
 
 // quiet reports whether this interval can go through the hot loop,
 // given that the sources did not change.
 func (p *poller) quiet() bool {
 	return !p.dirty && !p.each && !p.foldsDue && len(p.failed) == 0 && len(p.refresh) == 0 &&
-		len(p.departed) == 0 && (p.tick+1)%updateEvery != 0 // departed: expired by settleFolds
+		len(p.departed) == 0 // departed: expired by settleFolds
 }
 
 // heat builds the records of the hot loop from p.active, and reports
@@ -60,34 +139,56 @@ func (p *poller) heat() bool {
 	}
 	n := len(p.cols)
 	p.hot = hotOff
-	for _, t := range p.active { // before a record is made: at 100,000 files, some are cold
-		if t.cold || t.f == nil || t.fast == nil || !t.fast.summed || len(t.prev) != n {
+	for _, t := range p.active { // before a record is made
+		if t.fast == nil || !t.fast.summed || len(t.prev) != n || !t.cold && t.f == nil || t.cold && !quickable(t) {
 			return false
 		}
 	}
 	h := &p.recs
-	h.words, h.reads, h.loads = h.words[:0], h.reads[:0], h.loads[:0]
-	h.prev = append(h.prev[:0], make([]uint64, n*len(p.active))...)
-	h.cur = append(h.cur[:0], make([]uint64, n*len(p.active))...)
+	h.words, h.watch, h.runs = h.words[:0], h.watch[:0], h.runs[:0]
+	h.words = slices.Grow(h.words, len(p.active)) // made once, not grown
+	h.watch = slices.Grow(h.watch, len(p.active))
+	h.prev = sized(h.prev, n*len(p.active))
+	h.cur = sized(h.cur, n*len(p.active))
 	for k, t := range p.active {
-		w, ok := t.f.Words()
-		if !ok {
-			return false
+		var w reader.Words
+		if !t.cold {
+			var wt reader.Watch
+			ok, ok2 := false, false
+			w, ok = t.f.Words()
+			wt, ok2 = t.f.Watch()
+			if !ok || !ok2 {
+				return false
+			}
+			h.watch = append(h.watch, wt)
 		}
+		r := t.fast
 		for c := range n {
-			if t.idx[c] < 0 {
+			if r.at[c] < 0 {
 				continue
 			}
-			pw, ok := wordOf(&t.fast.sigs[c], t.prev[c])
+			pw, ok := wordOf(&r.sigs[c], t.prev[c])
 			if !ok {
 				return false
 			}
-			h.prev[k*n+c] = pw
+			h.prev[k*n+r.at[c]] = pw
 		}
-		h.words, h.reads, h.loads = append(h.words, w), append(h.reads, t.fast), append(h.loads, t.fast.load)
+		h.words = append(h.words, w)
+		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r || h.runs[len(h.runs)-1].cold != t.cold {
+			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute), cold: t.cold})
+		}
+		h.runs[len(h.runs)-1].end = k + 1
 	}
 	p.hot = hotOn
 	return true
+}
+
+// sized returns b with length n, reusing its array when large enough.
+func sized(b []uint64, n int) []uint64 {
+	if cap(b) < n {
+		return make([]uint64, n)
+	}
+	return b[:n]
 }
 
 // wordOf returns the word that sig decodes as v, if there is one.
@@ -113,50 +214,157 @@ func (p *poller) cool() {
 		return
 	}
 	n := len(p.cols)
-	for k, t := range p.active {
-		r := p.recs.reads[k]
-		for c := range n {
-			if t.idx[c] >= 0 {
-				t.prev[c] = r.sigs[c].DecodeWord(p.recs.prev[k*n+c])
+	h := &p.recs
+	from := 0
+	for _, run := range h.runs {
+		r := run.read
+		for k := from; k < run.end; k++ {
+			t := p.active[k]
+			for c, a := range r.at {
+				if a >= 0 {
+					t.prev[c] = r.sigs[c].DecodeWord(h.prev[k*n+a])
+				}
 			}
 		}
+		from = run.end
 	}
-	clear(p.recs.words) // no mapping held past its File
-	p.recs.words = p.recs.words[:0]
-	clear(p.recs.loads)
-	p.recs.loads = p.recs.loads[:0]
+	clear(h.words) // no mapping held past its File
+	h.words = h.words[:0]
+	clear(h.watch)
+	h.watch = h.watch[:0]
+	clear(h.runs)
+	h.runs = h.runs[:0]
 	p.hot = hotUnknown
+}
+
+// unchanged reports whether every file of p.active has nothing new for
+// its update (reader.UnchangedEach, in one pass over the hot records):
+// an interval due its update (see due) is then hot all the same, as
+// Update would change nothing.
+func (p *poller) unchanged() bool {
+	return reader.UnchangedEach(p.recs.watch) == len(p.recs.watch)
 }
 
 // hotLoop reads the files of p.active through the hot records, and
 // combines their columns (all sums): first the words of every file, in
-// one pass (reader.LoadEach), then their shares. It returns the position
-// in p.active of a file that failed, with the error (the records are
-// cooled then; the caller goes on from there), or len(p.active).
+// one pass per run (reader.LoadSame; a pread each for the cold files),
+// then their shares. It returns the position in p.active of a file that
+// failed, with the error (errSlow: a cold file to read the slow way; the
+// records are cooled then, and the caller goes on from there), or
+// len(p.active).
 func (p *poller) hotLoop() (int, error) {
 	n := len(p.cols)
 	h := &p.recs
-	end, err := reader.LoadEach(h.words, h.loads, h.cur, n)
-	for k := range end {
-		r := h.reads[k]
-		prev, words := h.prev[k*n:k*n+n], h.cur[k*n:k*n+n]
-		for c := range n {
-			at := r.at[c]
-			if at < 0 {
-				continue
+	end, from := len(p.active), 0
+	var err error
+	for _, run := range h.runs {
+		k := run.end - from
+		if run.cold {
+			k = p.coldRun(from, run.end, h.cur, n)
+			if from+k < run.end {
+				err = errSlow
 			}
-			sig := &r.sigs[c]
-			s := share(sig.DecodeWord(prev[c]), sig.DecodeWord(words[at]), r.delta[c] && !p.absolute)
-			prev[c] = words[at]
-			a := &p.agg[c]
-			if !a.seen {
-				a.seen, a.policy, a.meta = true, aggregate.Sum, r.meta[c]
-			}
-			a.sum.Add(s)
+		} else {
+			k, err = reader.LoadSame(h.words[from:run.end], run.read.load, h.cur[from*n:], n)
 		}
+		if err != nil {
+			end = from + k
+			break
+		}
+		from = run.end
 	}
+	from = 0
+	for _, run := range h.runs {
+		if from >= end {
+			break
+		}
+		to := min(run.end, end)
+		for _, op := range run.ops {
+			a := &p.agg[op.col]
+			if !a.seen {
+				a.seen, a.policy, a.meta = true, aggregate.Sum, run.read.meta[op.col]
+			}
+			hotSum(op, &a.sum, h.cur[from*n:to*n], h.prev[from*n:to*n], n)
+		}
+		from = run.end
+	}
+	// The words loaded are the baselines of the next interval: those of
+	// the files read, that is; a file that failed, and those after it,
+	// keep theirs.
+	copy(h.cur[end*n:], h.prev[end*n:])
+	h.cur, h.prev = h.prev, h.cur
 	if err != nil {
 		p.cool()
 	}
 	return end, err
+}
+
+// errSlow is hotLoop's error for a cold file that is read the slow way
+// (look says why: it changed, failed, or is another file).
+var errSlow = errors.New("read the slow way")
+
+// coldRun reads the words of the cold files [from, to) of p.active into
+// cur, n a file, and returns how many it read before one that must be
+// read the slow way: at its phase, each is looked at whole, its layout
+// checked (lookWords); else its words read with one pread (coldWords).
+func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
+	for k := from; k < to; k++ {
+		t := p.active[k]
+		dst := cur[k*n : k*n+len(t.fast.load)]
+		if p.dueLook(t) {
+			if !p.lookWords(t, dst) {
+				return k - from
+			}
+		} else if !p.coldWords(t, dst) {
+			return k - from
+		}
+		t.updated = p.tick
+	}
+	return to - from
+}
+
+// hotSum adds the shares of column op of the files whose words are cur
+// (and their baselines prev), n words a file, to sum: what share and
+// aggregate.Number.Add make of them, in the order of the files.
+func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
+	j := op.word
+	switch op.kind {
+	case opUintDelta:
+		for k := j; k < len(cur); k += n {
+			if c, b := cur[k], prev[k]; c >= b {
+				sum.AddUint(c - b)
+			}
+		}
+	case opUint:
+		for k := j; k < len(cur); k += n {
+			sum.AddUint(cur[k])
+		}
+	case opIntDelta:
+		for k := j; k < len(cur); k += n {
+			if c, b := int64(cur[k]), int64(prev[k]); c >= b {
+				sum.AddUint(uint64(c) - uint64(b))
+			}
+		}
+	case opInt:
+		for k := j; k < len(cur); k += n {
+			sum.AddInt(int64(cur[k]))
+		}
+	case opFloatDelta:
+		for k := j; k < len(cur); k += n {
+			c, b := math.Float64frombits(cur[k]), math.Float64frombits(prev[k])
+			if c > b { // false for NaN; an unchanged ±Inf is no change, not Inf-Inf
+				sum.AddFloat(c - b)
+			} else {
+				sum.AddFloat(0)
+			}
+		}
+	case opFloat:
+		for k := j; k < len(cur); k += n {
+			sum.AddFloat(math.Float64frombits(cur[k]))
+		}
+	default:
+		for k := j; k < len(cur); k += n {
+			sum.Add(share(op.sig.DecodeWord(prev[k]), op.sig.DecodeWord(cur[k]), op.delta))
+		}
+	}
 }

@@ -5,6 +5,7 @@ package pollstats
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,14 +14,35 @@ import (
 	"time"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/pkg/aggregate"
+	"github.com/mmstats/mmstats/pkg/mmstats"
+	"github.com/mmstats/mmstats/pkg/reader"
 )
 
 // The hot loop (hot.go) gives the lines that the files read one by one
-// give: two pollers over the same files, one never hot, polled at the
+// give: two pollers over the same files, one never hot (and listing the
+// directory every interval, trusting no stamp), polled at the
 // same moments through quiet intervals (past updateEvery), a counter
 // restarting, a file truncated under its mapping (a fault in the hot
 // loop), a file added, one removed and one replaced by another.
 func TestHotLoopSameLines(t *testing.T) {
+	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false) })
+	// Past the mapping budget: the cold files go through the hot loop too,
+	// with descriptors kept, or each opened and closed every interval.
+	t.Run("cold", func(t *testing.T) {
+		coldForTest = true
+		t.Cleanup(func() { coldForTest = false })
+		hotLoopSameLines(t, true)
+	})
+	t.Run("cold-no-descriptor", func(t *testing.T) {
+		coldForTest = true
+		fdLimit = func() int { return 0 }
+		t.Cleanup(func() { coldForTest, fdLimit = false, fdBudget })
+		hotLoopSameLines(t, true)
+	})
+}
+
+func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	dir := t.TempDir()
 	var ws []*writer
 	for i := range 6 {
@@ -44,6 +66,9 @@ func TestHotLoopSameLines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The poller that is never hot lists the directory every interval:
+		// the other trusts the directory's stamp (sources.scan).
+		src.alwaysList = k == 1
 		p, err := startPoller(o, src, &logger{w: &logs[k], level: levelWarn})
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +84,9 @@ func TestHotLoopSameLines(t *testing.T) {
 		}
 	}
 	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
-	heated := 0
+	heated, heated16, updated := 0, 0, false
+	var layout *reader.Layout
+	var extra mmstats.Counter
 	step := func(i int, change func()) {
 		t.Helper()
 		change()
@@ -70,12 +97,23 @@ func TestHotLoopSameLines(t *testing.T) {
 		noHeat()
 		if hot.hot == hotOn {
 			heated++
+			if hot.tick%updateEvery == 0 {
+				heated16++
+			}
+		}
+		switch tr := hot.files[ws[3].f.Path()]; {
+		case i == 44:
+			layout = tr.layout
+		case pastMaps && i == 63: // each cold file looked at whole in 16 polls
+			updated = tr.layout != layout && tr.layout != nil
+		case !pastMaps && i == 47: // the 48th poll
+			updated = tr.f != nil && tr.f.Unchanged()
 		}
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
 	}
-	for i := range 40 {
+	for i := range 64 {
 		step(i, func() {
 			for k, w := range ws {
 				w.OK.Add(uint64(k + i))
@@ -95,6 +133,10 @@ func TestHotLoopSameLines(t *testing.T) {
 				}
 			case 12:
 				writeRaw(t, raw, map[string]uint64{status + ".2XX": 30, status + ".5XX": 2})
+			case 45: // a field appended in place, before a poll due its update
+				if err := ws[3].f.Add("extra", &extra); err != nil {
+					t.Fatal(err)
+				}
 			case 20:
 				ws = append(ws, newWriter(t, dir, "w9.mmstats"))
 			case 25:
@@ -109,9 +151,63 @@ func TestHotLoopSameLines(t *testing.T) {
 		})
 	}
 	if heated < 20 {
-		t.Errorf("the hot loop ran %d intervals of 40", heated)
+		t.Errorf("the hot loop ran %d intervals of 64", heated)
+	}
+	if !updated {
+		t.Error("the poll due its update did not update the file a field was appended to")
+	}
+	if heated16 == 0 {
+		t.Error("no poll due its update was hot")
 	}
 	if !strings.Contains(logs[0].String(), raw) {
 		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
+	}
+}
+
+// The operations of the hot loop add up what share and Number.Add make
+// of the words, for each kind of word, counter or gauge, and byte order:
+// values going up, down, negative, NaN and infinite.
+func TestHotOpsAddWhatShareAdds(t *testing.T) {
+	ints := []int64{0, 5, 3, -7, -2, math.MaxInt64, math.MinInt64, 9}
+	floats := []float64{0, 1.5, 1.5, -2, math.NaN(), 3, math.Inf(1), math.Inf(1), math.Inf(-1), 0.25}
+	for _, code := range []string{"Q", "q", "d", "<Q", ">Q", "!q", ">d", "=d", "@q", "d1"} {
+		if code == "d1" { // no change at all: a float sum of 0, not the integer 0
+			code, floats = "d", []float64{1, 1, 1}
+		}
+		sig, err := reader.ParseSignature([]byte(code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var words []uint64
+		for _, v := range ints {
+			words = append(words, uint64(v))
+		}
+		if sig.Code == 'd' {
+			words = words[:0]
+			for _, v := range floats {
+				words = append(words, math.Float64bits(v))
+			}
+		}
+		for _, counter := range []bool{true, false} {
+			for _, absolute := range []bool{false, true} {
+				w := &wordRead{at: []int{1}, sigs: []reader.Signature{sig}, delta: []bool{counter}}
+				ops := hotOps(w, absolute)
+				if len(ops) != 1 {
+					t.Fatalf("%s: %d ops", code, len(ops))
+				}
+				// Two words a file, the column's second: the files' baselines
+				// are words[k], their words now words[k+1].
+				var cur, prev []uint64
+				var want, got aggregate.Number
+				for k := 0; k+1 < len(words); k++ {
+					cur, prev = append(cur, 0, words[k+1]), append(prev, 0, words[k])
+					want.Add(share(sig.DecodeWord(words[k]), sig.DecodeWord(words[k+1]), counter && !absolute))
+				}
+				hotSum(ops[0], &got, cur, prev, 2)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s counter %v absolute %v: %v, want %v", code, counter, absolute, got, want)
+				}
+			}
+		}
 	}
 }

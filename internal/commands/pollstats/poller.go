@@ -46,6 +46,7 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
 	cur        []reader.Value // the values of the file being read (scratch)
 	hot        hotState       // whether the hot loop runs (hot.go)
@@ -213,12 +214,16 @@ func (p *poller) allLabels() []string {
 // or with --each, p.rows[:p.nrow]. They stay valid until the next poll.
 func (p *poller) poll(now time.Time) {
 	changed := p.src.scan(now, p.warnErr)
-	if !changed && p.quiet() && p.heat() {
+	if !changed && p.quiet() && p.heat() && ((p.tick+1)%updateEvery != 0 || p.unchanged()) {
 		p.tick++
 		p.acc.Reset()
 		clear(p.agg)
 		p.nrow = 0
-		if k, err := p.hotLoop(); k < len(p.active) {
+		switch k, err := p.hotLoop(); {
+		case k == len(p.active):
+		case err == errSlow:
+			p.readFiles(k)
+		default:
 			p.fail(p.active[k], err)
 			p.readFiles(k + 1)
 		}
@@ -286,6 +291,7 @@ func (p *poller) readFiles(k int) {
 // finish ends an interval: the lists made again if files failed, and
 // the line's results set.
 func (p *poller) finish() {
+	p.dirs.reset()
 	if p.dirty {
 		p.rebuild()
 	}
@@ -620,4 +626,6 @@ func (p *poller) close() {
 		t.close()
 	}
 	p.snap.Close()
+	p.dirs.reset()
+	p.src.close()
 }

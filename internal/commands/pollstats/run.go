@@ -36,7 +36,14 @@ func Run(o *Options) error {
 // setDefaults fills the hooks that tests did not set.
 func (o *Options) setDefaults() {
 	if o.after == nil {
-		o.after = time.After
+		// One timer for the run: time.After would make a timer and a
+		// channel every interval, garbage that the collector must come for.
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		o.after = func(d time.Duration) <-chan time.Time {
+			t.Reset(d) // a value not received (a signal came first) is dropped
+			return t.C
+		}
 	}
 	if o.notify == nil {
 		o.notify = func(c chan<- os.Signal) { signal.Notify(c, notifySignals...) }
@@ -151,7 +158,9 @@ func (v *view) loop(sigs <-chan os.Signal) error {
 		if err := v.line(start); err != nil {
 			return err
 		}
-		v.p.log.debugf("interval took %v for %d files", time.Since(start), len(v.p.active))
+		if v.p.log.level >= levelDebug { // its arguments would be garbage
+			v.p.log.debugf("interval took %v for %d files", time.Since(start), len(v.p.active))
+		}
 	}
 	return nil
 }

@@ -1,0 +1,46 @@
+package reader
+
+import (
+	"runtime/debug"
+
+	"github.com/mmstats/mmstats/internal/v1"
+)
+
+// Unchanged reports whether Update would find nothing new in f, with
+// two loads: f is mapped, and its writer has neither appended a field
+// nor replaced the file by a larger copy. Update of such a file returns
+// (false, nil) and changes nothing: a poller of many files may skip it.
+func (f *File) Unchanged() bool {
+	return f.data != nil && f.mapped && f.unchanged()
+}
+
+// Watch is what Unchanged looks at in a mapped File, for UnchangedEach
+// to check many files in one pass without going through their Files. It
+// is valid as long as the File's Words are (see Words).
+type Watch struct {
+	data []byte
+	end  int
+}
+
+// Watch returns f's Watch, and false when f is not mapped.
+func (f *File) Watch() (Watch, bool) {
+	if f.data == nil || !f.mapped || f.snap.on {
+		return Watch{}, false
+	}
+	return Watch{f.data, f.idx.end}, true
+}
+
+// UnchangedEach returns the position in ws of the first file that is not
+// Unchanged (or whose Watch is the zero Watch), or len(ws) when all are.
+func UnchangedEach(ws []Watch) (k int) {
+	var err error
+	defer catchFault(&err, debug.SetPanicOnFault(true)) // k: the file that faulted
+	for k = range ws {
+		w := &ws[k]
+		if w.data == nil || w.end+2 > len(w.data) ||
+			loadByte(w.data, w.end) != 0 || loadByte(w.data, w.end+1) != 0 || loadByte(w.data, 0) == v1.Superseded {
+			return k
+		}
+	}
+	return len(ws)
+}
