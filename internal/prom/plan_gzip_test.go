@@ -2,7 +2,6 @@ package prom
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -57,8 +56,7 @@ func TestPlanAppendGzip(t *testing.T) {
 				src = sum
 			}
 			plan := fs.set(classic).Compile()
-			plan.gz = &gzipState{piece: 16 << 10, prev: make([]writtenValue, len(plan.segs))} // many pieces
-			plan.gz.zw, _ = flate.NewWriter(nil, flate.BestSpeed)
+			plan.gz = newGzipState(16<<10, len(plan.segs)) // many pieces
 			what := fmt.Sprintf("schema %d, summarized %v", classic, summarized)
 			check := func(step string, made int) {
 				t.Helper()
@@ -200,8 +198,7 @@ func TestPlanAppendGzipPanic(t *testing.T) {
 	}
 	fs := planFixtureOf(rng, paths)
 	plan := fs.set(0).Compile()
-	plan.gz = &gzipState{piece: 16 << 10, prev: make([]writtenValue, len(plan.segs))}
-	plan.gz.zw, _ = flate.NewWriter(nil, flate.BestSpeed)
+	plan.gz = newGzipState(16<<10, len(plan.segs))
 	plan.AppendGzip(nil, fs)
 	// The piece that ends web.neg and starts web.requests is made again
 	// for its web.neg, and breaks at its first web.requests.
