@@ -88,7 +88,7 @@ func (h *Histogram) Coarse(schema int, c *CoarseHistogram) {
 	}
 	cs, f, clo, cend := coarseWindow(h.Schema, h.Lo, len(h.Counts), schema)
 	*c = CoarseHistogram{Schema: h.Schema, Lo: h.Lo, N: len(h.Counts), CoarseSchema: cs, CoarseLo: clo,
-		Counts: slices.Grow(c.Counts[:0], cend-clo)[:cend-clo],
+		Counts:    slices.Grow(c.Counts[:0], cend-clo)[:cend-clo],
 		Underflow: h.Underflow, Overflow: h.Overflow, Count: h.Count, Sum: h.Sum}
 	clear(c.Counts)
 	for k, n := range h.Counts {
