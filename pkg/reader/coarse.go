@@ -160,23 +160,44 @@ func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error
 // schema as it loads them; it finds the group's carrier and .sum as
 // readHistogram does.
 func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHistogram, wait *time.Duration) error {
-	hf, err := src.histField(data, head)
+	// The fields of a layout (a Layout's, or a File's shared one) are
+	// looked at where they are: copying each costs more than the sums.
+	var fields []Field
+	switch s := src.(type) {
+	case *Layout:
+		fields = s.Fields
+	case *File:
+		if s.shape != nil {
+			fields = s.shape.layout.Fields
+		}
+	}
+	var scratch Field
+	field := func(k int) (*Field, error) {
+		if fields != nil {
+			return &fields[k], nil
+		}
+		var err error
+		scratch, err = src.histField(data, k)
+		return &scratch, err
+	}
+	hp, err := field(head)
 	if err != nil {
 		return err
 	}
+	hf := *hp
 	hl := labelOf(data, &hf)
 	var carrier, sum Field
 	var haveCarrier, haveSum bool
 	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
-		f, err := src.histField(data, k)
+		f, err := field(k)
 		if err != nil {
 			return err
 		}
 		switch {
 		case f.HasBuckets() && !haveCarrier:
-			carrier, haveCarrier = f, true
-		case isPart(labelOf(data, &f), hl, ".sum"):
-			sum, haveSum = f, true
+			carrier, haveCarrier = *f, true
+		case isPart(labelOf(data, f), hl, ".sum"):
+			sum, haveSum = *f, true
 		}
 	}
 	if !haveCarrier {
@@ -203,7 +224,7 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 			return err
 		}
 		loadWords(pair[:], data, b.Offset)
-		sumWords(c.Counts, data, b.Offset+16, b.Lo, b.N, factor, clo)
+		sumCounts(c.Counts, data, b.Offset+16, b.Lo, b.N, factor, clo)
 		c.Count, c.Underflow, c.Overflow = cv.Uint(), pair[0], pair[1]
 		c.Sum = 0
 		if haveSum {
@@ -235,21 +256,25 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 // coarser one covers: 2^v1.MaxSchema.
 const maxFactor = 1 << v1.MaxSchema
 
-// sumWords sets counts[k] to the sum of the words of the window's
+// sumCounts sets counts[k] to the sum of the words of the window's
 // buckets [lo, lo+n) (whose counts start at off in data) that coarse
 // bucket clo+k covers, factor of them to a coarse bucket. The words are
-// loaded as loadWords loads them, factor at most at a time into a
-// buffer on the stack. The caller has checked that off+8n <= len(data).
-func sumWords(counts []uint64, data []byte, off, lo, n, factor, clo int) {
+// loaded as loadWords loads them (sumWords, mem.go); words that are not
+// aligned in memory (a crafted file's copy) factor at most at a time
+// into a buffer on the stack. The caller has checked that off+8n <=
+// len(data).
+func sumCounts(counts []uint64, data []byte, off, lo, n, factor, clo int) {
 	var buf [maxFactor]uint64
 	i, end := lo, lo+n
 	for k := range counts {
 		stop := min((clo+k)*factor+1, end) // past the last bucket of coarse bucket clo+k
-		w := buf[:stop-i]
-		loadWords(w, data, off+8*(i-lo))
-		var s uint64
-		for _, x := range w {
-			s += x
+		s, ok := sumWords(data, off+8*(i-lo), stop-i)
+		if !ok {
+			w := buf[:stop-i]
+			loadWords(w, data, off+8*(i-lo))
+			for _, x := range w {
+				s += x
+			}
 		}
 		counts[k] = s
 		i = stop
