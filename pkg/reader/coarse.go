@@ -2,6 +2,7 @@ package reader
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -44,6 +45,8 @@ type CoarseHistogram struct {
 	// one file Count equals Total().
 	Count uint64
 	Sum   float64
+
+	loaded int // the counts loaded by the last read, for tests
 }
 
 // Total returns Underflow + Overflow + the sum of Counts (wrapping past
@@ -127,8 +130,12 @@ func ReadCoarseHistogram(data []byte, l *Layout, i, schema int, c *CoarseHistogr
 // snapshot under the group's sequence word, so that Count equals
 // Total(); a read that cannot take one gives ErrBusy, and a file that
 // shrank under the reader ErrFault, as ReadHistogram. The group's .min
-// and .max are not read. c's Counts is reused: reading the same group
-// again does not allocate.
+// and .max, read in the same snapshot, say where its values are: only
+// the coarse buckets between them (and one either side) are loaded when
+// the counts there, the underflow and the overflow add up to the count
+// (the rest is then empty, counts being never negative), else all of
+// them are. c's Counts is reused: reading the same group again does
+// not allocate.
 func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error) {
 	if f.data == nil {
 		return ErrClosed
@@ -186,8 +193,8 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 	}
 	hf := *hp
 	hl := labelOf(data, &hf)
-	var carrier, sum Field
-	var haveCarrier, haveSum bool
+	var carrier, sum, lo, hi Field
+	var haveCarrier, haveSum, haveLo, haveHi bool
 	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
 		f, err := field(k)
 		if err != nil {
@@ -196,8 +203,15 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 		switch {
 		case f.HasBuckets() && !haveCarrier:
 			carrier, haveCarrier = *f, true
-		case isPart(labelOf(data, f), hl, ".sum"):
-			sum, haveSum = *f, true
+		default:
+			switch l := labelOf(data, f); {
+			case isPart(l, hl, ".sum"):
+				sum, haveSum = *f, true
+			case isPart(l, hl, ".min"):
+				lo, haveLo = *f, true
+			case isPart(l, hl, ".max"):
+				hi, haveHi = *f, true
+			}
 		}
 	}
 	if !haveCarrier {
@@ -224,8 +238,26 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 			return err
 		}
 		loadWords(pair[:], data, b.Offset)
-		sumCounts(c.Counts, data, b.Offset+16, b.Lo, b.N, factor, clo)
 		c.Count, c.Underflow, c.Overflow = cv.Uint(), pair[0], pair[1]
+		// The writer's values lie between its .min and .max: the coarse
+		// buckets outside them (one either side aside) are empty, which
+		// the count tells, as the counts cannot be negative. If it does
+		// not (a value observed while the writer published, a crafted
+		// file), all are loaded.
+		from, to := 0, len(c.Counts)
+		if haveLo && haveHi {
+			from, to = extremeBuckets(data, &lo, &hi, cs, clo, cend)
+		}
+		clear(c.Counts[:from])
+		clear(c.Counts[to:])
+		part := sumCounts(c.Counts[from:to], data, b.Offset+16, b.Lo, b.N, factor, clo+from)
+		c.loaded = max(0, min(b.Lo+b.N, (clo+to-1)*factor+1)-max(b.Lo, (clo+from-1)*factor+1))
+		if from > 0 || to < len(c.Counts) {
+			if c.Underflow+c.Overflow+part != c.Count {
+				sumCounts(c.Counts, data, b.Offset+16, b.Lo, b.N, factor, clo)
+				c.loaded = b.N
+			}
+		}
 		c.Sum = 0
 		if haveSum {
 			if v, err := loadNumber(data, &sum); err == nil {
@@ -263,9 +295,9 @@ const maxFactor = 1 << v1.MaxSchema
 // aligned in memory (a crafted file's copy) factor at most at a time
 // into a buffer on the stack. The caller has checked that off+8n <=
 // len(data).
-func sumCounts(counts []uint64, data []byte, off, lo, n, factor, clo int) {
+func sumCounts(counts []uint64, data []byte, off, lo, n, factor, clo int) (total uint64) {
 	var buf [maxFactor]uint64
-	i, end := lo, lo+n
+	i, end := max(lo, (clo-1)*factor+1), lo+n
 	for k := range counts {
 		stop := min((clo+k)*factor+1, end) // past the last bucket of coarse bucket clo+k
 		s, ok := sumWords(data, off+8*(i-lo), stop-i)
@@ -277,8 +309,33 @@ func sumCounts(counts []uint64, data []byte, off, lo, n, factor, clo int) {
 			}
 		}
 		counts[k] = s
+		total += s
 		i = stop
 	}
+	return total
+}
+
+// extremeBuckets returns the coarse buckets [from, to) (indexes into
+// Counts, of the coarse window [clo, cend) at schema cs) that can hold
+// the values between the group's .min and .max: those of the two, and
+// one more either side (a float's rounding), or the whole window when
+// they cannot be read or are not a range of positive numbers.
+func extremeBuckets(data []byte, lo, hi *Field, cs, clo, cend int) (from, to int) {
+	from, to = 0, cend-clo
+	lv, err1 := loadNumber(data, lo)
+	hv, err2 := loadNumber(data, hi)
+	if err1 != nil || err2 != nil {
+		return from, to
+	}
+	mn, mx := lv.Float(), hv.Float()
+	if !(mn > 0 && mn <= mx && mx < math.MaxFloat64) {
+		return from, to
+	}
+	// Coarse bucket k holds (2^((k-1)/2^cs), 2^(k/2^cs)].
+	scale := float64(int(1) << cs)
+	kmin := int(math.Ceil(math.Log2(mn)*scale)) - 1
+	kmax := int(math.Ceil(math.Log2(mx)*scale)) + 1
+	return min(max(kmin-clo, 0), to), max(min(kmax-clo+1, to), 0)
 }
 
 // loadNumber reads an unbuffered 8-byte number (the writer's count and

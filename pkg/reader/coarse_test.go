@@ -2,6 +2,7 @@ package reader
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -59,6 +60,7 @@ func checkCoarse(t *testing.T, what string, h *Histogram, c *CoarseHistogram, cs
 	if m.Counts == nil {
 		m.Counts = c.Counts[:0]
 	}
+	m.loaded = c.loaded
 	if !reflect.DeepEqual(&m, c) {
 		t.Fatalf("%s, schema %d: Histogram.Coarse %+v, read %+v", what, cs, m, *c)
 	}
@@ -81,6 +83,23 @@ func TestReadCoarseHistogram(t *testing.T) {
 		for k := range c.counts {
 			if rng.IntN(3) > 0 {
 				c.counts[k] = rng.Uint64N(1 << 40)
+			}
+		}
+		// Half the groups have their values between their .min and
+		// .max, as a writer's are (only those coarse buckets are
+		// loaded); of those, one in four has a count outside them
+		// (a value observed while the writer published: all loaded).
+		bounded, outlier := n%2 == 1, n%8 == 1
+		var a, z int // the buckets of the min and the max
+		if bounded {
+			a = rng.IntN(d.N)
+			z = a + rng.IntN(d.N-a)
+			clear(c.counts[:a])
+			clear(c.counts[z+1:])
+			c.counts[a]++
+			c.min, c.max = v1.BucketUpper(s, d.Lo+a-1)*(1+1e-9), v1.BucketUpper(s, d.Lo+z)
+			if outlier {
+				c.counts[rng.IntN(d.N)]++
 			}
 		}
 		data := c.bytes()
@@ -111,12 +130,53 @@ func TestReadCoarseHistogram(t *testing.T) {
 					t.Fatalf("%+v, field %d, schema %d: %v", d, i, cs, err)
 				}
 				checkCoarse(t, "file", &h, &cf, cs)
+				if f := 1 << (s - min(s, cs)); bounded && !outlier && c.max < math.MaxFloat64 && cf.loaded > z-a+1+4*f {
+					t.Fatalf("%+v, schema %d: %d counts loaded for values in buckets %d to %d", d, cs, cf.loaded, d.Lo+a, d.Lo+z)
+				}
 			}
 		}
 		if err := f.ReadCoarseHistogram(0, -1, &cf); err == nil {
 			t.Error("schema -1 accepted")
 		}
 		f.Close()
+	}
+}
+
+// TestCoarseBetweenExtremes: a Timer's window (schema 6, 1,920
+// buckets) with its values between 2^3.1 and 2^3.9 loads the coarse
+// buckets of those values only, at every coarse schema; with one more
+// count far outside (a value observed while the writer published, a
+// crafted file), all, and sums it.
+func TestCoarseBetweenExtremes(t *testing.T) {
+	d := v1.Desc{Schema: 6, Lo: -1407, N: 1920}
+	c := craft{d: d, counts: make([]uint64, d.N), min: v1.BucketUpper(6, 199) * (1 + 1e-9), max: v1.BucketUpper(6, 250), under: 3, over: 4}
+	for i := 200; i <= 250; i++ {
+		c.counts[i+1407] = uint64(i)
+	}
+	for _, outlier := range []bool{false, true} {
+		if outlier {
+			c.counts[100]++
+		}
+		data := c.bytes()
+		l, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h Histogram
+		if err := ReadHistogram(data, l, 1, &h); err != nil {
+			t.Fatal(err)
+		}
+		for cs := range 7 {
+			var ch CoarseHistogram
+			if err := ReadCoarseHistogram(data, l, 1, cs, &ch); err != nil {
+				t.Fatal(err)
+			}
+			checkCoarse(t, "bytes", &h, &ch, cs)
+			f := 1 << (6 - cs)
+			if most := 65 + 4*f; !outlier && ch.loaded > most || outlier && ch.loaded != d.N {
+				t.Errorf("outlier %v, schema %d: %d counts loaded (without outlier, at most %d)", outlier, cs, ch.loaded, most)
+			}
+		}
 	}
 }
 
