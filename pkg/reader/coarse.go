@@ -254,7 +254,8 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 		c.loaded = max(0, min(b.Lo+b.N, (clo+to-1)*factor+1)-max(b.Lo, (clo+from-1)*factor+1))
 		if from > 0 || to < len(c.Counts) {
 			if c.Underflow+c.Overflow+part != c.Count {
-				sumCounts(c.Counts, data, b.Offset+16, b.Lo, b.N, factor, clo)
+				sumCounts(c.Counts[:from], data, b.Offset+16, b.Lo, b.N, factor, clo)
+				sumCounts(c.Counts[to:], data, b.Offset+16, b.Lo, b.N, factor, clo+to)
 				c.loaded = b.N
 			}
 		}
