@@ -195,9 +195,15 @@ func newHistValue(h *reader.Histogram, classic ClassicSchema) *histValue {
 // bound, at or below which the underflow counts, to its upper bound.
 // last < first when no bound lies inside.
 func classicWindow(h *reader.Histogram, classic ClassicSchema) (cs, first, last int) {
-	cs = min(h.Schema, int(classic))
-	factor := 1 << (h.Schema - cs)
-	return cs, ceilDiv(h.Lo-1, factor), floorDiv(h.Lo+len(h.Counts)-1, factor)
+	return classicWindowOf(h.Schema, h.Lo, len(h.Counts), classic)
+}
+
+// classicWindowOf is classicWindow of a window of schema s and buckets
+// [lo, lo+n).
+func classicWindowOf(s, lo, n int, classic ClassicSchema) (cs, first, last int) {
+	cs = min(s, int(classic))
+	factor := 1 << (s - cs)
+	return cs, ceilDiv(lo-1, factor), floorDiv(lo+n-1, factor)
 }
 
 func floorDiv(a, b int) int {

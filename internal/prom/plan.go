@@ -99,6 +99,19 @@ type SummarySource interface {
 	HistogramSummary(file, group int) (count uint64, sum float64, ok bool)
 }
 
+// A ClassicSource is a Source that reads a histogram with its counts
+// summed at the classic schema (reader.File.ReadCoarseHistogram) rather
+// than copied whole: a Plan writes the classic buckets from those sums,
+// and calls Histogram only for one whose window is not the one its Set
+// saw. (A SummarySource saves the read of a histogram that has not
+// changed; this one makes the read of one that has cheaper.)
+type ClassicSource interface {
+	Source
+	// ClassicHistogram returns histogram group of file with its counts
+	// summed at schema, as Histogram would give them now.
+	ClassicHistogram(file, group, schema int) *reader.CoarseHistogram
+}
+
 // AddFilePlan is AddFileGroups for a Set to compile into a Plan: k is
 // the file's number for the Plan's Source, and the index of each stat
 // in stats and of each group in groups is the number of its value.
@@ -259,6 +272,17 @@ func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) 
 			return sg.appendCounts(b, w.cum, w.count, w.sum)
 		}
 	}
+	if cl, ok := src.(ClassicSource); ok && w != nil && sg.le != nil {
+		c := cl.ClassicHistogram(file, group, int(sg.classic))
+		cs, first, last := classicWindowOf(c.Schema, c.Lo, c.N, sg.classic)
+		if t := sg.le; t.cs == cs && c.CoarseSchema == cs && t.first == first && t.last == last {
+			var total uint64
+			w.cum, total = coarseCounts(c, first, last, w.cum[:0])
+			w.count, w.sum = total, c.Sum
+			w.valid = known && total == count && c.Count == count && math.Float64bits(c.Sum) == math.Float64bits(sum)
+			return sg.appendCounts(b, w.cum, total, c.Sum)
+		}
+	}
 	h := src.Histogram(file, group)
 	cs, first, last := classicWindow(h, sg.classic)
 	if t := sg.le; w != nil && t != nil && t.cs == cs && t.first == first && t.last == last {
@@ -305,6 +329,23 @@ func classicCounts(h *reader.Histogram, cs, first, last int, dst []uint64) ([]ui
 		acc += h.Counts[i-h.Lo]
 	}
 	return dst, acc + h.Overflow
+}
+
+// coarseCounts is classicCounts from the counts of c summed at schema
+// cs already (c.CoarseSchema): the cumulative counts at the bounds first
+// to last, and the total.
+func coarseCounts(c *reader.CoarseHistogram, first, last int, dst []uint64) ([]uint64, uint64) {
+	acc, j := c.Underflow, 0
+	for k := first; k <= last; k++ {
+		for ; j < len(c.Counts) && c.CoarseLo+j <= k; j++ {
+			acc += c.Counts[j]
+		}
+		dst = append(dst, acc)
+	}
+	for ; j < len(c.Counts); j++ {
+		acc += c.Counts[j]
+	}
+	return dst, acc + c.Overflow
 }
 
 // appendCounts appends the lines of a histogram whose cumulative counts

@@ -2,7 +2,6 @@ package prom
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -37,14 +36,16 @@ func gunzip(t *testing.T, z []byte) []byte {
 
 // TestPlanAppendGzip: at every classic schema, AppendGzip's member is
 // the text that WriteTo writes, with a Source that summarizes its
-// histograms and one that does not, over files whose text makes many
+// histograms, one that also sums their counts (a ClassicSource), and one
+// that does neither, over files whose text makes many
 // pieces: as built, unchanged (no piece made again), after one number
 // changed (one piece made again), one histogram, a histogram whose
 // summary is older than its buckets, another window, a value of
 // another length. Once made, it does not allocate.
 func TestPlanAppendGzip(t *testing.T) {
 	for classic := range MaxClassicSchema + 1 {
-		for _, summarized := range []bool{true, false} {
+		for _, mode := range []string{"summary", "summary and sums", "none"} {
+			summarized := mode != "none"
 			rng := rand.New(rand.NewPCG(9, 10))
 			var paths []string
 			for k := range 200 {
@@ -56,10 +57,12 @@ func TestPlanAppendGzip(t *testing.T) {
 			if summarized {
 				src = sum
 			}
+			if mode == "summary and sums" {
+				src = &classicFiles{summaryFiles: sum}
+			}
 			plan := fs.set(classic).Compile()
-			plan.gz = &gzipState{piece: 16 << 10, prev: make([]writtenValue, len(plan.segs))} // many pieces
-			plan.gz.zw, _ = flate.NewWriter(nil, flate.BestSpeed)
-			what := fmt.Sprintf("schema %d, summarized %v", classic, summarized)
+			plan.gz = newGzipState(16<<10, len(plan.segs)) // many pieces
+			what := fmt.Sprintf("schema %d, %s", classic, mode)
 			check := func(step string, made int) {
 				t.Helper()
 				var want bytes.Buffer
@@ -200,8 +203,7 @@ func TestPlanAppendGzipPanic(t *testing.T) {
 	}
 	fs := planFixtureOf(rng, paths)
 	plan := fs.set(0).Compile()
-	plan.gz = &gzipState{piece: 16 << 10, prev: make([]writtenValue, len(plan.segs))}
-	plan.gz.zw, _ = flate.NewWriter(nil, flate.BestSpeed)
+	plan.gz = newGzipState(16<<10, len(plan.segs))
 	plan.AppendGzip(nil, fs)
 	// The piece that ends web.neg and starts web.requests is made again
 	// for its web.neg, and breaks at its first web.requests.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -138,66 +139,98 @@ func (s *summaryFiles) HistogramSummary(file, group int) (uint64, float64, bool)
 	return h.Count, h.Sum, true
 }
 
+// classicFiles is summaryFiles as a ClassicSource too: reads counts the
+// calls of ClassicHistogram, full those of Histogram.
+type classicFiles struct {
+	*summaryFiles
+	full int
+	c    reader.CoarseHistogram
+}
+
+func (s *classicFiles) Histogram(file, group int) *reader.Histogram {
+	s.full++
+	return s.planFiles.Histogram(file, group)
+}
+
+func (s *classicFiles) ClassicHistogram(file, group, schema int) *reader.CoarseHistogram {
+	s.reads++
+	s.planFiles[file].groups[group].H.Coarse(schema, &s.c)
+	return &s.c
+}
+
 // TestPlanSummarySource: with a SummarySource, a Plan reads a histogram
 // only when its count or sum is not that of the last text, and writes
 // what WriteTo writes all the same: at once, after new counts, after a
 // summary read before the buckets changed (not kept), and after another
 // window. A crafted file whose buckets change under the same count gets
 // its last buckets again, whole. Writing does not allocate.
+//
+// As a ClassicSource too, it reads the same histograms, their sums
+// (ClassicHistogram), and their counts whole (Histogram) only for
+// another window than the Set's.
 func TestPlanSummarySource(t *testing.T) {
 	for classic := range MaxClassicSchema + 1 {
-		rng := rand.New(rand.NewPCG(5, 6))
-		fs := planFixture(rng)
-		src := &summaryFiles{planFiles: fs, said: map[[2]int][2]float64{}}
-		plan := fs.set(classic).Compile()
-		check := func(what string, reads int) {
-			t.Helper()
-			var want bytes.Buffer
-			fs.set(classic).WriteTo(&want)
+		for _, sums := range []bool{false, true} {
+			rng := rand.New(rand.NewPCG(5, 6))
+			fs := planFixture(rng)
+			src := &summaryFiles{planFiles: fs, said: map[[2]int][2]float64{}}
+			var s SummarySource = src
+			cl := &classicFiles{summaryFiles: src}
+			if sums {
+				s = cl
+			}
+			plan := fs.set(classic).Compile()
+			check := func(what string, reads int) {
+				t.Helper()
+				var want bytes.Buffer
+				fs.set(classic).WriteTo(&want)
+				src.reads, cl.full = 0, 0
+				if got := plan.Append(nil, s); !bytes.Equal(got, want.Bytes()) {
+					t.Fatalf("schema %d, sums %v, %s: the plan wrote\n%s\nWriteTo\n%s", classic, sums, what, got, want.Bytes())
+				}
+				if src.reads != reads {
+					t.Errorf("schema %d, sums %v, %s: %d histograms read, want %d", classic, sums, what, src.reads, reads)
+				}
+				if full := cl.full; sums && full != 0 && !strings.HasPrefix(what, "another window") {
+					t.Errorf("schema %d, %s: %d histograms read whole", classic, what, full)
+				}
+			}
+			check("as built", len(fs))
+			check("unchanged", 0)
+			fs[0].groups[0].H = *randomHistogram(rng, 6, -1407, 300)
+			check("one changed", 1)
+			check("unchanged again", 0)
+
+			// The writer updated the histogram twice: the summary was read
+			// between the two, the buckets after. Written as read, but not
+			// kept for the summary's count.
+			src.said[[2]int{1, 0}] = [2]float64{float64(fs[1].groups[0].H.Count + 1), 12.5}
+			fs[1].groups[0].H = *randomHistogram(rng, 6, -1406, 300)
+			check("summary older than the buckets", 1)
+			delete(src.said, [2]int{1, 0})
+			check("the summary caught up", 1)
+			check("unchanged after", 0)
+
+			fs[2].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
+			check("another window", 1)
+			check("another window, again", 1) // not kept: its bounds are not the Set's
+
+			// A crafted file: other buckets, the same count and sum.
+			var before bytes.Buffer
+			fs.set(classic).WriteTo(&before)
+			counts := fs[0].groups[0].H.Counts
+			k := slices.IndexFunc(counts, func(c uint64) bool { return c > 0 })
+			counts[k]--
+			counts[len(counts)-1]++
 			src.reads = 0
-			if got := plan.Append(nil, src); !bytes.Equal(got, want.Bytes()) {
-				t.Fatalf("schema %d, %s: the plan wrote\n%s\nWriteTo\n%s", classic, what, got, want.Bytes())
+			if got := plan.Append(nil, s); !bytes.Equal(got, before.Bytes()) || src.reads != 1 {
+				t.Errorf("schema %d, sums %v: buckets changed under the same count: %d read, and the text is not the last one", classic, sums, src.reads)
 			}
-			if src.reads != reads {
-				t.Errorf("schema %d, %s: %d histograms read, want %d", classic, what, src.reads, reads)
+
+			buf := make([]byte, 0, 1<<20)
+			if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], s) }); n != 0 {
+				t.Errorf("schema %d, sums %v: Append: %v allocations", classic, sums, n)
 			}
-		}
-		check("as built", len(fs))
-		check("unchanged", 0)
-		fs[0].groups[0].H = *randomHistogram(rng, 6, -1407, 300)
-		check("one changed", 1)
-		check("unchanged again", 0)
-
-		// The writer updated the histogram twice: the summary was read
-		// between the two, the buckets after. Written as read, but not
-		// kept for the summary's count.
-		src.said[[2]int{1, 0}] = [2]float64{float64(fs[1].groups[0].H.Count + 1), 12.5}
-		fs[1].groups[0].H = *randomHistogram(rng, 6, -1406, 300)
-		check("summary older than the buckets", 1)
-		delete(src.said, [2]int{1, 0})
-		check("the summary caught up", 1)
-		check("unchanged after", 0)
-
-		fs[2].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
-		check("another window", 1)
-		check("another window, again", 1) // not kept: its bounds are not the Set's
-
-		// A crafted file: other buckets, the same count and sum.
-		var before bytes.Buffer
-		fs.set(classic).WriteTo(&before)
-		counts := fs[0].groups[0].H.Counts
-		k := slices.IndexFunc(counts, func(c uint64) bool { return c > 0 })
-		counts[k]--
-		counts[len(counts)-1]++
-		src.reads = 0
-		if got := plan.Append(nil, src); !bytes.Equal(got, before.Bytes()) || src.reads != 1 {
-			t.Errorf("schema %d: buckets changed under the same count: %d read, and the text is not the last one", classic, src.reads)
-		}
-
-		var s SummarySource = src
-		buf := make([]byte, 0, 1<<20)
-		if n := testing.AllocsPerRun(20, func() { buf = plan.Append(buf[:0], s) }); n != 0 {
-			t.Errorf("schema %d: Append: %v allocations", classic, n)
 		}
 	}
 }

@@ -94,3 +94,33 @@ func loadSame(ws []Words, offs []int, dst []uint64, stride, hi int, at *int) int
 	}
 	return len(ws)
 }
+
+// sumWords returns the sum (wrapping) of n native-endian 8-byte words of
+// data starting at off, each loaded with one atomic load, as loadWords
+// loads them when they are aligned in memory; ok is false when they are
+// not (the caller loads them with loadWords). The caller has checked
+// that off+8*n <= len(data). It is loadWords without the copy, and
+// without a bounds check a word: a Timer's 1,920 counts in a few
+// hundred nanoseconds.
+func sumWords(data []byte, off, n int) (sum uint64, ok bool) {
+	if n == 0 {
+		return 0, true
+	}
+	_ = data[off+8*n-1]
+	p := unsafe.Pointer(&data[off])
+	if uintptr(p)&7 != 0 {
+		return 0, false
+	}
+	var s0, s1, s2, s3 uint64
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		s0 += atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k)))
+		s1 += atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k+8)))
+		s2 += atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k+16)))
+		s3 += atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k+24)))
+	}
+	for ; k < n; k++ {
+		s0 += atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k)))
+	}
+	return s0 + s1 + s2 + s3, true
+}

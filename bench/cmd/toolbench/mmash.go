@@ -78,7 +78,11 @@ type mmashSet struct {
 	Metrics   time.Duration // GET /metrics, gzip, body read: median wall
 	Identity  time.Duration // the same without gzip (curl)
 	Cat       time.Duration // cat of the files: median wall
-	Runs      int
+	// MetricsCPU is mmash's CPU (user and system, all its threads) per
+	// GET /metrics with gzip, over the Runs: what the answer costs
+	// whatever else the cores run, where the wall counts the waits.
+	MetricsCPU time.Duration
+	Runs       int
 	// RssAnon of mmash after serving the files (gzip, as to Prometheus),
 	// and after serving one file: (Rss - RssOne) / (Files - 1) is its
 	// memory per file.
@@ -184,6 +188,7 @@ func measureMmash(mmash, root string, data []byte, n, reps, changing int, args .
 	}
 	defer reqs.close()
 	var gets, idents, cats []time.Duration
+	var cpu time.Duration
 	for i := -1; i < reps; i++ {
 		c, err := runChunks("cat", nil, paths)
 		if err != nil {
@@ -192,6 +197,7 @@ func measureMmash(mmash, root string, data []byte, n, reps, changing int, args .
 		if err := reqs.serve(); err != nil {
 			return r, err
 		}
+		before := m.cpu()
 		d, size, err := m.get(true)
 		if err != nil {
 			return r, err
@@ -199,6 +205,7 @@ func measureMmash(mmash, root string, data []byte, n, reps, changing int, args .
 		if i >= 0 {
 			cats, gets = append(cats, c.Wall), append(gets, d)
 			r.GzBytes = size
+			cpu += m.cpu() - before
 		}
 	}
 	// Its memory as Prometheus scrapes it (gzip), then the answers of a
@@ -215,8 +222,9 @@ func measureMmash(mmash, root string, data []byte, n, reps, changing int, args .
 		idents, r.TextBytes = append(idents, d), text
 	}
 	r.Metrics, r.Identity, r.Cat = median(gets), median(idents), median(cats)
-	logf("%d files of %d bytes (%d changing), mmash %v: /metrics %v (gzip, %d bytes; %v for %d bytes of text), cat %v (wall, median of %d); RssAnon %d KiB (one file: %d)",
-		n, len(data), changing, args, r.Metrics, r.GzBytes, r.Identity, r.TextBytes, r.Cat, reps, r.RssAnonKiB, r.RssAnonOneKiB)
+	r.MetricsCPU = cpu / time.Duration(reps)
+	logf("%d files of %d bytes (%d changing), mmash %v: /metrics %v (gzip, %d bytes; %v for %d bytes of text), cat %v (wall, median of %d); mmash CPU %v a request (gzip); RssAnon %d KiB (one file: %d)",
+		n, len(data), changing, args, r.Metrics, r.GzBytes, r.Identity, r.TextBytes, r.Cat, reps, r.MetricsCPU, r.RssAnonKiB, r.RssAnonOneKiB)
 	return r, nil
 }
 
@@ -375,6 +383,26 @@ func (m *mmashProc) rssAnon() int64 {
 		}
 	}
 	return 0
+}
+
+// cpu returns the CPU time mmash has used, user and system, from
+// /proc/PID/stat (in clock ticks of 10 ms: summed over the runs of a
+// set), or 0 where there is none.
+func (m *mmashProc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// After the command's name in parentheses: fields 3 on; utime and
+	// stime are fields 14 and 15.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond // USER_HZ, 100 on Linux
 }
 
 // settledRss returns rssAnon once the garbage of the first request (the

@@ -3,6 +3,7 @@ package mmash
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -151,8 +152,9 @@ func BenchmarkAggregate(b *testing.B) {
 
 // BenchmarkMetricsChanging: GET /metrics (gzip) over 1,000 copies of
 // the web worker's file with its timer, a share of which see a request
-// between two scrapes (their 2XX counter and their timer's count and
-// sum change, as a live worker's do): the pieces of the compressed text
+// between two scrapes (their 2XX counter, their timer's count and sum
+// and one bucket change, as a live worker's do, and as toolbench mmash
+// changes them): the pieces of the compressed text
 // that hold a changed value are compressed again, the others sent as
 // they were (prom.Plan.AppendGzip). The files that change are spread
 // over the 1,000 (every 100th, every 10th, all).
@@ -161,9 +163,10 @@ func BenchmarkMetricsChanging(b *testing.B) {
 		b.Run(fmt.Sprintf("%d-of-1000", changing), func(b *testing.B) {
 			dir := benchDir(b, 1000, true)
 			type word struct {
-				f   *os.File
-				off int64
-				v   uint64
+				f     *os.File
+				off   int64
+				v     uint64
+				float bool
 			}
 			var words []word
 			for i := range changing {
@@ -181,12 +184,26 @@ func BenchmarkMetricsChanging(b *testing.B) {
 							b.Fatal(err)
 						}
 						defer f.Close()
-						words = append(words, word{f: f, off: int64(fl.Value), v: 5000})
+						offs := []int64{int64(fl.Value)}
+						if fl.HasBuckets() {
+							// The count stays the buckets' total, as the
+							// writer keeps it: one more in bucket 1,000
+							// of the window (about 5 ms).
+							offs = append(offs, int64(fl.Buckets.Offset+16+8*1000))
+						}
+						for _, off := range offs {
+							var w [8]byte
+							if _, err := f.ReadAt(w[:], off); err != nil {
+								b.Fatal(err)
+							}
+							words = append(words, word{f: f, off: off, v: binary.LittleEndian.Uint64(w[:]),
+								float: fl.Label == "web.stats.timers.request.sum"})
+						}
 					}
 				}
 				rf.Close()
 			}
-			if len(words) != 3*changing {
+			if len(words) != 4*changing {
 				b.Fatalf("%d words to change in %d files", len(words), changing)
 			}
 			s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
@@ -203,7 +220,11 @@ func BenchmarkMetricsChanging(b *testing.B) {
 				b.StopTimer()
 				for i := range words {
 					w := &words[i]
-					w.v++
+					if w.float {
+						w.v = math.Float64bits(math.Float64frombits(w.v) + 0.005)
+					} else {
+						w.v++
+					}
 					binary.LittleEndian.PutUint64(buf[:], w.v)
 					if _, err := w.f.WriteAt(buf[:], w.off); err != nil {
 						b.Fatal(err)

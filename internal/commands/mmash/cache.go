@@ -409,6 +409,17 @@ func (e *entry) readHistogram(k int, h *reader.Histogram) error {
 	return nil
 }
 
+// readCoarse is readHistogram with the counts summed at schema
+// (reader.File.ReadCoarseHistogram).
+func (e *entry) readCoarse(k, schema int, c *reader.CoarseHistogram) error {
+	w := e.wins[k]
+	err := e.rf.ReadCoarseHistogram(e.groups[k].Field, schema, c)
+	if err != nil || c.Lo != w.lo || c.N != w.n || c.Schema != w.schema {
+		return e.fail(errors.Join(err, errWindow))
+	}
+	return nil
+}
+
 var errWindow = errors.New("a histogram's window changed")
 
 // readStats reads e's stats: its numbers and histograms (readValues),

@@ -2,7 +2,6 @@ package mmash
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/reader"
 )

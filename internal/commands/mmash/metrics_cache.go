@@ -25,8 +25,9 @@ type metricsPlan struct {
 	// by piece, and the sizes of the last answers.
 	buf          []byte
 	size, gzSize int
-	scratch      reader.Histogram // the histogram being written
-	failed       bool             // a histogram could not be read: write again
+	scratch      reader.Histogram       // the histogram being written
+	coarse       reader.CoarseHistogram // the same, its counts summed
+	failed       bool                   // a histogram could not be read: write again
 }
 
 // planFile is one file of a plan, as it was when the plan was made.
@@ -69,6 +70,17 @@ func (p *metricsPlan) Histogram(file, group int) *reader.Histogram {
 		p.failed = true
 	}
 	return &p.scratch
+}
+
+// ClassicHistogram implements prom.ClassicSource: Histogram with the
+// counts summed at the classic schema as they are read, into the one
+// CoarseHistogram of the plan (31 sums of a Timer's 1,920 counts at
+// schema 0, rather than the counts copied and then summed).
+func (p *metricsPlan) ClassicHistogram(file, group, schema int) *reader.CoarseHistogram {
+	if err := p.files[file].e.readCoarse(group, schema, &p.coarse); err != nil {
+		p.failed = true
+	}
+	return &p.coarse
 }
 
 // valid reports whether the plan is that of the files read.
@@ -166,7 +178,7 @@ const freeAfter = 256
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch}
+	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch, coarse: p.coarse}
 	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {
