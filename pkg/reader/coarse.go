@@ -3,7 +3,6 @@ package reader
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"time"
@@ -167,73 +166,17 @@ func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error
 // schema as it loads them; it finds the group's carrier and .sum as
 // readHistogram does.
 func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHistogram, wait *time.Duration) error {
-	// The fields of a layout (a Layout's, or a File's shared one) are
-	// looked at where they are: copying each costs more than the sums.
-	var fields []Field
-	switch s := src.(type) {
-	case *Layout:
-		fields = s.Fields
-	case *File:
-		if s.shape != nil {
-			fields = s.shape.layout.Fields
-		}
-	}
-	var scratch Field
-	field := func(k int) (*Field, error) {
-		if fields != nil {
-			return &fields[k], nil
-		}
-		var err error
-		scratch, err = src.histField(data, k)
-		return &scratch, err
-	}
-	hp, err := field(head)
+	p, err := findHistParts(data, src, head, end)
 	if err != nil {
 		return err
 	}
-	hf := *hp
-	hl := labelOf(data, &hf)
-	var carrier, sum, lo, hi Field
-	var haveCarrier, haveSum, haveLo, haveHi bool
-	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
-		f, err := field(k)
-		if err != nil {
-			return err
-		}
-		switch {
-		case f.HasBuckets() && !haveCarrier:
-			carrier, haveCarrier = *f, true
-		default:
-			switch l := labelOf(data, f); {
-			case isPart(l, hl, ".sum"):
-				sum, haveSum = *f, true
-			case isPart(l, hl, ".min"):
-				lo, haveLo = *f, true
-			case isPart(l, hl, ".max"):
-				hi, haveHi = *f, true
-			}
-		}
-	}
-	if !haveCarrier {
-		return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrNoHistogram}
-	}
-	b := &carrier.Buckets
-	if b.bad != badNone {
-		return b.err(&carrier, utf8Ignore(labelOf(data, &carrier)))
-	}
-	if b.Offset+v1.PadSize(b.N) > len(data) || b.Offset < 0 {
-		return &FormatError{Offset: carrier.Offset, Err: ErrTruncated, Detail: "histogram buckets run past the end"}
-	}
+	b := &p.carrier.Buckets
 	cs, factor, clo, cend := coarseWindow(b.Schema, b.Lo, b.N, schema)
 	c.Schema, c.Lo, c.N, c.CoarseSchema, c.CoarseLo = b.Schema, b.Lo, b.N, cs, clo
 	c.Counts = slices.Grow(c.Counts[:0], cend-clo)[:cend-clo]
 	var pair [2]uint64
-	first := time.Now()
-	firstSeq, _ := loadSeq(data, hf.Seq)
-	for try := 1; ; try++ {
-		start := time.Now()
-		s1, ok := loadSeq(data, hf.Seq)
-		cv, err := loadNumber(data, &carrier)
+	return readGroupWords(data, &p, wait, func() error {
+		cv, err := loadNumber(data, &p.carrier)
 		if err != nil {
 			return err
 		}
@@ -245,8 +188,8 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 		// not (a value observed while the writer published, a crafted
 		// file), all are loaded.
 		from, to := 0, len(c.Counts)
-		if haveLo && haveHi {
-			from, to = extremeBuckets(data, &lo, &hi, cs, clo, cend)
+		if p.haveLo && p.haveHi {
+			from, to = extremeBuckets(data, &p.lo, &p.hi, cs, clo, cend)
 		}
 		clear(c.Counts[:from])
 		clear(c.Counts[to:])
@@ -260,29 +203,13 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 			}
 		}
 		c.Sum = 0
-		if haveSum {
-			if v, err := loadNumber(data, &sum); err == nil {
+		if p.haveSum {
+			if v, err := loadNumber(data, &p.sum); err == nil {
 				c.Sum = v.Float()
 			}
 		}
-		s2, _ := loadSeq(data, hf.Seq)
-		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
-			*wait -= min(*wait, time.Since(first))
-			return nil
-		}
-		if try%minTries == 0 {
-			if waited := time.Since(first); waited > *wait {
-				*wait = 0
-				if s1 == s2 && s1 == firstSeq {
-					// The word never moved: the writer stopped (or died)
-					// in the middle of an update. Each count is whole.
-					return nil
-				}
-				return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrBusy}
-			}
-			runtime.Gosched()
-		}
-	}
+		return nil
+	})
 }
 
 // maxFactor is the most buckets of a schema that one bucket of a

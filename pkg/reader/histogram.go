@@ -246,44 +246,124 @@ func isPart(label, head []byte, suffix string) bool {
 	return len(label) == len(head)+len(suffix) && bytes.HasPrefix(label, head) && string(label[len(head):]) == suffix
 }
 
-// readHistogram reads the histogram of the group of fields [head, end).
-// The bucket carrier is the first member with role digit 3; .sum, .min
-// and .max are the members labelled so after the head. Only the first
+// histParts are the fields of a histogram's group that its readers
+// load: the head (whose sequence word guards the group), the carrier of
+// the buckets, and .sum, .min and .max when the group has them.
+type histParts struct {
+	head, carrier, sum, lo, hi Field
+	label                      []byte // the head's
+	haveSum, haveLo, haveHi    bool
+}
+
+// findHistParts finds the parts of the group of fields [head, end). The
+// bucket carrier is the first member with role digit 3; .sum, .min and
+// .max are the members labelled so after the head. Only the first
 // MaxGroup members are looked at: a writer's groups have a few dozen.
-func readHistogram(data []byte, src histSource, head, end int, h *Histogram, wait *time.Duration) error {
-	hf, err := src.histField(data, head)
-	if err != nil {
-		return err
-	}
-	hl := labelOf(data, &hf)
-	var carrier, sum, lo, hi Field
-	var haveCarrier, haveSum, haveLo, haveHi bool
-	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
-		f, err := src.histField(data, k)
-		if err != nil {
-			return err
+// The fields of a layout (a Layout's, or a File's shared one) are looked
+// at where they are: copying each would cost more than reading the
+// counts.
+func findHistParts(data []byte, src histSource, head, end int) (p histParts, err error) {
+	var fields []Field
+	switch s := src.(type) {
+	case *Layout:
+		fields = s.Fields
+	case *File:
+		if s.shape != nil {
+			fields = s.shape.layout.Fields
 		}
-		switch l := labelOf(data, &f); {
+	}
+	var scratch Field
+	field := func(k int) (*Field, error) {
+		if fields != nil {
+			return &fields[k], nil
+		}
+		var err error
+		scratch, err = src.histField(data, k)
+		return &scratch, err
+	}
+	hp, err := field(head)
+	if err != nil {
+		return p, err
+	}
+	p.head = *hp
+	p.label = labelOf(data, &p.head)
+	haveCarrier := false
+	for k := head + 1; k < min(end, head+1+MaxGroup); k++ {
+		f, err := field(k)
+		if err != nil {
+			return p, err
+		}
+		switch {
 		case f.HasBuckets() && !haveCarrier:
-			carrier, haveCarrier = f, true
-		case isPart(l, hl, ".sum"):
-			sum, haveSum = f, true
-		case isPart(l, hl, ".min"):
-			lo, haveLo = f, true
-		case isPart(l, hl, ".max"):
-			hi, haveHi = f, true
+			p.carrier, haveCarrier = *f, true
+		default:
+			switch l := labelOf(data, f); {
+			case isPart(l, p.label, ".sum"):
+				p.sum, p.haveSum = *f, true
+			case isPart(l, p.label, ".min"):
+				p.lo, p.haveLo = *f, true
+			case isPart(l, p.label, ".max"):
+				p.hi, p.haveHi = *f, true
+			}
 		}
 	}
 	if !haveCarrier {
-		return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrNoHistogram}
+		return p, &FormatError{Offset: p.head.Offset, Label: utf8Ignore(p.label), Err: ErrNoHistogram}
 	}
-	b := &carrier.Buckets
+	b := &p.carrier.Buckets
 	if b.bad != badNone {
-		return b.err(&carrier, utf8Ignore(labelOf(data, &carrier)))
+		return p, b.err(&p.carrier, utf8Ignore(labelOf(data, &p.carrier)))
 	}
 	if b.Offset+v1.PadSize(b.N) > len(data) || b.Offset < 0 {
-		return &FormatError{Offset: carrier.Offset, Err: ErrTruncated, Detail: "histogram buckets run past the end"}
+		return p, &FormatError{Offset: p.carrier.Offset, Err: ErrTruncated, Detail: "histogram buckets run past the end"}
 	}
+	return p, nil
+}
+
+// readGroupWords runs load, which loads the group's words, until the
+// group's sequence word is even and the same before and after it (the
+// writer published nothing meanwhile), within maxCopyTime: a consistent
+// copy. It gives up after *wait (taking what it waited from *wait): with
+// what load loaded if the word never moved (a writer stopped or dead in
+// the middle of an update, whose counts are each whole), else ErrBusy.
+// An error of load ends it at once.
+func readGroupWords(data []byte, p *histParts, wait *time.Duration, load func() error) error {
+	first := time.Now()
+	firstSeq, _ := loadSeq(data, p.head.Seq)
+	for try := 1; ; try++ {
+		start := time.Now()
+		s1, ok := loadSeq(data, p.head.Seq)
+		if err := load(); err != nil {
+			return err
+		}
+		s2, _ := loadSeq(data, p.head.Seq)
+		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
+			*wait -= min(*wait, time.Since(first))
+			return nil
+		}
+		if try%minTries == 0 {
+			if waited := time.Since(first); waited > *wait {
+				*wait = 0
+				if s1 == s2 && s1 == firstSeq {
+					// The word never moved: the writer stopped (or died)
+					// in the middle of an update. Each count is whole.
+					return nil
+				}
+				return &FormatError{Offset: p.head.Offset, Label: utf8Ignore(p.label), Err: ErrBusy}
+			}
+			runtime.Gosched()
+		}
+	}
+}
+
+// readHistogram reads the histogram of the group of fields [head, end)
+// (findHistParts), consistently (readGroupWords).
+func readHistogram(data []byte, src histSource, head, end int, h *Histogram, wait *time.Duration) error {
+	p, err := findHistParts(data, src, head, end)
+	if err != nil {
+		return err
+	}
+	b := &p.carrier.Buckets
 	h.Schema, h.Lo = b.Schema, b.Lo
 	h.Counts = slices.Grow(h.Counts[:0], b.N)[:b.N]
 	read := func(f *Field, have bool, dflt float64) float64 {
@@ -297,37 +377,17 @@ func readHistogram(data []byte, src histSource, head, end int, h *Histogram, wai
 		return v.Float()
 	}
 	var pair [2]uint64
-	first := time.Now()
-	firstSeq, _ := loadSeq(data, hf.Seq)
-	for try := 1; ; try++ {
-		start := time.Now()
-		s1, ok := loadSeq(data, hf.Seq)
-		cv, err := ReadValue(data, &carrier)
+	return readGroupWords(data, &p, wait, func() error {
+		cv, err := ReadValue(data, &p.carrier)
 		if err != nil {
 			return err
 		}
 		loadWords(pair[:], data, b.Offset)
 		loadWords(h.Counts, data, b.Offset+16)
 		h.Count, h.Underflow, h.Overflow = cv.Uint(), pair[0], pair[1]
-		h.Sum = read(&sum, haveSum, 0)
-		h.Min = read(&lo, haveLo, 0)
-		h.Max = read(&hi, haveHi, v1.BucketUpper(b.Schema, b.Lo+b.N-1))
-		s2, _ := loadSeq(data, hf.Seq)
-		if !ok || (s1%2 == 0 && s1 == s2 && time.Since(start) < maxCopyTime) {
-			*wait -= min(*wait, time.Since(first))
-			return nil
-		}
-		if try%minTries == 0 {
-			if waited := time.Since(first); waited > *wait {
-				*wait = 0
-				if s1 == s2 && s1 == firstSeq {
-					// The word never moved: the writer stopped (or died)
-					// in the middle of an update. Each count is whole.
-					return nil
-				}
-				return &FormatError{Offset: hf.Offset, Label: utf8Ignore(hl), Err: ErrBusy}
-			}
-			runtime.Gosched()
-		}
-	}
+		h.Sum = read(&p.sum, p.haveSum, 0)
+		h.Min = read(&p.lo, p.haveLo, 0)
+		h.Max = read(&p.hi, p.haveHi, v1.BucketUpper(b.Schema, b.Lo+b.N-1))
+		return nil
+	})
 }
