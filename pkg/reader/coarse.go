@@ -108,13 +108,9 @@ func ReadCoarseHistogram(data []byte, l *Layout, i, schema int, c *CoarseHistogr
 	if schema < 0 {
 		return fmt.Errorf("reader: coarse schema %d", schema)
 	}
-	head := l.Fields[i].Group
-	if head < 0 {
-		return &FormatError{Offset: l.Fields[i].Offset, Label: l.Fields[i].Label, Err: ErrNoHistogram}
-	}
-	end := head + 1
-	for end < len(l.Fields) && l.Fields[end].Group == head && l.Fields[end].Meta.Role == GroupMember {
-		end++
+	head, end, err := l.groupOf(i)
+	if err != nil {
+		return err
 	}
 	wait := maxStringWait
 	return readCoarse(data, l, head, end, schema, c, &wait)
@@ -150,13 +146,9 @@ func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error
 		return err
 	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	head, end := f.idx.span(i)
-	if head < 0 {
-		fl, err := f.idx.field(f.data, i, true)
-		if err != nil {
-			return err
-		}
-		return &FormatError{Offset: fl.Offset, Label: fl.Label, Err: ErrNoHistogram}
+	head, end, err := f.groupOf(i)
+	if err != nil {
+		return err
 	}
 	wait := maxStringWait
 	return readCoarse(f.data, f, head, end, schema, c, &wait)

@@ -166,13 +166,9 @@ func ReadHistogram(data []byte, l *Layout, i int, h *Histogram) (err error) {
 	if i < 0 || i >= len(l.Fields) {
 		return fmt.Errorf("reader: field %d of %d", i, len(l.Fields))
 	}
-	head := l.Fields[i].Group
-	if head < 0 {
-		return &FormatError{Offset: l.Fields[i].Offset, Label: l.Fields[i].Label, Err: ErrNoHistogram}
-	}
-	end := head + 1
-	for end < len(l.Fields) && l.Fields[end].Group == head && l.Fields[end].Meta.Role == GroupMember {
-		end++
+	head, end, err := l.groupOf(i)
+	if err != nil {
+		return err
 	}
 	wait := maxStringWait
 	return readHistogram(data, l, head, end, h, &wait)
@@ -199,16 +195,41 @@ func (f *File) ReadHistogram(i int, h *Histogram) (err error) {
 		return err
 	}
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	head, end := f.idx.span(i)
-	if head < 0 {
-		fl, err := f.idx.field(f.data, i, true)
-		if err != nil {
-			return err
-		}
-		return &FormatError{Offset: fl.Offset, Label: fl.Label, Err: ErrNoHistogram}
+	head, end, err := f.groupOf(i)
+	if err != nil {
+		return err
 	}
 	wait := maxStringWait
 	return readHistogram(f.data, f, head, end, h, &wait)
+}
+
+// groupOf returns the fields [head, end) of the group that field i of l
+// belongs to, or ErrNoHistogram.
+func (l *Layout) groupOf(i int) (head, end int, err error) {
+	head = l.Fields[i].Group
+	if head < 0 {
+		return 0, 0, &FormatError{Offset: l.Fields[i].Offset, Label: l.Fields[i].Label, Err: ErrNoHistogram}
+	}
+	end = head + 1
+	for end < len(l.Fields) && l.Fields[end].Group == head && l.Fields[end].Meta.Role == GroupMember {
+		end++
+	}
+	return head, end, nil
+}
+
+// groupOf returns the fields [head, end) of the group that field i of f
+// belongs to, or ErrNoHistogram. It reads f's data: the caller catches
+// faults.
+func (f *File) groupOf(i int) (head, end int, err error) {
+	head, end = f.idx.span(i)
+	if head < 0 {
+		fl, err := f.idx.field(f.data, i, true)
+		if err != nil {
+			return 0, 0, err
+		}
+		return 0, 0, &FormatError{Offset: fl.Offset, Label: fl.Label, Err: ErrNoHistogram}
+	}
+	return head, end, nil
 }
 
 // span returns the head of field i's group and the index past its last
