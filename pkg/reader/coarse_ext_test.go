@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,37 +18,7 @@ import (
 // total, and the counts never go back. Read again into the same
 // CoarseHistogram, it does not allocate.
 func TestReadCoarseHistogramIsConsistent(t *testing.T) {
-	var s struct {
-		Lat mmstats.Histogram `mmstats:"lat"`
-	}
-	f, err := mmstats.New(&s, mmstats.Options{Dir: t.TempDir(), RefreshInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Remove()
-	r, err := reader.Open(f.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	i := indexOf(t, r, "lat.count")
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 2))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-					s.Lat.Observe(rng.ExpFloat64() * 1e3)
-				}
-			}
-		}()
-	}
+	r, i, stop := observedHistogram(t, 2)
 	var c reader.CoarseHistogram
 	var last uint64
 	var lastCounts []uint64
@@ -68,8 +37,7 @@ func TestReadCoarseHistogramIsConsistent(t *testing.T) {
 		}
 		last, lastCounts = c.Count, append(lastCounts[:0], c.Counts...)
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if last == 0 {
 		t.Error("no value published")
 	}

@@ -128,11 +128,12 @@ func TestReadHistogramDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestReadHistogramIsConsistent reads a histogram while goroutines
-// observe and the refresher publishes every millisecond: every snapshot
-// has count == underflow + overflow + the buckets, and the count never
-// goes back.
-func TestReadHistogramIsConsistent(t *testing.T) {
+// observedHistogram opens a file with one Histogram, lat, published
+// every millisecond, into which two goroutines observe values (from
+// random numbers of seed) until stop is called; i is the index of
+// lat.count in the File r.
+func observedHistogram(t *testing.T, seed uint64) (r *reader.File, i int, stop func()) {
+	t.Helper()
 	var s struct {
 		Lat mmstats.Histogram `mmstats:"lat"`
 	}
@@ -140,23 +141,22 @@ func TestReadHistogramIsConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Remove()
-	r, err := reader.Open(f.Path())
+	t.Cleanup(func() { f.Remove() })
+	r, err = reader.Open(f.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	i := indexOf(t, r, "lat.count")
-	stop := make(chan struct{})
+	t.Cleanup(func() { r.Close() })
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for g := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			rng := rand.New(rand.NewPCG(uint64(g), seed))
 			for {
 				select {
-				case <-stop:
+				case <-done:
 					return
 				default:
 					s.Lat.Observe(rng.ExpFloat64() * 1e3)
@@ -164,6 +164,18 @@ func TestReadHistogramIsConsistent(t *testing.T) {
 			}
 		}()
 	}
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); wg.Wait() }) }
+	t.Cleanup(stop)
+	return r, indexOf(t, r, "lat.count"), stop
+}
+
+// TestReadHistogramIsConsistent reads a histogram while goroutines
+// observe and the refresher publishes every millisecond: every snapshot
+// has count == underflow + overflow + the buckets, and the count never
+// goes back.
+func TestReadHistogramIsConsistent(t *testing.T) {
+	r, i, stop := observedHistogram(t, 1)
 	var h reader.Histogram
 	var last uint64
 	// At least 2000 reads, and on until the refresher has published:
@@ -178,8 +190,7 @@ func TestReadHistogramIsConsistent(t *testing.T) {
 		}
 		last = h.Count
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if last == 0 {
 		t.Error("no value published")
 	}
