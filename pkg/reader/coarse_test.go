@@ -238,14 +238,7 @@ func compareCoarse(t *testing.T, data []byte, l *Layout) {
 // FuzzReadCoarseHistogram: whatever the bytes, ReadCoarseHistogram does
 // not panic, and fails or sums as ReadHistogram reads.
 func FuzzReadCoarseHistogram(f *testing.F) {
-	ok := v1.Desc{Schema: 6, Lo: 1, N: 3}
-	for _, c := range []craft{
-		{d: ok, under: 1, over: 2, counts: []uint64{3, 4, 5}, min: 0.5, max: 9},
-		{d: v1.Desc{Schema: 6, Lo: -1407, N: 40}, counts: make([]uint64, 40)},
-		{d: v1.Desc{Schema: 3, Lo: 5, N: 17}, counts: make([]uint64, 17)},
-		{d: ok, desc: " "}, {d: v1.Desc{Schema: 9, N: 3}}, {d: ok, code: "Q16x"}, {d: ok, wb: 1},
-		{d: ok, misalign: true}, {d: v1.Desc{Schema: 6, Lo: v1.MinDescLo, N: 2}, counts: []uint64{1, 1}},
-	} {
+	for _, c := range histogramSeeds() {
 		f.Add(c.bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

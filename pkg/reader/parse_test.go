@@ -114,6 +114,21 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// histogramSeeds are the fuzz targets' histogram groups, good and bad:
+// buckets of the writer's schema and of a coarser one, a window at the
+// lowest bound, a crafted descriptor, schema, type code or write buffer,
+// and counts not aligned in memory.
+func histogramSeeds() []craft {
+	ok := v1.Desc{Schema: 6, Lo: 1, N: 3}
+	return []craft{
+		{d: ok, under: 1, over: 2, counts: []uint64{3, 4, 5}, min: 0.5, max: 9},
+		{d: v1.Desc{Schema: 6, Lo: -1407, N: 40}, counts: make([]uint64, 40)},
+		{d: v1.Desc{Schema: 3, Lo: 5, N: 17}, counts: make([]uint64, 17)},
+		{d: ok, desc: " "}, {d: v1.Desc{Schema: 9, N: 3}}, {d: ok, code: "Q16x"}, {d: ok, wb: 1},
+		{d: ok, misalign: true}, {d: v1.Desc{Schema: 6, Lo: v1.MinDescLo, N: 2}, counts: []uint64{1, 1}},
+	}
+}
+
 // FuzzParse checks that no input makes Parse or reading values panic, and
 // that a parsed layout stays inside the data.
 func FuzzParse(f *testing.F) {
@@ -129,13 +144,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(file(64, field("b", "Q", 0, make([]byte, 16)...)))
 	f.Add([]byte{1, 0xff, 0xff})
 	// Histogram groups (metadata v2, bucket descriptors), good and bad.
-	ok := v1.Desc{Schema: 6, Lo: 1, N: 3}
-	for _, c := range []craft{
-		{d: ok, under: 1, over: 2, counts: []uint64{3, 4, 5}, min: 0.5, max: 9},
-		{d: v1.Desc{Schema: 6, Lo: -1407, N: 40}, counts: make([]uint64, 40)},
-		{d: ok, desc: " "}, {d: v1.Desc{Schema: 9, N: 3}}, {d: ok, code: "Q16x"}, {d: ok, wb: 1},
-		{d: ok, misalign: true}, {d: v1.Desc{Schema: 6, Lo: v1.MinDescLo, N: 2}, counts: []uint64{1, 1}},
-	} {
+	for _, c := range histogramSeeds() {
 		f.Add(c.bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
