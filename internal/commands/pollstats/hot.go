@@ -258,7 +258,7 @@ func (p *poller) hotLoop() (int, error) {
 	end, from := len(p.active), 0
 	var err error
 	for _, run := range h.runs {
-		k := run.end - from
+		var k int
 		if run.cold {
 			k = p.coldRun(from, run.end, h.cur, n)
 			if from+k < run.end {
