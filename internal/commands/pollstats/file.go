@@ -24,31 +24,18 @@ type tracked struct {
 	folded    bool  // a totals file holds it: left out
 	phase     uint8 // spreads the cold files' full looks over the polls (cold.go)
 	updated   int   // the poll that last updated it (poller.tick)
-	// idx holds the indexes of the fields read each interval, in one
-	// call (reader.File.Values): the columns' (-1 where the file lacks
-	// one), then the other stats that their policies need (a weight,
-	// sys.created), which aggregate.Inputs names; they are read into the
-	// poller's scratch buffer.
-	// idx, cols, delta and hists may be shared with the files of the
-	// same layout (shared.go), and are never modified: bind makes new
-	// ones.
-	idx   []int
-	delta []bool         // per column: a counter, whose change is shown (hot: apart from cols)
-	prev  []reader.Value // per column: the value read last (the baseline of a change)
-	cols  []binding      // per column: how the file's field counts
-	// hists are the histogram groups of the file's percentile columns,
-	// one per group, read when a column needs its merged buckets.
-	hists   []histRef
-	created int // the position of sys.created in idx, or -1
+	// bindings are how the file's fields make the columns: shared with
+	// the files of the same layout (shared.go), never modified (bind
+	// makes new ones), and never nil (unbound: not bound).
+	*bindings
+	prev []reader.Value // per column: the value read last (the baseline of a change)
 	// prevs holds prev for up to 4 columns, in the same allocation.
 	prevs [4]reader.Value
 	// fast, when set, reads the values of idx as words (words.go).
-	fast *wordRead
 
 	path    string
 	id      fileID
 	err     string       // why it cannot be read, as last reported
-	createL string       // its label (a writer's prefix may come before sys.created)
 	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
 	histErr string       // the last histogram problem warned about
 	// With --view: the prefix of the file's runtime stats, before every
@@ -73,6 +60,33 @@ type tracked struct {
 	wfd int
 
 	seen int // generation of the last scan that found it
+}
+
+// bindings are the parts of a tracked file that its layout decides.
+// idx holds the indexes of the fields read each interval, in one call
+// (reader.File.Values): the columns' (-1 where the file lacks one), then
+// the other stats that their policies need (a weight, sys.created),
+// which aggregate.Inputs names; they are read into the poller's scratch
+// buffer.
+type bindings struct {
+	idx   []int
+	delta []bool    // per column: a counter, whose change is shown (hot: apart from cols)
+	cols  []binding // per column: how the file's field counts
+	// hists are the histogram groups of the file's percentile columns,
+	// one per group, read when a column needs its merged buckets.
+	hists   []histRef
+	created int    // the position of sys.created in idx, or -1
+	createL string // its label (a writer's prefix may come before sys.created)
+	// fast, when set, reads the values of idx as words (words.go).
+	fast *wordRead
+}
+
+// unbound are the bindings of a file not bound (idx nil).
+var unbound = &bindings{created: -1}
+
+// newTracked returns the entry of the file at path whose ID is id.
+func newTracked(path string, id fileID) *tracked {
+	return &tracked{bindings: unbound, path: path, id: id}
 }
 
 // binding is how one column's field in one file counts.
@@ -103,11 +117,7 @@ type histRef struct {
 func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) {
 	n := len(cols)
 	old := t.idx
-	t.idx = make([]int, n, n+2)
-	t.cols = make([]binding, n)
-	t.delta = make([]bool, n)
-	t.hists = nil // not [:0]: it may be shared (poller.share)
-	t.created = -1
+	t.bindings = &bindings{idx: make([]int, n, n+2), cols: make([]binding, n), delta: make([]bool, n), created: -1}
 	offs := make([]spot, n, n+2) // where each of idx is a word (wordAt)
 	if t.prev == nil {
 		if n <= len(t.prevs) {

@@ -113,7 +113,8 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		if p.files[path] != nil {
 			return // named twice
 		}
-		t := &tracked{path: path, id: id, seen: p.gen}
+		t := newTracked(path, id)
+		t.seen = p.gen
 		p.files[path] = t
 		found = append(found, t)
 	}, p.warnErr)
@@ -239,7 +240,7 @@ func (p *poller) poll(now time.Time) {
 	}
 	for _, t := range p.failed {
 		if p.open(t) {
-			t.idx = nil // counted again from now, as a new file
+			t.bindings = unbound // counted again from now, as a new file
 			p.bind(t)
 			p.dirty = true
 			p.foldsDue = p.foldsDue || t.totals && t.old != nil
@@ -444,13 +445,13 @@ func (p *poller) reconcile() {
 		var was *identity
 		switch {
 		case t == nil:
-			t = &tracked{path: path, id: id}
+			t = newTracked(path, id)
 			p.files[path] = t
 			p.log.infof("added %s", cli.Quote(path))
 		case t.id != id:
 			old, was = t.keepOld(), t.keepIdentity()
 			t.close()
-			*t = tracked{path: path, id: id}
+			*t = *newTracked(path, id)
 			p.log.infof("replaced %s", cli.Quote(path))
 		default:
 			t.seen = p.gen
@@ -529,7 +530,7 @@ func (p *poller) update(t *tracked) bool {
 		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
-		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
+		*t = tracked{bindings: unbound, path: t.path, id: id, seen: t.seen, updated: p.tick}
 		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
 			p.bind(t)

@@ -26,15 +26,6 @@ type bindKey struct {
 	prefix string
 }
 
-// bindings are the parts of a tracked file that its layout decides.
-type bindings struct {
-	idx   []int
-	cols  []binding
-	delta []bool
-	hists []histRef
-	fast  *wordRead
-}
-
 // share makes t, just bound, use the bindings of the files of its layout,
 // when they are the same (they always are; checked all the same, since
 // they are cheap to compare and a mistake would read another field).
@@ -61,11 +52,12 @@ func (p *poller) share(t *tracked) {
 		if p.bound == nil {
 			p.bound = map[bindKey]*bindings{}
 		}
-		p.bound[k] = &bindings{t.idx, t.cols, t.delta, t.hists, t.fast}
+		p.bound[k] = t.bindings
 		return
 	}
-	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) && b.fast.equal(t.fast) {
-		t.idx, t.cols, t.delta, t.hists, t.fast = b.idx, b.cols, b.delta, b.hists, b.fast
+	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) && b.fast.equal(t.fast) &&
+		b.created == t.created && b.createL == t.createL {
+		t.bindings = b
 	}
 }
 
