@@ -167,7 +167,7 @@ func (p *poller) heat() bool {
 			if r.at[c] < 0 {
 				continue
 			}
-			pw, ok := wordOf(&r.sigs[c], t.prev[c])
+			pw, ok := wordOf(&r.sigs[c], t.prev[c].value())
 			if !ok {
 				return false
 			}
@@ -222,7 +222,7 @@ func (p *poller) cool() {
 			t := p.active[k]
 			for c, a := range r.at {
 				if a >= 0 {
-					t.prev[c] = r.sigs[c].DecodeWord(h.prev[k*n+a])
+					t.prev[c] = baseOf(r.sigs[c].DecodeWord(h.prev[k*n+a]))
 				}
 			}
 		}

@@ -119,13 +119,13 @@ func (p *poller) joined(t *tracked, was *identity) {
 	case was != nil && t.hasFID && was.fid == t.fid:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] && c < len(was.prev) && was.prev[c].Kind() != reader.Invalid {
-				t.prev[c] = was.prev[c]
+				t.prev[c] = baseOf(was.prev[c])
 			}
 		}
 	case t.createdAt > 0 && t.createdAt >= p.started:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] {
-				t.prev[c] = zeroLike(t.prev[c])
+				t.prev[c] = baseOf(zeroLike(t.prev[c].value()))
 			}
 		}
 	}
@@ -141,7 +141,7 @@ func (t *tracked) keepOld() *totalsOld {
 	o := &totalsOld{folded: slices.Clone(t.foldedIDs), prev: make([]reader.Value, len(t.delta))}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			o.prev[c] = t.prev[c]
+			o.prev[c] = t.prev[c].value()
 		}
 	}
 	return o
@@ -181,7 +181,7 @@ func (p *poller) depart(t *tracked) {
 	d := departed{prev: make([]reader.Value, len(t.delta)), tick: p.tick}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			d.prev[c] = t.prev[c]
+			d.prev[c] = t.prev[c].value()
 		}
 	}
 	if p.departed == nil {
@@ -224,9 +224,9 @@ func (p *poller) settleFolds() {
 				continue
 			}
 			if c < len(o.prev) && o.prev[c].Kind() != reader.Invalid {
-				tt.prev[c] = o.prev[c]
+				tt.prev[c] = baseOf(o.prev[c])
 			} else {
-				tt.prev[c] = zeroLike(tt.prev[c])
+				tt.prev[c] = baseOf(zeroLike(tt.prev[c].value()))
 			}
 		}
 		for _, id := range tt.foldedIDs {
@@ -266,7 +266,7 @@ func (t *tracked) fileShares() []reader.Value {
 	out := make([]reader.Value, len(t.delta))
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			out[c] = t.prev[c]
+			out[c] = t.prev[c].value()
 		}
 	}
 	return out
@@ -280,7 +280,7 @@ func (t *tracked) transfer(prev []reader.Value) {
 		if c >= len(prev) || t.idx[c] < 0 || !t.delta[c] || prev[c].Kind() == reader.Invalid {
 			continue
 		}
-		t.prev[c] = addValues(t.prev[c], prev[c])
+		t.prev[c] = baseOf(addValues(t.prev[c].value(), prev[c]))
 	}
 }
 
