@@ -34,25 +34,17 @@ type tracked struct {
 	// prevs holds prev for up to 4 columns, in the same allocation.
 	prevs [4]base
 
-	path    string
-	id      fileID
-	err     string       // why it cannot be read, as last reported
-	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
-	histErr string       // the last histogram problem warned about
-	// With --view: the prefix of the file's runtime stats, before every
-	// label it is bound to (noRuntime: it has none).
-	prefix string
+	path string
+	id   fileID
+	// x holds what few files have (an error, a view's prefix, a totals
+	// file's folds), made when first set: nil for most (see ex, more).
+	x *extra
 
 	// Folding (totals.go): the file's sys.id (hasFID), whether it is a
-	// totals file (totals), and then the sys.id of the files it holds (sorted); whether
-	// a totals file holds this one (folded: it is left out), and which; for a
-	// totals file that replaced another, what that one held, until its
-	// baseline is settled.
+	// totals file (totals), and whether a totals file holds this one
+	// (folded: it is left out); the rest in x.
 	fid       uint64
 	createdAt float64 // sys.created, in seconds since the epoch (0: none)
-	foldedIDs []uint64
-	heldBy    string
-	old       *totalsOld
 
 	// layout is the shared layout a cold file's columns were found in.
 	layout *reader.Layout
@@ -61,6 +53,40 @@ type tracked struct {
 	wfd int
 
 	seen int // generation of the last scan that found it
+}
+
+// extra is what a tracked file rarely has, apart from its entry, which
+// 100,000 files each have (128 bytes each: 12 MiB).
+type extra struct {
+	err     string       // why it cannot be read, as last reported
+	pid     reader.Value // sys.pid, for --each (Invalid if the file has none)
+	histErr string       // the last histogram problem warned about
+	// With --view: the prefix of the file's runtime stats, before every
+	// label it is bound to (noRuntime: it has none).
+	prefix string
+	// Folding (totals.go): the sys.id of the files a totals file holds
+	// (sorted); which totals file holds this one (folded); for a totals
+	// file that replaced another, what that one held, until its baseline
+	// is settled.
+	foldedIDs []uint64
+	heldBy    string
+	old       *totalsOld
+}
+
+// ex returns what t rarely has, to read.
+func (t *tracked) ex() extra {
+	if t.x == nil {
+		return extra{}
+	}
+	return *t.x
+}
+
+// more returns what t rarely has, to set: made if t had none.
+func (t *tracked) more() *extra {
+	if t.x == nil {
+		t.x = &extra{}
+	}
+	return t.x
 }
 
 // bindings are the parts of a tracked file that its layout decides.
@@ -160,7 +186,7 @@ type histRef struct {
 // field. With each, the file's PID is read for its row's label.
 func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) {
 	n := len(cols)
-	old := t.idx
+	old, prefix := t.idx, t.ex().prefix
 	t.bindings = &bindings{idx: make([]int, n, n+2), cols: make([]binding, n), delta: make([]bool, n), created: -1}
 	offs := make([]spot, n, n+2) // where each of idx is a word (wordAt)
 	if t.prev == nil {
@@ -174,7 +200,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 	for c, col := range cols { // an error shows on the next read
 		b := &t.cols[c]
 		b.weight, b.hist = -1, -1
-		i, f, ok := t.f.Lookup(t.prefix + col.label)
+		i, f, ok := t.f.Lookup(prefix + col.label)
 		switch {
 		case !ok:
 			t.idx[c], offs[c] = -1, absentSpot
@@ -189,7 +215,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		b.policy, b.meta = aggregate.PolicyOf(f.Meta), f.Meta
 		weight, created, head := aggregate.Inputs(col.label, f.Meta)
 		if weight != "" {
-			if wi, wf, ok := t.f.Lookup(t.prefix + weight); ok {
+			if wi, wf, ok := t.f.Lookup(prefix + weight); ok {
 				b.weight, b.weightL = len(t.idx), weight
 				t.idx = append(t.idx, wi)
 				offs = append(offs, wordAt(&wf))
@@ -211,9 +237,11 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			return true
 		})
 	}
-	t.pid = reader.Value{}
+	if t.x != nil {
+		t.x.pid = reader.Value{}
+	}
 	if each {
-		t.pid = readPID(t.f)
+		t.more().pid = readPID(t.f)
 	}
 	t.partial, t.included = false, false
 	for c := range cols {

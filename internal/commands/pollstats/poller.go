@@ -145,7 +145,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	for _, t := range p.files {
 		tf := p.fileOf(t)
 		if tf == nil {
-			failed = append(failed, t.err)
+			failed = append(failed, t.ex().err)
 			continue
 		}
 		for l := range wanted { // errors show when the file is read
@@ -243,7 +243,7 @@ func (p *poller) poll(now time.Time) {
 			t.bindings = unbound // counted again from now, as a new file
 			p.bind(t)
 			p.dirty = true
-			p.foldsDue = p.foldsDue || t.totals && t.old != nil
+			p.foldsDue = p.foldsDue || t.totals && t.ex().old != nil
 		}
 	}
 	p.tick++
@@ -367,9 +367,9 @@ func (p *poller) addHist(t *tracked, k int) {
 	if err == nil {
 		return
 	}
-	if msg := cli.Quote(t.path) + ": " + cli.Quote(h.head) + ": " + err.Error(); msg != t.histErr {
+	if msg := cli.Quote(t.path) + ": " + cli.Quote(h.head) + ": " + err.Error(); msg != t.ex().histErr {
 		p.log.warnf("%s", msg)
-		t.histErr = msg
+		t.more().histErr = msg
 	}
 }
 
@@ -404,7 +404,7 @@ func (p *poller) addRow(t *tracked) {
 	}
 	r := &p.rows[p.nrow]
 	p.nrow++
-	r.pid, r.path = t.pid, t.path
+	r.pid, r.path = t.ex().pid, t.path
 	for c := range p.cols {
 		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute, p.cur)}
 	}
@@ -483,10 +483,13 @@ func (p *poller) open(t *tracked) bool {
 		p.fail(t, err)
 		return false
 	}
-	if t.err != "" {
+	if t.ex().err != "" {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
-	t.f, t.err = f, ""
+	t.f = f
+	if t.x != nil {
+		t.x.err = ""
+	}
 	t.phase = uint8(p.opened % updateEvery)
 	p.opened++
 	p.identify(t)
@@ -557,7 +560,7 @@ func (p *poller) fail(t *tracked, err error) {
 		reason = pe.Err.Error()
 	}
 	msg := cli.Quote(t.path) + ": " + reason
-	if msg != t.err {
+	if msg != t.ex().err {
 		p.log.warnf("%s", msg)
 	}
 	if t.f != nil || t.cold {
@@ -565,7 +568,7 @@ func (p *poller) fail(t *tracked, err error) {
 		t.cold = false // opened again as any file that failed
 		p.dirty = true
 	}
-	t.err = msg
+	t.more().err = msg
 }
 
 // warnErr reports a problem with a source.
@@ -599,8 +602,9 @@ func (p *poller) rebuild() {
 	}
 	slices.SortFunc(p.active, func(a, b *tracked) int {
 		if p.each { // the files without a PID last
-			noA, noB := a.pid.Kind() == reader.Invalid, b.pid.Kind() == reader.Invalid
-			if c := cmp.Or(cmpBool(noA, noB), aggregate.Compare(a.pid, b.pid)); c != 0 {
+			pa, pb := a.ex().pid, b.ex().pid
+			noA, noB := pa.Kind() == reader.Invalid, pb.Kind() == reader.Invalid
+			if c := cmp.Or(cmpBool(noA, noB), aggregate.Compare(pa, pb)); c != 0 {
 				return c
 			}
 		}

@@ -43,7 +43,7 @@ func (p *poller) share(t *tracked) {
 	if l == nil || t.idx == nil {
 		return
 	}
-	k := bindKey{l, t.prefix}
+	k := bindKey{l, t.ex().prefix}
 	b, ok := p.bound[k]
 	if !ok {
 		if len(p.bound) >= maxShared {

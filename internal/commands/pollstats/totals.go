@@ -53,7 +53,9 @@ type totalsOld struct {
 // string sys.folded and no sys.pid), and then the files it holds.
 func (p *poller) identify(t *tracked) {
 	t.fid, t.hasFID, t.totals, t.createdAt = 0, false, false, 0
-	t.foldedIDs = t.foldedIDs[:0]
+	if t.x != nil {
+		t.x.foldedIDs = t.x.foldedIDs[:0]
+	}
 	folded, pid := -1, false
 	t.f.ScanFields(func(i int, fl *reader.Field) bool {
 		switch convention.DefaultField(fl.Label) {
@@ -80,14 +82,15 @@ func (p *poller) identify(t *tracked) {
 	v, err := t.f.Value(folded)
 	if err == nil {
 		err = convention.ScanFolded(v.Str(), func(e convention.FoldedEntry) bool {
-			t.foldedIDs = append(t.foldedIDs, e.ID)
+			x := t.more()
+			x.foldedIDs = append(x.foldedIDs, e.ID)
 			return true
 		})
 	}
 	if err != nil {
 		p.log.warnf("%s: %s: %v", cli.Quote(t.path), convention.Folded, err)
 	}
-	slices.Sort(t.foldedIDs)
+	slices.Sort(t.ex().foldedIDs)
 }
 
 // identity is what a file at a path was, before another took its place.
@@ -136,9 +139,9 @@ func (p *poller) joined(t *tracked, was *identity) {
 // starts from it.
 func (t *tracked) keepOld() *totalsOld {
 	if !t.totals || t.idx == nil {
-		return t.old // not read since the last replacement: still that one's
+		return t.ex().old // not read since the last replacement: still that one's
 	}
-	o := &totalsOld{folded: slices.Clone(t.foldedIDs), prev: make([]reader.Value, len(t.delta))}
+	o := &totalsOld{folded: slices.Clone(t.ex().foldedIDs), prev: make([]reader.Value, len(t.delta))}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
 			o.prev[c] = t.prev[c].value()
@@ -160,11 +163,11 @@ func (p *poller) sinceJoined(t *tracked, old *totalsOld) {
 		old = &totalsOld{}
 	}
 	if t.f == nil && !t.cold {
-		t.old = old
+		t.more().old = old
 		return
 	}
 	if t.totals {
-		t.old = old
+		t.more().old = old
 		p.foldsDue = true
 	}
 }
@@ -214,11 +217,13 @@ func (p *poller) settleFolds() {
 	p.foldsDue = false
 	var fresh map[uint64]*tracked // id -> the totals file that now holds it
 	for _, tt := range p.totals {
-		o := tt.old
+		o := tt.ex().old
 		if o == nil || tt.f == nil && !tt.cold || tt.idx == nil {
 			continue
 		}
-		tt.old = nil
+		if tt.x != nil {
+			tt.x.old = nil
+		}
 		for c := range tt.delta {
 			if tt.idx[c] < 0 || !tt.delta[c] {
 				continue
@@ -229,7 +234,7 @@ func (p *poller) settleFolds() {
 				tt.prev[c] = baseOf(zeroLike(tt.prev[c].value()))
 			}
 		}
-		for _, id := range tt.foldedIDs {
+		for _, id := range tt.ex().foldedIDs {
 			if _, had := slices.BinarySearch(o.folded, id); had {
 				continue
 			}
@@ -335,24 +340,27 @@ func (p *poller) held() {
 	for _, t := range p.files {
 		if t.totals && (t.f != nil || t.cold) {
 			p.totals = append(p.totals, t)
-			if p.heldIDs == nil && len(t.foldedIDs) > 0 {
+			if p.heldIDs == nil && len(t.ex().foldedIDs) > 0 {
 				p.heldIDs = map[uint64]string{}
 			}
-			for _, id := range t.foldedIDs {
+			for _, id := range t.ex().foldedIDs {
 				p.heldIDs[id] = t.path
 			}
 		}
 	}
 	for _, t := range p.files {
 		was := t.folded
-		t.folded, t.heldBy = false, ""
+		t.folded = false
+		if t.x != nil {
+			t.x.heldBy = ""
+		}
 		if t.hasFID && !t.totals {
 			if by, ok := p.heldIDs[t.fid]; ok {
-				t.folded, t.heldBy = true, by
+				t.folded, t.more().heldBy = true, by
 			}
 		}
 		if t.folded && !was {
-			p.log.infof("left out %s: %s holds it", cli.Quote(t.path), cli.Quote(t.heldBy))
+			p.log.infof("left out %s: %s holds it", cli.Quote(t.path), cli.Quote(t.ex().heldBy))
 		}
 	}
 }

@@ -345,7 +345,7 @@ func (p *poller) runtimeOf(t *tracked) bool {
 		t.included, t.partial = false, false
 		return false
 	}
-	t.prefix = prefix
+	t.more().prefix = prefix
 	return true
 }
 
