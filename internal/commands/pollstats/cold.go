@@ -206,8 +206,8 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 }
 
 // lookWords is coldWords for a cold file due its full look: read through
-// p.snap (opened as coldWords opens it, which makes no garbage of its
-// path), and reports false unless it is still the file of t's layout
+// p.snap into p.lookF (opened as coldWords opens it: no garbage of its
+// path, nor of the File), and reports false unless it is still the file of t's layout
 // (then look, in a poll that is not hot, finds what changed).
 func (p *poller) lookWords(t *tracked, dst []uint64) bool {
 	fd, ino, size, err := p.dirs.openWords(t.path)
@@ -218,8 +218,8 @@ func (p *poller) lookWords(t *tracked, dst []uint64) bool {
 	if fileID(ino) != t.id {
 		return false
 	}
-	f, err := p.snap.ReadFD(fd, t.path, size)
-	if err != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
+	f := &p.lookF
+	if p.snap.ReadFDInto(f, fd, t.path, size) != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
 		return false
 	}
 	t.updated = p.tick

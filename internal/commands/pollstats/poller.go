@@ -46,6 +46,7 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	lookF      reader.File     // a cold file due its full look in the hot loop (lookWords)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
 	cur        []reader.Value // the values of the file being read (scratch)
