@@ -227,7 +227,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		}
 	}
 	if needCreated {
-		t.f.ScanFields(func(i int, f *reader.Field) bool {
+		scanFields(t.f, func(i int, f *reader.Field) bool {
 			if convention.DefaultField(f.Label) == convention.Created {
 				t.created, t.createL = len(t.idx), f.Label
 				t.idx = append(t.idx, i)
@@ -277,7 +277,7 @@ func (t *tracked) histOf(head string, i int) int {
 // or the zero Value.
 func readPID(f *reader.File) reader.Value {
 	var pid reader.Value
-	f.ScanFields(func(i int, fl *reader.Field) bool {
+	scanFields(f, func(i int, fl *reader.Field) bool {
 		if convention.DefaultField(fl.Label) != convention.PID {
 			return true
 		}

@@ -198,7 +198,7 @@ func (p *poller) allLabels() []string {
 		if f == nil {
 			continue
 		}
-		f.ScanFields(func(_ int, f *reader.Field) bool {
+		scanFields(f, func(_ int, f *reader.Field) bool {
 			if !seen[f.Label] {
 				seen[f.Label] = true
 				out = append(out, f.Label)

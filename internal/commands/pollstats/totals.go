@@ -57,7 +57,7 @@ func (p *poller) identify(t *tracked) {
 		t.x.foldedIDs = t.x.foldedIDs[:0]
 	}
 	folded, pid := -1, false
-	t.f.ScanFields(func(i int, fl *reader.Field) bool {
+	scanFields(t.f, func(i int, fl *reader.Field) bool {
 		switch convention.DefaultField(fl.Label) {
 		case convention.ID:
 			if v, err := t.f.Value(i); err == nil && v.Kind() == reader.Uint && v.Uint() != 0 {
