@@ -104,6 +104,7 @@ type bindings struct {
 	hists   []histRef
 	created int    // the position of sys.created in idx, or -1
 	createL string // its label (a writer's prefix may come before sys.created)
+	strs    []int  // the columns that are strings in the layout (left out, warned)
 	// fast, when set, reads the values of idx as words (words.go).
 	fast *wordRead
 }
@@ -185,17 +186,27 @@ type histRef struct {
 // held: a file of millions of fields costs its mapping and 4 bytes a
 // field. With each, the file's PID is read for its row's label.
 func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) {
+	old := t.idx
+	t.bindLayout(cols)
+	t.settle(old, cols, filters, each, log)
+}
+
+// rebind is bind with the bindings b that another file of t's layout
+// was bound to (shared.go): what bind would make of t, made once for
+// all the files of a layout rather than once each (100,000 files: 140
+// MB of garbage at start).
+func (t *tracked) rebind(b *bindings, cols []column, filters []filter, each bool, log *logger) {
+	old := t.idx
+	t.bindings = b
+	t.settle(old, cols, filters, each, log)
+}
+
+// bindLayout makes t's bindings: what its layout decides.
+func (t *tracked) bindLayout(cols []column) {
 	n := len(cols)
-	old, prefix := t.idx, t.ex().prefix
+	prefix := t.ex().prefix
 	t.bindings = &bindings{idx: make([]int, n, n+2), cols: make([]binding, n), delta: make([]bool, n), created: -1}
 	offs := make([]spot, n, n+2) // where each of idx is a word (wordAt)
-	if t.prev == nil {
-		if n <= len(t.prevs) {
-			t.prev = t.prevs[:n:n]
-		} else {
-			t.prev = make([]base, n)
-		}
-	}
 	needCreated := false
 	for c, col := range cols { // an error shows on the next read
 		b := &t.cols[c]
@@ -207,7 +218,7 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			continue
 		case reader.KindOf(f.Sig.Code) == reader.String:
 			t.idx[c], offs[c] = -1, absentSpot
-			log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(col.label))
+			t.strs = append(t.strs, c)
 			continue
 		}
 		t.idx[c], offs[c] = i, wordAt(&f)
@@ -237,6 +248,24 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 			return true
 		})
 	}
+	t.fast = newWordRead(t, offs)
+}
+
+// settle sets what t's file has of its own once bound (its bindings
+// were old before): a column that is a string in it is warned about,
+// a column whose field is new gets its baseline, and its PID, whether
+// it lacks a column and whether it is read.
+func (t *tracked) settle(old []int, cols []column, filters []filter, each bool, log *logger) {
+	for _, c := range t.strs {
+		log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(cols[c].label))
+	}
+	if t.prev == nil {
+		if n := len(cols); n <= len(t.prevs) {
+			t.prev = t.prevs[:n:n]
+		} else {
+			t.prev = make([]base, n)
+		}
+	}
 	if t.x != nil {
 		t.x.pid = reader.Value{}
 	}
@@ -258,7 +287,6 @@ func (t *tracked) bind(cols []column, filters []filter, each bool, log *logger) 
 		}
 	}
 	t.included = t.included || matchAny(t.f, filters)
-	t.fast = newWordRead(t, offs)
 }
 
 // histOf returns the position in t.hists of the histogram whose head is

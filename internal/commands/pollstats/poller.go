@@ -49,11 +49,12 @@ type poller struct {
 	lookF      reader.File     // a cold file due its full look in the hot loop (lookWords)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
-	cur        []reader.Value // the values of the file being read (scratch)
-	hot        hotState       // whether the hot loop runs (hot.go)
-	fds, fdMax int            // descriptors held on cold files (counted again by rebuild), and how many may be
-	opened     int            // files opened, for their phases
-	coldBuf    []byte         // a cold file's words (scratch)
+	checked    map[*bindings]int // files found bound as bound's (share)
+	cur        []reader.Value    // the values of the file being read (scratch)
+	hot        hotState          // whether the hot loop runs (hot.go)
+	fds, fdMax int               // descriptors held on cold files (counted again by rebuild), and how many may be
+	opened     int               // files opened, for their phases
+	coldBuf    []byte            // a cold file's words (scratch)
 	recs       hotRecs
 	words      []uint64 // and their words (scratch, words.go)
 	warnedCold bool
@@ -421,6 +422,13 @@ func (p *poller) bind(t *tracked) {
 		defer t.warm()
 	}
 	if p.runtime && !p.runtimeOf(t) {
+		return
+	}
+	if b := p.sharedBindings(t); b != nil && p.checked[b] >= checkShared {
+		t.rebind(b, p.cols, p.filters, p.each, p.log)
+		if t.fast != nil && t.f != nil {
+			t.f.Forget() // read as words from now on
+		}
 		return
 	}
 	t.bind(p.cols, p.filters, p.each, p.log)
