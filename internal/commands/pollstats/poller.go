@@ -144,11 +144,23 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	}
 	labels := labelSet{}
 	var failed []string
+	// The labels are looked up in one file of each shared layout: the
+	// others have them where it has them (a cold file is not even read).
+	looked := map[*reader.Layout]bool{}
 	for _, t := range p.files {
+		if t.cold && looked[t.layout] {
+			continue
+		}
 		tf := p.fileOf(t)
 		if tf == nil {
 			failed = append(failed, t.ex().err)
 			continue
+		}
+		if l := tf.SharedLayout(); l != nil {
+			if looked[l] {
+				continue
+			}
+			looked[l] = true
 		}
 		for l := range wanted { // errors show when the file is read
 			if _, f, ok := tf.Lookup(l); ok {
