@@ -25,13 +25,19 @@ type tracked struct {
 	totals    bool  // a totals file (totals.go)
 	folded    bool  // a totals file holds it: left out
 	phase     uint8 // spreads the cold files' full looks over the polls (cold.go)
-	updated   int   // the poll that last updated it (poller.tick)
+	updated   int32 // the poll that last updated it (poller.tick)
+	seen      int32 // generation of the last scan that found it (poller.gen)
+	// wfd is a descriptor held on a cold file to read its words, plus 1
+	// (0: none) (cold.go).
+	wfd int32
+	// nprev is the number of baselines (see prev): 0 before the first bind.
+	nprev int32
 	// bindings are how the file's fields make the columns: shared with
 	// the files of the same layout (shared.go), never modified (bind
 	// makes new ones), and never nil (unbound: not bound).
 	*bindings
-	prev []base // per column: the value read last (the baseline of a change)
-	// prevs holds prev for up to 4 columns, in the same allocation.
+	// prevs holds the baselines of up to 4 columns (past 4, x.prev):
+	// see prev.
 	prevs [4]base
 
 	path string
@@ -48,11 +54,18 @@ type tracked struct {
 
 	// layout is the shared layout a cold file's columns were found in.
 	layout *reader.Layout
-	// wfd is a descriptor held on a cold file to read its words, plus 1
-	// (0: none) (cold.go).
-	wfd int
+}
 
-	seen int // generation of the last scan that found it
+// prev returns t's baselines, one per column: the value read last, that
+// its change is counted from (nil before t is first bound).
+func (t *tracked) prev() []base {
+	switch n := int(t.nprev); {
+	case n == 0:
+		return nil
+	case n <= len(t.prevs):
+		return t.prevs[:n:n]
+	}
+	return t.x.prev
 }
 
 // extra is what a tracked file rarely has, apart from its entry, which
@@ -71,6 +84,8 @@ type extra struct {
 	foldedIDs []uint64
 	heldBy    string
 	old       *totalsOld
+	// prev holds the baselines of a file of more than 4 columns.
+	prev []base
 }
 
 // ex returns what t rarely has, to read.
@@ -259,12 +274,11 @@ func (t *tracked) settle(old []int, cols []column, filters []filter, each bool, 
 	for _, c := range t.strs {
 		log.warnf("%s: %s is a string here, not counted", cli.Quote(t.path), cli.Quote(cols[c].label))
 	}
-	if t.prev == nil {
-		if n := len(cols); n <= len(t.prevs) {
-			t.prev = t.prevs[:n:n]
-		} else {
-			t.prev = make([]base, n)
+	if t.nprev == 0 {
+		if n := len(cols); n > len(t.prevs) {
+			t.more().prev = make([]base, n)
 		}
+		t.nprev = int32(len(cols))
 	}
 	if t.x != nil {
 		t.x.pid = reader.Value{}
@@ -277,11 +291,11 @@ func (t *tracked) settle(old []int, cols []column, filters []filter, each bool, 
 		switch i := t.idx[c]; {
 		case i < 0:
 			t.partial = true
-			t.prev[c] = base{}
+			t.prev()[c] = base{}
 		case old == nil || old[c] != i:
 			t.included = true
 			v, _ := t.f.Value(i) // an error shows on the next read
-			t.prev[c] = baseOf(v)
+			t.prev()[c] = baseOf(v)
 		default:
 			t.included = true
 		}
@@ -342,8 +356,8 @@ func (t *tracked) next(c int, absolute bool, cur []reader.Value) reader.Value {
 		return reader.Value{}
 	}
 	v := cur[c]
-	s := share(t.prev[c].value(), v, t.delta[c] && !absolute)
-	t.prev[c] = baseOf(v)
+	s := share(t.prev()[c].value(), v, t.delta[c] && !absolute)
+	t.prev()[c] = baseOf(v)
 	return s
 }
 
@@ -392,7 +406,7 @@ func share(prev, cur reader.Value, delta bool) reader.Value {
 // close unmaps the file, if open.
 func (t *tracked) close() {
 	if t.wfd > 0 {
-		closeWords(t.wfd - 1)
+		closeWords(int(t.wfd) - 1)
 		t.wfd = 0
 	}
 	if t.f != nil {

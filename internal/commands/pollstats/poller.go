@@ -116,7 +116,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 			return // named twice
 		}
 		t := newTracked(path, id)
-		t.seen = p.gen
+		t.seen = int32(p.gen)
 		p.files[path] = t
 		found = append(found, t)
 	}, p.warnErr)
@@ -286,7 +286,7 @@ func (p *poller) readFiles(k int) {
 		case t.cold && p.quick(t): // p.cur read
 		case t.cold && !p.look(t):
 			continue
-		case !t.cold && t.updated != p.tick && p.due(t) && !p.update(t):
+		case !t.cold && t.updated != int32(p.tick) && p.due(t) && !p.update(t):
 			continue
 		default:
 			if err := t.read(p.scratch(len(t.idx)), p.wordScratch(len(t.idx))); err != nil {
@@ -475,10 +475,10 @@ func (p *poller) reconcile() {
 			*t = *newTracked(path, id)
 			p.log.infof("replaced %s", cli.Quote(path))
 		default:
-			t.seen = p.gen
+			t.seen = int32(p.gen)
 			return
 		}
-		t.seen = p.gen
+		t.seen = int32(p.gen)
 		if p.open(t) {
 			p.bind(t)
 		}
@@ -487,7 +487,7 @@ func (p *poller) reconcile() {
 		p.dirty = true
 	}, p.warnErr)
 	for path, t := range p.files {
-		if t.seen != p.gen {
+		if t.seen != int32(p.gen) {
 			p.depart(t)
 			t.close()
 			delete(p.files, path)
@@ -547,14 +547,14 @@ func (p *poller) update(t *tracked) bool {
 	if t.cold {
 		return p.look(t)
 	}
-	t.updated = p.tick
+	t.updated = int32(p.tick)
 	changed, err := t.f.Update()
 	switch {
 	case errors.Is(err, reader.ErrReplaced):
 		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
-		*t = tracked{bindings: unbound, path: t.path, id: id, seen: t.seen, updated: p.tick}
+		*t = tracked{bindings: unbound, path: t.path, id: id, seen: t.seen, updated: int32(p.tick)}
 		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
 			p.bind(t)

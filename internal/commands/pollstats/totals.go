@@ -122,13 +122,13 @@ func (p *poller) joined(t *tracked, was *identity) {
 	case was != nil && t.hasFID && was.fid == t.fid:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] && c < len(was.prev) && was.prev[c].Kind() != reader.Invalid {
-				t.prev[c] = baseOf(was.prev[c])
+				t.prev()[c] = baseOf(was.prev[c])
 			}
 		}
 	case t.createdAt > 0 && t.createdAt >= p.started:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] {
-				t.prev[c] = baseOf(zeroLike(t.prev[c].value()))
+				t.prev()[c] = baseOf(zeroLike(t.prev()[c].value()))
 			}
 		}
 	}
@@ -144,7 +144,7 @@ func (t *tracked) keepOld() *totalsOld {
 	o := &totalsOld{folded: slices.Clone(t.ex().foldedIDs), prev: make([]reader.Value, len(t.delta))}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			o.prev[c] = t.prev[c].value()
+			o.prev[c] = t.prev()[c].value()
 		}
 	}
 	return o
@@ -184,7 +184,7 @@ func (p *poller) depart(t *tracked) {
 	d := departed{prev: make([]reader.Value, len(t.delta)), tick: p.tick}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			d.prev[c] = t.prev[c].value()
+			d.prev[c] = t.prev()[c].value()
 		}
 	}
 	if p.departed == nil {
@@ -229,9 +229,9 @@ func (p *poller) settleFolds() {
 				continue
 			}
 			if c < len(o.prev) && o.prev[c].Kind() != reader.Invalid {
-				tt.prev[c] = baseOf(o.prev[c])
+				tt.prev()[c] = baseOf(o.prev[c])
 			} else {
-				tt.prev[c] = baseOf(zeroLike(tt.prev[c].value()))
+				tt.prev()[c] = baseOf(zeroLike(tt.prev()[c].value()))
 			}
 		}
 		for _, id := range tt.ex().foldedIDs {
@@ -271,7 +271,7 @@ func (t *tracked) fileShares() []reader.Value {
 	out := make([]reader.Value, len(t.delta))
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			out[c] = t.prev[c].value()
+			out[c] = t.prev()[c].value()
 		}
 	}
 	return out
@@ -285,7 +285,7 @@ func (t *tracked) transfer(prev []reader.Value) {
 		if c >= len(prev) || t.idx[c] < 0 || !t.delta[c] || prev[c].Kind() == reader.Invalid {
 			continue
 		}
-		t.prev[c] = baseOf(addValues(t.prev[c].value(), prev[c]))
+		t.prev()[c] = baseOf(addValues(t.prev()[c].value(), prev[c]))
 	}
 }
 
