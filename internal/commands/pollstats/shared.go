@@ -84,14 +84,13 @@ func (p *poller) sharedBindings(t *tracked) *bindings {
 	if len(p.bound) == 0 {
 		return nil
 	}
+	// The layout of the File read now: a cold file's may have changed
+	// since it was opened (t.layout, the key of its bindings).
 	var l *reader.Layout
-	switch {
-	case t.cold:
-		l = t.layout
-	case t.f != nil:
+	if t.f != nil {
 		l = t.f.SharedLayout()
 	}
-	if l == nil {
+	if l == nil || t.cold && l != t.layout {
 		return nil
 	}
 	return p.bound[bindKey{l, t.ex().prefix}]
