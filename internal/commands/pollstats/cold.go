@@ -85,7 +85,7 @@ func (p *poller) chill(t *tracked) {
 // File read, valid until the next look (the caller sets it back to nil
 // when done), else t.f is nil.
 func (p *poller) look(t *tracked) bool {
-	t.updated = p.tick
+	t.updated = int32(p.tick)
 	f, err := p.snap.Open(t.path)
 	if err != nil {
 		p.fail(t, err)
@@ -144,7 +144,7 @@ func (p *poller) quick(t *tracked) bool {
 	if !p.coldWords(t, words) {
 		return false
 	}
-	t.updated = p.tick
+	t.updated = int32(p.tick)
 	cur := p.scratch(len(t.idx))
 	for k, a := range w.at {
 		if a < 0 {
@@ -170,7 +170,7 @@ func (p *poller) dueLook(t *tracked) bool {
 // reports whether it could (see quick).
 func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 	w := t.fast
-	fd, own := t.wfd-1, false
+	fd, own := int(t.wfd)-1, false
 	if t.wfd == 0 {
 		var ino uint64
 		var err error
@@ -182,7 +182,7 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 			return false
 		}
 		if p.fds < p.fdMax {
-			t.wfd = fd + 1
+			t.wfd = int32(fd + 1)
 			p.fds++
 		} else {
 			own = true
@@ -206,8 +206,8 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 }
 
 // lookWords is coldWords for a cold file due its full look: read through
-// p.snap (opened as coldWords opens it, which makes no garbage of its
-// path), and reports false unless it is still the file of t's layout
+// p.snap into p.lookF (opened as coldWords opens it: no garbage of its
+// path, nor of the File), and reports false unless it is still the file of t's layout
 // (then look, in a poll that is not hot, finds what changed).
 func (p *poller) lookWords(t *tracked, dst []uint64) bool {
 	fd, ino, size, err := p.dirs.openWords(t.path)
@@ -218,10 +218,10 @@ func (p *poller) lookWords(t *tracked, dst []uint64) bool {
 	if fileID(ino) != t.id {
 		return false
 	}
-	f, err := p.snap.ReadFD(fd, t.path, size)
-	if err != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
+	f := &p.lookF
+	if p.snap.ReadFDInto(f, fd, t.path, size) != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
 		return false
 	}
-	t.updated = p.tick
+	t.updated = int32(p.tick)
 	return true
 }

@@ -43,7 +43,7 @@ func matchAny(f *reader.File, filters []filter) bool {
 		return false
 	}
 	matched := false
-	f.ScanFields(func(_ int, fl *reader.Field) bool {
+	scanFields(f, func(_ int, fl *reader.Field) bool {
 		for _, flt := range filters {
 			if !flt.exact && strings.HasPrefix(fl.Label, flt.key) {
 				matched = true

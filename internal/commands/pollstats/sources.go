@@ -288,7 +288,10 @@ func (d *dirSource) scan(s *sources, now time.Time, errf func(error)) bool {
 			}
 			for _, m := range d.patterns {
 				if m.match(n) {
-					see(n, d.pathOf(n), id)
+					// The name kept is the end of the path: one string
+					// kept a file, not two.
+					p := d.pathOf(n)
+					see(p[len(p)-len(n):], p, id)
 					return
 				}
 			}

@@ -53,9 +53,11 @@ type totalsOld struct {
 // string sys.folded and no sys.pid), and then the files it holds.
 func (p *poller) identify(t *tracked) {
 	t.fid, t.hasFID, t.totals, t.createdAt = 0, false, false, 0
-	t.foldedIDs = t.foldedIDs[:0]
+	if t.x != nil {
+		t.x.foldedIDs = t.x.foldedIDs[:0]
+	}
 	folded, pid := -1, false
-	t.f.ScanFields(func(i int, fl *reader.Field) bool {
+	scanFields(t.f, func(i int, fl *reader.Field) bool {
 		switch convention.DefaultField(fl.Label) {
 		case convention.ID:
 			if v, err := t.f.Value(i); err == nil && v.Kind() == reader.Uint && v.Uint() != 0 {
@@ -80,14 +82,15 @@ func (p *poller) identify(t *tracked) {
 	v, err := t.f.Value(folded)
 	if err == nil {
 		err = convention.ScanFolded(v.Str(), func(e convention.FoldedEntry) bool {
-			t.foldedIDs = append(t.foldedIDs, e.ID)
+			x := t.more()
+			x.foldedIDs = append(x.foldedIDs, e.ID)
 			return true
 		})
 	}
 	if err != nil {
 		p.log.warnf("%s: %s: %v", cli.Quote(t.path), convention.Folded, err)
 	}
-	slices.Sort(t.foldedIDs)
+	slices.Sort(t.ex().foldedIDs)
 }
 
 // identity is what a file at a path was, before another took its place.
@@ -119,13 +122,13 @@ func (p *poller) joined(t *tracked, was *identity) {
 	case was != nil && t.hasFID && was.fid == t.fid:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] && c < len(was.prev) && was.prev[c].Kind() != reader.Invalid {
-				t.prev[c] = was.prev[c]
+				t.prev()[c] = baseOf(was.prev[c])
 			}
 		}
 	case t.createdAt > 0 && t.createdAt >= p.started:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] {
-				t.prev[c] = zeroLike(t.prev[c])
+				t.prev()[c] = baseOf(zeroLike(t.prev()[c].value()))
 			}
 		}
 	}
@@ -136,12 +139,12 @@ func (p *poller) joined(t *tracked, was *identity) {
 // starts from it.
 func (t *tracked) keepOld() *totalsOld {
 	if !t.totals || t.idx == nil {
-		return t.old // not read since the last replacement: still that one's
+		return t.ex().old // not read since the last replacement: still that one's
 	}
-	o := &totalsOld{folded: slices.Clone(t.foldedIDs), prev: make([]reader.Value, len(t.delta))}
+	o := &totalsOld{folded: slices.Clone(t.ex().foldedIDs), prev: make([]reader.Value, len(t.delta))}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			o.prev[c] = t.prev[c]
+			o.prev[c] = t.prev()[c].value()
 		}
 	}
 	return o
@@ -160,11 +163,11 @@ func (p *poller) sinceJoined(t *tracked, old *totalsOld) {
 		old = &totalsOld{}
 	}
 	if t.f == nil && !t.cold {
-		t.old = old
+		t.more().old = old
 		return
 	}
 	if t.totals {
-		t.old = old
+		t.more().old = old
 		p.foldsDue = true
 	}
 }
@@ -181,7 +184,7 @@ func (p *poller) depart(t *tracked) {
 	d := departed{prev: make([]reader.Value, len(t.delta)), tick: p.tick}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			d.prev[c] = t.prev[c]
+			d.prev[c] = t.prev()[c].value()
 		}
 	}
 	if p.departed == nil {
@@ -214,22 +217,24 @@ func (p *poller) settleFolds() {
 	p.foldsDue = false
 	var fresh map[uint64]*tracked // id -> the totals file that now holds it
 	for _, tt := range p.totals {
-		o := tt.old
+		o := tt.ex().old
 		if o == nil || tt.f == nil && !tt.cold || tt.idx == nil {
 			continue
 		}
-		tt.old = nil
+		if tt.x != nil {
+			tt.x.old = nil
+		}
 		for c := range tt.delta {
 			if tt.idx[c] < 0 || !tt.delta[c] {
 				continue
 			}
 			if c < len(o.prev) && o.prev[c].Kind() != reader.Invalid {
-				tt.prev[c] = o.prev[c]
+				tt.prev()[c] = baseOf(o.prev[c])
 			} else {
-				tt.prev[c] = zeroLike(tt.prev[c])
+				tt.prev()[c] = baseOf(zeroLike(tt.prev()[c].value()))
 			}
 		}
-		for _, id := range tt.foldedIDs {
+		for _, id := range tt.ex().foldedIDs {
 			if _, had := slices.BinarySearch(o.folded, id); had {
 				continue
 			}
@@ -266,7 +271,7 @@ func (t *tracked) fileShares() []reader.Value {
 	out := make([]reader.Value, len(t.delta))
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			out[c] = t.prev[c]
+			out[c] = t.prev()[c].value()
 		}
 	}
 	return out
@@ -280,7 +285,7 @@ func (t *tracked) transfer(prev []reader.Value) {
 		if c >= len(prev) || t.idx[c] < 0 || !t.delta[c] || prev[c].Kind() == reader.Invalid {
 			continue
 		}
-		t.prev[c] = addValues(t.prev[c], prev[c])
+		t.prev()[c] = baseOf(addValues(t.prev()[c].value(), prev[c]))
 	}
 }
 
@@ -335,24 +340,27 @@ func (p *poller) held() {
 	for _, t := range p.files {
 		if t.totals && (t.f != nil || t.cold) {
 			p.totals = append(p.totals, t)
-			if p.heldIDs == nil && len(t.foldedIDs) > 0 {
+			if p.heldIDs == nil && len(t.ex().foldedIDs) > 0 {
 				p.heldIDs = map[uint64]string{}
 			}
-			for _, id := range t.foldedIDs {
+			for _, id := range t.ex().foldedIDs {
 				p.heldIDs[id] = t.path
 			}
 		}
 	}
 	for _, t := range p.files {
 		was := t.folded
-		t.folded, t.heldBy = false, ""
+		t.folded = false
+		if t.x != nil {
+			t.x.heldBy = ""
+		}
 		if t.hasFID && !t.totals {
 			if by, ok := p.heldIDs[t.fid]; ok {
-				t.folded, t.heldBy = true, by
+				t.folded, t.more().heldBy = true, by
 			}
 		}
 		if t.folded && !was {
-			p.log.infof("left out %s: %s holds it", cli.Quote(t.path), cli.Quote(t.heldBy))
+			p.log.infof("left out %s: %s holds it", cli.Quote(t.path), cli.Quote(t.ex().heldBy))
 		}
 	}
 }

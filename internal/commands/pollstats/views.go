@@ -315,7 +315,7 @@ func (c *viewColumn) value(x []float64, dt float64) (v float64, ok bool) {
 // that of its sys.pid (the Go writer's LabelPrefix), or none. ok is false
 // for a file without them.
 func runtimePrefix(f *reader.File) (prefix string, ok bool) {
-	f.ScanFields(func(_ int, fl *reader.Field) bool {
+	scanFields(f, func(_ int, fl *reader.Field) bool {
 		if convention.DefaultField(fl.Label) != convention.PID {
 			return true
 		}
@@ -345,7 +345,7 @@ func (p *poller) runtimeOf(t *tracked) bool {
 		t.included, t.partial = false, false
 		return false
 	}
-	t.prefix = prefix
+	t.more().prefix = prefix
 	return true
 }
 
