@@ -23,8 +23,14 @@ func TestReadCoarseHistogramIsConsistent(t *testing.T) {
 	var last uint64
 	var lastCounts []uint64
 	deadline := time.Now().Add(time.Minute)
+	busy := 0
 	for n := 0; n < 2000 || last == 0 && time.Now().Before(deadline); n++ {
-		if err := r.ReadCoarseHistogram(i, 0, &c); err != nil {
+		if err := r.ReadCoarseHistogram(i, 0, &c); errors.Is(err, reader.ErrBusy) {
+			// The writer published all through the reader's tries, as
+			// it may on a loaded machine: no copy, never a torn one.
+			busy++
+			continue
+		} else if err != nil {
 			t.Fatal(err)
 		}
 		if c.Count != c.Total() || c.Count < last {
@@ -38,6 +44,9 @@ func TestReadCoarseHistogramIsConsistent(t *testing.T) {
 		last, lastCounts = c.Count, append(lastCounts[:0], c.Counts...)
 	}
 	stop()
+	if busy > 0 {
+		t.Logf("%d of the reads were busy (ErrBusy)", busy)
+	}
 	if last == 0 {
 		t.Error("no value published")
 	}

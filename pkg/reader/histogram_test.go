@@ -181,8 +181,14 @@ func TestReadHistogramIsConsistent(t *testing.T) {
 	// At least 2000 reads, and on until the refresher has published:
 	// reads through a shared layout can all come before its first tick.
 	deadline := time.Now().Add(time.Minute)
+	busy := 0
 	for n := 0; n < 2000 || last == 0 && time.Now().Before(deadline); n++ {
-		if err := r.ReadHistogram(i, &h); err != nil {
+		if err := r.ReadHistogram(i, &h); errors.Is(err, reader.ErrBusy) {
+			// The writer published all through the reader's tries, as
+			// it may on a loaded machine: no copy, never a torn one.
+			busy++
+			continue
+		} else if err != nil {
 			t.Fatal(err)
 		}
 		if h.Count != h.Total() || h.Count < last {
@@ -191,6 +197,9 @@ func TestReadHistogramIsConsistent(t *testing.T) {
 		last = h.Count
 	}
 	stop()
+	if busy > 0 {
+		t.Logf("%d of the reads were busy (ErrBusy)", busy)
+	}
 	if last == 0 {
 		t.Error("no value published")
 	}
