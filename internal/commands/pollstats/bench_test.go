@@ -4,12 +4,10 @@ package pollstats
 
 import (
 	"fmt"
-	"io"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
@@ -42,17 +40,8 @@ func BenchmarkInterval(b *testing.B) {
 		{"dir-words", []string{dir}, false, words},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard}, Prefix: "web.stats",
-				Fields: bc.fields, Args: bc.args, Delay: time.Second}
-			src, err := newSources(cli.NewFileSet(o.Args))
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := startPoller(o, src, &logger{w: io.Discard})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.close()
+			o := &Options{Prefix: "web.stats", Fields: bc.fields, Args: bc.args, Delay: time.Second}
+			p := quietPoller(b, o)
 			if len(p.active) != 1000 {
 				b.Fatalf("%d files summed, want 1000", len(p.active))
 			}
@@ -65,7 +54,7 @@ func BenchmarkInterval(b *testing.B) {
 			for b.Loop() {
 				ws[0].OK.Inc()
 				if bc.changed {
-					for _, d := range src.dirs {
+					for _, d := range p.src.dirs {
 						d.looked = false
 					}
 				}
@@ -107,17 +96,8 @@ func BenchmarkIntervalMerged(b *testing.B) {
 		s.Peak.Set(int32(i))
 		f.Refresh()
 	}
-	o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard},
-		Fields: []string{"lat.p50", "lat.p99", "lat.rate10s", "peak"}, Args: []string{dir}, Delay: time.Second}
-	src, err := newSources(cli.NewFileSet(o.Args))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := startPoller(o, src, &logger{w: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.close()
+	o := &Options{Fields: []string{"lat.p50", "lat.p99", "lat.rate10s", "peak"}, Args: []string{dir}, Delay: time.Second}
+	p := quietPoller(b, o)
 	v := newView(o, p)
 	now := time.Now().Add(2 * racyWindow)
 	cpu0 := cpuTime()

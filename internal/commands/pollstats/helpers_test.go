@@ -2,6 +2,7 @@ package pollstats
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,6 +36,23 @@ type writer struct {
 }
 
 // newWriter creates dir/name with the labels web.stats.*.
+// quietPoller starts a poller of o over o.Args, its output and its log
+// discarded, and closes it when the test ends.
+func quietPoller(tb testing.TB, o *Options) *poller {
+	tb.Helper()
+	o.Streams = &cli.Streams{Out: io.Discard, Err: io.Discard}
+	src, err := newSources(cli.NewFileSet(o.Args))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := startPoller(o, src, &logger{w: io.Discard})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.close)
+	return p
+}
+
 func newWriter(t testing.TB, dir, name string) *writer {
 	t.Helper()
 	s := new(webStats)

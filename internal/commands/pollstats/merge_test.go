@@ -4,7 +4,6 @@ package pollstats
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/testutil/v1file"
 	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/mmstats"
@@ -262,17 +260,8 @@ func TestIntervalAllocatesNothingPerFile(t *testing.T) {
 			s.Lat.Observe(time.Duration(i+1) * time.Millisecond)
 			f.Refresh()
 		}
-		o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard}, Fields: strings.Split("lat.p50,lat.p99,lat,reqs,peak,last,seen", ","),
-			Args: []string{dir}, Delay: time.Second, Each: false}
-		src, err := newSources(cli.NewFileSet(o.Args))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := startPoller(o, src, &logger{w: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.close()
+		o := &Options{Fields: strings.Split("lat.p50,lat.p99,lat,reqs,peak,last,seen", ","), Args: []string{dir}, Delay: time.Second}
+		p := quietPoller(t, o)
 		v := newView(o, p)
 		now := time.Now().Add(2 * racyWindow)
 		for range 3 {

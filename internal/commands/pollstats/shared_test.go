@@ -2,12 +2,10 @@ package pollstats
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
@@ -25,17 +23,8 @@ func TestSharedBindingsAsBound(t *testing.T) {
 	for i := range 8 {
 		newWriter(t, dir, fmt.Sprintf("w%d.mmstats", i)).OK.Add(uint64(i))
 	}
-	o := &Options{Streams: &cli.Streams{Out: io.Discard, Err: io.Discard}, Prefix: "web.stats",
-		Fields: []string{"status.2XX", "load", "temp", "queue"}, Args: []string{dir}, Delay: time.Second}
-	src, err := newSources(cli.NewFileSet(o.Args))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := startPoller(o, src, &logger{w: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.close()
+	o := &Options{Prefix: "web.stats", Fields: []string{"status.2XX", "load", "temp", "queue"}, Args: []string{dir}, Delay: time.Second}
+	p := quietPoller(t, o)
 	var first *bindings
 	for path, tr := range p.files {
 		if first == nil {
