@@ -129,8 +129,10 @@ func ReadCoarseHistogram(data []byte, l *Layout, i, schema int, c *CoarseHistogr
 // the coarse buckets between them (and one either side) are loaded when
 // the counts there, the underflow and the overflow add up to the count
 // (the rest is then empty, counts being never negative), else all of
-// them are. c's Counts is reused: reading the same group again does
-// not allocate.
+// them are; a crafted file whose count is not its buckets' total (which
+// the writer never writes) may therefore read otherwise than through
+// ReadHistogram, never with a fault. c's Counts is reused: reading the
+// same group again does not allocate.
 func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error) {
 	if f.data == nil {
 		return ErrClosed

@@ -3,6 +3,7 @@ package reader
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -43,6 +44,19 @@ func coarseOf(h *Histogram, cs int) (lo int, counts []uint64) {
 // same as NaN (a crafted .sum can hold one).
 func sameFloat(a, b float64) bool { return a == b || a != a && b != b }
 
+// wholeCount reports whether h's count is its underflow, overflow and
+// bucket counts added up, without wrapping past 2^64: always so for what
+// the writer writes.
+func wholeCount(h *Histogram) bool {
+	total, carry := bits.Add64(h.Underflow, h.Overflow, 0)
+	for _, n := range h.Counts {
+		var c uint64
+		total, c = bits.Add64(total, n, 0)
+		carry |= c
+	}
+	return carry == 0 && total == h.Count
+}
+
 // checkCoarse checks c, read at schema cs, against h read by
 // ReadHistogram from the same bytes.
 func checkCoarse(t *testing.T, what string, h *Histogram, c *CoarseHistogram, cs int) {
@@ -52,6 +66,13 @@ func checkCoarse(t *testing.T, what string, h *Histogram, c *CoarseHistogram, cs
 		len(c.Counts) != len(counts) || c.Underflow != h.Underflow || c.Overflow != h.Overflow || c.Count != h.Count || !sameFloat(c.Sum, h.Sum) {
 		t.Fatalf("%s, schema %d: %+v; want window %d %d %d, coarse lo %d, %d counts, %d %d %d %v",
 			what, cs, c, h.Schema, h.Lo, len(h.Counts), lo, len(counts), h.Underflow, h.Overflow, h.Count, h.Sum)
+	}
+	if !wholeCount(h) {
+		// A crafted group whose count is not its buckets' total (the
+		// writer never writes one): ReadCoarseHistogram trusts the count
+		// to skip the buckets outside .min and .max, so only the window
+		// and the numbers above must agree with ReadHistogram.
+		return
 	}
 	if len(counts) > 0 && !reflect.DeepEqual(c.Counts, counts) {
 		t.Fatalf("%s, schema %d: counts %v, want %v", what, cs, c.Counts, counts)
