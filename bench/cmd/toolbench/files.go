@@ -38,27 +38,36 @@ const pollFields = "status.2XX,status.5XX,timers.request.p99,working"
 // and sys.flock, but nobody holds their locks: cleanstats sees them as
 // stale unless a holder (see hold) locks them.
 func template() ([]byte, error) {
+	var s webStats
+	return writeTemplate(&s, func() {
+		s.S2XX.Add(1234)
+		s.S3XX.Add(56)
+		s.S4XX.Add(7)
+		s.S5XX.Add(1)
+		s.LastHit.Set(float64(time.Now().UnixNano()) / 1e9)
+		for i := range 1000 {
+			s.Request.Observe(time.Duration(100+i*7) * time.Microsecond)
+		}
+		s.Working.Set(true)
+		s.LastPath.Set("/index.html")
+	})
+}
+
+// writeTemplate writes the stats struct s (a pointer) with the real
+// writer into a scratch directory, with the labels of a web worker
+// (web.stats.…), lets fill set its values, and returns the file's bytes.
+func writeTemplate(s any, fill func()) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "toolbench-template-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	var s webStats
-	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
+	f, err := mmstats.New(s, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
 	if err != nil {
 		return nil, err
 	}
 	defer f.Remove()
-	s.S2XX.Add(1234)
-	s.S3XX.Add(56)
-	s.S4XX.Add(7)
-	s.S5XX.Add(1)
-	s.LastHit.Set(float64(time.Now().UnixNano()) / 1e9)
-	for i := range 1000 {
-		s.Request.Observe(time.Duration(100+i*7) * time.Microsecond)
-	}
-	s.Working.Set(true)
-	s.LastPath.Set("/index.html")
+	fill()
 	f.Refresh()
 	return os.ReadFile(f.Path())
 }

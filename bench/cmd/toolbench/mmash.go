@@ -46,24 +46,14 @@ type plainStats struct {
 
 // plainTemplate is template for plainStats.
 func plainTemplate() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "toolbench-template-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
 	var s plainStats
-	f, err := mmstats.New(&s, mmstats.Options{Dir: dir, Filename: "t.mmstats", LabelPrefix: "web.stats."})
-	if err != nil {
-		return nil, err
-	}
-	defer f.Remove()
-	s.S2XX.Add(1234)
-	s.S3XX.Add(56)
-	s.LastHit.Set(float64(time.Now().UnixNano()) / 1e9)
-	s.Working.Set(true)
-	s.LastPath.Set("/index.html")
-	f.Refresh()
-	return os.ReadFile(f.Path())
+	return writeTemplate(&s, func() {
+		s.S2XX.Add(1234)
+		s.S3XX.Add(56)
+		s.LastHit.Set(float64(time.Now().UnixNano()) / 1e9)
+		s.Working.Set(true)
+		s.LastPath.Set("/index.html")
+	})
 }
 
 // mmashSet is what toolbench mmash measured on one set of files.
