@@ -16,7 +16,14 @@ import (
 // newWriter creates a stats file in a temporary directory.
 func newWriter(t *testing.T, model any) *mmstats.File {
 	t.Helper()
-	f, err := mmstats.New(model, mmstats.Options{Dir: t.TempDir(), Filename: "w.mmstats"})
+	return newWriterIn(t, t.TempDir(), "w.mmstats", model)
+}
+
+// newWriterIn creates the stats file dir/name of model, removed when the
+// test ends.
+func newWriterIn(t *testing.T, dir, name string, model any) *mmstats.File {
+	t.Helper()
+	f, err := mmstats.New(model, mmstats.Options{Dir: dir, Filename: name})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,16 +77,7 @@ func labelsOf(fields []reader.Field) []string {
 func TestChangedLayoutIsNeverShared(t *testing.T) {
 	dir := t.TempDir()
 	var a, b sameShape
-	wa, err := mmstats.New(&a, mmstats.Options{Dir: dir, Filename: "a.mmstats"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wa.Remove()
-	wb, err := mmstats.New(&b, mmstats.Options{Dir: dir, Filename: "b.mmstats"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Remove()
+	wa, wb := newWriterIn(t, dir, "a.mmstats", &a), newWriterIn(t, dir, "b.mmstats", &b)
 	a.Hits.Add(1)
 	b.Hits.Add(2)
 	ra, err := reader.Open(wa.Path())
@@ -287,16 +278,7 @@ func TestSnapshotReadsEachFileOwnValues(t *testing.T) {
 func TestSnapshotOfAShrunkFile(t *testing.T) {
 	dir := t.TempDir()
 	var a, b sameShape
-	wa, err := mmstats.New(&a, mmstats.Options{Dir: dir, Filename: "a.mmstats"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wa.Remove()
-	wb, err := mmstats.New(&b, mmstats.Options{Dir: dir, Filename: "b.mmstats"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Remove()
+	wa, wb := newWriterIn(t, dir, "a.mmstats", &a), newWriterIn(t, dir, "b.mmstats", &b)
 	size := int64(wa.Size())
 	var snap reader.Snapshot
 	defer snap.Close()

@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -19,12 +18,7 @@ func TestReadFDInto(t *testing.T) {
 	var o otherShape
 	var paths []string
 	for i, s := range []any{&a, &b, &o} {
-		w, err := mmstats.New(s, mmstats.Options{Dir: dir, Filename: fmt.Sprintf("%d.mmstats", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Remove()
-		paths = append(paths, w.Path())
+		paths = append(paths, newWriterIn(t, dir, fmt.Sprintf("%d.mmstats", i), s).Path())
 	}
 	a.Hits.Add(3)
 	b.Hits.Add(5)
