@@ -193,15 +193,7 @@ func appendPrefix(b []byte, name, suffix string, labels []Label, le []byte) []by
 	b = append(b, suffix...)
 	if len(labels) > 0 || le != nil {
 		b = append(b, '{')
-		for i, l := range labels {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, l.Name...)
-			b = append(b, `="`...)
-			b = appendEscaped(b, l.Value, true)
-			b = append(b, '"')
-		}
+		b = appendLabels(b, labels)
 		if le != nil {
 			if len(labels) > 0 {
 				b = append(b, ',')
