@@ -48,17 +48,21 @@ var (
 	mapBudgetVal atomic.Int64
 )
 
-// mapBudget returns how many files this package maps at most: a quarter
-// of vm.max_map_count (at least 4,096) is left to the rest of the process.
+// mapBudget returns how many files this package maps at most: a
+// sixteenth of vm.max_map_count, and at least 4,096 mappings, are left to
+// the rest of the process (the Go runtime's heap and stacks take a few
+// dozen).
 func mapBudget() int64 {
 	if b := mapBudgetVal.Load(); b > 0 {
 		return b
 	}
-	limit := maxMapCount()
-	budget := max(limit-max(4096, limit/4), 1)
+	budget := budgetFor(maxMapCount())
 	mapBudgetVal.Store(budget)
 	return budget
 }
+
+// budgetFor is mapBudget for a process allowed limit mappings.
+func budgetFor(limit int64) int64 { return max(limit-max(4096, limit/16), 1) }
 
 // mapFile maps size bytes of fd read-only and shared, so that the mapping
 // shows the writer's updates. If the process has no mappings left

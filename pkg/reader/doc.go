@@ -186,8 +186,9 @@
 //
 // Files are mapped on every Unix. The mappings are kept under a budget
 // (past it, a file is read into a private copy, as when mmap fails):
-// three quarters of vm.max_map_count on Linux, and elsewhere a fixed
-// number, as if the limit were Linux's default of 65,530.
+// vm.max_map_count on Linux less a sixteenth of it (at least 4,096 are
+// left to the rest of the process), and elsewhere a fixed number, as if
+// the limit were Linux's default of 65,530.
 //
 // On Windows no file is mapped: every File is such a copy, read with the
 // same protocol as a mapped read (a string or a group is read again until

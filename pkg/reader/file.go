@@ -26,26 +26,39 @@ type File struct {
 	noFollow bool
 	file     *os.File // the caller's file, for OpenFile; nil for Open
 	data     []byte
-	mapped   bool    // false: data is a private copy (see IsCopy)
-	idx      index   // where the fields are
-	layout   *Layout // built by Layout, nil until then
-	cache    []cachedField
-	next     int    // the cache slot to reuse next
-	id       fileID // the file that data comes from
+	mapped   bool        // false: data is a private copy (see IsCopy)
+	idx      index       // where the fields are
+	layout   *Layout     // built by Layout, nil until then
+	cache    *fieldCache // made when first used: most Files of a poller have a shared layout
+	id       fileID      // the file that data comes from
 
 	// shape, when set, is the layout this file shares with the files
 	// that have the same (see shape.go): idx and layout are its, and
 	// are never modified (own makes them this file's first).
 	shape *shape
 
-	snap snapState // for a Snapshot's copy (see snapshot.go)
+	snap *snapState // for a Snapshot's copy (see snapshot.go); nil for any other File
 }
 
 // fileID is the identity of the file a File reads.
 type fileID = fileid.ID
 
-// cachedField is a field that Value or Values parsed, kept for the next
-// read: a poller reads the same few fields of a file over and over.
+// fieldCache holds the fields that Value or Values parsed in a File
+// without a layout, kept for the next read: a poller reads the same few
+// fields of a file over and over.
+type fieldCache struct {
+	fields []cachedField
+	next   int // the slot to reuse next
+}
+
+// reset empties c, which may be nil.
+func (c *fieldCache) reset() {
+	if c != nil {
+		c.fields, c.next = c.fields[:0], 0
+	}
+}
+
+// cachedField is a field of a fieldCache.
 type cachedField struct {
 	i int
 	f Field
@@ -140,7 +153,8 @@ func (f *File) mapAndParse(fd, size int) (err error) {
 	}
 	f.release()
 	f.data, f.mapped, f.idx, f.shape = data, mapped, idx, sh
-	f.layout, f.cache = nil, f.cache[:0]
+	f.layout = nil
+	f.cache.reset()
 	if sh != nil {
 		f.layout = &sh.layout
 	}
@@ -334,24 +348,28 @@ func (f *File) field(i int) (*Field, error) {
 	if f.layout != nil {
 		return &f.layout.Fields[i], nil
 	}
-	for k := range f.cache {
-		if f.cache[k].i == i {
-			return &f.cache[k].f, nil
+	if f.cache == nil {
+		f.cache = &fieldCache{}
+	}
+	c := f.cache
+	for k := range c.fields {
+		if c.fields[k].i == i {
+			return &c.fields[k].f, nil
 		}
 	}
 	fl, err := f.idx.field(f.data, i, true)
 	if err != nil {
 		return nil, err
 	}
-	k := len(f.cache)
+	k := len(c.fields)
 	if k < maxCached {
-		f.cache = append(f.cache, cachedField{})
+		c.fields = append(c.fields, cachedField{})
 	} else {
-		k = f.next
-		f.next = (f.next + 1) % maxCached
+		k = c.next
+		c.next = (c.next + 1) % maxCached
 	}
-	f.cache[k] = cachedField{i: i, f: fl}
-	return &f.cache[k].f, nil
+	c.fields[k] = cachedField{i: i, f: fl}
+	return &c.fields[k].f, nil
 }
 
 // Value reads the current value of field i (an index into Fields). It does
@@ -549,7 +567,8 @@ func (f *File) follow() error {
 	}
 	f.release()
 	f.data, f.mapped, f.idx, f.id = next.data, next.mapped, next.idx, next.id
-	f.shape, f.layout, f.cache, f.next = next.shape, next.layout, f.cache[:0], 0
+	f.shape, f.layout = next.shape, next.layout
+	f.cache.reset()
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package reader
 
-// This file is the only place in the package that uses unsafe: reads of
-// shared (mapped) memory in aligned words, so that a value that a writer
-// stores atomically is also loaded atomically and never seen half-written.
+// This file is where the package reads through unsafe: reads of shared
+// (mapped) memory in aligned words, so that a value that a writer stores
+// atomically is also loaded atomically and never seen half-written. The
+// only other uses are the mappings' addresses (mmap_unix.go) and a
+// buffer's alignment (snapshot.go).
 
 import (
 	"encoding/binary"

@@ -52,8 +52,12 @@ type snapState struct {
 	err       error // why settling failed: every later read gives it
 }
 
-// release closes the descriptor if it is the File's, and forgets it.
+// release closes the descriptor if it is the File's, and forgets it. s
+// may be nil (a File that is not a Snapshot's).
 func (s *snapState) release() {
+	if s == nil {
+		return
+	}
 	if s.on && s.ownFD {
 		closeFD(s.fd)
 	}
@@ -81,7 +85,7 @@ func (s *Snapshot) open(path string, noFollow bool) (*File, error) {
 		closeFD(fd)
 		return nil, &PathError{Path: path, Err: err}
 	}
-	if !f.snap.on {
+	if f.snap == nil || !f.snap.on {
 		closeFD(fd)
 	}
 	return f, nil
@@ -137,7 +141,10 @@ func (s *Snapshot) read(f *File, fd, size int, ownFD bool) error {
 	data := s.buffer(size)
 	keep := func(sh *shape, partial bool) {
 		f.data, f.idx, f.shape, f.layout = data, sh.idx, sh, &sh.layout
-		f.snap = snapState{fd: fd, on: true, ownFD: ownFD, unsettled: len(sh.regions) > 0, noBuckets: partial}
+		if f.snap == nil { // a File read into again (ReadFDInto) keeps its own
+			f.snap = new(snapState)
+		}
+		*f.snap = snapState{fd: fd, on: true, ownFD: ownFD, unsettled: len(sh.regions) > 0, noBuckets: partial}
 		s.last = f
 	}
 	// The files of one size have most often the layout that a file of
@@ -213,8 +220,8 @@ func preadAll(fd int, b []byte, off int) error {
 // the bucket counts left out, for ReadHistogram). A File that is not a
 // Snapshot's has nothing to do.
 func (f *File) settle(whole bool) error {
-	st := &f.snap
-	if !st.on {
+	st := f.snap
+	if st == nil || !st.on {
 		return nil
 	}
 	if st.err != nil {
@@ -234,8 +241,8 @@ func (f *File) settle(whole bool) error {
 // the regions under a sequence word (a counter, sys.pid) reads from the
 // copy as it is.
 func (f *File) settleField(i int) error {
-	st := &f.snap
-	if !st.on || !st.unsettled && st.err == nil || i < 0 || i >= f.idx.len() {
+	st := f.snap
+	if st == nil || !st.on || !st.unsettled && st.err == nil || i < 0 || i >= f.idx.len() {
 		return nil
 	}
 	off := int(f.idx.offs[i])

@@ -8,7 +8,7 @@ package reader
 // collector: with files of a shared layout, nothing at all.
 func (s *Snapshot) ReadFDInto(f *File, fd int, name string, size int64) error {
 	s.Close() // before f is reset: f may be the File read last
-	*f = File{path: name}
+	*f = File{path: name, snap: f.snap} // its snapState, emptied by Close, is used again
 	if err := s.read(f, fd, int(size), false); err != nil {
 		return &PathError{Path: name, Err: err}
 	}

@@ -69,19 +69,6 @@ func closeFD(fd int) error { return unix.Close(fd) }
 // pread reads into b from offset off of fd, as pread(2).
 func pread(fd int, b []byte, off int64) (int, error) { return unix.Pread(fd, b, off) }
 
-// mmap maps size bytes of fd read-only and shared, so that the mapping
-// shows the writer's updates. errNoMap means the process has no mappings
-// left (ENOMEM).
-func mmap(fd, size int) ([]byte, error) {
-	data, err := unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED)
-	if err == unix.ENOMEM {
-		return nil, errNoMap
-	}
-	return data, err
-}
-
-func munmap(data []byte) error { return unix.Munmap(data) }
-
 // withFile calls fn with the descriptor of file (OpenFile's), if it is a
 // regular file. The descriptor stays file's.
 func withFile(file *os.File, fn func(o opened) error) error {

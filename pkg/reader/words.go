@@ -72,7 +72,7 @@ func (f *File) LoadWords(offs []int, dst []uint64) (err error) {
 // the next read (a few hundred bytes each): for a caller that reads the
 // file through LoadWords from then on.
 func (f *File) Forget() {
-	f.cache, f.next = nil, 0
+	f.cache = nil
 }
 
 // Words is the mapping of a File, to load words from without going
@@ -87,7 +87,7 @@ type Words struct {
 // Words returns f's mapping, and false when f reads a private copy (see
 // IsCopy) or a Snapshot's, whose words LoadWords reads.
 func (f *File) Words() (Words, bool) {
-	if f.data == nil || !f.mapped || f.snap.on {
+	if f.data == nil || !f.mapped || f.snap != nil && f.snap.on {
 		return Words{}, false
 	}
 	return Words{f.data}, true
@@ -136,8 +136,8 @@ func LoadEach(ws []Words, offs [][]int, dst []uint64, stride int) (k int, err er
 // settled only when the word lies under a sequence word (never a
 // counter's), as settleField does for the field.
 func (f *File) settleWord(off int) error {
-	st := &f.snap
-	if !st.on || !st.unsettled && st.err == nil {
+	st := f.snap
+	if st == nil || !st.on || !st.unsettled && st.err == nil {
 		return nil
 	}
 	if f.shape == nil {

@@ -8,7 +8,7 @@ package main
 // offsets of the same 4 counters once (all the files are copies of one),
 // maps each file once, and each interval loads the 4 words of each file
 // and adds them up; past the mapping budget that pollstats's reader
-// keeps (vm.max_map_count less a quarter, at least 4,096 left), it
+// keeps (vm.max_map_count less a sixteenth, at least 4,096 left), it
 // opens, preads the 4 words and closes each file instead, as the
 // descriptor limit allows nothing else at 100,000 files. No parsing, no
 // checks, no output: what any poller of these files must spend at least,
@@ -154,7 +154,7 @@ func rssOf(pid int) (anon, file int64, ok bool) {
 // pkg/reader's mapBudget): the anchor maps as many.
 func anchorMapBudget() int {
 	limit := maxMapCount()
-	return max(limit-max(4096, limit/4), 1)
+	return max(limit-max(4096, limit/16), 1)
 }
 
 // pollAnchorMain is the verb pollanchor: -c K intervals of -d seconds over
