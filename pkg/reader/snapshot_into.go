@@ -7,8 +7,10 @@ package reader
 // the mapping budget) then leaves no File behind each time for the
 // collector: with files of a shared layout, nothing at all.
 func (s *Snapshot) ReadFDInto(f *File, fd int, name string, size int64) error {
-	s.Close() // before f is reset: f may be the File read last
-	*f = File{path: name, snap: f.snap} // its snapState, emptied by Close, is used again
+	// Close before f is reset: f may be the File read last. Its
+	// snapState, emptied then, is used again.
+	s.Close()
+	*f = File{path: name, snap: f.snap}
 	if err := s.read(f, fd, int(size), false); err != nil {
 		return &PathError{Path: name, Err: err}
 	}
