@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/mmstats/mmstats/internal/cli"
+	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -168,7 +169,20 @@ func (p *poller) dueLook(t *tracked) bool {
 
 // coldWords reads the words of cold file t (t.fast.load) into dst, and
 // reports whether it could (see quick).
-func (p *poller) coldWords(t *tracked, dst []uint64) bool {
+func (p *poller) coldWords(t *tracked, dst []uint64) bool { return p.readWords(t, dst, false) }
+
+// lookWords is coldWords for a cold file due its full look (see quick):
+// what reader.UnchangedEach checks of a mapped file every updateEvery
+// polls is checked too, read with the words: its first byte (the words
+// are read from the start of the file for it), which the writer clears
+// when it supersedes the file by a larger copy, and the two bytes at the
+// end of its layout, the end marker, zero while no field was appended.
+// It reports false when either changed, or the words cannot be read:
+// look then finds what changed.
+func (p *poller) lookWords(t *tracked, dst []uint64) bool { return p.readWords(t, dst, true) }
+
+// readWords is coldWords, and with check lookWords.
+func (p *poller) readWords(t *tracked, dst []uint64, check bool) bool {
 	w := t.fast
 	fd, own := int(t.wfd)-1, false
 	if t.wfd == 0 {
@@ -188,11 +202,19 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 			own = true
 		}
 	}
-	if cap(p.coldBuf) < w.hi-w.lo {
-		p.coldBuf = make([]byte, w.hi-w.lo)
+	lo := w.lo
+	if check {
+		lo = 0
 	}
-	buf := p.coldBuf[:w.hi-w.lo]
-	ok := preadWords(fd, buf, w.lo)
+	if cap(p.coldBuf) < w.hi+2 {
+		p.coldBuf = make([]byte, w.hi+2)
+	}
+	buf := p.coldBuf[:w.hi-lo]
+	ok := preadWords(fd, buf, lo)
+	if ok && check {
+		end := p.coldBuf[w.hi : w.hi+2]
+		ok = buf[0] != v1.Superseded && t.layout != nil && preadWords(fd, end, t.layout.End) && end[0] == 0 && end[1] == 0
+	}
 	if own {
 		closeWords(fd)
 	}
@@ -200,28 +222,7 @@ func (p *poller) coldWords(t *tracked, dst []uint64) bool {
 		return false
 	}
 	for j, off := range w.load {
-		dst[j] = binary.NativeEndian.Uint64(buf[off-w.lo:])
+		dst[j] = binary.NativeEndian.Uint64(buf[off-lo:])
 	}
-	return true
-}
-
-// lookWords is coldWords for a cold file due its full look: read through
-// p.snap into p.lookF (opened as coldWords opens it: no garbage of its
-// path, nor of the File), and reports false unless it is still the file of t's layout
-// (then look, in a poll that is not hot, finds what changed).
-func (p *poller) lookWords(t *tracked, dst []uint64) bool {
-	fd, ino, size, err := p.dirs.openWords(t.path)
-	if err != nil {
-		return false
-	}
-	defer closeWords(fd) // after the words are read: the File reads through it
-	if fileID(ino) != t.id {
-		return false
-	}
-	f := &p.lookF
-	if p.snap.ReadFDInto(f, fd, t.path, size) != nil || f.SharedLayout() != t.layout || f.LoadWords(t.fast.load, dst) != nil {
-		return false
-	}
-	t.updated = int32(p.tick)
 	return true
 }

@@ -46,7 +46,6 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
-	lookF      reader.File     // a cold file due its full look in the hot loop (lookWords)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
 	checked    map[*bindings]int // files found bound as bound's (share)
