@@ -18,7 +18,13 @@ import (
 type dirFDs struct {
 	fds map[string]int // by the directory's path, as in the files' paths
 	buf []byte         // a name, NUL-terminated (openAt)
+	// atime says that a file was refused O_NOATIME (not its owner's):
+	// the files are opened without it from then on.
+	atime bool
 }
+
+// openFile is openAt, but in tests.
+var openFile = openAt
 
 // openWords opens the regular file at path for its words, and returns
 // its inode number (the caller checks that it is still the file it read)
@@ -41,7 +47,16 @@ func (d *dirFDs) openWords(path string) (fd int, ino uint64, size int64, err err
 	if dfd < 0 {
 		return -1, 0, 0, unix.ENOENT
 	}
-	if fd, err = openAt(dfd, name, &d.buf); err != nil {
+	if !d.atime {
+		fd, err = openFile(dfd, name, &d.buf, noAtime)
+		if err == unix.EPERM {
+			d.atime = true
+		}
+	}
+	if d.atime {
+		fd, err = openFile(dfd, name, &d.buf, 0)
+	}
+	if err != nil {
 		return -1, 0, 0, err
 	}
 	var st unix.Stat_t
