@@ -42,81 +42,88 @@ const pollCounters = "status.2XX,status.3XX,status.4XX,status.5XX"
 // pollTargets are the measures of the pollstats targets over one set of
 // files.
 type pollTargets struct {
-	K           [2]int        // -c of the two runs: CPU difference / K difference
-	CPU         time.Duration // pollstats, 4 counters: CPU per interval
-	AnchorCPU   time.Duration // pollanchor: CPU per interval
-	RssAnonKiB  int64         // pollstats, 4 counters: peak RssAnon (/proc/PID/status)
-	RssFileKiB  int64         // and its RssFile + RssShmem then: the files' pages mapped
-	AnchorAnon  int64         // pollanchor's peak RssAnon
-	Mapped      int           // files the anchor maps (the rest: pread)
-	Held        int           // files the anchor preads through a held descriptor (the rest: opened each time)
-	Runs        int
-	AnchorError string `json:",omitempty"`
+	Skip, Intervals int           // the CPU of intervals Skip+1 to Skip+Intervals of a running poller
+	CPU             time.Duration // pollstats, 4 counters: CPU per interval
+	AnchorCPU       time.Duration // pollanchor: CPU per interval
+	RssAnonKiB      int64         // pollstats, 4 counters: peak RssAnon (/proc/PID/status)
+	RssFileKiB      int64         // and its RssFile + RssShmem then: the files' pages mapped
+	AnchorAnon      int64         // pollanchor's peak RssAnon
+	Mapped          int           // files the anchor maps (the rest: pread)
+	Held            int           // files the anchor preads through a held descriptor (the rest: opened each time)
+	Runs            int
+	AnchorError     string `json:",omitempty"`
 }
 
-// measurePollTargets runs pollstats with 4 counters and the anchor, -c K
-// for two K, interleaved, reps times, sampling their RssAnon.
+// measurePollTargets runs pollstats with 4 counters and the anchor,
+// interleaved, reps times each, and takes the CPU of their intervals
+// once they run: from the end of an interval past the start-up to the
+// end of one Intervals later, as the CPU time of the poller's threads
+// (/proc/PID/task/*/schedstat, in nanoseconds). The start-up (some 4 s
+// of CPU at 100,000 files, give or take half a second from run to run)
+// and the exit are not in it: the difference of two runs of -c K and
+// -c K' had them both, and their noise, over K'-K intervals.
 func measurePollTargets(r *sizeResults, tool, dir string, n, reps int) error {
 	t := &r.PollT
-	// Many intervals: the anchor's are tens of microseconds, and the
-	// rusage of a child is not finer than its scheduler's accounting. At
-	// 100,000 files, 20: the start costs some 6 s of CPU, give or take
-	// half a second from run to run, which over 5 intervals was as much
-	// as the intervals themselves (the collections, every 20 or so, are
-	// in the difference then too).
-	t.K = [2]int{3, 83}
+	t.Skip, t.Intervals = 5, 80
 	if n > 10000 {
-		t.K = [2]int{2, 22}
+		t.Intervals = 40
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	var polls, anchors [2][]sample
+	c := strconv.Itoa(t.Skip + t.Intervals + 2)
+	var polls, anchors []time.Duration
 	for range reps {
-		for k, c := range t.K {
-			s, anon, file, err := runSampled(tool, "-c", strconv.Itoa(c), "-d", "0.05", "-p", "web.stats", pollCounters, dir)
-			if err != nil {
-				return err
-			}
-			polls[k] = append(polls[k], s)
-			t.RssAnonKiB, t.RssFileKiB = max(t.RssAnonKiB, anon), max(t.RssFileKiB, file)
-			a, aanon, _, err := runSampled(self, "pollanchor", "-c", strconv.Itoa(c), "-d", "0.05", dir)
-			if err != nil {
-				t.AnchorError = err.Error()
-				continue
-			}
-			anchors[k] = append(anchors[k], a)
-			t.AnchorAnon = max(t.AnchorAnon, aanon)
+		cpu, anon, file, err := runSteady(tool, []string{"-c", c, "-d", "0.05", "-p", "web.stats", pollCounters, dir}, t.Skip, t.Intervals)
+		if err != nil {
+			return err
 		}
+		polls = append(polls, cpu)
+		t.RssAnonKiB, t.RssFileKiB = max(t.RssAnonKiB, anon), max(t.RssFileKiB, file)
+		acpu, aanon, _, err := runSteady(self, []string{"pollanchor", "-c", c, "-d", "0.05", dir}, t.Skip, t.Intervals)
+		if err != nil {
+			t.AnchorError = err.Error()
+			continue
+		}
+		anchors = append(anchors, acpu)
+		t.AnchorAnon = max(t.AnchorAnon, aanon)
 	}
 	t.Runs = reps
 	t.Mapped = min(n, anchorMapBudget())
 	t.Held = min(n-t.Mapped, anchorFDBudget())
-	per := func(ss [2][]sample) time.Duration {
-		return (summarize(n, ss[1]).CPU - summarize(n, ss[0]).CPU) / time.Duration(t.K[1]-t.K[0])
-	}
-	t.CPU = per(polls)
+	t.CPU = median(polls)
 	if t.AnchorError == "" {
-		t.AnchorCPU = per(anchors)
+		t.AnchorCPU = median(anchors)
 	}
-	logf("%d files: pollstats (4 counters) %v CPU per interval, anchor %v; peak RssAnon %d KiB", n, t.CPU, t.AnchorCPU, t.RssAnonKiB)
+	logf("%d files: pollstats (4 counters) %v CPU per interval (runs %v), anchor %v (runs %v); peak RssAnon %d KiB", n, t.CPU, polls, t.AnchorCPU, anchors, t.RssAnonKiB)
 	return nil
 }
 
-// runSampled is run, sampling the child's /proc/PID/status every 10 ms:
-// it returns the peak RssAnon and RssFile+RssShmem, in KiB.
-func runSampled(name string, args ...string) (s sample, anon, file int64, err error) {
+// runSteady runs a poller that prints a line of numbers each interval
+// (its header lines are not counted), and returns the CPU time of its
+// threads from the end of its skip-th interval to the end of its
+// skip+n-th, divided by n, with its peak RssAnon and RssFile+RssShmem
+// over the whole run (KiB), sampled every 10 ms.
+func runSteady(name string, args []string, skip, n int) (perInterval time.Duration, anon, file int64, err error) {
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, 0, 0, err
+	}
+	pid := cmd.Process.Pid
 	done := make(chan struct{})
-	var pid atomic.Int64
-	started := make(chan struct{})
 	var peakAnon, peakFile atomic.Int64
 	go func() {
-		<-started
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if a, f, ok := rssOf(int(pid.Load())); ok {
+			if a, f, ok := rssOf(pid); ok {
 				peakAnon.Store(max(peakAnon.Load(), a))
 				peakFile.Store(max(peakFile.Load(), f))
 			}
@@ -127,9 +134,65 @@ func runSampled(name string, args ...string) (s sample, anon, file int64, err er
 			}
 		}
 	}()
-	s, err = runWith(name, args, func(p int) { pid.Store(int64(p)); close(started) })
+	sc := bufio.NewScanner(out)
+	lines := 0
+	var from, to time.Duration
+	for sc.Scan() {
+		if !numbersLine(sc.Text()) {
+			continue
+		}
+		lines++
+		switch lines {
+		case skip:
+			from = threadsCPU(pid)
+		case skip + n:
+			to = threadsCPU(pid)
+		}
+	}
+	werr := cmd.Wait()
 	close(done)
-	return s, peakAnon.Load(), peakFile.Load(), err
+	if werr != nil {
+		return 0, 0, 0, fmt.Errorf("%s %s: %v: %s", name, shortArgs(args), werr, firstLines(stderr.String(), 3))
+	}
+	if lines < skip+n || from <= 0 || to <= from {
+		return 0, 0, 0, fmt.Errorf("%s %s: %d lines of numbers, CPU %v to %v: want %d lines", name, shortArgs(args), lines, from, to, skip+n)
+	}
+	return (to - from) / time.Duration(n), peakAnon.Load(), peakFile.Load(), nil
+}
+
+// numbersLine reports whether l is a line of numbers (a poller's
+// interval), not a header.
+func numbersLine(l string) bool {
+	fs := strings.Fields(l)
+	for _, f := range fs {
+		if _, err := strconv.ParseFloat(f, 64); err != nil {
+			return false
+		}
+	}
+	return len(fs) > 0
+}
+
+// threadsCPU is the CPU time that the threads of process pid have run,
+// from their /proc/PID/task/TID/schedstat (0 if it cannot be read).
+func threadsCPU(pid int) time.Duration {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, tk := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, tk.Name()))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		ns, _ := strconv.ParseInt(f[0], 10, 64)
+		sum += time.Duration(ns)
+	}
+	return sum
 }
 
 // rssOf reads RssAnon and RssFile+RssShmem of process pid, in KiB.
@@ -267,31 +330,6 @@ func pollAnchorMain(args []string) error {
 	return nil
 }
 
-// runWith is run (exit 0 only), calling started with the child's PID
-// once it runs.
-func runWith(name string, args []string, started func(pid int)) (sample, error) {
-	cmd := exec.Command(name, args...)
-	out := &counter{}
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = out, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		started(0)
-		return sample{}, err
-	}
-	started(cmd.Process.Pid)
-	err := cmd.Wait()
-	wall := time.Since(start)
-	if err != nil {
-		return sample{}, fmt.Errorf("%s %s: %v: %s", name, shortArgs(args), err, firstLines(stderr.String(), 3))
-	}
-	s := sample{Wall: wall, CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), Out: out.n}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.RSSKiB = ru.Maxrss
-	}
-	return s, nil
-}
-
 // pollTargetRows adds the rows of the pollstats targets.
 func pollTargetRows(t *table, res toolResults) {
 	pollRows(t, res, "pollstats, one interval, 4 counters")
@@ -334,8 +372,8 @@ func pollRows(t *table, res toolResults, title string) {
 		}
 		t.row(what, count(s.Files)+" files × 4 counters", dur(p.CPU)+" CPU", anchor,
 			fmt.Sprintf("RssAnon %s (%s/file)", mib(p.RssAnonKiB), kib(p.RssAnonKiB*1024/int64(s.Files))),
-			fmt.Sprintf("files mapped %s; anchor: %s mapped, the rest pread (%s through held descriptors), RssAnon %s; -c %d minus -c %d, -d 0.05; %d runs%s",
-				mib(p.RssFileKiB), count(p.Mapped), count(p.Held), mib(p.AnchorAnon), p.K[1], p.K[0], p.Runs, target))
+			fmt.Sprintf("files mapped %s; anchor: %s mapped, the rest pread (%s through held descriptors), RssAnon %s; intervals %d to %d, -d 0.05, median of %d runs%s",
+				mib(p.RssFileKiB), count(p.Mapped), count(p.Held), mib(p.AnchorAnon), p.Skip+1, p.Skip+p.Intervals, p.Runs, target))
 	}
 }
 
