@@ -75,7 +75,8 @@ func (p *poller) chill(t *tracked) {
 	t.f.Close()
 	t.f, t.cold, t.layout = nil, true, l
 	if !p.warnedCold {
-		p.log.warnf("out of memory mappings (vm.max_map_count): the files past them are read again every interval, %s the first", cli.Quote(t.path))
+		p.log.warnf("out of memory mappings (vm.max_map_count): the files past them are read again every interval, %s the first; "+
+			"a vm.max_map_count above the number of files keeps them all mapped, for a fraction of the CPU", cli.Quote(t.path))
 		p.warnedCold = true
 	}
 	p.log.infof("%s: read again every interval (no mapping left)", cli.Quote(t.path))
