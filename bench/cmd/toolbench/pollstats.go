@@ -349,6 +349,20 @@ func pollDiskRows(t *table, raw string) {
 	pollRows(t, res, "pollstats, 4 counters, files in "+res.Root)
 }
 
+// rawPollMaps is the output of toolbench tools -tools pollstats that
+// scripts/bench runs with vm.max_map_count raised (BENCH_MAX_MAP_COUNT).
+const rawPollMaps = "pollmaps.json"
+
+// pollMapsRows adds the rows of the pollstats targets with
+// vm.max_map_count raised, if scripts/bench measured them.
+func pollMapsRows(t *table, raw string) {
+	var res toolResults
+	if raw == "" || json.Unmarshal([]byte(raw), &res) != nil || len(res.Sizes) == 0 {
+		return
+	}
+	pollRows(t, res, fmt.Sprintf("pollstats, 4 counters, vm.max_map_count %s", count(res.MaxMapCount)))
+}
+
 func pollRows(t *table, res toolResults, title string) {
 	for i, s := range res.Sizes {
 		p := s.PollT

@@ -47,6 +47,7 @@ func tableMain(args []string) error {
 	}
 	mmashRows(t, read(rawMmash), read(rawMmashFolds))
 	pollDiskRows(t, read(rawPollDisk))
+	pollMapsRows(t, read(rawPollMaps))
 	proofRows(t, read(rawTorn), read(rawFuzz), read(rawTests), meta)
 	t.print(os.Stdout)
 	fmt.Printf("raw outputs: %s\n", *raw)

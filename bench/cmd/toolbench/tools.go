@@ -14,9 +14,10 @@ import (
 
 // toolResults is what `toolbench tools` writes: one entry per size.
 type toolResults struct {
-	Root     string // where the files were: /dev/shm or the temp dir
-	FileSize int    // bytes of each file
-	Sizes    []sizeResults
+	Root        string // where the files were: /dev/shm or the temp dir
+	FileSize    int    // bytes of each file
+	MaxMapCount int    // vm.max_map_count during the run
+	Sizes       []sizeResults
 }
 
 // sizeResults are the measures over one set of files.
@@ -59,7 +60,7 @@ func toolsMain(args []string) error {
 		return fmt.Errorf("template: %w", err)
 	}
 	root := scratchRoot()
-	res := toolResults{Root: root, FileSize: len(data)}
+	res := toolResults{Root: root, FileSize: len(data), MaxMapCount: maxMapCount()}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 2 {
