@@ -55,6 +55,11 @@ type fileCache struct {
 	read []*entry
 
 	plan metricsPlan // for /metrics in the text format
+
+	// The NumberPlan of each layout of the files read, shared by the
+	// files of one layout (all the workers of a program): made when a
+	// file is opened, forgotten with the names that go (see arrange).
+	nums map[*reader.Layout]*reader.NumberPlan
 }
 
 // entry is one file of the default glob, open.
@@ -72,6 +77,7 @@ type entry struct {
 	err    error  // why it could not be read this time
 
 	values  []reader.Value // its numbers, read at each request (ReadNumbers)
+	nums    *reader.NumberPlan // how, shared by the files of its layout (see numberPlan)
 	byScan  bool           // read by ScanStats: a large file of its own layout
 	stats   []reader.Stat  // its stats, for eachReader (readStats)
 	groups  []prom.Group   // its histogram groups, as ReadGroups found them
@@ -121,6 +127,7 @@ func (c *fileCache) reset() {
 		c.lister = nil
 	}
 	c.plan = metricsPlan{}
+	c.nums = nil
 	c.ref = nil
 }
 
@@ -178,6 +185,7 @@ func (c *fileCache) arrange(j *job) error {
 				delete(c.entries, name)
 			}
 		}
+		c.forgetPlans()
 	}
 	// Open what is new or changed, stats files first: the totals files
 	// are looked at after them (see eachReader).
@@ -326,14 +334,49 @@ func (c *fileCache) refresh(j *job, e *entry) error {
 	// fields; larger ones are read field by field (ScanStats), so that
 	// what is kept stays 4 bytes a field.
 	e.byScan = e.rf.SharedLayout() == nil && e.rf.Len() > maxLayoutFields
+	e.nums = nil
 	if !e.byScan {
-		e.rf.Layout()
+		e.nums = c.numberPlan(e.rf)
 	}
 	e.totals = aggregate.IsTotals(e.rf)
 	e.id, e.hasID = aggregate.FileID(e.rf)
 	e.values = make([]reader.Value, e.rf.Len())
 	e.groups, e.grouped = e.groups[:0], false // read when asked (readValues)
 	return nil
+}
+
+// numberPlan returns the NumberPlan of f's layout, made if no file of
+// that layout has one (nil if f's numbers are read by ReadNumbers).
+func (c *fileCache) numberPlan(f *reader.File) *reader.NumberPlan {
+	l := f.Layout()
+	if l == nil {
+		return nil
+	}
+	if p, ok := c.nums[l]; ok {
+		return p
+	}
+	if c.nums == nil {
+		c.nums = map[*reader.Layout]*reader.NumberPlan{}
+	}
+	if len(c.nums) > 16+2*len(c.entries) {
+		c.forgetPlans() // files replaced by files of other layouts
+	}
+	p := reader.NewNumberPlan(f)
+	c.nums[l] = p
+	return p
+}
+
+// forgetPlans forgets the NumberPlans of the layouts that no file has
+// now (their files went, or were opened again with another layout):
+// a plan holds its layout.
+func (c *fileCache) forgetPlans() {
+	live := make(map[*reader.Layout]*reader.NumberPlan, len(c.nums))
+	for _, e := range c.entries {
+		if e.nums != nil {
+			live[e.nums.Layout()] = e.nums
+		}
+	}
+	c.nums = live
 }
 
 // maxLayoutFields is the most fields of a file whose layout the cache
@@ -356,7 +399,9 @@ func (e *entry) readValues(hist bool) error {
 		if err != nil {
 			return e.fail(err)
 		}
-	} else if err := e.rf.ReadNumbers(e.values); err != nil {
+	} else if err := e.nums.Read(e.rf, e.values); err != nil {
+		// (A nil plan, or one of a layout that is no longer the file's,
+		// reads as ReadNumbers.)
 		return e.fail(err)
 	}
 	if !hist {
