@@ -76,13 +76,13 @@ type entry struct {
 	gen    uint64 // bumped when it is opened again
 	err    error  // why it could not be read this time
 
-	values  []reader.Value // its numbers, read at each request (ReadNumbers)
+	values  []reader.Value     // its numbers, read at each request (ReadNumbers)
 	nums    *reader.NumberPlan // how, shared by the files of its layout (see numberPlan)
-	byScan  bool           // read by ScanStats: a large file of its own layout
-	stats   []reader.Stat  // its stats, for eachReader (readStats)
-	groups  []prom.Group   // its histogram groups, as ReadGroups found them
-	grouped bool           // groups is read (the first readValues with hist)
-	wins    []histWindow   // the window of each group, as loadGroups found it
+	byScan  bool               // read by ScanStats: a large file of its own layout
+	stats   []reader.Stat      // its stats, for eachReader (readStats)
+	groups  []prom.Group       // its histogram groups, as ReadGroups found them
+	grouped bool               // groups is read (the first readValues with hist)
+	wins    []histWindow       // the window of each group, as loadGroups found it
 }
 
 // maxNameCache is the most names of files that do not match the glob
