@@ -62,6 +62,10 @@ type written struct {
 	count uint64
 	sum   float64
 	cum   []uint64
+	// odd says that the histogram's window was not its Set's at the last
+	// prepare: other is its text.
+	odd   bool
+	other []byte
 }
 
 // leTable is the text of the classic bounds of a histogram's window
@@ -181,7 +185,7 @@ func (p *Plan) Bytes() int {
 	for i := range p.segs {
 		n += len(p.segs[i].label)
 		if w := p.segs[i].last; w != nil {
-			n += 48 + 8*cap(w.cum)
+			n += 80 + 8*cap(w.cum) + cap(w.other)
 		}
 	}
 	if g := p.gz; g != nil {
@@ -259,20 +263,38 @@ func (sg *segment) appendValue(b []byte, src Source, summary SummarySource) []by
 // appendHistogram (prom.go) does from its histValue: the cumulative
 // buckets at the classic bounds, +Inf, _sum and _count. Those of a
 // histogram whose summary is that of the last text are written again
-// from what that text wrote (see SummarySource).
+// from what that text wrote (see SummarySource). It is prepare, which
+// reads, then appendPrepared, which writes.
 func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) []byte {
+	if sg.last == nil {
+		// (Never from Compile, which gives every histogram its written.)
+		return sg.appendOtherWindow(b, src.Histogram(int(sg.src.file), int(sg.src.group)))
+	}
+	sg.prepare(src, summary)
+	return sg.appendPrepared(b)
+}
+
+// prepare reads what appendPrepared writes of sg, a histogram with its
+// written (sg.last): its classic counts, count and sum, into it; or,
+// for one whose window is not the one its Set saw, its whole text.
+// Only prepare calls the Source: AppendGzip prepares the histograms of
+// its pieces on one goroutine and writes them on others.
+func (sg *segment) prepare(src Source, summary SummarySource) {
 	file, group := int(sg.src.file), int(sg.src.group)
 	w := sg.last
+	w.other = w.other[:0]
 	var count uint64
 	var sum float64
 	known := false
-	if summary != nil && w != nil {
+	if summary != nil {
 		count, sum, known = summary.HistogramSummary(file, group)
 		if known && w.valid && w.count == count && math.Float64bits(w.sum) == math.Float64bits(sum) {
-			return sg.appendCounts(b, w.cum, w.count, w.sum)
+			w.odd = false
+			return
 		}
 	}
-	if cl, ok := src.(ClassicSource); ok && w != nil && sg.le != nil {
+	w.odd = false
+	if cl, ok := src.(ClassicSource); ok && sg.le != nil {
 		c := cl.ClassicHistogram(file, group, int(sg.classic))
 		cs, first, last := classicWindowOf(c.Schema, c.Lo, c.N, sg.classic)
 		if t := sg.le; t.cs == cs && c.CoarseSchema == cs && t.first == first && t.last == last {
@@ -280,24 +302,38 @@ func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) 
 			w.cum, total = coarseCounts(c, first, last, w.cum[:0])
 			w.count, w.sum = total, c.Sum
 			w.valid = known && total == count && c.Count == count && math.Float64bits(c.Sum) == math.Float64bits(sum)
-			return sg.appendCounts(b, w.cum, total, c.Sum)
+			return
 		}
 	}
 	h := src.Histogram(file, group)
 	cs, first, last := classicWindow(h, sg.classic)
-	if t := sg.le; w != nil && t != nil && t.cs == cs && t.first == first && t.last == last {
+	if t := sg.le; t != nil && t.cs == cs && t.first == first && t.last == last {
 		var total uint64
 		w.cum, total = classicCounts(h, cs, first, last, w.cum[:0])
 		w.count, w.sum = total, h.Sum
 		// Kept for the next text if they are those of the summary: read
 		// after it, the buckets may be newer.
 		w.valid = known && total == count && h.Count == count && math.Float64bits(h.Sum) == math.Float64bits(sum)
-		return sg.appendCounts(b, w.cum, total, h.Sum)
+		return
 	}
-	// Another window than the Set's: the bounds formatted here.
-	if w != nil {
-		w.valid = false
+	// Another window than the Set's: its text made here.
+	w.valid, w.odd = false, true
+	w.other = sg.appendOtherWindow(w.other, h)
+}
+
+// appendPrepared appends the lines of a histogram that prepare read.
+func (sg *segment) appendPrepared(b []byte) []byte {
+	w := sg.last
+	if w.odd {
+		return append(b, w.other...)
 	}
+	return sg.appendCounts(b, w.cum, w.count, w.sum)
+}
+
+// appendOtherWindow appends the lines of h, whose window is not the one
+// the Set saw: the bounds formatted here.
+func (sg *segment) appendOtherWindow(b []byte, h *reader.Histogram) []byte {
+	cs, first, last := classicWindow(h, sg.classic)
 	factor := 1 << (h.Schema - cs)
 	acc, i := h.Underflow, h.Lo
 	for k := first; k <= last; k++ {
