@@ -116,6 +116,19 @@ type ClassicSource interface {
 	ClassicHistogram(file, group, schema int) *reader.CoarseHistogram
 }
 
+// A ForkingSource is a Source whose histograms can be read on several
+// goroutines at once, each through a view of its own: AppendGzip then
+// reads the histograms of the pieces it makes again on the goroutines
+// that make their text, rather than all on its own. Fork returns the
+// view of goroutine i (0 or 1), a Source (and a SummarySource or a
+// ClassicSource if the source is one) whose methods may be called while
+// the other view's are, and with the source's Value and
+// HistogramSummary, on other goroutines.
+type ForkingSource interface {
+	Source
+	Fork(i int) Source
+}
+
 // AddFilePlan is AddFileGroups for a Set to compile into a Plan: k is
 // the file's number for the Plan's Source, and the index of each stat
 // in stats and of each group in groups is the number of its value.

@@ -205,7 +205,9 @@ func (p *Plan) unchanged(g *gzipState, c *gzipPiece, src Source, summary Summary
 // pieces' histograms (segment.prepare: the only calls of the Source's
 // Histogram and ClassicHistogram), piece after piece, and two others
 // each make the text of a piece it has prepared (the numbers read with
-// Value, on those goroutines) and compress it: making the text and
+// Value, on those goroutines) and compress it; a ForkingSource's
+// histograms are read on those two goroutines too, each through its
+// view: making the text and
 // compressing it cost more than reading, and on two cores the answer
 // takes about half their sum rather than the sum. A panic of the Source
 // on one of them is a panic of AppendGzip, once the others stopped.
@@ -223,10 +225,17 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 	}
 	work := make(chan int, len(g.todo))
 	done := make(chan any, len(g.zs))
+	forking, _ := src.(ForkingSource)
 	for w := range g.zs {
 		z := &g.zs[w]
 		if z.zw == nil {
 			z.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
+		}
+		var view Source
+		var viewSummary SummarySource
+		if forking != nil {
+			view = forking.Fork(w)
+			viewSummary, _ = view.(SummarySource)
 		}
 		go func() {
 			var failed any
@@ -240,6 +249,9 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 			}()
 			for k := range work {
 				c := &g.chunks[k]
+				if view != nil {
+					p.prepare(c, view, viewSummary)
+				}
 				g.texts[w] = p.pieceText(g, c, g.texts[w][:0], src)
 				z.compress(c, g.texts[w])
 			}
@@ -269,7 +281,9 @@ func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 	for _, k := range g.todo {
 		c := &g.chunks[k]
 		c.valid = false // until compressed: its prev no longer says what z holds
-		p.prepare(c, src, summary)
+		if forking == nil {
+			p.prepare(c, src, summary)
+		}
 		work <- k
 	}
 	close(work)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -83,6 +84,10 @@ type entry struct {
 	groups  []prom.Group       // its histogram groups, as ReadGroups found them
 	grouped bool               // groups is read (the first readValues with hist)
 	wins    []histWindow       // the window of each group, as loadGroups found it
+
+	// mu is held while a histogram of the file is read for /metrics on
+	// one of the goroutines that make its text (see planFork).
+	mu sync.Mutex
 }
 
 // maxNameCache is the most names of files that do not match the glob

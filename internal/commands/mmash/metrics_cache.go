@@ -28,6 +28,56 @@ type metricsPlan struct {
 	scratch      reader.Histogram       // the histogram being written
 	coarse       reader.CoarseHistogram // the same, its counts summed
 	failed       bool                   // a histogram could not be read: write again
+	forks        [2]planFork            // the views of prom.ForkingSource
+}
+
+// planFork is a view of a metricsPlan for a goroutine of
+// prom.Plan.AppendGzip (prom.ForkingSource): the histograms it reads go
+// into its own, and each file's are read under the file's lock (a file
+// with two histograms may have them read on both goroutines at once).
+type planFork struct {
+	p       *metricsPlan
+	scratch reader.Histogram
+	coarse  reader.CoarseHistogram
+	failed  bool
+}
+
+// Fork implements prom.ForkingSource.
+func (p *metricsPlan) Fork(i int) prom.Source {
+	f := &p.forks[i]
+	f.p = p
+	return f
+}
+
+// Value implements prom.Source.
+func (f *planFork) Value(file, stat int) reader.Value { return f.p.Value(file, stat) }
+
+// HistogramSummary implements prom.SummarySource.
+func (f *planFork) HistogramSummary(file, group int) (uint64, float64, bool) {
+	return f.p.HistogramSummary(file, group)
+}
+
+// Histogram implements prom.Source, as metricsPlan.Histogram.
+func (f *planFork) Histogram(file, group int) *reader.Histogram {
+	e := f.p.files[file].e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.readHistogram(group, &f.scratch); err != nil {
+		f.failed = true
+	}
+	return &f.scratch
+}
+
+// ClassicHistogram implements prom.ClassicSource, as
+// metricsPlan.ClassicHistogram.
+func (f *planFork) ClassicHistogram(file, group, schema int) *reader.CoarseHistogram {
+	e := f.p.files[file].e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.readCoarse(group, schema, &f.coarse); err != nil {
+		f.failed = true
+	}
+	return &f.coarse
 }
 
 // planFile is one file of a plan, as it was when the plan was made.
@@ -114,12 +164,12 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	if err := c.arrange(j); err != nil {
 		return nil, err
 	}
+	if err := readNumbers(j, c.read); err != nil {
+		return nil, err
+	}
 	read := c.read[:0]
 	for _, e := range c.read {
-		if err := j.ctx.Err(); err != nil {
-			return nil, err
-		}
-		if e.readValues(false) == nil && e.loadGroups() == nil {
+		if e.err == nil {
 			read = append(read, e) // else left out, as a file that cannot be read
 		}
 	}
@@ -149,6 +199,41 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	}
 }
 
+// splitNumbers is the number of files from which readNumbers reads on
+// two goroutines: a goroutine costs about what reading a few files does.
+const splitNumbers = 128
+
+// readNumbers reads the numbers of the files read (readValues) and
+// finds their histogram groups the first time (loadGroups): a file that
+// cannot be read has its e.err set (arrange cleared it). Many files are
+// read half on another goroutine: each file is read by one goroutine,
+// and the reads of a thousand files are a few milliseconds, mostly
+// waits on memory that two cores overlap.
+func readNumbers(j *job, read []*entry) error {
+	each := func(read []*entry) error {
+		for _, e := range read {
+			if err := j.ctx.Err(); err != nil {
+				return err
+			}
+			if e.readValues(false) == nil {
+				e.loadGroups()
+			}
+		}
+		return nil
+	}
+	if len(read) < splitNumbers {
+		return each(read)
+	}
+	half := len(read) / 2
+	done := make(chan error, 1)
+	go func() { done <- each(read[half:]) }()
+	err := each(read[:half])
+	if err2 := <-done; err == nil {
+		err = err2
+	}
+	return err
+}
+
 // answer writes the plan's text with the values read, gzip-compressed
 // if gz.
 func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
@@ -166,6 +251,11 @@ func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 	// The pieces of the text whose values have not changed since the
 	// last answer are sent as they were compressed (prom.Plan.AppendGzip).
 	body := p.plan.AppendGzip(make([]byte, 0, p.gzSize+4096), p.src)
+	for i := range p.forks {
+		f := &p.forks[i]
+		p.failed = p.failed || f.failed
+		f.failed = false
+	}
 	p.gzSize = len(body)
 	// The answer, and the pieces that the plan keeps, about as large.
 	return body, j.grow(2 * cap(body))
@@ -178,7 +268,7 @@ const freeAfter = 256
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch, coarse: p.coarse}
+	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch, coarse: p.coarse, forks: p.forks}
 	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {

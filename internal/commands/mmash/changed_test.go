@@ -1,0 +1,180 @@
+package mmash
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/mmstats/mmstats/internal/prom"
+	"github.com/mmstats/mmstats/internal/testutil/promfile"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// requestWords are the words of a web worker's file that a request
+// changes (as toolbench mmash and BenchmarkMetricsChanging change
+// them): its 2XX counter, its timer's count and sum, and one of its
+// buckets, so that the count stays the buckets' total.
+type requestWords struct {
+	path                   string
+	status, count, sum, b0 int64 // b0: the first bucket of the window
+	n                      int   // the buckets of the window
+}
+
+func findRequestWords(t *testing.T, path string) requestWords {
+	t.Helper()
+	rf, err := reader.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	w := requestWords{path: path}
+	for _, fl := range rf.Fields() {
+		switch {
+		case fl.Buffered:
+		case fl.Label == "web.stats.status.2XX":
+			w.status = int64(fl.Value)
+		case fl.Label == "web.stats.timers.request.count" && fl.HasBuckets():
+			w.count = int64(fl.Value)
+			w.b0, w.n = int64(fl.Buckets.Offset+16), fl.Buckets.N
+		case fl.Label == "web.stats.timers.request.sum":
+			w.sum = int64(fl.Value)
+		}
+	}
+	if w.status == 0 || w.count == 0 || w.sum == 0 || w.n == 0 {
+		t.Fatalf("%s: the words of a request not found: %+v", path, w)
+	}
+	return w
+}
+
+// request changes the file as k requests that took the time of bucket
+// j do.
+func (w requestWords) request(t *testing.T, k uint64, j int) {
+	t.Helper()
+	f, err := os.OpenFile(w.path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	add := func(off int64, fn func(uint64) uint64) {
+		var b [8]byte
+		if _, err := f.ReadAt(b[:], off); err != nil {
+			t.Fatal(err)
+		}
+		binary.NativeEndian.PutUint64(b[:], fn(binary.NativeEndian.Uint64(b[:])))
+		if _, err := f.WriteAt(b[:], off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plus := func(v uint64) uint64 { return v + k }
+	add(w.status, plus)
+	add(w.count, plus)
+	add(w.b0+8*int64(j), plus)
+	add(w.sum, func(v uint64) uint64 { return math.Float64bits(math.Float64frombits(v) + 0.001*float64(k)) })
+}
+
+// TestMetricsChangedFiles: over hundreds of files of one layout (the
+// text in many pieces, their numbers read through one NumberPlan, the
+// pieces made again on two goroutines), a share of which change
+// between two scrapes (none, a few, one in ten, all), /metrics, gzip
+// or not, is the text of a Set made afresh from the files. Among them
+// a file of another layout, and one replaced under its name by a file
+// of another layout: never read through the layout of the others.
+func TestMetricsChangedFiles(t *testing.T) {
+	const n = 300
+	dir := benchDir(t, n, true)
+	plain := benchTemplate(t, false)
+	if err := os.WriteFile(filepath.Join(dir, "w000150-plain.mmstats"), plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var words []requestWords
+	for i := range n {
+		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
+	}
+	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fresh := func() string {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.mmstats"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := prom.Set{Classic: defaultConfig().classic}
+		for _, p := range paths {
+			stats, groups := promfile.Read(t, p)
+			set.AddFileGroups(p, "", stats, groups)
+		}
+		var b bytes.Buffer
+		set.WriteTo(&b)
+		return b.String()
+	}
+	scrape := func(gz bool) string {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Fatalf("/metrics: %d %s", w.Code, w.Body)
+		}
+		if !gz {
+			return w.Body.String()
+		}
+		zr, err := gzip.NewReader(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for round, share := range []int{0, 1000, 100, 3, 0, 1000, 500, 100} {
+		for i := range words {
+			if rng.IntN(1000) < share {
+				words[i].request(t, 1+rng.Uint64N(3), rng.IntN(words[i].n))
+			}
+		}
+		if round == 5 {
+			// Replaced under its name by a file of another layout.
+			tmp := filepath.Join(dir, "new.tmp")
+			if err := os.WriteFile(tmp, plain, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, words[40].path); err != nil {
+				t.Fatal(err)
+			}
+			words = slices.Delete(words, 40, 41)
+		}
+		want := fresh()
+		for _, gz := range []bool{true, false} {
+			if got := scrape(gz); got != want {
+				t.Fatalf("round %d (%d in 1,000 changed), gzip %v: /metrics differs from a Set of the files (%d and %d bytes)\n%s",
+					round, share, gz, len(got), len(want), firstDiff(got, want))
+			}
+		}
+	}
+}
+
+// firstDiff returns the lines around the first difference of a and b.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(0, i-200)
+	return fmt.Sprintf("got …%s…\nwant …%s…", a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
+}
