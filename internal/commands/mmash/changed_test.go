@@ -2,6 +2,7 @@ package mmash
 
 import (
 	"bytes"
+	sflate "compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"testing"
 
+	kflate "github.com/klauspost/compress/flate"
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/testutil/promfile"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -29,7 +31,7 @@ type requestWords struct {
 	n                      int   // the buckets of the window
 }
 
-func findRequestWords(t *testing.T, path string) requestWords {
+func findRequestWords(t testing.TB, path string) requestWords {
 	t.Helper()
 	rf, err := reader.Open(path)
 	if err != nil {
@@ -57,7 +59,7 @@ func findRequestWords(t *testing.T, path string) requestWords {
 
 // request changes the file as k requests that took the time of bucket
 // j do.
-func (w requestWords) request(t *testing.T, k uint64, j int) {
+func (w requestWords) request(t testing.TB, k uint64, j int) {
 	t.Helper()
 	f, err := os.OpenFile(w.path, os.O_RDWR, 0)
 	if err != nil {
@@ -177,4 +179,49 @@ func firstDiff(a, b string) string {
 	}
 	lo := max(0, i-200)
 	return fmt.Sprintf("got …%s…\nwant …%s…", a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
+}
+
+// BenchmarkGzipLevels: what compressing the /metrics text of 1,000 web
+// workers' files (each made different by a few dozen requests) costs at
+// klauspost/compress's levels and the standard library's BestSpeed, and
+// the size of each ("bytes"): the trade-off of AppendGzip's level 1.
+func BenchmarkGzipLevels(b *testing.B) {
+	const n = 1000
+	dir := benchDir(b, n, true)
+	rng := rand.New(rand.NewPCG(17, 18))
+	for i := range n {
+		w := findRequestWords(b, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i)))
+		for range 1 + rng.IntN(40) {
+			w.request(b, 1+rng.Uint64N(5), rng.IntN(w.n))
+		}
+	}
+	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	text := rec.Body.Bytes()
+	for _, c := range []struct {
+		name string
+		new  func(io.Writer) io.WriteCloser
+	}{
+		{"klauspost-1", func(w io.Writer) io.WriteCloser { z, _ := kflate.NewWriter(w, 1); return z }},
+		{"klauspost-2", func(w io.Writer) io.WriteCloser { z, _ := kflate.NewWriter(w, 2); return z }},
+		{"klauspost-huffman-only", func(w io.Writer) io.WriteCloser { z, _ := kflate.NewWriter(w, kflate.HuffmanOnly); return z }},
+		{"stdlib-1", func(w io.Writer) io.WriteCloser { z, _ := sflate.NewWriter(w, 1); return z }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				z := c.new(&out)
+				z.Write(text)
+				z.Close()
+			}
+			b.ReportMetric(float64(out.Len()), "bytes")
+			b.ReportMetric(float64(len(text)), "text-bytes")
+		})
+	}
 }
