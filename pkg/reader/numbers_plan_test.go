@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -279,4 +280,131 @@ func BenchmarkNumberPlan(b *testing.B) {
 			p.Read(f, dst)
 		}
 	})
+}
+
+// sameCoarse checks that p.Read(f) gives what f.ReadCoarseHistogram
+// gives for field i at schema.
+func sameCoarse(t *testing.T, what string, p *reader.CoarsePlan, f *reader.File, i, schema int) {
+	t.Helper()
+	var want, got reader.CoarseHistogram
+	werr := f.ReadCoarseHistogram(i, schema, &want)
+	gerr := p.Read(f, schema, &got)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("%s: Read: %v; ReadCoarseHistogram: %v", what, gerr, werr)
+	}
+	if werr == nil && !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: Read: %+v\nReadCoarseHistogram: %+v", what, got, want)
+	}
+}
+
+// TestCoarsePlan: a plan made from one file reads the histogram of every
+// file of its layout as ReadCoarseHistogram reads it, at every schema,
+// for random observations; a file of another layout, or whose writer
+// changed its layout since, as ReadCoarseHistogram reads it (never
+// through the plan's parts); a mapping that shrank is ErrFault.
+func TestCoarsePlan(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var models []*planStats
+	var files []*reader.File
+	var writers []*mmstats.File
+	for i := range 6 {
+		s := &planStats{}
+		writers = append(writers, newWriterIn(t, dir, fmt.Sprintf("c%d.mmstats", i), s))
+		f, err := reader.Open(filepath.Join(dir, fmt.Sprintf("c%d.mmstats", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		models, files = append(models, s), append(files, f)
+	}
+	i, _, ok := files[0].Lookup("lat.count")
+	if !ok {
+		i, _, ok = files[0].Lookup("lat")
+	}
+	if !ok {
+		t.Fatal("no timer")
+	}
+	p, err := reader.NewCoarsePlan(files[0], i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 10 {
+		for _, s := range models {
+			for range rng.IntN(20) {
+				s.Lat.Observe(time.Duration(rng.Int64N(int64(10 * time.Second))))
+			}
+		}
+		for _, w := range writers {
+			w.Refresh()
+		}
+		for k, f := range files {
+			for schema := range 4 {
+				sameCoarse(t, fmt.Sprintf("round %d file %d schema %d", round, k, schema), p, f, i, schema)
+			}
+		}
+	}
+	var c reader.CoarseHistogram
+	if n := testing.AllocsPerRun(100, func() { p.Read(files[1], 0, &c) }); n != 0 {
+		t.Errorf("Read: %v allocations", n)
+	}
+
+	// Another layout: its own histogram (or error), not the plan's.
+	var other struct {
+		A mmstats.Counter `mmstats:"a"`
+		B mmstats.Counter `mmstats:"b"`
+		L mmstats.Timer   `mmstats:"lat"`
+	}
+	newWriterIn(t, dir, "other.mmstats", &other)
+	other.L.Observe(time.Millisecond)
+	of, err := reader.Open(filepath.Join(dir, "other.mmstats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer of.Close()
+	sameCoarse(t, "another layout", p, of, i, 0)
+
+	// The writer adds a field after the plan was made.
+	var extra mmstats.Counter
+	if err := writers[2].Add("extra", &extra); err != nil {
+		t.Fatal(err)
+	}
+	models[2].Lat.Observe(time.Second)
+	writers[2].Refresh()
+	if _, err := files[2].Update(); err != nil {
+		t.Fatal(err)
+	}
+	if files[2].Layout() == p.Layout() {
+		t.Fatal("the layout is the plan's after a field was added")
+	}
+	sameCoarse(t, "a field added", p, files[2], i, 0)
+
+	// A copy that shrinks under its mapping.
+	data, err := os.ReadFile(writers[3].Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.mmstats")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := reader.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.Close()
+	cp, err := reader.NewCoarsePlan(cf, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCoarse(t, "a copy", cp, cf, i, 0)
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Read(cf, 0, &c); !errors.Is(err, reader.ErrFault) {
+		t.Errorf("a mapping that shrank: %v, want ErrFault", err)
+	}
+	if _, err := reader.NewCoarsePlan(files[0], 0); err == nil {
+		t.Error("a plan of a field that is not a histogram's")
+	}
 }

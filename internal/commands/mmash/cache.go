@@ -61,6 +61,60 @@ type fileCache struct {
 	// files of one layout (all the workers of a program): made when a
 	// file is opened, forgotten with the names that go (see arrange).
 	nums map[*reader.Layout]*reader.NumberPlan
+	// The CoarsePlans of the histogram groups of those layouts, made
+	// when a file's groups are first found (on either goroutine of
+	// readNumbers: under their lock).
+	coarse coarsePlans
+}
+
+// coarsePlans are the CoarsePlans of the groups of the files' layouts.
+type coarsePlans struct {
+	mu sync.Mutex
+	m  map[coarseKey]*reader.CoarsePlan
+}
+
+type coarseKey struct {
+	l     *reader.Layout
+	field int
+}
+
+// plans sets e.coarse: for each of e's groups, the plan of its layout's
+// group, made if no file of that layout has it (nil if none can be
+// made: ReadCoarseHistogram says why when it is read).
+func (cp *coarsePlans) plans(e *entry) {
+	if e.byScan {
+		return // (its layout is not kept: read by ReadCoarseHistogram)
+	}
+	l := e.rf.Layout()
+	if l == nil {
+		return
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.m == nil {
+		cp.m = map[coarseKey]*reader.CoarsePlan{}
+	}
+	e.coarse = e.coarse[:0]
+	for k := range e.groups {
+		key := coarseKey{l, e.groups[k].Field}
+		p, ok := cp.m[key]
+		if !ok {
+			p, _ = reader.NewCoarsePlan(e.rf, key.field)
+			cp.m[key] = p
+		}
+		e.coarse = append(e.coarse, p)
+	}
+}
+
+// forget forgets the plans of the layouts not in live.
+func (cp *coarsePlans) forget(live map[*reader.Layout]*reader.NumberPlan) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for key := range cp.m {
+		if _, ok := live[key.l]; !ok {
+			delete(cp.m, key)
+		}
+	}
 }
 
 // entry is one file of the default glob, open.
@@ -77,13 +131,14 @@ type entry struct {
 	gen    uint64 // bumped when it is opened again
 	err    error  // why it could not be read this time
 
-	values  []reader.Value     // its numbers, read at each request (ReadNumbers)
-	nums    *reader.NumberPlan // how, shared by the files of its layout (see numberPlan)
-	byScan  bool               // read by ScanStats: a large file of its own layout
-	stats   []reader.Stat      // its stats, for eachReader (readStats)
-	groups  []prom.Group       // its histogram groups, as ReadGroups found them
-	grouped bool               // groups is read (the first readValues with hist)
-	wins    []histWindow       // the window of each group, as loadGroups found it
+	values  []reader.Value       // its numbers, read at each request (ReadNumbers)
+	nums    *reader.NumberPlan   // how, shared by the files of its layout (see numberPlan)
+	coarse  []*reader.CoarsePlan // how its groups' histograms are read (nil: without), shared too (see coarsePlans)
+	byScan  bool                 // read by ScanStats: a large file of its own layout
+	stats   []reader.Stat        // its stats, for eachReader (readStats)
+	groups  []prom.Group         // its histogram groups, as ReadGroups found them
+	grouped bool                 // groups is read (the first readValues with hist)
+	wins    []histWindow         // the window of each group, as loadGroups found it
 
 	// mu is held while a histogram of the file is read for /metrics on
 	// one of the goroutines that make its text (see planFork).
@@ -133,6 +188,7 @@ func (c *fileCache) reset() {
 	}
 	c.plan = metricsPlan{}
 	c.nums = nil
+	c.coarse.forget(nil)
 	c.ref = nil
 }
 
@@ -347,6 +403,7 @@ func (c *fileCache) refresh(j *job, e *entry) error {
 	e.id, e.hasID = aggregate.FileID(e.rf)
 	e.values = make([]reader.Value, e.rf.Len())
 	e.groups, e.grouped = e.groups[:0], false // read when asked (readValues)
+	e.coarse = e.coarse[:0]
 	return nil
 }
 
@@ -382,6 +439,7 @@ func (c *fileCache) forgetPlans() {
 		}
 	}
 	c.nums = live
+	c.coarse.forget(live)
 }
 
 // maxLayoutFields is the most fields of a file whose layout the cache
@@ -463,7 +521,12 @@ func (e *entry) readHistogram(k int, h *reader.Histogram) error {
 // (reader.File.ReadCoarseHistogram).
 func (e *entry) readCoarse(k, schema int, c *reader.CoarseHistogram) error {
 	w := e.wins[k]
-	err := e.rf.ReadCoarseHistogram(e.groups[k].Field, schema, c)
+	var err error
+	if k < len(e.coarse) && e.coarse[k] != nil {
+		err = e.coarse[k].Read(e.rf, schema, c)
+	} else {
+		err = e.rf.ReadCoarseHistogram(e.groups[k].Field, schema, c)
+	}
 	if err != nil || c.Lo != w.lo || c.N != w.n || c.Schema != w.schema {
 		return e.fail(errors.Join(err, errWindow))
 	}

@@ -215,8 +215,8 @@ func readNumbers(j *job, read []*entry) error {
 			if err := j.ctx.Err(); err != nil {
 				return err
 			}
-			if e.readValues(false) == nil {
-				e.loadGroups()
+			if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
+				j.s.cache.coarse.plans(e)
 			}
 		}
 		return nil
