@@ -52,6 +52,7 @@ type segment struct {
 	// classic is a histogram's ClassicSchema, as the Set was told.
 	classic ClassicSchema
 	last    *written // what was written of a histogram last
+	bucket  []byte   // a histogram's bucket lines up to their le value: appendName(nil, "_bucket", true)
 }
 
 // written is what a Plan wrote of a histogram last: its classic counts
@@ -166,6 +167,8 @@ func (s *Set) Compile() *Plan {
 				}
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t,
 					classic: h.classic, last: &written{cum: make([]uint64, 0, len(h.cum))}})
+				sg := &p.segs[len(p.segs)-1]
+				sg.bucket = sg.appendName(nil, "_bucket", true)
 			case sr.src.stat >= 0:
 				b = appendPrefix(b, name, "", sr.labels, nil)
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src})
@@ -196,7 +199,7 @@ func appendLabels(b []byte, labels []Label) []byte {
 func (p *Plan) Bytes() int {
 	n := cap(p.text) + 104*len(p.segs)
 	for i := range p.segs {
-		n += len(p.segs[i].label)
+		n += len(p.segs[i].label) + cap(p.segs[i].bucket)
 		if w := p.segs[i].last; w != nil {
 			n += 80 + 8*cap(w.cum) + cap(w.other)
 		}
@@ -402,7 +405,11 @@ func coarseCounts(c *reader.CoarseHistogram, first, last int, dst []uint64) ([]u
 func (sg *segment) appendCounts(b []byte, cum []uint64, count uint64, sum float64) []byte {
 	t := sg.le
 	for j, c := range cum {
-		b = sg.appendName(b, "_bucket", true)
+		if sg.bucket != nil {
+			b = append(b, sg.bucket...)
+		} else {
+			b = sg.appendName(b, "_bucket", true)
+		}
 		b = append(b, t.text[t.offs[j]:t.offs[j+1]]...)
 		b = append(b, `"} `...)
 		b = strconv.AppendUint(b, c, 10)
@@ -413,7 +420,11 @@ func (sg *segment) appendCounts(b []byte, cum []uint64, count uint64, sum float6
 
 // appendTail appends a histogram's +Inf bucket, _sum and _count.
 func (sg *segment) appendTail(b []byte, count uint64, sum float64) []byte {
-	b = sg.appendName(b, "_bucket", true)
+	if sg.bucket != nil {
+		b = append(b, sg.bucket...)
+	} else {
+		b = sg.appendName(b, "_bucket", true)
+	}
 	b = append(b, `+Inf"} `...)
 	b = strconv.AppendUint(b, count, 10)
 	b = append(b, '\n')

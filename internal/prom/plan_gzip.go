@@ -309,7 +309,11 @@ func (p *Plan) pieceText(g *gzipState, c *gzipPiece, t []byte, src Source) []byt
 		t = append(t, p.text[p.start(i):sg.end]...)
 		switch {
 		case sg.src.group < 0:
-			t = sg.appendValue(t, src, nil)
+			// (appendValue and written, with one Value.)
+			v := src.Value(int(sg.src.file), int(sg.src.stat))
+			t = append(AppendValue(t, v), '\n')
+			g.prev[i] = numberValue(v)
+			continue
 		case sg.last != nil:
 			t = sg.appendPrepared(t)
 		default:
