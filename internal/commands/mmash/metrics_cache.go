@@ -86,6 +86,12 @@ type planFile struct {
 	gen  uint64
 	info []infoValue // the values that are labels
 	sums []int       // the index of each group's .sum among the values, or -1
+	// values is e.values, and counts the index of each group's count
+	// (the field that carries its buckets) among them: what the answers
+	// read of each file, one pointer nearer (e.values is made again only
+	// with a new gen, and a new plan).
+	values []reader.Value
+	counts []int
 }
 
 type infoValue struct {
@@ -94,7 +100,7 @@ type infoValue struct {
 }
 
 // Value implements prom.Source.
-func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].values[stat] }
 
 // HistogramSummary implements prom.SummarySource: a group's count (the
 // value of the field that carries its buckets) and its .sum, as read
@@ -103,11 +109,11 @@ func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].
 // sum have not changed without reading them.
 func (p *metricsPlan) HistogramSummary(file, group int) (uint64, float64, bool) {
 	f := &p.files[file]
-	i, count := f.sums[group], f.e.values[f.e.groups[group].Field]
+	i, count := f.sums[group], f.values[f.counts[group]]
 	if i < 0 || count.Kind() != reader.Uint {
 		return 0, 0, false
 	}
-	return count.Uint(), f.e.values[i].Float(), true
+	return count.Uint(), f.values[i].Float(), true
 }
 
 // Histogram implements prom.Source: it reads the histogram now, into
@@ -293,7 +299,7 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 		}
 		k := len(read)
 		read = append(read, e)
-		f := planFile{e: e, gen: e.gen}
+		f := planFile{e: e, gen: e.gen, values: e.values}
 		for i := range stats {
 			st := &stats[i]
 			if st.Value.Kind().Numeric() && (prom.IsInfo(*st) || convention.DefaultField(st.Label) == convention.PID) {
@@ -302,6 +308,7 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 			}
 		}
 		for k := range e.groups {
+			f.counts = append(f.counts, e.groups[k].Field)
 			sum := e.groups[k].Label + ".sum"
 			f.sums = append(f.sums, slices.IndexFunc(stats, func(st reader.Stat) bool {
 				return st.Label == sum && st.Value.Kind().Numeric()
