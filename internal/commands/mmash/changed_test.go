@@ -18,6 +18,7 @@ import (
 	kflate "github.com/klauspost/compress/flate"
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/internal/testutil/promfile"
+	"github.com/mmstats/mmstats/pkg/mmstats"
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -168,6 +169,101 @@ func TestMetricsChangedFiles(t *testing.T) {
 					round, share, gz, len(got), len(want), firstDiff(got, want))
 			}
 		}
+	}
+}
+
+// TestMetricsHistogramFailsWhileMade: a histogram that cannot be read
+// while the pieces are made again on their goroutines (here, read
+// through the plan of another layout's group, as if its file had
+// changed under the reader) leaves its file out of that answer, which
+// is made again without it and is the text of a Set of the other
+// files; the next answer has it again.
+func TestMetricsHistogramFailsWhileMade(t *testing.T) {
+	const n = 300
+	dir := benchDir(t, n, true)
+	var words []requestWords
+	for i := range n {
+		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
+	}
+	// A timer at another field than the workers' (their 2XX counter's).
+	var other struct {
+		L mmstats.Timer `mmstats:"lat"`
+	}
+	odir := t.TempDir()
+	ow, err := mmstats.New(&other, mmstats.Options{Dir: odir, Filename: "o.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ow.Remove()
+	of, err := reader.Open(ow.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer of.Close()
+	i, _, ok := of.Lookup("lat.count")
+	if !ok {
+		t.Fatal("no lat.count")
+	}
+	wrong, err := reader.NewCoarsePlan(of, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fresh := func(without string) string {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.mmstats"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := prom.Set{Classic: defaultConfig().classic}
+		for _, p := range paths {
+			if filepath.Base(p) != without {
+				stats, groups := promfile.Read(t, p)
+				set.AddFileGroups(p, "", stats, groups)
+			}
+		}
+		var b bytes.Buffer
+		set.WriteTo(&b)
+		return b.String()
+	}
+	scrape := func() string {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Fatalf("/metrics: %d %s", w.Code, w.Body)
+		}
+		zr, err := gzip.NewReader(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got, want := scrape(), fresh(""); got != want {
+		t.Fatalf("at first: /metrics differs from a Set of the files\n%s", firstDiff(got, want))
+	}
+	for _, w := range words {
+		w.request(t, 1, 7) // every piece made again
+	}
+	const bad = "w000123.mmstats"
+	e := s.cache.entries[bad]
+	if e == nil || len(e.coarse) != 1 || e.coarse[0] == nil {
+		t.Fatalf("%s: not read through a CoarsePlan: %+v", bad, e)
+	}
+	e.coarse[0] = wrong
+	if got, want := scrape(), fresh(bad); got != want {
+		t.Fatalf("a histogram that fails: /metrics differs from a Set of the other files\n%s", firstDiff(got, want))
+	}
+	if got, want := scrape(), fresh(""); got != want {
+		t.Fatalf("after: /metrics differs from a Set of the files\n%s", firstDiff(got, want))
 	}
 }
 
