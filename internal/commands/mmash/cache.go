@@ -65,6 +65,11 @@ type fileCache struct {
 	// when a file's groups are first found (on either goroutine of
 	// readNumbers: under their lock).
 	coarse coarsePlans
+
+	// The goroutine that reads half of the files (readNumbers): given
+	// its files on halves, it answers on halfErr.
+	halves  chan numbersHalf
+	halfErr chan error
 }
 
 // coarsePlans are the CoarsePlans of the groups of the files' layouts.
@@ -189,6 +194,10 @@ func (c *fileCache) reset() {
 	c.plan = metricsPlan{}
 	c.nums = nil
 	c.coarse.forget(nil)
+	if c.halves != nil {
+		close(c.halves) // its goroutine ends
+		c.halves = nil
+	}
 	c.ref = nil
 }
 

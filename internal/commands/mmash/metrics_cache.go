@@ -170,7 +170,7 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	if err := c.arrange(j); err != nil {
 		return nil, err
 	}
-	if err := readNumbers(j, c.read); err != nil {
+	if err := c.readNumbers(j, c.read); err != nil {
 		return nil, err
 	}
 	read := c.read[:0]
@@ -212,32 +212,52 @@ const splitNumbers = 128
 // readNumbers reads the numbers of the files read (readValues) and
 // finds their histogram groups the first time (loadGroups): a file that
 // cannot be read has its e.err set (arrange cleared it). Many files are
-// read half on another goroutine: each file is read by one goroutine,
-// and the reads of a thousand files are a few milliseconds, mostly
-// waits on memory that two cores overlap.
-func readNumbers(j *job, read []*entry) error {
-	each := func(read []*entry) error {
-		for _, e := range read {
-			if err := j.ctx.Err(); err != nil {
-				return err
-			}
-			if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
-				j.s.cache.coarse.plans(e)
-			}
-		}
-		return nil
-	}
+// read half on another goroutine (kept from one request to the next:
+// starting one would cost allocations each request): each file is read
+// by one goroutine, and the reads of a thousand files are a few
+// milliseconds, mostly waits on memory that two cores overlap.
+func (c *fileCache) readNumbers(j *job, read []*entry) error {
 	if len(read) < splitNumbers {
-		return each(read)
+		return readEach(j, read)
+	}
+	if c.halves == nil {
+		c.halves, c.halfErr = make(chan numbersHalf), make(chan error)
+		go readHalves(c.halves, c.halfErr)
 	}
 	half := len(read) / 2
-	done := make(chan error, 1)
-	go func() { done <- each(read[half:]) }()
-	err := each(read[:half])
-	if err2 := <-done; err == nil {
+	c.halves <- numbersHalf{j, read[half:]}
+	err := readEach(j, read[:half])
+	if err2 := <-c.halfErr; err == nil {
 		err = err2
 	}
 	return err
+}
+
+// numbersHalf is the files of readNumbers read on its other goroutine.
+type numbersHalf struct {
+	j    *job
+	read []*entry
+}
+
+// readHalves is readNumbers' other goroutine, until halves is closed
+// (fileCache.reset).
+func readHalves(halves <-chan numbersHalf, errs chan<- error) {
+	for h := range halves {
+		errs <- readEach(h.j, h.read)
+	}
+}
+
+// readEach is readNumbers of some of the files, on one goroutine.
+func readEach(j *job, read []*entry) error {
+	for _, e := range read {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+		if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
+			j.s.cache.coarse.plans(e)
+		}
+	}
+	return nil
 }
 
 // answer writes the plan's text with the values read, gzip-compressed
