@@ -52,6 +52,7 @@ type segment struct {
 	// classic is a histogram's ClassicSchema, as the Set was told.
 	classic ClassicSchema
 	last    *written // what was written of a histogram last
+	bucket  []byte   // a histogram's bucket lines up to their le value: appendName(nil, "_bucket", true)
 }
 
 // written is what a Plan wrote of a histogram last: its classic counts
@@ -62,6 +63,10 @@ type written struct {
 	count uint64
 	sum   float64
 	cum   []uint64
+	// odd says that the histogram's window was not its Set's at the last
+	// prepare: other is its text.
+	odd   bool
+	other []byte
 }
 
 // leTable is the text of the classic bounds of a histogram's window
@@ -112,6 +117,19 @@ type ClassicSource interface {
 	ClassicHistogram(file, group, schema int) *reader.CoarseHistogram
 }
 
+// A ForkingSource is a Source whose histograms can be read on several
+// goroutines at once, each through a view of its own: AppendGzip then
+// reads the histograms of the pieces it makes again on the goroutines
+// that make their text, rather than all on its own. Fork returns the
+// view of goroutine i (0 or 1), a Source (and a SummarySource or a
+// ClassicSource if the source is one) whose methods may be called while
+// the other view's are, and with the source's Value and
+// HistogramSummary, on other goroutines.
+type ForkingSource interface {
+	Source
+	Fork(i int) Source
+}
+
 // AddFilePlan is AddFileGroups for a Set to compile into a Plan: k is
 // the file's number for the Plan's Source, and the index of each stat
 // in stats and of each group in groups is the number of its value.
@@ -149,6 +167,8 @@ func (s *Set) Compile() *Plan {
 				}
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src, name: name, label: appendLabels(nil, sr.labels), le: t,
 					classic: h.classic, last: &written{cum: make([]uint64, 0, len(h.cum))}})
+				sg := &p.segs[len(p.segs)-1]
+				sg.bucket = sg.appendName(nil, "_bucket", true)
 			case sr.src.stat >= 0:
 				b = appendPrefix(b, name, "", sr.labels, nil)
 				p.segs = append(p.segs, segment{end: len(b), src: sr.src})
@@ -179,9 +199,9 @@ func appendLabels(b []byte, labels []Label) []byte {
 func (p *Plan) Bytes() int {
 	n := cap(p.text) + 104*len(p.segs)
 	for i := range p.segs {
-		n += len(p.segs[i].label)
+		n += len(p.segs[i].label) + cap(p.segs[i].bucket)
 		if w := p.segs[i].last; w != nil {
-			n += 48 + 8*cap(w.cum)
+			n += 80 + 8*cap(w.cum) + cap(w.other)
 		}
 	}
 	if g := p.gz; g != nil {
@@ -259,20 +279,38 @@ func (sg *segment) appendValue(b []byte, src Source, summary SummarySource) []by
 // appendHistogram (prom.go) does from its histValue: the cumulative
 // buckets at the classic bounds, +Inf, _sum and _count. Those of a
 // histogram whose summary is that of the last text are written again
-// from what that text wrote (see SummarySource).
+// from what that text wrote (see SummarySource). It is prepare, which
+// reads, then appendPrepared, which writes.
 func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) []byte {
+	if sg.last == nil {
+		// (Never from Compile, which gives every histogram its written.)
+		return sg.appendOtherWindow(b, src.Histogram(int(sg.src.file), int(sg.src.group)))
+	}
+	sg.prepare(src, summary)
+	return sg.appendPrepared(b)
+}
+
+// prepare reads what appendPrepared writes of sg, a histogram with its
+// written (sg.last): its classic counts, count and sum, into it; or,
+// for one whose window is not the one its Set saw, its whole text.
+// Only prepare calls the Source: AppendGzip prepares the histograms of
+// its pieces on one goroutine and writes them on others.
+func (sg *segment) prepare(src Source, summary SummarySource) {
 	file, group := int(sg.src.file), int(sg.src.group)
 	w := sg.last
+	w.other = w.other[:0]
 	var count uint64
 	var sum float64
 	known := false
-	if summary != nil && w != nil {
+	if summary != nil {
 		count, sum, known = summary.HistogramSummary(file, group)
 		if known && w.valid && w.count == count && math.Float64bits(w.sum) == math.Float64bits(sum) {
-			return sg.appendCounts(b, w.cum, w.count, w.sum)
+			w.odd = false
+			return
 		}
 	}
-	if cl, ok := src.(ClassicSource); ok && w != nil && sg.le != nil {
+	w.odd = false
+	if cl, ok := src.(ClassicSource); ok && sg.le != nil {
 		c := cl.ClassicHistogram(file, group, int(sg.classic))
 		cs, first, last := classicWindowOf(c.Schema, c.Lo, c.N, sg.classic)
 		if t := sg.le; t.cs == cs && c.CoarseSchema == cs && t.first == first && t.last == last {
@@ -280,24 +318,38 @@ func (sg *segment) appendHistogram(b []byte, src Source, summary SummarySource) 
 			w.cum, total = coarseCounts(c, first, last, w.cum[:0])
 			w.count, w.sum = total, c.Sum
 			w.valid = known && total == count && c.Count == count && math.Float64bits(c.Sum) == math.Float64bits(sum)
-			return sg.appendCounts(b, w.cum, total, c.Sum)
+			return
 		}
 	}
 	h := src.Histogram(file, group)
 	cs, first, last := classicWindow(h, sg.classic)
-	if t := sg.le; w != nil && t != nil && t.cs == cs && t.first == first && t.last == last {
+	if t := sg.le; t != nil && t.cs == cs && t.first == first && t.last == last {
 		var total uint64
 		w.cum, total = classicCounts(h, cs, first, last, w.cum[:0])
 		w.count, w.sum = total, h.Sum
 		// Kept for the next text if they are those of the summary: read
 		// after it, the buckets may be newer.
 		w.valid = known && total == count && h.Count == count && math.Float64bits(h.Sum) == math.Float64bits(sum)
-		return sg.appendCounts(b, w.cum, total, h.Sum)
+		return
 	}
-	// Another window than the Set's: the bounds formatted here.
-	if w != nil {
-		w.valid = false
+	// Another window than the Set's: its text made here.
+	w.valid, w.odd = false, true
+	w.other = sg.appendOtherWindow(w.other, h)
+}
+
+// appendPrepared appends the lines of a histogram that prepare read.
+func (sg *segment) appendPrepared(b []byte) []byte {
+	w := sg.last
+	if w.odd {
+		return append(b, w.other...)
 	}
+	return sg.appendCounts(b, w.cum, w.count, w.sum)
+}
+
+// appendOtherWindow appends the lines of h, whose window is not the one
+// the Set saw: the bounds formatted here.
+func (sg *segment) appendOtherWindow(b []byte, h *reader.Histogram) []byte {
+	cs, first, last := classicWindow(h, sg.classic)
 	factor := 1 << (h.Schema - cs)
 	acc, i := h.Underflow, h.Lo
 	for k := first; k <= last; k++ {
@@ -353,7 +405,11 @@ func coarseCounts(c *reader.CoarseHistogram, first, last int, dst []uint64) ([]u
 func (sg *segment) appendCounts(b []byte, cum []uint64, count uint64, sum float64) []byte {
 	t := sg.le
 	for j, c := range cum {
-		b = sg.appendName(b, "_bucket", true)
+		if sg.bucket != nil {
+			b = append(b, sg.bucket...)
+		} else {
+			b = sg.appendName(b, "_bucket", true)
+		}
 		b = append(b, t.text[t.offs[j]:t.offs[j+1]]...)
 		b = append(b, `"} `...)
 		b = strconv.AppendUint(b, c, 10)
@@ -364,7 +420,11 @@ func (sg *segment) appendCounts(b []byte, cum []uint64, count uint64, sum float6
 
 // appendTail appends a histogram's +Inf bucket, _sum and _count.
 func (sg *segment) appendTail(b []byte, count uint64, sum float64) []byte {
-	b = sg.appendName(b, "_bucket", true)
+	if sg.bucket != nil {
+		b = append(b, sg.bucket...)
+	} else {
+		b = sg.appendName(b, "_bucket", true)
+	}
 	b = append(b, `+Inf"} `...)
 	b = strconv.AppendUint(b, count, 10)
 	b = append(b, '\n')

@@ -39,7 +39,7 @@ type gzipState struct {
 	prev   []writtenValue // of each segment, what its piece holds
 	zs     [2]compressor  // the second made when first needed
 	todo   []int          // the pieces to make again
-	texts  [3][]byte      // the text of the pieces being made and compressed
+	texts  [2][]byte      // the text of the pieces being made and compressed, one to a compressor
 	made   int            // the pieces compressed, for tests
 }
 
@@ -201,69 +201,124 @@ func (p *Plan) unchanged(g *gzipState, c *gzipPiece, src Source, summary Summary
 }
 
 // remake makes the text of the pieces of g.todo with the values of src
-// and compresses them. With two or more, the text of one is made (src
-// is read here only) while those before are compressed on two other
-// goroutines, each piece's text in one of g.texts: compressing costs
-// more than making the text, and on two cores the answer takes about
-// half the sum of the two rather than the sum.
+// and compresses them. With two or more, this goroutine reads the
+// pieces' histograms (segment.prepare: the only calls of the Source's
+// Histogram and ClassicHistogram), piece after piece, and two others
+// each make the text of a piece it has prepared (the numbers read with
+// Value, on those goroutines) and compress it; a ForkingSource's
+// histograms are read on those two goroutines too, each through its
+// view: making the text and
+// compressing it cost more than reading, and on two cores the answer
+// takes about half their sum rather than the sum. A panic of the Source
+// on one of them is a panic of AppendGzip, once the others stopped.
 func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
 	if len(g.todo) < 2 {
 		for _, k := range g.todo {
 			c := &g.chunks[k]
-			g.texts[0] = p.pieceText(g, c, g.texts[0][:0], src, summary)
+			p.prepare(c, src, summary)
+			g.texts[0] = p.pieceText(g, c, g.texts[0][:0], src)
 			g.zs[0].compress(c, g.texts[0])
 		}
 		g.made += g.zs[0].made
 		g.zs[0].made = 0
 		return
 	}
-	type piece struct{ k, t int } // a piece to compress, and its text
-	work := make(chan piece, len(g.texts))
-	free := make(chan int, len(g.texts)) // the texts not being compressed
-	for t := range g.texts {
-		free <- t
-	}
-	done := make(chan struct{}, len(g.zs))
+	work := make(chan int, len(g.todo))
+	done := make(chan any, len(g.zs))
+	forking, _ := src.(ForkingSource)
 	for w := range g.zs {
 		z := &g.zs[w]
 		if z.zw == nil {
 			z.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
 		}
+		var view Source
+		var viewSummary SummarySource
+		if forking != nil {
+			view = forking.Fork(w)
+			viewSummary, _ = view.(SummarySource)
+		}
 		go func() {
-			defer func() { done <- struct{}{} }()
-			for pc := range work {
-				z.compress(&g.chunks[pc.k], g.texts[pc.t])
-				free <- pc.t
+			var failed any
+			defer func() {
+				if r := recover(); r != nil {
+					failed = r
+					for range work { // the others' pieces: not made, left invalid
+					}
+				}
+				done <- failed
+			}()
+			for k := range work {
+				c := &g.chunks[k]
+				if view != nil {
+					p.prepare(c, view, viewSummary)
+				}
+				g.texts[w] = p.pieceText(g, c, g.texts[w][:0], src)
+				z.compress(c, g.texts[w])
 			}
 		}()
 	}
+	finished := false
 	defer func() {
-		// However this ends, the goroutines have compressed what they
-		// were given, and end, before g is used again.
-		close(work)
+		// However this ends, the goroutines have made what they were
+		// given, and end, before g is used again.
+		if !finished {
+			close(work)
+		}
+		var failed any
 		for range g.zs {
-			<-done
+			if r := <-done; r != nil && failed == nil {
+				failed = r
+			}
 		}
 		for w := range g.zs {
 			g.made += g.zs[w].made
 			g.zs[w].made = 0
 		}
+		if failed != nil && finished { // (else this goroutine's own panic goes on)
+			panic(failed)
+		}
 	}()
 	for _, k := range g.todo {
-		t := <-free
-		g.texts[t] = p.pieceText(g, &g.chunks[k], g.texts[t][:0], src, summary)
-		work <- piece{k, t}
+		c := &g.chunks[k]
+		c.valid = false // until compressed: its prev no longer says what z holds
+		if forking == nil {
+			p.prepare(c, src, summary)
+		}
+		work <- k
+	}
+	close(work)
+	finished = true
+}
+
+// prepare reads the histograms of c (segment.prepare).
+func (p *Plan) prepare(c *gzipPiece, src Source, summary SummarySource) {
+	c.valid = false
+	for i := c.from; i < c.to; i++ {
+		if sg := &p.segs[i]; sg.src.group >= 0 && sg.last != nil {
+			sg.prepare(src, summary)
+		}
 	}
 }
 
-// pieceText appends the text of c with the values of src to t, and
-// notes in g.prev the values it holds.
-func (p *Plan) pieceText(g *gzipState, c *gzipPiece, t []byte, src Source, summary SummarySource) []byte {
+// pieceText appends the text of c with the values of src to t (its
+// histograms prepared), and notes in g.prev the values it holds.
+func (p *Plan) pieceText(g *gzipState, c *gzipPiece, t []byte, src Source) []byte {
 	c.valid = false // until compressed: its prev no longer says what z holds
 	for i := c.from; i < c.to; i++ {
 		sg := &p.segs[i]
 		t = append(t, p.text[p.start(i):sg.end]...)
-		t = sg.appendValue(t, src, summary)
+		switch {
+		case sg.src.group < 0:
+			// (appendValue and written, with one Value.)
+			v := src.Value(int(sg.src.file), int(sg.src.stat))
+			t = append(AppendValue(t, v), '\n')
+			g.prev[i] = numberValue(v)
+			continue
+		case sg.last != nil:
+			t = sg.appendPrepared(t)
+		default:
+			t = sg.appendHistogram(t, src, nil) // (never from Compile)
+		}
 		g.prev[i] = sg.written(src)
 	}
 	if c.to == len(p.segs) {

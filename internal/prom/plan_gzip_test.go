@@ -44,7 +44,7 @@ func gunzip(t *testing.T, z []byte) []byte {
 // another length. Once made, it does not allocate.
 func TestPlanAppendGzip(t *testing.T) {
 	for classic := range MaxClassicSchema + 1 {
-		for _, mode := range []string{"summary", "summary and sums", "none"} {
+		for _, mode := range []string{"summary", "summary and sums", "none", "forked"} {
 			summarized := mode != "none"
 			rng := rand.New(rand.NewPCG(9, 10))
 			var paths []string
@@ -59,6 +59,10 @@ func TestPlanAppendGzip(t *testing.T) {
 			}
 			if mode == "summary and sums" {
 				src = &classicFiles{summaryFiles: sum}
+			}
+			forked := &forkFiles{summaryFiles: sum}
+			if mode == "forked" {
+				src = forked
 			}
 			plan := fs.set(classic).Compile()
 			plan.gz = newGzipState(16<<10, len(plan.segs)) // many pieces
@@ -118,6 +122,9 @@ func TestPlanAppendGzip(t *testing.T) {
 			fs[140].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
 			check("another window", -1)
 			check("another window, again", -1)
+			if mode == "forked" && forked.views[0].reads+forked.views[1].reads == 0 {
+				t.Errorf("%s: no histogram read through the views", what)
+			}
 
 			// Without a summary, the pieces with histograms are made
 			// again, on a goroutine of their own: a few allocations for
@@ -128,6 +135,39 @@ func TestPlanAppendGzip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// forkFiles is summaryFiles as a ForkingSource, whose views are
+// classicFiles' own (each its CoarseHistogram, and its count of reads).
+type forkFiles struct {
+	*summaryFiles
+	views [2]forkView
+}
+
+type forkView struct {
+	fs    *forkFiles
+	c     reader.CoarseHistogram
+	reads int
+}
+
+func (s *forkFiles) Fork(i int) Source { s.views[i].fs = s; return &s.views[i] }
+
+func (v *forkView) Value(file, stat int) reader.Value { return v.fs.Value(file, stat) }
+func (v *forkView) Histogram(file, group int) *reader.Histogram {
+	v.reads++
+	return v.fs.planFiles.Histogram(file, group)
+}
+func (v *forkView) HistogramSummary(file, group int) (uint64, float64, bool) {
+	if said, ok := v.fs.said[[2]int{file, group}]; ok {
+		return uint64(said[0]), said[1], true
+	}
+	h := &v.fs.planFiles[file].groups[group].H
+	return h.Count, h.Sum, true
+}
+func (v *forkView) ClassicHistogram(file, group, schema int) *reader.CoarseHistogram {
+	v.reads++
+	v.fs.planFiles[file].groups[group].H.Coarse(schema, &v.c)
+	return &v.c
 }
 
 // TestPlanAppendGzipEmpty: a plan without values (only the text of

@@ -164,12 +164,17 @@ func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHis
 	if err != nil {
 		return err
 	}
+	return readCoarseParts(data, &p, schema, c, wait)
+}
+
+// readCoarseParts is readCoarse of the parts found (p is only read).
+func readCoarseParts(data []byte, p *histParts, schema int, c *CoarseHistogram, wait *time.Duration) error {
 	b := &p.carrier.Buckets
 	cs, factor, clo, cend := coarseWindow(b.Schema, b.Lo, b.N, schema)
 	c.Schema, c.Lo, c.N, c.CoarseSchema, c.CoarseLo = b.Schema, b.Lo, b.N, cs, clo
 	c.Counts = slices.Grow(c.Counts[:0], cend-clo)[:cend-clo]
 	var pair [2]uint64
-	return readGroupWords(data, &p, wait, func() error {
+	return readGroupWords(data, p, wait, func() error {
 		cv, err := loadNumber(data, &p.carrier)
 		if err != nil {
 			return err

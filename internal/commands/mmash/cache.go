@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mmstats/mmstats/internal/prom"
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -55,6 +56,70 @@ type fileCache struct {
 	read []*entry
 
 	plan metricsPlan // for /metrics in the text format
+
+	// The NumberPlan of each layout of the files read, shared by the
+	// files of one layout (all the workers of a program): made when a
+	// file is opened, forgotten with the names that go (see arrange).
+	nums map[*reader.Layout]*reader.NumberPlan
+	// The CoarsePlans of the histogram groups of those layouts, made
+	// when a file's groups are first found (on either goroutine of
+	// readNumbers: under their lock).
+	coarse coarsePlans
+
+	// The goroutine that reads half of the files (readNumbers): given
+	// its files on halves, it answers on halfErr.
+	halves  chan numbersHalf
+	halfErr chan error
+}
+
+// coarsePlans are the CoarsePlans of the groups of the files' layouts.
+type coarsePlans struct {
+	mu sync.Mutex
+	m  map[coarseKey]*reader.CoarsePlan
+}
+
+type coarseKey struct {
+	l     *reader.Layout
+	field int
+}
+
+// plans sets e.coarse: for each of e's groups, the plan of its layout's
+// group, made if no file of that layout has it (nil if none can be
+// made: ReadCoarseHistogram says why when it is read).
+func (cp *coarsePlans) plans(e *entry) {
+	if e.byScan {
+		return // (its layout is not kept: read by ReadCoarseHistogram)
+	}
+	l := e.rf.Layout()
+	if l == nil {
+		return
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.m == nil {
+		cp.m = map[coarseKey]*reader.CoarsePlan{}
+	}
+	e.coarse = e.coarse[:0]
+	for k := range e.groups {
+		key := coarseKey{l, e.groups[k].Field}
+		p, ok := cp.m[key]
+		if !ok {
+			p, _ = reader.NewCoarsePlan(e.rf, key.field)
+			cp.m[key] = p
+		}
+		e.coarse = append(e.coarse, p)
+	}
+}
+
+// forget forgets the plans of the layouts not in live.
+func (cp *coarsePlans) forget(live map[*reader.Layout]*reader.NumberPlan) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for key := range cp.m {
+		if _, ok := live[key.l]; !ok {
+			delete(cp.m, key)
+		}
+	}
 }
 
 // entry is one file of the default glob, open.
@@ -71,12 +136,18 @@ type entry struct {
 	gen    uint64 // bumped when it is opened again
 	err    error  // why it could not be read this time
 
-	values  []reader.Value // its numbers, read at each request (ReadNumbers)
-	byScan  bool           // read by ScanStats: a large file of its own layout
-	stats   []reader.Stat  // its stats, for eachReader (readStats)
-	groups  []prom.Group   // its histogram groups, as ReadGroups found them
-	grouped bool           // groups is read (the first readValues with hist)
-	wins    []histWindow   // the window of each group, as loadGroups found it
+	values  []reader.Value       // its numbers, read at each request (ReadNumbers)
+	nums    *reader.NumberPlan   // how, shared by the files of its layout (see numberPlan)
+	coarse  []*reader.CoarsePlan // how its groups' histograms are read (nil: without), shared too (see coarsePlans)
+	byScan  bool                 // read by ScanStats: a large file of its own layout
+	stats   []reader.Stat        // its stats, for eachReader (readStats)
+	groups  []prom.Group         // its histogram groups, as ReadGroups found them
+	grouped bool                 // groups is read (the first readValues with hist)
+	wins    []histWindow         // the window of each group, as loadGroups found it
+
+	// mu is held while a histogram of the file is read for /metrics on
+	// one of the goroutines that make its text (see planFork).
+	mu sync.Mutex
 }
 
 // maxNameCache is the most names of files that do not match the glob
@@ -121,6 +192,12 @@ func (c *fileCache) reset() {
 		c.lister = nil
 	}
 	c.plan = metricsPlan{}
+	c.nums = nil
+	c.coarse.forget(nil)
+	if c.halves != nil {
+		close(c.halves) // its goroutine ends
+		c.halves = nil
+	}
 	c.ref = nil
 }
 
@@ -178,6 +255,7 @@ func (c *fileCache) arrange(j *job) error {
 				delete(c.entries, name)
 			}
 		}
+		c.forgetPlans()
 	}
 	// Open what is new or changed, stats files first: the totals files
 	// are looked at after them (see eachReader).
@@ -326,14 +404,51 @@ func (c *fileCache) refresh(j *job, e *entry) error {
 	// fields; larger ones are read field by field (ScanStats), so that
 	// what is kept stays 4 bytes a field.
 	e.byScan = e.rf.SharedLayout() == nil && e.rf.Len() > maxLayoutFields
+	e.nums = nil
 	if !e.byScan {
-		e.rf.Layout()
+		e.nums = c.numberPlan(e.rf)
 	}
 	e.totals = aggregate.IsTotals(e.rf)
 	e.id, e.hasID = aggregate.FileID(e.rf)
 	e.values = make([]reader.Value, e.rf.Len())
 	e.groups, e.grouped = e.groups[:0], false // read when asked (readValues)
+	e.coarse = e.coarse[:0]
 	return nil
+}
+
+// numberPlan returns the NumberPlan of f's layout, made if no file of
+// that layout has one (nil if f's numbers are read by ReadNumbers).
+func (c *fileCache) numberPlan(f *reader.File) *reader.NumberPlan {
+	l := f.Layout()
+	if l == nil {
+		return nil
+	}
+	if p, ok := c.nums[l]; ok {
+		return p
+	}
+	if c.nums == nil {
+		c.nums = map[*reader.Layout]*reader.NumberPlan{}
+	}
+	if len(c.nums) > 16+2*len(c.entries) {
+		c.forgetPlans() // files replaced by files of other layouts
+	}
+	p := reader.NewNumberPlan(f)
+	c.nums[l] = p
+	return p
+}
+
+// forgetPlans forgets the NumberPlans of the layouts that no file has
+// now (their files went, or were opened again with another layout):
+// a plan holds its layout.
+func (c *fileCache) forgetPlans() {
+	live := make(map[*reader.Layout]*reader.NumberPlan, len(c.nums))
+	for _, e := range c.entries {
+		if e.nums != nil {
+			live[e.nums.Layout()] = e.nums
+		}
+	}
+	c.nums = live
+	c.coarse.forget(live)
 }
 
 // maxLayoutFields is the most fields of a file whose layout the cache
@@ -356,7 +471,9 @@ func (e *entry) readValues(hist bool) error {
 		if err != nil {
 			return e.fail(err)
 		}
-	} else if err := e.rf.ReadNumbers(e.values); err != nil {
+	} else if err := e.nums.Read(e.rf, e.values); err != nil {
+		// (A nil plan, or one of a layout that is no longer the file's,
+		// reads as ReadNumbers.)
 		return e.fail(err)
 	}
 	if !hist {
@@ -413,7 +530,12 @@ func (e *entry) readHistogram(k int, h *reader.Histogram) error {
 // (reader.File.ReadCoarseHistogram).
 func (e *entry) readCoarse(k, schema int, c *reader.CoarseHistogram) error {
 	w := e.wins[k]
-	err := e.rf.ReadCoarseHistogram(e.groups[k].Field, schema, c)
+	var err error
+	if k < len(e.coarse) && e.coarse[k] != nil {
+		err = e.coarse[k].Read(e.rf, schema, c)
+	} else {
+		err = e.rf.ReadCoarseHistogram(e.groups[k].Field, schema, c)
+	}
 	if err != nil || c.Lo != w.lo || c.N != w.n || c.Schema != w.schema {
 		return e.fail(errors.Join(err, errWindow))
 	}

@@ -28,6 +28,56 @@ type metricsPlan struct {
 	scratch      reader.Histogram       // the histogram being written
 	coarse       reader.CoarseHistogram // the same, its counts summed
 	failed       bool                   // a histogram could not be read: write again
+	forks        [2]planFork            // the views of prom.ForkingSource
+}
+
+// planFork is a view of a metricsPlan for a goroutine of
+// prom.Plan.AppendGzip (prom.ForkingSource): the histograms it reads go
+// into its own, and each file's are read under the file's lock (a file
+// with two histograms may have them read on both goroutines at once).
+type planFork struct {
+	p       *metricsPlan
+	scratch reader.Histogram
+	coarse  reader.CoarseHistogram
+	failed  bool
+}
+
+// Fork implements prom.ForkingSource.
+func (p *metricsPlan) Fork(i int) prom.Source {
+	f := &p.forks[i]
+	f.p = p
+	return f
+}
+
+// Value implements prom.Source.
+func (f *planFork) Value(file, stat int) reader.Value { return f.p.Value(file, stat) }
+
+// HistogramSummary implements prom.SummarySource.
+func (f *planFork) HistogramSummary(file, group int) (uint64, float64, bool) {
+	return f.p.HistogramSummary(file, group)
+}
+
+// Histogram implements prom.Source, as metricsPlan.Histogram.
+func (f *planFork) Histogram(file, group int) *reader.Histogram {
+	e := f.p.files[file].e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.readHistogram(group, &f.scratch); err != nil {
+		f.failed = true
+	}
+	return &f.scratch
+}
+
+// ClassicHistogram implements prom.ClassicSource, as
+// metricsPlan.ClassicHistogram.
+func (f *planFork) ClassicHistogram(file, group, schema int) *reader.CoarseHistogram {
+	e := f.p.files[file].e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.readCoarse(group, schema, &f.coarse); err != nil {
+		f.failed = true
+	}
+	return &f.coarse
 }
 
 // planFile is one file of a plan, as it was when the plan was made.
@@ -36,6 +86,12 @@ type planFile struct {
 	gen  uint64
 	info []infoValue // the values that are labels
 	sums []int       // the index of each group's .sum among the values, or -1
+	// values is e.values, and counts the index of each group's count
+	// (the field that carries its buckets) among them: what the answers
+	// read of each file, one pointer nearer (e.values is made again only
+	// with a new gen, and a new plan).
+	values []reader.Value
+	counts []int
 }
 
 type infoValue struct {
@@ -44,7 +100,7 @@ type infoValue struct {
 }
 
 // Value implements prom.Source.
-func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].e.values[stat] }
+func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].values[stat] }
 
 // HistogramSummary implements prom.SummarySource: a group's count (the
 // value of the field that carries its buckets) and its .sum, as read
@@ -53,11 +109,11 @@ func (p *metricsPlan) Value(file, stat int) reader.Value { return p.files[file].
 // sum have not changed without reading them.
 func (p *metricsPlan) HistogramSummary(file, group int) (uint64, float64, bool) {
 	f := &p.files[file]
-	i, count := f.sums[group], f.e.values[f.e.groups[group].Field]
+	i, count := f.sums[group], f.values[f.counts[group]]
 	if i < 0 || count.Kind() != reader.Uint {
 		return 0, 0, false
 	}
-	return count.Uint(), f.e.values[i].Float(), true
+	return count.Uint(), f.values[i].Float(), true
 }
 
 // Histogram implements prom.Source: it reads the histogram now, into
@@ -114,12 +170,12 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	if err := c.arrange(j); err != nil {
 		return nil, err
 	}
+	if err := c.readNumbers(j, c.read); err != nil {
+		return nil, err
+	}
 	read := c.read[:0]
 	for _, e := range c.read {
-		if err := j.ctx.Err(); err != nil {
-			return nil, err
-		}
-		if e.readValues(false) == nil && e.loadGroups() == nil {
+		if e.err == nil {
 			read = append(read, e) // else left out, as a file that cannot be read
 		}
 	}
@@ -149,6 +205,61 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 	}
 }
 
+// splitNumbers is the number of files from which readNumbers reads on
+// two goroutines: a goroutine costs about what reading a few files does.
+const splitNumbers = 128
+
+// readNumbers reads the numbers of the files read (readValues) and
+// finds their histogram groups the first time (loadGroups): a file that
+// cannot be read has its e.err set (arrange cleared it). Many files are
+// read half on another goroutine (kept from one request to the next:
+// starting one would cost allocations each request): each file is read
+// by one goroutine, and the reads of a thousand files are a few
+// milliseconds, mostly waits on memory that two cores overlap.
+func (c *fileCache) readNumbers(j *job, read []*entry) error {
+	if len(read) < splitNumbers {
+		return readEach(j, read)
+	}
+	if c.halves == nil {
+		c.halves, c.halfErr = make(chan numbersHalf), make(chan error)
+		go readHalves(c.halves, c.halfErr)
+	}
+	half := len(read) / 2
+	c.halves <- numbersHalf{j, read[half:]}
+	err := readEach(j, read[:half])
+	if err2 := <-c.halfErr; err == nil {
+		err = err2
+	}
+	return err
+}
+
+// numbersHalf is the files of readNumbers read on its other goroutine.
+type numbersHalf struct {
+	j    *job
+	read []*entry
+}
+
+// readHalves is readNumbers' other goroutine, until halves is closed
+// (fileCache.reset).
+func readHalves(halves <-chan numbersHalf, errs chan<- error) {
+	for h := range halves {
+		errs <- readEach(h.j, h.read)
+	}
+}
+
+// readEach is readNumbers of some of the files, on one goroutine.
+func readEach(j *job, read []*entry) error {
+	for _, e := range read {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+		if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
+			j.s.cache.coarse.plans(e)
+		}
+	}
+	return nil
+}
+
 // answer writes the plan's text with the values read, gzip-compressed
 // if gz.
 func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
@@ -166,6 +277,11 @@ func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 	// The pieces of the text whose values have not changed since the
 	// last answer are sent as they were compressed (prom.Plan.AppendGzip).
 	body := p.plan.AppendGzip(make([]byte, 0, p.gzSize+4096), p.src)
+	for i := range p.forks {
+		f := &p.forks[i]
+		p.failed = p.failed || f.failed
+		f.failed = false
+	}
 	p.gzSize = len(body)
 	// The answer, and the pieces that the plan keeps, about as large.
 	return body, j.grow(2 * cap(body))
@@ -178,7 +294,7 @@ const freeAfter = 256
 // build makes the plan of the files of c.read: each file's stats read
 // whole, added to a Set as metrics adds them, and the Set compiled.
 func (p *metricsPlan) build(j *job, c *fileCache) error {
-	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch, coarse: p.coarse}
+	*p = metricsPlan{buf: p.buf, size: p.size, gzSize: p.gzSize, scratch: p.scratch, coarse: p.coarse, forks: p.forks}
 	set := prom.Set{Classic: j.s.cfg.classic}
 	read := c.read[:0]
 	for _, e := range c.read {
@@ -203,7 +319,7 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 		}
 		k := len(read)
 		read = append(read, e)
-		f := planFile{e: e, gen: e.gen}
+		f := planFile{e: e, gen: e.gen, values: e.values}
 		for i := range stats {
 			st := &stats[i]
 			if st.Value.Kind().Numeric() && (prom.IsInfo(*st) || convention.DefaultField(st.Label) == convention.PID) {
@@ -212,6 +328,7 @@ func (p *metricsPlan) build(j *job, c *fileCache) error {
 			}
 		}
 		for k := range e.groups {
+			f.counts = append(f.counts, e.groups[k].Field)
 			sum := e.groups[k].Label + ".sum"
 			f.sums = append(f.sums, slices.IndexFunc(stats, func(st reader.Stat) bool {
 				return st.Label == sum && st.Value.Kind().Numeric()

@@ -1,0 +1,18 @@
+//go:build unix
+
+package mmash
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU returns the CPU time (user and system) of this process so
+// far, all its threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
