@@ -54,7 +54,7 @@ func (p *CoarsePlan) Layout() *Layout { return p.layout }
 // same waits, ErrFault when the mapping shrank.
 func (p *CoarsePlan) Read(f *File, schema int, c *CoarseHistogram) (err error) {
 	b := &p.parts.carrier.Buckets
-	if f.data == nil || !f.mapped || f.snap.on || f.Layout() != p.layout || schema < 0 ||
+	if f.data == nil || !f.mapped || f.snapOn() || f.Layout() != p.layout || schema < 0 ||
 		b.Offset < 0 || b.Offset+v1.PadSize(b.N) > len(f.data) {
 		return f.ReadCoarseHistogram(p.field, schema, c)
 	}

@@ -134,7 +134,7 @@ func (p *NumberPlan) Layout() *Layout { return p.layout }
 // snapshot under its sequence word (with ReadNumbers' waits when the
 // writer is in the middle of it), ErrFault when the mapping shrank.
 func (p *NumberPlan) Read(f *File, dst []Value) (err error) {
-	if p == nil || f.data == nil || !f.mapped || f.snap.on || f.Layout() != p.layout ||
+	if p == nil || f.data == nil || !f.mapped || f.snapOn() || f.Layout() != p.layout ||
 		len(f.data) < p.hi || len(dst) < len(p.layout.Fields) {
 		return f.ReadNumbers(dst)
 	}

@@ -52,6 +52,10 @@ type snapState struct {
 	err       error // why settling failed: every later read gives it
 }
 
+// snapOn reports whether f is a Snapshot's copy, read through its
+// descriptor.
+func (f *File) snapOn() bool { return f.snap != nil && f.snap.on }
+
 // release closes the descriptor if it is the File's, and forgets it. s
 // may be nil (a File that is not a Snapshot's).
 func (s *snapState) release() {
@@ -85,7 +89,7 @@ func (s *Snapshot) open(path string, noFollow bool) (*File, error) {
 		closeFD(fd)
 		return nil, &PathError{Path: path, Err: err}
 	}
-	if f.snap == nil || !f.snap.on {
+	if !f.snapOn() {
 		closeFD(fd)
 	}
 	return f, nil

@@ -24,7 +24,7 @@ type Watch struct {
 
 // Watch returns f's Watch, and false when f is not mapped.
 func (f *File) Watch() (Watch, bool) {
-	if f.data == nil || !f.mapped || f.snap != nil && f.snap.on {
+	if f.data == nil || !f.mapped || f.snapOn() {
 		return Watch{}, false
 	}
 	return Watch{f.data, f.idx.end}, true

@@ -87,7 +87,7 @@ type Words struct {
 // Words returns f's mapping, and false when f reads a private copy (see
 // IsCopy) or a Snapshot's, whose words LoadWords reads.
 func (f *File) Words() (Words, bool) {
-	if f.data == nil || !f.mapped || f.snap != nil && f.snap.on {
+	if f.data == nil || !f.mapped || f.snapOn() {
 		return Words{}, false
 	}
 	return Words{f.data}, true
