@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -107,43 +108,8 @@ func TestMetricsChangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	fresh := func() string {
-		paths, err := filepath.Glob(filepath.Join(dir, "*.mmstats"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		set := prom.Set{Classic: defaultConfig().classic}
-		for _, p := range paths {
-			stats, groups := promfile.Read(t, p)
-			set.AddFileGroups(p, "", stats, groups)
-		}
-		var b bytes.Buffer
-		set.WriteTo(&b)
-		return b.String()
-	}
-	scrape := func(gz bool) string {
-		req := httptest.NewRequest("GET", "/metrics", nil)
-		if gz {
-			req.Header.Set("Accept-Encoding", "gzip")
-		}
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, req)
-		if w.Code != 200 {
-			t.Fatalf("/metrics: %d %s", w.Code, w.Body)
-		}
-		if !gz {
-			return w.Body.String()
-		}
-		zr, err := gzip.NewReader(w.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	fresh := func() string { return freshMetrics(t, dir, "") }
+	scrape := func(gz bool) string { return scrapeMetrics(t, s, gz) }
 	rng := rand.New(rand.NewPCG(15, 16))
 	for round, share := range []int{0, 1000, 100, 3, 0, 1000, 500, 100} {
 		for i := range words {
@@ -213,40 +179,8 @@ func TestMetricsHistogramFailsWhileMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	fresh := func(without string) string {
-		paths, err := filepath.Glob(filepath.Join(dir, "*.mmstats"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		set := prom.Set{Classic: defaultConfig().classic}
-		for _, p := range paths {
-			if filepath.Base(p) != without {
-				stats, groups := promfile.Read(t, p)
-				set.AddFileGroups(p, "", stats, groups)
-			}
-		}
-		var b bytes.Buffer
-		set.WriteTo(&b)
-		return b.String()
-	}
-	scrape := func() string {
-		req := httptest.NewRequest("GET", "/metrics", nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, req)
-		if w.Code != 200 {
-			t.Fatalf("/metrics: %d %s", w.Code, w.Body)
-		}
-		zr, err := gzip.NewReader(w.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	fresh := func(without string) string { return freshMetrics(t, dir, without) }
+	scrape := func() string { return scrapeMetrics(t, s, true) }
 	if got, want := scrape(), fresh(""); got != want {
 		t.Fatalf("at first: /metrics differs from a Set of the files\n%s", firstDiff(got, want))
 	}
@@ -268,6 +202,53 @@ func TestMetricsHistogramFailsWhileMade(t *testing.T) {
 }
 
 // firstDiff returns the lines around the first difference of a and b.
+// freshMetrics is the exposition of the files in dir but the one named
+// without, made by a prom.Set from the files as they are now.
+func freshMetrics(t *testing.T, dir, without string) string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.mmstats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := prom.Set{Classic: defaultConfig().classic}
+	for _, p := range paths {
+		if filepath.Base(p) != without {
+			stats, groups := promfile.Read(t, p)
+			set.AddFileGroups(p, "", stats, groups)
+		}
+	}
+	var b bytes.Buffer
+	set.WriteTo(&b)
+	return b.String()
+}
+
+// scrapeMetrics is the text of GET /metrics from s, asked gzipped if gz
+// (and decompressed).
+func scrapeMetrics(t *testing.T, s http.Handler, gz bool) string {
+	t.Helper()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != 200 {
+		t.Fatalf("/metrics: %d %s", w.Code, w.Body)
+	}
+	if !gz {
+		return w.Body.String()
+	}
+	zr, err := gzip.NewReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func firstDiff(a, b string) string {
 	i := 0
 	for i < len(a) && i < len(b) && a[i] == b[i] {
