@@ -11,7 +11,7 @@ import (
 // Run shows the fields of the files that o names until it has printed
 // o.Count lines or is interrupted.
 func Run(o *Options) error {
-	o.setDefaults()
+	defer o.setDefaults()()
 	// Catch the signals before anything is read, so that an early Ctrl-C
 	// is a clean exit too.
 	sigs := make(chan os.Signal, 4)
@@ -30,20 +30,17 @@ func Run(o *Options) error {
 	}
 	defer p.close()
 	settleHeap(len(p.files))
+	defer steady()()
 	return newView(o, p).loop(sigs)
 }
 
-// setDefaults fills the hooks that tests did not set.
-func (o *Options) setDefaults() {
+// setDefaults fills the hooks that tests did not set, and returns what
+// frees them.
+func (o *Options) setDefaults() (free func()) {
+	free = func() {}
 	if o.after == nil {
-		// One timer for the run: time.After would make a timer and a
-		// channel every interval, garbage that the collector must come for.
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		o.after = func(d time.Duration) <-chan time.Time {
-			t.Reset(d) // a value not received (a signal came first) is dropped
-			return t.C
-		}
+		t := newTimer() // wake.go
+		o.after, free = t.after, t.close
 	}
 	if o.notify == nil {
 		o.notify = func(c chan<- os.Signal) { signal.Notify(c, notifySignals...) }
@@ -57,6 +54,7 @@ func (o *Options) setDefaults() {
 	if o.clock == nil {
 		o.clock = time.Now
 	}
+	return free
 }
 
 // newView returns the view of p's columns: with --each, after a column

@@ -1,0 +1,25 @@
+package pollstats
+
+import (
+	"testing"
+	"time"
+)
+
+// TestFDTimer checks that Linux's timer is the timerfd's, and that close
+// ends its goroutine and its descriptor.
+func TestFDTimer(t *testing.T) {
+	tm, ok := newTimer().(*fdTimer)
+	if !ok {
+		t.Fatal("newTimer is not the timerfd's")
+	}
+	fired(t, tm.after(time.Millisecond))
+	tm.close() // returns once the goroutine has ended
+	select {
+	case <-tm.done:
+	default:
+		t.Error("close returned before the goroutine ended")
+	}
+	if err := tm.f.Close(); err == nil {
+		t.Error("the descriptor is still open after close")
+	}
+}
