@@ -1,6 +1,7 @@
 package pollstats
 
 import (
+	"io"
 	"os"
 	"os/signal"
 	"time"
@@ -65,7 +66,7 @@ func newView(o *Options, p *poller) *view {
 	if p.each {
 		names, labels = append(names, pidHeader), 1
 	}
-	v := &view{o: o, p: p}
+	v := &view{o: o, p: p, out: lineWriter(o.Streams.Out)}
 	if o.preset != nil {
 		names = append(names, o.preset.heads()...)
 		v.preset = newPresetView(o.preset, o.now())
@@ -89,6 +90,7 @@ type view struct {
 	o     *Options
 	p     *poller
 	tab   *table
+	out   io.Writer // o.Streams.Out, through lineWriter
 	buf   []byte
 	cells [][]cell // the rows of the current interval
 	lines int      // intervals printed
@@ -140,14 +142,14 @@ func (v *view) width() int {
 func (v *view) loop(sigs <-chan os.Signal) error {
 	v.tab.fit(v.width())
 	v.buf = v.header(v.buf[:0])
-	if _, err := v.o.Streams.Out.Write(v.buf); err != nil {
+	if _, err := v.out.Write(v.buf); err != nil {
 		return err
 	}
 	next := nextPoll(v.o.clock(), v.o.clock(), v.o.Delay)
 	for n := 0; v.o.Count == 0 || n < v.o.Count; n++ {
 		if sig := v.wait(next, sigs); sig != nil {
 			if sig == os.Interrupt && v.o.Streams.IsTerminal {
-				v.o.Streams.Out.Write([]byte("\n")) // past the "^C" the terminal echoed
+				v.out.Write([]byte("\n")) // past the "^C" the terminal echoed
 			}
 			return nil
 		}
@@ -206,7 +208,7 @@ func (v *view) line(now time.Time) error {
 	}
 	v.sinceHeader++
 	v.lines++
-	_, err := v.o.Streams.Out.Write(v.buf)
+	_, err := v.out.Write(v.buf)
 	return err
 }
 
