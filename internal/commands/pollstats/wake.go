@@ -8,7 +8,7 @@ import (
 // The wait between intervals. An interval over a thousand files is a
 // few hundred microseconds of work once every delay; what the Go runtime
 // does around it, waking threads to run it and to watch it, cost as much
-// again. Two things keep that down:
+// again. Three things keep that down:
 //
 //   - the wait is a timer of the system where there is one (a timerfd on
 //     Linux, wake_linux.go), read through the runtime's poller: a
@@ -18,7 +18,14 @@ import (
 //     polls every 20 µs until the interval is over; and
 //   - the loop runs on one P (steadyProcs): nothing in it runs in
 //     parallel, and with a second P each goroutine made ready wakes
-//     another thread to look for work, which finds none.
+//     another thread to look for work, which finds none; and
+//   - the system calls of an interval that cannot wait (the timer's, the
+//     look at a directory, the line when it can go out at once) are raw,
+//     as a system call through the runtime wakes sysmon from its sleep
+//     between intervals (out_linux.go).
+//
+// Context switches an interval at 1,000 files (perf stat), 11 before,
+// 3 after: the poller's thread and sysmon's once each.
 
 // timer is what the loop waits on: after returns a channel that fires
 // once d has passed, replacing any wait armed before; close frees it.
