@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -346,21 +347,31 @@ func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
 // aggregate.Number.Add make of them, in the order of the files.
 func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
 	j := op.word
+	// The unsigned shares are added up here, in registers (a sum through
+	// the pointer is a store a file), and to sum at the end: exactly the
+	// same 128-bit sum.
+	var lo, carries uint64
 	switch op.kind {
 	case opUintDelta:
 		for k := j; k < len(cur); k += n {
 			if c, b := cur[k], prev[k]; c >= b {
-				sum.AddUint(c - b)
+				var carry uint64
+				lo, carry = bits.Add64(lo, c-b, 0)
+				carries += carry
 			}
 		}
 	case opUint:
 		for k := j; k < len(cur); k += n {
-			sum.AddUint(cur[k])
+			var carry uint64
+			lo, carry = bits.Add64(lo, cur[k], 0)
+			carries += carry
 		}
 	case opIntDelta:
 		for k := j; k < len(cur); k += n {
 			if c, b := int64(cur[k]), int64(prev[k]); c >= b {
-				sum.AddUint(uint64(c) - uint64(b))
+				var carry uint64
+				lo, carry = bits.Add64(lo, uint64(c)-uint64(b), 0)
+				carries += carry
 			}
 		}
 	case opInt:
@@ -383,6 +394,13 @@ func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
 	default:
 		for k := j; k < len(cur); k += n {
 			sum.Add(share(op.sig.DecodeWord(prev[k]), op.sig.DecodeWord(cur[k]), op.delta))
+		}
+	}
+	if lo != 0 || carries != 0 {
+		sum.AddUint(lo)
+		for range carries { // 2^64 each
+			sum.AddUint(1 << 63)
+			sum.AddUint(1 << 63)
 		}
 	}
 }
