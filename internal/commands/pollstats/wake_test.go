@@ -3,6 +3,7 @@
 package pollstats
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -73,5 +74,36 @@ func fired(t *testing.T, c <-chan time.Time) {
 	case <-c:
 	case <-time.After(time.Minute):
 		t.Fatal("the timer never fired")
+	}
+}
+
+// TestHotIntervalAllocatesNothing: an interval of the hot loop over
+// counters (the line formatted and written included) allocates nothing,
+// so that the collector never runs while pollstats runs.
+func TestHotIntervalAllocatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	var ws []*writer
+	for i := range 8 {
+		ws = append(ws, newWriter(t, dir, fmt.Sprintf("w%d.mmstats", i)))
+	}
+	o := &Options{Prefix: "web.stats", Fields: []string{"status.2XX", "status.5XX"}, Args: []string{dir}, Delay: time.Second}
+	p := quietPoller(t, o)
+	v := newView(o, p)
+	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
+	for range 3 {
+		v.line(now)
+	}
+	allocs := testing.AllocsPerRun(2*hotUpdateEvery, func() {
+		for _, w := range ws {
+			w.OK.Inc()
+		}
+		now = now.Add(time.Second)
+		v.line(now)
+	})
+	if p.hot != hotOn {
+		t.Fatal("the intervals were not hot")
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations an interval", allocs)
 	}
 }
