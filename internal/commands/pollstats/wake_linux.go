@@ -2,6 +2,7 @@ package pollstats
 
 import (
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -22,6 +23,9 @@ type fdTimer struct {
 	fd   int
 	c    chan time.Time
 	done chan struct{} // closed when the goroutine ends (after close)
+	// broken says that a read failed: the goroutine ended, and after
+	// waits on the runtime's timers.
+	broken atomic.Bool
 }
 
 // newTimer returns a timerfd's timer, or the runtime's where there is no
@@ -54,12 +58,21 @@ func (t *fdTimer) run() {
 	defer close(t.done)
 	var b [8]byte // the count of expiries
 	for {
+		var e unix.Errno
 		err := t.rc.Read(func(fd uintptr) bool {
-			_, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			return e != unix.EAGAIN && e != unix.EINTR // else wait until readable
+			for {
+				_, _, e = unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+				if e != unix.EINTR {
+					return e != unix.EAGAIN // else wait until readable
+				}
+			}
 		})
-		if err != nil {
-			return // closed
+		if err != nil { // closed
+			return
+		}
+		if e != 0 { // never seen: the runtime's timer from now on
+			t.broken.Store(true)
+			return
 		}
 		select {
 		case t.c <- time.Time{}:
@@ -71,6 +84,9 @@ func (t *fdTimer) run() {
 // after arms t to expire once d has passed (at once for d <= 0), in
 // place of any expiry armed before and not yet received.
 func (t *fdTimer) after(d time.Duration) <-chan time.Time {
+	if t.broken.Load() {
+		return time.After(d)
+	}
 	select {
 	case <-t.c: // an expiry not received (a signal came first)
 	default:
