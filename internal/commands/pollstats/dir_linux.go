@@ -98,7 +98,7 @@ func openDir(dir string) (int, error) {
 // fstatDir is statDir through a descriptor of openDir: no path to walk.
 func fstatDir(fd int) (dirStamp, error) {
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err := fstatNow(fd, &st); err != nil {
 		return dirStamp{}, err
 	}
 	return dirStamp{dev: st.Dev, ino: st.Ino, mtime: st.Mtim, ctime: st.Ctim}, nil

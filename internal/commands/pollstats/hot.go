@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -13,8 +14,8 @@ import (
 
 // The hot loop. In most intervals nothing happens but the values: no
 // file came, left or was replaced, none lacks a column or failed, and
-// those due their every-16th update have nothing new (reader.File.
-// Unchanged). When moreover every file read is mapped and read as words
+// at every hotUpdateEvery-th poll none has anything new for its update
+// (reader.File.Unchanged). When moreover every file read is mapped and read as words
 // whose columns are all sums (wordRead.summed: counters, most gauges),
 // the interval goes through flat arrays in the order of p.active: each
 // file's mapping (reader.Words), runs of files read the same way (the
@@ -237,10 +238,28 @@ func (p *poller) cool() {
 	p.hot = hotUnknown
 }
 
+// hotUpdateEvery is how many hot polls go by between two looks at
+// whether the files have anything new for their update (unchanged): a
+// multiple of updateEvery, so that a poll due that look is due the
+// files' updates (see due) when it is not hot. What the look finds is a
+// field appended, which a file that has every column does not need, or
+// a file replaced by a larger copy, which the look at its directory
+// finds first (the path's inode changed); it is a safety net, as the
+// listing every relistEvery looks is, at the same rate. The look costs
+// what the loads of the interval cost (two more places in each file, one
+// of them another page), so every updateEvery polls it was a fifth of
+// the hot loop.
+const hotUpdateEvery = 4 * updateEvery
+
+// nothingDue reports whether the coming poll can be hot as far as the
+// files' updates go: it is not due the look at them, or they have
+// nothing new (Update would change nothing).
+func (p *poller) nothingDue() bool {
+	return (p.tick+1)%hotUpdateEvery != 0 || p.unchanged()
+}
+
 // unchanged reports whether every file of p.active has nothing new for
-// its update (reader.UnchangedEach, in one pass over the hot records):
-// an interval due its update (see due) is then hot all the same, as
-// Update would change nothing.
+// its update (reader.UnchangedEach, in one pass over the hot records).
 func (p *poller) unchanged() bool {
 	return reader.UnchangedEach(p.recs.watch) == len(p.recs.watch)
 }
@@ -328,21 +347,31 @@ func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
 // aggregate.Number.Add make of them, in the order of the files.
 func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
 	j := op.word
+	// The unsigned shares are added up here, in registers (a sum through
+	// the pointer is a store a file), and to sum at the end: exactly the
+	// same 128-bit sum.
+	var lo, carries uint64
 	switch op.kind {
 	case opUintDelta:
 		for k := j; k < len(cur); k += n {
 			if c, b := cur[k], prev[k]; c >= b {
-				sum.AddUint(c - b)
+				var carry uint64
+				lo, carry = bits.Add64(lo, c-b, 0)
+				carries += carry
 			}
 		}
 	case opUint:
 		for k := j; k < len(cur); k += n {
-			sum.AddUint(cur[k])
+			var carry uint64
+			lo, carry = bits.Add64(lo, cur[k], 0)
+			carries += carry
 		}
 	case opIntDelta:
 		for k := j; k < len(cur); k += n {
 			if c, b := int64(cur[k]), int64(prev[k]); c >= b {
-				sum.AddUint(uint64(c) - uint64(b))
+				var carry uint64
+				lo, carry = bits.Add64(lo, uint64(c)-uint64(b), 0)
+				carries += carry
 			}
 		}
 	case opInt:
@@ -365,6 +394,13 @@ func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
 	default:
 		for k := j; k < len(cur); k += n {
 			sum.Add(share(op.sig.DecodeWord(prev[k]), op.sig.DecodeWord(cur[k]), op.delta))
+		}
+	}
+	if lo != 0 || carries != 0 {
+		sum.AddUint(lo)
+		for range carries { // 2^64 each
+			sum.AddUint(1 << 63)
+			sum.AddUint(1 << 63)
 		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 // The hot loop (hot.go) gives the lines that the files read one by one
 // give: two pollers over the same files, one never hot (and listing the
 // directory every interval, trusting no stamp), polled at the
-// same moments through quiet intervals (past updateEvery), a counter
+// same moments through quiet intervals (past hotUpdateEvery), a counter
 // restarting, a file truncated under its mapping (a fault in the hot
 // loop), a file added, one removed and one replaced by another.
 func TestHotLoopSameLines(t *testing.T) {
@@ -84,7 +84,7 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		}
 	}
 	now := time.Now().Add(2 * racyWindow) // past the directory's racy window
-	heated, heated16, updated := 0, 0, false
+	heated, heatedDue, updated := 0, 0, false
 	var layout *reader.Layout
 	var extra mmstats.Counter
 	step := func(i int, change func()) {
@@ -97,8 +97,8 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		noHeat()
 		if hot.hot == hotOn {
 			heated++
-			if hot.tick%updateEvery == 0 {
-				heated16++
+			if hot.tick%hotUpdateEvery == 0 {
+				heatedDue++
 			}
 		}
 		switch tr := hot.files[ws[3].f.Path()]; {
@@ -106,14 +106,14 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 			layout = tr.layout
 		case pastMaps && i == 63: // each cold file looked at whole in 16 polls
 			updated = tr.layout != layout && tr.layout != nil
-		case !pastMaps && i == 47: // the 48th poll
+		case !pastMaps && i == hotUpdateEvery-1: // the first poll due the hot loop's look
 			updated = tr.f != nil && tr.f.Unchanged()
 		}
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
 	}
-	for i := range 64 {
+	for i := range 2 * hotUpdateEvery {
 		step(i, func() {
 			for k, w := range ws {
 				w.OK.Add(uint64(k + i))
@@ -151,12 +151,12 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		})
 	}
 	if heated < 20 {
-		t.Errorf("the hot loop ran %d intervals of 64", heated)
+		t.Errorf("the hot loop ran %d intervals of %d", heated, 2*hotUpdateEvery)
 	}
 	if !updated {
 		t.Error("the poll due its update did not update the file a field was appended to")
 	}
-	if heated16 == 0 {
+	if heatedDue == 0 {
 		t.Error("no poll due its update was hot")
 	}
 	if !strings.Contains(logs[0].String(), raw) {

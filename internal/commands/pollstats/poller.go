@@ -228,7 +228,7 @@ func (p *poller) allLabels() []string {
 // or with --each, p.rows[:p.nrow]. They stay valid until the next poll.
 func (p *poller) poll(now time.Time) {
 	changed := p.src.scan(now, p.warnErr)
-	if !changed && p.quiet() && p.heat() && ((p.tick+1)%updateEvery != 0 || p.unchanged()) {
+	if !changed && p.quiet() && p.heat() && p.nothingDue() {
 		p.tick++
 		p.acc.Reset()
 		clear(p.agg)

@@ -1,6 +1,7 @@
 package pollstats
 
 import (
+	"io"
 	"os"
 	"os/signal"
 	"time"
@@ -11,7 +12,7 @@ import (
 // Run shows the fields of the files that o names until it has printed
 // o.Count lines or is interrupted.
 func Run(o *Options) error {
-	o.setDefaults()
+	defer o.setDefaults()()
 	// Catch the signals before anything is read, so that an early Ctrl-C
 	// is a clean exit too.
 	sigs := make(chan os.Signal, 4)
@@ -30,20 +31,17 @@ func Run(o *Options) error {
 	}
 	defer p.close()
 	settleHeap(len(p.files))
+	defer steady()()
 	return newView(o, p).loop(sigs)
 }
 
-// setDefaults fills the hooks that tests did not set.
-func (o *Options) setDefaults() {
+// setDefaults fills the hooks that tests did not set, and returns what
+// frees them.
+func (o *Options) setDefaults() (free func()) {
+	free = func() {}
 	if o.after == nil {
-		// One timer for the run: time.After would make a timer and a
-		// channel every interval, garbage that the collector must come for.
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		o.after = func(d time.Duration) <-chan time.Time {
-			t.Reset(d) // a value not received (a signal came first) is dropped
-			return t.C
-		}
+		t := newTimer() // wake.go
+		o.after, free = t.after, t.close
 	}
 	if o.notify == nil {
 		o.notify = func(c chan<- os.Signal) { signal.Notify(c, notifySignals...) }
@@ -57,6 +55,7 @@ func (o *Options) setDefaults() {
 	if o.clock == nil {
 		o.clock = time.Now
 	}
+	return free
 }
 
 // newView returns the view of p's columns: with --each, after a column
@@ -67,7 +66,7 @@ func newView(o *Options, p *poller) *view {
 	if p.each {
 		names, labels = append(names, pidHeader), 1
 	}
-	v := &view{o: o, p: p}
+	v := &view{o: o, p: p, out: lineWriter(o.Streams.Out)}
 	if o.preset != nil {
 		names = append(names, o.preset.heads()...)
 		v.preset = newPresetView(o.preset, o.now())
@@ -91,6 +90,7 @@ type view struct {
 	o     *Options
 	p     *poller
 	tab   *table
+	out   io.Writer // o.Streams.Out, through lineWriter
 	buf   []byte
 	cells [][]cell // the rows of the current interval
 	lines int      // intervals printed
@@ -142,14 +142,14 @@ func (v *view) width() int {
 func (v *view) loop(sigs <-chan os.Signal) error {
 	v.tab.fit(v.width())
 	v.buf = v.header(v.buf[:0])
-	if _, err := v.o.Streams.Out.Write(v.buf); err != nil {
+	if _, err := v.out.Write(v.buf); err != nil {
 		return err
 	}
 	next := nextPoll(v.o.clock(), v.o.clock(), v.o.Delay)
 	for n := 0; v.o.Count == 0 || n < v.o.Count; n++ {
 		if sig := v.wait(next, sigs); sig != nil {
 			if sig == os.Interrupt && v.o.Streams.IsTerminal {
-				v.o.Streams.Out.Write([]byte("\n")) // past the "^C" the terminal echoed
+				v.out.Write([]byte("\n")) // past the "^C" the terminal echoed
 			}
 			return nil
 		}
@@ -208,7 +208,7 @@ func (v *view) line(now time.Time) error {
 	}
 	v.sinceHeader++
 	v.lines++
-	_, err := v.o.Streams.Out.Write(v.buf)
+	_, err := v.out.Write(v.buf)
 	return err
 }
 
