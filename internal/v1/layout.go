@@ -107,3 +107,18 @@ func WriteHeader(mem []byte, s Slot, label string, buffered, skipSize bool) {
 		mem[s.WB] = Unbuffered
 	}
 }
+
+// NativeOrder reports whether the values of a type signature whose
+// byte-order character is order ('<', '>', '!', '@', '=', or 0 for none)
+// are stored in this machine's byte order: a word loaded from the file is
+// then the value's bits as they are, with nothing to swap.
+func NativeOrder(order byte) bool {
+	little := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+	switch order {
+	case '<':
+		return little
+	case '>', '!':
+		return !little
+	}
+	return true // '@', '=', none: native
+}

@@ -2,6 +2,7 @@ package v1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -217,4 +218,15 @@ func FuzzMeta(f *testing.F) {
 			}
 		}
 	})
+}
+
+// NativeOrder: '@', '=' and none are the machine's order; '<' is it on a
+// little-endian machine, '>' and '!' on a big-endian one.
+func TestNativeOrder(t *testing.T) {
+	little := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+	for order, want := range map[byte]bool{0: true, '@': true, '=': true, '<': little, '>': !little, '!': !little} {
+		if got := NativeOrder(order); got != want {
+			t.Errorf("NativeOrder(%q) = %v, want %v", order, got, want)
+		}
+	}
 }

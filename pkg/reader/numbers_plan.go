@@ -73,7 +73,7 @@ func NewNumberPlan(f *File) *NumberPlan {
 			return numOp{kind: opValue, i: int32(i)}, true
 		case fl.Sig.ItemSize == 8 && (fl.Value+fl.Sig.Offset)%8 == 0 && fl.Value+fl.Sig.Offset+8 <= fl.End():
 			op := numOp{kind: opWord, i: int32(i), off: int32(fl.Value + fl.Sig.Offset)}
-			if nativeOrder(fl.Sig.Order) {
+			if v1.NativeOrder(fl.Sig.Order) {
 				switch fl.Sig.Code {
 				case 'Q':
 					op.kind = opUint
@@ -191,19 +191,6 @@ func loadItem(data []byte, op *numOp, fields []Field) Value {
 	var item [8]byte
 	binary.NativeEndian.PutUint64(item[:], w[0])
 	return decode(&fields[op.i].Sig, item[:])
-}
-
-// nativeOrder reports whether a signature's byte order is this
-// machine's: its words decode as loaded.
-func nativeOrder(order byte) bool {
-	little := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-	switch order {
-	case '<':
-		return little
-	case '>', '!':
-		return !little
-	}
-	return true
 }
 
 // groupOnce makes one try at a group's members, as readGroup's first:

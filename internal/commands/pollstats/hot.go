@@ -1,14 +1,13 @@
 package pollstats
 
 import (
-	"encoding/binary"
 	"errors"
 	"math"
 	"math/bits"
 	"slices"
 
+	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/aggregate"
-
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
@@ -81,18 +80,6 @@ const (
 	opDecode
 )
 
-// nativeOrder reports whether a signature's byte order is the machine's.
-func nativeOrder(o byte) bool {
-	little := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-	switch o {
-	case '<':
-		return little
-	case '>', '!':
-		return !little
-	}
-	return true // '@', '=': native
-}
-
 // hotOps returns the operations of the columns that files read by w
 // have.
 func hotOps(w *wordRead, absolute bool) []hotOp {
@@ -104,7 +91,7 @@ func hotOps(w *wordRead, absolute bool) []hotOp {
 		sig := &w.sigs[c]
 		delta := w.delta[c] && !absolute
 		op := hotOp{col: c, word: a, kind: opDecode, delta: delta, sig: sig}
-		if nativeOrder(sig.Order) {
+		if v1.NativeOrder(sig.Order) {
 			switch sig.Code {
 			case 'Q':
 				op.kind = opUint
