@@ -469,7 +469,12 @@ func TestManyFiles(t *testing.T) {
 
 	t.Run("mmash", func(t *testing.T) {
 		begin := time.Now()
-		m := &mmash{testutil.StartMmash(t, nil, dir)}
+		// An answer may use --max-memory / 2 / --max-requests, and a sum
+		// over the files counts some 700 bytes a file: past ~90,000
+		// files the default (512 MiB) refuses it, with a message that
+		// says to raise --max-memory, as an operator would.
+		mem := fmt.Sprintf("%dM", max(512, n*10/1024))
+		m := &mmash{testutil.StartMmash(t, nil, dir, "--max-memory", mem)}
 		m.wantSum(t, want)
 		m.stop(t)
 		t.Logf("result: mmash summed the %s files in %v", count(n), time.Since(begin).Round(time.Millisecond))
