@@ -3,7 +3,6 @@ package reader
 import (
 	"fmt"
 	"math"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -134,26 +133,7 @@ func ReadCoarseHistogram(data []byte, l *Layout, i, schema int, c *CoarseHistogr
 // ReadHistogram, never with a fault. c's Counts is reused: reading the
 // same group again does not allocate.
 func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error) {
-	if f.data == nil {
-		return ErrClosed
-	}
-	if i < 0 || i >= f.idx.len() {
-		return fmt.Errorf("reader: field %d of %d", i, f.idx.len())
-	}
-	if schema < 0 {
-		return fmt.Errorf("reader: coarse schema %d", schema)
-	}
-	defer f.wrap(&err)
-	if err := f.settle(true); err != nil {
-		return err
-	}
-	defer catchFault(&err, debug.SetPanicOnFault(true))
-	head, end, err := f.groupOf(i)
-	if err != nil {
-		return err
-	}
-	wait := maxStringWait
-	return readCoarse(f.data, f, head, end, schema, c, &wait)
+	return f.readGroupOf(i, nil, c, schema)
 }
 
 // readCoarse is readHistogram (histogram.go) summing the counts at

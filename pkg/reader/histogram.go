@@ -184,11 +184,24 @@ func ReadHistogram(data []byte, l *Layout, i int, h *Histogram) (err error) {
 // are unusable (a crafted descriptor) gives ErrBuckets, and its stats
 // still read.
 func (f *File) ReadHistogram(i int, h *Histogram) (err error) {
+	return f.readGroupOf(i, h, nil, 0)
+}
+
+// readGroupOf reads the group that field i belongs to whole, into h, or
+// into c summed at schema when h is nil: for ReadHistogram and
+// ReadCoarseHistogram, a Snapshot's copy settled first, a fault of a
+// mapping that shrank turned into ErrFault, and the error given the
+// file's path. (A function to call would do, but its closure, which
+// holds h or c, would be allocated at every read.)
+func (f *File) readGroupOf(i int, h *Histogram, c *CoarseHistogram, schema int) (err error) {
 	if f.data == nil {
 		return ErrClosed
 	}
 	if i < 0 || i >= f.idx.len() {
 		return fmt.Errorf("reader: field %d of %d", i, f.idx.len())
+	}
+	if h == nil && schema < 0 {
+		return fmt.Errorf("reader: coarse schema %d", schema)
 	}
 	defer f.wrap(&err)
 	if err := f.settle(true); err != nil {
@@ -200,7 +213,10 @@ func (f *File) ReadHistogram(i int, h *Histogram) (err error) {
 		return err
 	}
 	wait := maxStringWait
-	return readHistogram(f.data, f, head, end, h, &wait)
+	if h != nil {
+		return readHistogram(f.data, f, head, end, h, &wait)
+	}
+	return readCoarse(f.data, f, head, end, schema, c, &wait)
 }
 
 // groupOf returns the fields [head, end) of the group that field i of l

@@ -147,14 +147,7 @@ func (p *poller) quick(t *tracked) bool {
 		return false
 	}
 	t.updated = int32(p.tick)
-	cur := p.scratch(len(t.idx))
-	for k, a := range w.at {
-		if a < 0 {
-			cur[k] = reader.Value{}
-			continue
-		}
-		cur[k] = w.sigs[k].DecodeWord(words[a])
-	}
+	w.decode(words, p.scratch(len(t.idx)))
 	return true
 }
 

@@ -97,6 +97,13 @@ func (w *wordRead) read(f *reader.File, dst []reader.Value, words []uint64) erro
 	if err := f.LoadWords(w.load, words); err != nil {
 		return err
 	}
+	w.decode(words, dst)
+	return nil
+}
+
+// decode sets dst to the values of the fields read from words, the
+// words loaded at w.load: the zero Value for a field the file lacks.
+func (w *wordRead) decode(words []uint64, dst []reader.Value) {
 	for k, a := range w.at {
 		if a < 0 {
 			dst[k] = reader.Value{}
@@ -104,7 +111,6 @@ func (w *wordRead) read(f *reader.File, dst []reader.Value, words []uint64) erro
 		}
 		dst[k] = w.sigs[k].DecodeWord(words[a])
 	}
-	return nil
 }
 
 // equal reports whether w and v read the same words the same way.
