@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/bits"
-	"slices"
 
 	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -17,7 +16,8 @@ import (
 // (reader.File.Unchanged). When moreover every file read is mapped and read as words
 // whose columns are all sums (wordRead.summed: counters, most gauges),
 // the interval goes through flat arrays in the order of p.active: each
-// file's mapping (reader.Words), runs of files read the same way (the
+// mapped file's mapping (reader.Words, one record of 32 bytes that also
+// holds what the every-hotUpdateEvery look checks), runs of files read the same way (the
 // files of one layout share their wordRead), and two arrays of words, n
 // a file: those loaded this interval and those of the one before (the
 // baselines), which swap after each interval. Each file then costs the
@@ -43,8 +43,7 @@ const (
 
 // hotRecs are the records of the hot loop, in the order of p.active.
 type hotRecs struct {
-	words []reader.Words
-	watch []reader.Watch // for the every-16th update (unchanged)
+	words []reader.Words // of the mapped files only (hotRun.at)
 	runs  []hotRun
 	prev  []uint64 // per file, per word loaded (wordRead.load): the baseline
 	cur   []uint64 // per file, per word loaded: the words loaded this interval
@@ -53,6 +52,7 @@ type hotRecs struct {
 // hotRun is a run of consecutive files of p.active read the same way.
 type hotRun struct {
 	end  int // the files [previous run's end, end)
+	at   int // the position in hotRecs.words of its first file, when not cold
 	read *wordRead
 	ops  []hotOp
 	cold bool // files past the mapping budget, read with pread (cold.go)
@@ -133,22 +133,25 @@ func (p *poller) heat() bool {
 		}
 	}
 	h := &p.recs
-	h.words, h.watch, h.runs = h.words[:0], h.watch[:0], h.runs[:0]
-	h.words = slices.Grow(h.words, len(p.active)) // made once, not grown
-	h.watch = slices.Grow(h.watch, len(p.active))
+	h.words, h.runs = h.words[:0], h.runs[:0]
+	mapped := 0
+	for _, t := range p.active {
+		if !t.cold {
+			mapped++
+		}
+	}
+	if cap(h.words) < mapped {
+		h.words = make([]reader.Words, 0, mapped) // made once, not grown
+	}
 	h.prev = sized(h.prev, n*len(p.active))
 	h.cur = sized(h.cur, n*len(p.active))
 	for k, t := range p.active {
-		var w reader.Words
 		if !t.cold {
-			var wt reader.Watch
-			ok, ok2 := false, false
-			w, ok = t.f.Words()
-			wt, ok2 = t.f.Watch()
-			if !ok || !ok2 {
+			w, ok := t.f.Words()
+			if !ok {
 				return false
 			}
-			h.watch = append(h.watch, wt)
+			h.words = append(h.words, w)
 		}
 		r := t.fast
 		for c := range n {
@@ -161,9 +164,12 @@ func (p *poller) heat() bool {
 			}
 			h.prev[k*n+r.at[c]] = pw
 		}
-		h.words = append(h.words, w)
 		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r || h.runs[len(h.runs)-1].cold != t.cold {
-			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute), cold: t.cold})
+			at := len(h.words)
+			if !t.cold {
+				at--
+			}
+			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute), cold: t.cold, at: at})
 		}
 		h.runs[len(h.runs)-1].end = k + 1
 	}
@@ -218,8 +224,6 @@ func (p *poller) cool() {
 	}
 	clear(h.words) // no mapping held past its File
 	h.words = h.words[:0]
-	clear(h.watch)
-	h.watch = h.watch[:0]
 	clear(h.runs)
 	h.runs = h.runs[:0]
 	p.hot = hotUnknown
@@ -246,9 +250,10 @@ func (p *poller) nothingDue() bool {
 }
 
 // unchanged reports whether every file of p.active has nothing new for
-// its update (reader.UnchangedEach, in one pass over the hot records).
+// its update (reader.UnchangedWords, in one pass over the hot records;
+// the cold files are looked at in coldRun).
 func (p *poller) unchanged() bool {
-	return reader.UnchangedEach(p.recs.watch) == len(p.recs.watch)
+	return reader.UnchangedWords(p.recs.words) == len(p.recs.words)
 }
 
 // hotLoop reads the files of p.active through the hot records, and
@@ -271,7 +276,7 @@ func (p *poller) hotLoop() (int, error) {
 				err = errSlow
 			}
 		} else {
-			k, err = reader.LoadSame(h.words[from:run.end], run.read.load, h.cur[from*n:], n)
+			k, err = reader.LoadSame(h.words[run.at:run.at+run.end-from], run.read.load, h.cur[from*n:], n)
 		}
 		if err != nil {
 			end = from + k

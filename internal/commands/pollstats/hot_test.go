@@ -26,23 +26,33 @@ import (
 // restarting, a file truncated under its mapping (a fault in the hot
 // loop), a file added, one removed and one replaced by another.
 func TestHotLoopSameLines(t *testing.T) {
-	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false) })
+	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false, -1) })
+	// The files opened from the 10th interval on are cold (the raw file
+	// written again, the file added), the others mapped: runs of cold
+	// files between runs of mapped ones, whose records are the mapped
+	// files' only (hotRun.at).
+	t.Run("mixed", func(t *testing.T) {
+		t.Cleanup(func() { coldForTest = false })
+		hotLoopSameLines(t, false, 10)
+	})
 	// Past the mapping budget: the cold files go through the hot loop too,
 	// with descriptors kept, or each opened and closed every interval.
 	t.Run("cold", func(t *testing.T) {
 		coldForTest = true
 		t.Cleanup(func() { coldForTest = false })
-		hotLoopSameLines(t, true)
+		hotLoopSameLines(t, true, -1)
 	})
 	t.Run("cold-no-descriptor", func(t *testing.T) {
 		coldForTest = true
 		fdLimit = func() int { return 0 }
 		t.Cleanup(func() { coldForTest, fdLimit = false, fdBudget })
-		hotLoopSameLines(t, true)
+		hotLoopSameLines(t, true, -1)
 	})
 }
 
-func hotLoopSameLines(t *testing.T, pastMaps bool) {
+// hotLoopSameLines runs the test; the files opened from interval
+// coldFrom on (-1: none) are cold.
+func hotLoopSameLines(t *testing.T, pastMaps bool, coldFrom int) {
 	dir := t.TempDir()
 	var ws []*writer
 	for i := range 6 {
@@ -87,8 +97,12 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	heated, heatedDue, updated := 0, 0, false
 	var layout *reader.Layout
 	var extra mmstats.Counter
+	colds := 0
 	step := func(i int, change func()) {
 		t.Helper()
+		if i == coldFrom {
+			coldForTest = true
+		}
 		change()
 		now = now.Add(time.Second)
 		hot.poll(now)
@@ -96,6 +110,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		cold.poll(now)
 		noHeat()
 		if hot.hot == hotOn {
+			if len(hot.recs.words) < len(hot.active) {
+				colds++
+			}
 			heated++
 			if hot.tick%hotUpdateEvery == 0 {
 				heatedDue++
@@ -158,6 +175,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	}
 	if heatedDue == 0 {
 		t.Error("no poll due its update was hot")
+	}
+	if coldFrom >= 0 && colds == 0 {
+		t.Error("no hot interval had cold files and mapped ones")
 	}
 	if !strings.Contains(logs[0].String(), raw) {
 		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
