@@ -35,6 +35,14 @@ func TestHotLoopSameLines(t *testing.T) {
 		t.Cleanup(func() { coldForTest = false })
 		hotLoopSameLines(t, false, 10)
 	})
+	// Chunks of a few files: runs and failures across chunks.
+	for _, chunk := range []int{1, 3} {
+		t.Run(fmt.Sprintf("mixed-chunks-of-%d", chunk), func(t *testing.T) {
+			hotChunk = chunk
+			t.Cleanup(func() { coldForTest, hotChunk = false, 1024 })
+			hotLoopSameLines(t, false, 10)
+		})
+	}
 	// Past the mapping budget: the cold files go through the hot loop too,
 	// with descriptors kept, or each opened and closed every interval.
 	t.Run("cold", func(t *testing.T) {
@@ -129,6 +137,8 @@ func hotLoopSameLines(t *testing.T, pastMaps bool, coldFrom int) {
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
+		checkBases(t, hot)
+		checkBases(t, cold)
 	}
 	for i := range 2 * hotUpdateEvery {
 		step(i, func() {
@@ -186,7 +196,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool, coldFrom int) {
 
 // The operations of the hot loop add up what share and Number.Add make
 // of the words, for each kind of word, counter or gauge, and byte order:
-// values going up, down, negative, NaN and infinite.
+// values going up, down, negative, NaN and infinite; and leave as the
+// baselines what the files read one by one leave (baseOf each value),
+// the other columns' untouched.
 func TestHotOpsAddWhatShareAdds(t *testing.T) {
 	ints := []int64{0, 5, 3, -7, -2, math.MaxInt64, math.MinInt64, 9}
 	floats := []float64{0, 1.5, 1.5, -2, math.NaN(), 3, math.Inf(1), math.Inf(1), math.Inf(-1), 0.25}
@@ -215,17 +227,27 @@ func TestHotOpsAddWhatShareAdds(t *testing.T) {
 				if len(ops) != 1 {
 					t.Fatalf("%s: %d ops", code, len(ops))
 				}
-				// Two words a file, the column's second: the files' baselines
-				// are words[k], their words now words[k+1].
+				// Two words a file, the column's second: their words now
+				// words[k+1]; and two baselines a file, the column's first:
+				// the value of words[k], then of words[k+1].
 				var cur, prev []uint64
+				var kinds []reader.ValueKind
 				var want, got aggregate.Number
+				var after []base
 				for k := 0; k+1 < len(words); k++ {
-					cur, prev = append(cur, 0, words[k+1]), append(prev, 0, words[k])
+					b := baseOf(sig.DecodeWord(words[k]))
+					cur, prev, kinds = append(cur, 0, words[k+1]), append(prev, b.bits, 7), append(kinds, b.kind, reader.Bool)
 					want.Add(share(sig.DecodeWord(words[k]), sig.DecodeWord(words[k+1]), counter && !absolute))
+					after = append(after, baseOf(sig.DecodeWord(words[k+1])), base{reader.Bool, 7})
 				}
-				hotSum(ops[0], &got, cur, prev, 2)
+				hotSum(ops[0], &got, cur, prev, kinds, 2)
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("%s counter %v absolute %v: %v, want %v", code, counter, absolute, got, want)
+				}
+				for k, b := range after {
+					if got := (base{kinds[k], prev[k]}); got != b {
+						t.Errorf("%s counter %v absolute %v: baseline %d %v, want %v", code, counter, absolute, k, got, b)
+					}
 				}
 			}
 		}

@@ -28,6 +28,7 @@ type poller struct {
 	log      *logger
 
 	files map[string]*tracked // by path; the ID tells a replaced file
+	bases baseStore           // their baselines (bases.go)
 	gen   int                 // scan generation, to find the files gone
 	tick  int                 // poll count, to update each file once a poll
 
@@ -115,7 +116,7 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 			return // named twice
 		}
 		t := newTracked(path, id)
-		t.seen = int32(p.gen)
+		t.seen = uint16(p.gen)
 		p.files[path] = t
 		found = append(found, t)
 	}, p.warnErr)
@@ -186,7 +187,9 @@ func startPoller(o *Options, src *sources, log *logger) (*poller, error) {
 	}
 	p.cols = cols
 	p.agg, p.line, p.warned = make([]colAgg, len(cols)), make([]result, len(cols)), make([]bool, len(cols))
-	for _, t := range p.files {
+	p.bases.n = len(cols)
+	p.bases.reserve(len(found))
+	for _, t := range found { // in the order read: the rows too
 		if t.f != nil || t.cold {
 			p.bind(t)
 		}
@@ -426,6 +429,7 @@ func (p *poller) addRow(t *tracked) {
 // bind binds t's file to the columns; for a view, under the prefix of
 // its runtime stats, unless it has none.
 func (p *poller) bind(t *tracked) {
+	p.bases.alloc(t) // the row its baselines are set in
 	if t.cold && t.f == nil {
 		if t.f = p.fileOf(t); t.f == nil {
 			return
@@ -471,13 +475,14 @@ func (p *poller) reconcile() {
 		case t.id != id:
 			old, was = t.keepOld(), t.keepIdentity()
 			t.close()
+			p.bases.release(t)
 			*t = *newTracked(path, id)
 			p.log.infof("replaced %s", cli.Quote(path))
 		default:
-			t.seen = int32(p.gen)
+			t.seen = uint16(p.gen)
 			return
 		}
-		t.seen = int32(p.gen)
+		t.seen = uint16(p.gen)
 		if p.open(t) {
 			p.bind(t)
 		}
@@ -486,9 +491,10 @@ func (p *poller) reconcile() {
 		p.dirty = true
 	}, p.warnErr)
 	for path, t := range p.files {
-		if t.seen != int32(p.gen) {
+		if t.seen != uint16(p.gen) {
 			p.depart(t)
 			t.close()
+			p.bases.release(t)
 			delete(p.files, path)
 			p.log.infof("removed %s", cli.Quote(path))
 			p.dirty = true
@@ -552,6 +558,7 @@ func (p *poller) update(t *tracked) bool {
 	case errors.Is(err, reader.ErrReplaced):
 		old, was := t.keepOld(), t.keepIdentity()
 		t.close()
+		p.bases.release(t)
 		id, _ := lstatID(t.path) // what the next scan will find
 		*t = tracked{bindings: unbound, path: t.path, id: id, seen: t.seen, updated: int32(p.tick)}
 		p.log.infof("replaced %s", cli.Quote(t.path))
