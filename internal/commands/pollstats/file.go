@@ -1,7 +1,6 @@
 package pollstats
 
 import (
-
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/pkg/aggregate"
