@@ -27,7 +27,7 @@ func (f *File) Watch() (Watch, bool) {
 	if f.data == nil || !f.mapped || f.snapOn() {
 		return Watch{}, false
 	}
-	return Watch{f.data, f.idx.end}, true
+	return Watch{f.data, f.ix().end}, true
 }
 
 // UnchangedEach returns the position in ws of the first file that is not

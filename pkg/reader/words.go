@@ -93,7 +93,7 @@ func (f *File) Words() (Words, bool) {
 	if f.data == nil || !f.mapped || f.snapOn() {
 		return Words{}, false
 	}
-	return Words{f.data, f.idx.end}, true
+	return Words{f.data, f.ix().end}, true
 }
 
 // Load is File.LoadWords on the mapping; its errors have no path.
