@@ -30,7 +30,7 @@ func NewCoarsePlan(f *File, i int) (p *CoarsePlan, err error) {
 		return nil, ErrClosed
 	}
 	l := f.Layout()
-	if l == nil || i < 0 || i >= f.idx.len() {
+	if l == nil || i < 0 || i >= f.ix().len() {
 		return nil, f.ReadCoarseHistogram(i, 0, &CoarseHistogram{})
 	}
 	defer f.wrap(&err)

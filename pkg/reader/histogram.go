@@ -197,8 +197,8 @@ func (f *File) readGroupOf(i int, h *Histogram, c *CoarseHistogram, schema int) 
 	if f.data == nil {
 		return ErrClosed
 	}
-	if i < 0 || i >= f.idx.len() {
-		return fmt.Errorf("reader: field %d of %d", i, f.idx.len())
+	if i < 0 || i >= f.ix().len() {
+		return fmt.Errorf("reader: field %d of %d", i, f.ix().len())
 	}
 	if h == nil && schema < 0 {
 		return fmt.Errorf("reader: coarse schema %d", schema)
@@ -237,9 +237,9 @@ func (l *Layout) groupOf(i int) (head, end int, err error) {
 // belongs to, or ErrNoHistogram. It reads f's data: the caller catches
 // faults.
 func (f *File) groupOf(i int) (head, end int, err error) {
-	head, end = f.idx.span(i)
+	head, end = f.ix().span(i)
 	if head < 0 {
-		fl, err := f.idx.field(f.data, i, true)
+		fl, err := f.ix().field(f.data, i, true)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -268,7 +268,7 @@ func (f *File) histField(data []byte, k int) (Field, error) {
 	if f.shape != nil {
 		return f.shape.layout.Fields[k], nil
 	}
-	return f.idx.field(data, k, false)
+	return f.ix().field(data, k, false)
 }
 func (l *Layout) histField(_ []byte, k int) (Field, error) { return l.Fields[k], nil }
 

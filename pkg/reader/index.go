@@ -31,6 +31,11 @@ const maxIndexed = math.MaxUint32
 
 func newIndex() index { return index{end: 1, head: -1} }
 
+// noIndex is the index of a File that is not open (closed, zero, or
+// whose open failed; see File.ix): empty, and never modified (own
+// copies it first).
+var noIndex index
+
 // len returns the number of fields.
 func (x *index) len() int { return len(x.offs) }
 

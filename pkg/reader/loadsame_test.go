@@ -122,13 +122,15 @@ func TestUnchanged(t *testing.T) {
 }
 
 // UnchangedEach finds the first file that is not Unchanged: a field
-// appended, a file truncated under its mapping (a fault, caught).
+// appended, a file truncated under its mapping (a fault, caught); and
+// UnchangedWords finds the same file through the files' Words.
 func TestUnchangedEach(t *testing.T) {
 	type stats struct {
 		N mmstats.Counter `mmstats:"n"`
 	}
 	var writers []*mmstats.File
 	var ws []reader.Watch
+	var wds []reader.Words
 	for range 3 {
 		var s stats
 		w := newWriter(t, &s)
@@ -141,25 +143,40 @@ func TestUnchangedEach(t *testing.T) {
 		if !ok {
 			t.Fatal("a mapped file has no Watch")
 		}
-		writers, ws = append(writers, w), append(ws, wt)
+		wd, ok := f.Words()
+		if !ok {
+			t.Fatal("a mapped file has no Words")
+		}
+		writers, ws, wds = append(writers, w), append(ws, wt), append(wds, wd)
 	}
-	if k := reader.UnchangedEach(ws); k != 3 {
+	each := func() int {
+		t.Helper()
+		k := reader.UnchangedEach(ws)
+		if kw := reader.UnchangedWords(wds); kw != k {
+			t.Errorf("UnchangedWords %d, UnchangedEach %d", kw, k)
+		}
+		return k
+	}
+	if k := each(); k != 3 {
 		t.Fatalf("UnchangedEach of files just opened: %d, want 3", k)
 	}
 	var extra mmstats.Counter
 	if err := writers[2].Add("appended", &extra); err != nil {
 		t.Fatal(err)
 	}
-	if k := reader.UnchangedEach(ws); k != 2 {
+	if k := each(); k != 2 {
 		t.Errorf("a field appended to the third: %d, want 2", k)
 	}
 	if err := os.Truncate(writers[1].Path(), 0); err != nil {
 		t.Fatal(err)
 	}
-	if k := reader.UnchangedEach(ws); k != 1 {
+	if k := each(); k != 1 {
 		t.Errorf("the second truncated: %d, want 1", k)
 	}
 	if k := reader.UnchangedEach([]reader.Watch{{}}); k != 0 {
 		t.Errorf("the zero Watch: %d, want 0", k)
+	}
+	if k := reader.UnchangedWords([]reader.Words{{}}); k != 0 {
+		t.Errorf("the zero Words: %d, want 0", k)
 	}
 }

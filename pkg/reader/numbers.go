@@ -27,7 +27,7 @@ func (f *File) ReadNumbers(dst []Value) (err error) {
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	r := newStatReader(f.data, nil)
 	defer r.free()
-	groups := f.idx.groups
+	groups := f.ix().groups
 	for i := 0; i < len(fields); {
 		for len(groups) > 0 && int(groups[0].head) < i {
 			groups = groups[1:]

@@ -58,7 +58,7 @@ func NewNumberPlan(f *File) *NumberPlan {
 	p := &NumberPlan{layout: l}
 	reach := func(end int) { p.hi = max(p.hi, end) }
 	fields := l.Fields
-	groups := f.idx.groups
+	groups := f.ix().groups
 	item := func(fl *Field, i int) (numOp, bool) {
 		if fl.Value < 0 || fl.End() < fl.Value {
 			return numOp{}, false

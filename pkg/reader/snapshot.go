@@ -144,7 +144,7 @@ func (s *Snapshot) read(f *File, fd, size int, ownFD bool) error {
 	}
 	data := s.buffer(size)
 	keep := func(sh *shape, partial bool) {
-		f.data, f.idx, f.shape, f.layout = data, sh.idx, sh, &sh.layout
+		f.data, f.idx, f.shape, f.layout = data, &sh.idx, sh, &sh.layout
 		if f.snap == nil { // a File read into again (ReadFDInto) keeps its own
 			f.snap = new(snapState)
 		}
@@ -184,7 +184,7 @@ func (s *Snapshot) read(f *File, fd, size int, ownFD bool) error {
 	if err := stabilize(fd, data, &idx); err != nil {
 		return err
 	}
-	f.data, f.idx = data, idx
+	f.data, f.idx = data, &idx
 	s.last = f
 	return nil
 }
@@ -246,10 +246,10 @@ func (f *File) settle(whole bool) error {
 // copy as it is.
 func (f *File) settleField(i int) error {
 	st := f.snap
-	if st == nil || !st.on || !st.unsettled && st.err == nil || i < 0 || i >= f.idx.len() {
+	if st == nil || !st.on || !st.unsettled && st.err == nil || i < 0 || i >= f.ix().len() {
 		return nil
 	}
-	off := int(f.idx.offs[i])
+	off := int(f.ix().offs[i])
 	rs := f.shape.regions
 	k := sort.Search(len(rs), func(k int) bool { return rs[k].end > off })
 	if k == len(rs) || rs[k].start > off {

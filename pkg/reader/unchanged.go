@@ -27,7 +27,7 @@ func (f *File) Watch() (Watch, bool) {
 	if f.data == nil || !f.mapped || f.snapOn() {
 		return Watch{}, false
 	}
-	return Watch{f.data, f.idx.end}, true
+	return Watch{f.data, f.ix().end}, true
 }
 
 // UnchangedEach returns the position in ws of the first file that is not
@@ -36,11 +36,17 @@ func UnchangedEach(ws []Watch) (k int) {
 	var err error
 	defer catchFault(&err, debug.SetPanicOnFault(true)) // k: the file that faulted
 	for k = range ws {
-		w := &ws[k]
-		if w.data == nil || w.end+2 > len(w.data) ||
-			loadByte(w.data, w.end) != 0 || loadByte(w.data, w.end+1) != 0 || loadByte(w.data, 0) == v1.Superseded {
+		if !unchangedAt(ws[k].data, ws[k].end) {
 			return k
 		}
 	}
 	return len(ws)
+}
+
+// unchangedAt reports whether the mapping data, whose layout ends at
+// end, is as Unchanged wants it: not superseded, no field appended. The
+// caller catches a fault.
+func unchangedAt(data []byte, end int) bool {
+	return data != nil && end+2 <= len(data) &&
+		loadByte(data, end) == 0 && loadByte(data, end+1) == 0 && loadByte(data, 0) != v1.Superseded
 }

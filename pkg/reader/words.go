@@ -79,9 +79,12 @@ func (f *File) Forget() {
 // through the File (its struct is one more cache line per file, every
 // interval, for a poller of thousands). It is valid until the File is
 // closed or updated (Update may map it again): the caller takes it
-// again then, and never uses it after Close.
+// again then, and never uses it after Close. It holds the end of the
+// File's layout too, for UnchangedWords: one record per file of a
+// poller, not two (a Words and a Watch).
 type Words struct {
 	data []byte
+	end  int // as Watch's
 }
 
 // Words returns f's mapping, and false when f reads a private copy (see
@@ -90,7 +93,7 @@ func (f *File) Words() (Words, bool) {
 	if f.data == nil || !f.mapped || f.snapOn() {
 		return Words{}, false
 	}
-	return Words{f.data}, true
+	return Words{f.data, f.ix().end}, true
 }
 
 // Load is File.LoadWords on the mapping; its errors have no path.

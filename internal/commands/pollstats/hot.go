@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/bits"
-	"slices"
 
 	"github.com/mmstats/mmstats/internal/v1"
 	"github.com/mmstats/mmstats/pkg/aggregate"
@@ -17,42 +16,47 @@ import (
 // (reader.File.Unchanged). When moreover every file read is mapped and read as words
 // whose columns are all sums (wordRead.summed: counters, most gauges),
 // the interval goes through flat arrays in the order of p.active: each
-// file's mapping (reader.Words), runs of files read the same way (the
-// files of one layout share their wordRead), and two arrays of words, n
-// a file: those loaded this interval and those of the one before (the
-// baselines), which swap after each interval. Each file then costs the
-// loads of its values and 24 bytes of records read in order, rather
-// than the tracked entries and reader.Files scattered on the heap; the
-// loads of every file go first, in one tight pass (reader.LoadSame), so
-// that the processor has many files' pages under way at once, and the
-// changes are added up in a second pass over the words, by operations
-// chosen once per layout (hotOp), not by decoding each value.
-//
-// While the hot loop runs, the baselines are its own; any other
-// interval first gives them back to the tracked entries (cool), so that
-// everything else (binding, totals, departures) sees them as always.
+// mapped file's mapping (reader.Words, one record of 32 bytes that also
+// holds what the every-hotUpdateEvery look checks), runs of files read
+// the same way (the files of one layout share their wordRead), the
+// baselines (p.bases, whose rows heat puts in the order of p.active),
+// and the words loaded, n a file, for hotChunk files at a time. Each
+// file then costs the loads of its values and a few words of records
+// read in order, rather than the tracked entries and reader.Files
+// scattered on the heap; the loads of a chunk's files go first, in one
+// tight pass (reader.LoadSame), so that the processor has many files'
+// pages under way at once, and the changes are added up in a second
+// pass over the words, by operations chosen once per layout (hotOp),
+// not by decoding each value, each word then stored as the baseline.
 
 // hotState says whether the hot loop can run over p.active.
 type hotState uint8
 
 const (
 	hotUnknown hotState = iota // not tried since the last rebuild
-	hotOn                      // the records are built and hold the baselines
+	hotOn                      // the records are built, the baselines in their order
 	hotOff                     // some file cannot go through it
 )
 
 // hotRecs are the records of the hot loop, in the order of p.active.
 type hotRecs struct {
-	words []reader.Words
-	watch []reader.Watch // for the every-16th update (unchanged)
+	words []reader.Words // of the mapped files only (hotRun.at)
 	runs  []hotRun
-	prev  []uint64 // per file, per word loaded (wordRead.load): the baseline
-	cur   []uint64 // per file, per word loaded: the words loaded this interval
+	cur   []uint64 // per file of a chunk, per word loaded (wordRead.load): the words loaded this interval
 }
+
+// hotChunk is how many files the hot loop loads before it adds their
+// shares: enough for the loads of many files to be under way at once,
+// few enough that their words stay in the processor's cache (32 KiB at
+// 4 columns) and cost no memory per file. (A variable for the tests,
+// whose chunks are of a few files.)
+var hotChunk = 1024
 
 // hotRun is a run of consecutive files of p.active read the same way.
 type hotRun struct {
-	end  int // the files [previous run's end, end)
+	from int // the files [from, end)
+	end  int
+	at   int // the position in hotRecs.words of its first file, when not cold
 	read *wordRead
 	ops  []hotOp
 	cold bool // files past the mapping budget, read with pread (cold.go)
@@ -60,7 +64,7 @@ type hotRun struct {
 
 // hotOp adds one column's share of a file, from its word.
 type hotOp struct {
-	col   int   // the column
+	col   int   // the column (its baseline's position in a row of p.bases)
 	word  int   // the word's position in wordRead.load
 	kind  uint8 // how: one of the op constants
 	delta bool  // opDecode: a change is shown
@@ -116,8 +120,8 @@ func (p *poller) quiet() bool {
 		len(p.departed) == 0 // departed: expired by settleFolds
 }
 
-// heat builds the records of the hot loop from p.active, and reports
-// whether it can run.
+// heat builds the records of the hot loop from p.active, puts the rows
+// of the baselines in its order, and reports whether it can run.
 func (p *poller) heat() bool {
 	switch p.hot {
 	case hotOn:
@@ -128,45 +132,48 @@ func (p *poller) heat() bool {
 	n := len(p.cols)
 	p.hot = hotOff
 	for _, t := range p.active { // before a record is made
-		if t.fast == nil || !t.fast.summed || len(t.prev()) != n || !t.cold && t.f == nil || t.cold && !quickable(t) {
+		if t.fast == nil || !t.fast.summed || t.slot == 0 || !t.cold && t.f == nil || t.cold && !quickable(t) {
 			return false
 		}
 	}
 	h := &p.recs
-	h.words, h.watch, h.runs = h.words[:0], h.watch[:0], h.runs[:0]
-	h.words = slices.Grow(h.words, len(p.active)) // made once, not grown
-	h.watch = slices.Grow(h.watch, len(p.active))
-	h.prev = sized(h.prev, n*len(p.active))
-	h.cur = sized(h.cur, n*len(p.active))
-	for k, t := range p.active {
-		var w reader.Words
+	h.words, h.runs = h.words[:0], h.runs[:0]
+	mapped := 0
+	for _, t := range p.active {
 		if !t.cold {
-			var wt reader.Watch
-			ok, ok2 := false, false
-			w, ok = t.f.Words()
-			wt, ok2 = t.f.Watch()
-			if !ok || !ok2 {
-				return false
-			}
-			h.watch = append(h.watch, wt)
+			mapped++
 		}
-		r := t.fast
-		for c := range n {
-			if r.at[c] < 0 {
-				continue
-			}
-			pw, ok := wordOf(&r.sigs[c], t.prev()[c].value())
+	}
+	if cap(h.words) < mapped {
+		h.words = make([]reader.Words, 0, mapped) // made once, not grown
+	}
+	if p.bases.n != n || !p.bases.order(p.active) {
+		return false
+	}
+	for k, t := range p.active {
+		if !t.cold {
+			w, ok := t.f.Words()
 			if !ok {
 				return false
 			}
-			h.prev[k*n+r.at[c]] = pw
+			h.words = append(h.words, w)
 		}
-		h.words = append(h.words, w)
+		r := t.fast
 		if len(h.runs) == 0 || h.runs[len(h.runs)-1].read != r || h.runs[len(h.runs)-1].cold != t.cold {
-			h.runs = append(h.runs, hotRun{read: r, ops: hotOps(r, p.absolute), cold: t.cold})
+			at := len(h.words)
+			if !t.cold {
+				at--
+			}
+			h.runs = append(h.runs, hotRun{from: k, read: r, ops: hotOps(r, p.absolute), cold: t.cold, at: at})
 		}
 		h.runs[len(h.runs)-1].end = k + 1
+		for _, op := range h.runs[len(h.runs)-1].ops {
+			if want, ok := op.baseKind(); ok && p.bases.kinds[k*n+op.col] != want {
+				return false // a baseline the operation does not read as its word
+			}
+		}
 	}
+	h.cur = sized(h.cur, hotChunk*n)
 	p.hot = hotOn
 	return true
 }
@@ -179,47 +186,30 @@ func sized(b []uint64, n int) []uint64 {
 	return b[:n]
 }
 
-// wordOf returns the word that sig decodes as v, if there is one.
-func wordOf(sig *reader.Signature, v reader.Value) (uint64, bool) {
-	var w uint64
-	switch v.Kind() {
-	case reader.Uint:
-		w = v.Uint()
-	case reader.Int:
-		w = uint64(v.Int())
-	case reader.Float:
-		w = math.Float64bits(v.Float())
-	default:
-		return 0, false
+// baseKind returns the kind of baseline that operation op reads as a
+// word (the bits of its value: that of its field's words), and false
+// for opDecode, which reads any.
+func (op hotOp) baseKind() (reader.ValueKind, bool) {
+	switch op.kind {
+	case opUintDelta, opUint:
+		return reader.Uint, true
+	case opIntDelta, opInt:
+		return reader.Int, true
+	case opFloatDelta, opFloat:
+		return reader.Float, true
 	}
-	return w, sig.DecodeWord(w) == v
+	return reader.Invalid, false
 }
 
-// cool gives the baselines of the hot loop back to the tracked entries,
-// and drops its records: the next quiet interval builds them again.
+// cool drops the records of the hot loop: the next quiet interval
+// builds them again (the baselines stay where they are, in p.bases).
 func (p *poller) cool() {
 	if p.hot != hotOn {
 		return
 	}
-	n := len(p.cols)
 	h := &p.recs
-	from := 0
-	for _, run := range h.runs {
-		r := run.read
-		for k := from; k < run.end; k++ {
-			t := p.active[k]
-			for c, a := range r.at {
-				if a >= 0 {
-					t.prev()[c] = baseOf(r.sigs[c].DecodeWord(h.prev[k*n+a]))
-				}
-			}
-		}
-		from = run.end
-	}
 	clear(h.words) // no mapping held past its File
 	h.words = h.words[:0]
-	clear(h.watch)
-	h.watch = h.watch[:0]
 	clear(h.runs)
 	h.runs = h.runs[:0]
 	p.hot = hotUnknown
@@ -246,59 +236,73 @@ func (p *poller) nothingDue() bool {
 }
 
 // unchanged reports whether every file of p.active has nothing new for
-// its update (reader.UnchangedEach, in one pass over the hot records).
+// its update (reader.UnchangedWords, in one pass over the hot records;
+// the cold files are looked at in coldRun).
 func (p *poller) unchanged() bool {
-	return reader.UnchangedEach(p.recs.watch) == len(p.recs.watch)
+	return reader.UnchangedWords(p.recs.words) == len(p.recs.words)
 }
 
 // hotLoop reads the files of p.active through the hot records, and
-// combines their columns (all sums): first the words of every file, in
-// one pass per run (reader.LoadSame; a pread each for the cold files),
-// then their shares. It returns the position in p.active of a file that
+// combines their columns (all sums), hotChunk files at a time: first the
+// words of the chunk's files, in one pass per run (reader.LoadSame; a
+// pread each for the cold files), then their shares, each word then the
+// file's baseline. It returns the position in p.active of a file that
 // failed, with the error (errSlow: a cold file to read the slow way; the
 // records are cooled then, and the caller goes on from there), or
-// len(p.active).
+// len(p.active). A file that failed, and those after it, keep their
+// baselines.
 func (p *poller) hotLoop() (int, error) {
 	n := len(p.cols)
 	h := &p.recs
-	end, from := len(p.active), 0
+	end := len(p.active)
 	var err error
-	for _, run := range h.runs {
-		var k int
-		if run.cold {
-			k = p.coldRun(from, run.end, h.cur, n)
-			if from+k < run.end {
-				err = errSlow
+	first := 0 // the first run of the chunk
+	for c0 := 0; c0 < end; c0 += hotChunk {
+		c1 := min(c0+hotChunk, end)
+		got := c1 // the chunk's files read, to got
+		for _, run := range h.runs[first:] {
+			from, to := max(run.from, c0), min(run.end, c1)
+			if from >= to {
+				break
 			}
-		} else {
-			k, err = reader.LoadSame(h.words[from:run.end], run.read.load, h.cur[from*n:], n)
+			var k int
+			if run.cold {
+				k = p.coldRun(from, to, h.cur[(from-c0)*n:], n)
+				if from+k < to {
+					err = errSlow
+				}
+			} else {
+				at := run.at + from - run.from
+				k, err = reader.LoadSame(h.words[at:at+to-from], run.read.load, h.cur[(from-c0)*n:], n)
+			}
+			if err != nil {
+				got = from + k
+				break
+			}
+		}
+		for _, run := range h.runs[first:] {
+			from, to := max(run.from, c0), min(run.end, got)
+			if from >= to {
+				break
+			}
+			cur := h.cur[(from-c0)*n : (to-c0)*n]
+			words, kinds := p.bases.words[from*n:to*n], p.bases.kinds[from*n:to*n]
+			for _, op := range run.ops {
+				a := &p.agg[op.col]
+				if !a.seen {
+					a.seen, a.policy, a.meta = true, aggregate.Sum, run.read.meta[op.col]
+				}
+				hotSum(op, &a.sum, cur, words, kinds, n)
+			}
 		}
 		if err != nil {
-			end = from + k
+			end = got
 			break
 		}
-		from = run.end
-	}
-	from = 0
-	for _, run := range h.runs {
-		if from >= end {
-			break
+		for first < len(h.runs) && h.runs[first].end <= c1 {
+			first++
 		}
-		to := min(run.end, end)
-		for _, op := range run.ops {
-			a := &p.agg[op.col]
-			if !a.seen {
-				a.seen, a.policy, a.meta = true, aggregate.Sum, run.read.meta[op.col]
-			}
-			hotSum(op, &a.sum, h.cur[from*n:to*n], h.prev[from*n:to*n], n)
-		}
-		from = run.end
 	}
-	// The words loaded are the baselines of the next interval: those of
-	// the files read, that is; a file that failed, and those after it,
-	// keep theirs.
-	copy(h.cur[end*n:], h.prev[end*n:])
-	h.cur, h.prev = h.prev, h.cur
 	if err != nil {
 		p.cool()
 	}
@@ -310,13 +314,14 @@ func (p *poller) hotLoop() (int, error) {
 var errSlow = errors.New("read the slow way")
 
 // coldRun reads the words of the cold files [from, to) of p.active into
-// cur, n a file, and returns how many it read before one that must be
-// read the slow way: at its phase, each is looked at whole, its layout
-// checked (lookWords); else its words read with one pread (coldWords).
+// cur, n a file from its start, and returns how many it read before one
+// that must be read the slow way: at its phase, each is looked at whole,
+// its layout checked (lookWords); else its words read with one pread
+// (coldWords).
 func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
 	for k := from; k < to; k++ {
 		t := p.active[k]
-		dst := cur[k*n : k*n+len(t.fast.load)]
+		dst := cur[(k-from)*n : (k-from)*n+len(t.fast.load)]
 		if p.dueLook(t) {
 			if !p.lookWords(t, dst) {
 				return k - from
@@ -329,58 +334,82 @@ func (p *poller) coldRun(from, to int, cur []uint64, n int) int {
 	return to - from
 }
 
-// hotSum adds the shares of column op of the files whose words are cur
-// (and their baselines prev), n words a file, to sum: what share and
-// aggregate.Number.Add make of them, in the order of the files.
-func hotSum(op hotOp, sum *aggregate.Number, cur, prev []uint64, n int) {
-	j := op.word
+// hotSum adds the shares of column op of the files whose words are cur,
+// n a file (the column's at op.word), to sum: what share and
+// aggregate.Number.Add make of them and of their baselines (words and
+// kinds, n a file, the column's at op.col), in the order of the files;
+// and sets each baseline to the value read.
+func hotSum(op hotOp, sum *aggregate.Number, cur, words []uint64, kinds []reader.ValueKind, n int) {
+	j, c := op.word, op.col
+	files := len(cur) / n
+	if files == 0 {
+		return
+	}
+	// One bounds check for each loop.
+	_, _, _ = cur[(files-1)*n+j], words[(files-1)*n+c], kinds[(files-1)*n+c]
 	// The unsigned shares are added up here, in registers (a sum through
 	// the pointer is a store a file), and to sum at the end: exactly the
-	// same 128-bit sum.
+	// same 128-bit sum. The native words are their values' bits: each is
+	// stored as it is, the baseline's kind that of the operation (heat).
 	var lo, carries uint64
 	switch op.kind {
 	case opUintDelta:
-		for k := j; k < len(cur); k += n {
-			if c, b := cur[k], prev[k]; c >= b {
+		for f := range files {
+			w := cur[f*n+j]
+			if b := words[f*n+c]; w >= b {
 				var carry uint64
-				lo, carry = bits.Add64(lo, c-b, 0)
+				lo, carry = bits.Add64(lo, w-b, 0)
 				carries += carry
 			}
+			words[f*n+c] = w
 		}
 	case opUint:
-		for k := j; k < len(cur); k += n {
+		for f := range files {
+			w := cur[f*n+j]
 			var carry uint64
-			lo, carry = bits.Add64(lo, cur[k], 0)
+			lo, carry = bits.Add64(lo, w, 0)
 			carries += carry
+			words[f*n+c] = w
 		}
 	case opIntDelta:
-		for k := j; k < len(cur); k += n {
-			if c, b := int64(cur[k]), int64(prev[k]); c >= b {
+		for f := range files {
+			w := cur[f*n+j]
+			if v, b := int64(w), int64(words[f*n+c]); v >= b {
 				var carry uint64
-				lo, carry = bits.Add64(lo, uint64(c)-uint64(b), 0)
+				lo, carry = bits.Add64(lo, uint64(v)-uint64(b), 0)
 				carries += carry
 			}
+			words[f*n+c] = w
 		}
 	case opInt:
-		for k := j; k < len(cur); k += n {
-			sum.AddInt(int64(cur[k]))
+		for f := range files {
+			w := cur[f*n+j]
+			sum.AddInt(int64(w))
+			words[f*n+c] = w
 		}
 	case opFloatDelta:
-		for k := j; k < len(cur); k += n {
-			c, b := math.Float64frombits(cur[k]), math.Float64frombits(prev[k])
-			if c > b { // false for NaN; an unchanged ±Inf is no change, not Inf-Inf
-				sum.AddFloat(c - b)
+		for f := range files {
+			w := cur[f*n+j]
+			v, b := math.Float64frombits(w), math.Float64frombits(words[f*n+c])
+			if v > b { // false for NaN; an unchanged ±Inf is no change, not Inf-Inf
+				sum.AddFloat(v - b)
 			} else {
 				sum.AddFloat(0)
 			}
+			words[f*n+c] = w
 		}
 	case opFloat:
-		for k := j; k < len(cur); k += n {
-			sum.AddFloat(math.Float64frombits(cur[k]))
+		for f := range files {
+			w := cur[f*n+j]
+			sum.AddFloat(math.Float64frombits(w))
+			words[f*n+c] = w
 		}
 	default:
-		for k := j; k < len(cur); k += n {
-			sum.Add(share(op.sig.DecodeWord(prev[k]), op.sig.DecodeWord(cur[k]), op.delta))
+		for f := range files {
+			v := op.sig.DecodeWord(cur[f*n+j])
+			sum.Add(share(base{kinds[f*n+c], words[f*n+c]}.value(), v, op.delta))
+			b := baseOf(v)
+			words[f*n+c], kinds[f*n+c] = b.bits, b.kind
 		}
 	}
 	if lo != 0 || carries != 0 {

@@ -26,23 +26,41 @@ import (
 // restarting, a file truncated under its mapping (a fault in the hot
 // loop), a file added, one removed and one replaced by another.
 func TestHotLoopSameLines(t *testing.T) {
-	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false) })
+	t.Run("mapped", func(t *testing.T) { hotLoopSameLines(t, false, -1) })
+	// The files opened from the 10th interval on are cold (the raw file
+	// written again, the file added), the others mapped: runs of cold
+	// files between runs of mapped ones, whose records are the mapped
+	// files' only (hotRun.at).
+	t.Run("mixed", func(t *testing.T) {
+		t.Cleanup(func() { coldForTest = false })
+		hotLoopSameLines(t, false, 10)
+	})
+	// Chunks of a few files: runs and failures across chunks.
+	for _, chunk := range []int{1, 3} {
+		t.Run(fmt.Sprintf("mixed-chunks-of-%d", chunk), func(t *testing.T) {
+			hotChunk = chunk
+			t.Cleanup(func() { coldForTest, hotChunk = false, 1024 })
+			hotLoopSameLines(t, false, 10)
+		})
+	}
 	// Past the mapping budget: the cold files go through the hot loop too,
 	// with descriptors kept, or each opened and closed every interval.
 	t.Run("cold", func(t *testing.T) {
 		coldForTest = true
 		t.Cleanup(func() { coldForTest = false })
-		hotLoopSameLines(t, true)
+		hotLoopSameLines(t, true, -1)
 	})
 	t.Run("cold-no-descriptor", func(t *testing.T) {
 		coldForTest = true
 		fdLimit = func() int { return 0 }
 		t.Cleanup(func() { coldForTest, fdLimit = false, fdBudget })
-		hotLoopSameLines(t, true)
+		hotLoopSameLines(t, true, -1)
 	})
 }
 
-func hotLoopSameLines(t *testing.T, pastMaps bool) {
+// hotLoopSameLines runs the test; the files opened from interval
+// coldFrom on (-1: none) are cold.
+func hotLoopSameLines(t *testing.T, pastMaps bool, coldFrom int) {
 	dir := t.TempDir()
 	var ws []*writer
 	for i := range 6 {
@@ -87,8 +105,12 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	heated, heatedDue, updated := 0, 0, false
 	var layout *reader.Layout
 	var extra mmstats.Counter
+	colds := 0
 	step := func(i int, change func()) {
 		t.Helper()
+		if i == coldFrom {
+			coldForTest = true
+		}
 		change()
 		now = now.Add(time.Second)
 		hot.poll(now)
@@ -96,6 +118,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		cold.poll(now)
 		noHeat()
 		if hot.hot == hotOn {
+			if len(hot.recs.words) < len(hot.active) {
+				colds++
+			}
 			heated++
 			if hot.tick%hotUpdateEvery == 0 {
 				heatedDue++
@@ -112,6 +137,8 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 		if !slices.Equal(hot.line, cold.line) {
 			t.Errorf("interval %d: hot loop %v, files one by one %v", i, hot.line, cold.line)
 		}
+		checkBases(t, hot)
+		checkBases(t, cold)
 	}
 	for i := range 2 * hotUpdateEvery {
 		step(i, func() {
@@ -159,6 +186,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 	if heatedDue == 0 {
 		t.Error("no poll due its update was hot")
 	}
+	if coldFrom >= 0 && colds == 0 {
+		t.Error("no hot interval had cold files and mapped ones")
+	}
 	if !strings.Contains(logs[0].String(), raw) {
 		t.Errorf("the truncated file is not reported:\n%s", logs[0].String())
 	}
@@ -166,7 +196,9 @@ func hotLoopSameLines(t *testing.T, pastMaps bool) {
 
 // The operations of the hot loop add up what share and Number.Add make
 // of the words, for each kind of word, counter or gauge, and byte order:
-// values going up, down, negative, NaN and infinite.
+// values going up, down, negative, NaN and infinite; and leave as the
+// baselines what the files read one by one leave (baseOf each value),
+// the other columns' untouched.
 func TestHotOpsAddWhatShareAdds(t *testing.T) {
 	ints := []int64{0, 5, 3, -7, -2, math.MaxInt64, math.MinInt64, 9}
 	floats := []float64{0, 1.5, 1.5, -2, math.NaN(), 3, math.Inf(1), math.Inf(1), math.Inf(-1), 0.25}
@@ -195,17 +227,27 @@ func TestHotOpsAddWhatShareAdds(t *testing.T) {
 				if len(ops) != 1 {
 					t.Fatalf("%s: %d ops", code, len(ops))
 				}
-				// Two words a file, the column's second: the files' baselines
-				// are words[k], their words now words[k+1].
+				// Two words a file, the column's second: their words now
+				// words[k+1]; and two baselines a file, the column's first:
+				// the value of words[k], then of words[k+1].
 				var cur, prev []uint64
+				var kinds []reader.ValueKind
 				var want, got aggregate.Number
+				var after []base
 				for k := 0; k+1 < len(words); k++ {
-					cur, prev = append(cur, 0, words[k+1]), append(prev, 0, words[k])
+					b := baseOf(sig.DecodeWord(words[k]))
+					cur, prev, kinds = append(cur, 0, words[k+1]), append(prev, b.bits, 7), append(kinds, b.kind, reader.Bool)
 					want.Add(share(sig.DecodeWord(words[k]), sig.DecodeWord(words[k+1]), counter && !absolute))
+					after = append(after, baseOf(sig.DecodeWord(words[k+1])), base{reader.Bool, 7})
 				}
-				hotSum(ops[0], &got, cur, prev, 2)
+				hotSum(ops[0], &got, cur, prev, kinds, 2)
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("%s counter %v absolute %v: %v, want %v", code, counter, absolute, got, want)
+				}
+				for k, b := range after {
+					if got := (base{kinds[k], prev[k]}); got != b {
+						t.Errorf("%s counter %v absolute %v: baseline %d %v, want %v", code, counter, absolute, k, got, b)
+					}
 				}
 			}
 		}

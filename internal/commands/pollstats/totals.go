@@ -52,7 +52,7 @@ type totalsOld struct {
 // sys.created, whether it is a totals file (aggregate.IsTotals: a
 // string sys.folded and no sys.pid), and then the files it holds.
 func (p *poller) identify(t *tracked) {
-	t.fid, t.hasFID, t.totals, t.createdAt = 0, false, false, 0
+	t.fid, t.hasFID, t.totals, t.newborn = 0, false, false, false
 	if t.x != nil {
 		t.x.foldedIDs = t.x.foldedIDs[:0]
 	}
@@ -65,7 +65,8 @@ func (p *poller) identify(t *tracked) {
 			}
 		case convention.Created:
 			if v, err := t.f.Value(i); err == nil && v.Kind() == reader.Float {
-				t.createdAt = v.Float()
+				created := v.Float() // in seconds since the epoch
+				t.newborn = created > 0 && created >= p.started
 			}
 		case convention.PID:
 			pid = true
@@ -122,13 +123,13 @@ func (p *poller) joined(t *tracked, was *identity) {
 	case was != nil && t.hasFID && was.fid == t.fid:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] && c < len(was.prev) && was.prev[c].Kind() != reader.Invalid {
-				t.prev()[c] = baseOf(was.prev[c])
+				t.prev().set(c, baseOf(was.prev[c]))
 			}
 		}
-	case t.createdAt > 0 && t.createdAt >= p.started:
+	case t.newborn:
 		for c := range t.delta {
 			if t.idx[c] >= 0 && t.delta[c] {
-				t.prev()[c] = baseOf(zeroLike(t.prev()[c].value()))
+				t.prev().set(c, baseOf(zeroLike(t.prev().get(c).value())))
 			}
 		}
 	}
@@ -144,7 +145,7 @@ func (t *tracked) keepOld() *totalsOld {
 	o := &totalsOld{folded: slices.Clone(t.ex().foldedIDs), prev: make([]reader.Value, len(t.delta))}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			o.prev[c] = t.prev()[c].value()
+			o.prev[c] = t.prev().get(c).value()
 		}
 	}
 	return o
@@ -184,7 +185,7 @@ func (p *poller) depart(t *tracked) {
 	d := departed{prev: make([]reader.Value, len(t.delta)), tick: p.tick}
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			d.prev[c] = t.prev()[c].value()
+			d.prev[c] = t.prev().get(c).value()
 		}
 	}
 	if p.departed == nil {
@@ -229,9 +230,9 @@ func (p *poller) settleFolds() {
 				continue
 			}
 			if c < len(o.prev) && o.prev[c].Kind() != reader.Invalid {
-				tt.prev()[c] = baseOf(o.prev[c])
+				tt.prev().set(c, baseOf(o.prev[c]))
 			} else {
-				tt.prev()[c] = baseOf(zeroLike(tt.prev()[c].value()))
+				tt.prev().set(c, baseOf(zeroLike(tt.prev().get(c).value())))
 			}
 		}
 		for _, id := range tt.ex().foldedIDs {
@@ -271,7 +272,7 @@ func (t *tracked) fileShares() []reader.Value {
 	out := make([]reader.Value, len(t.delta))
 	for c := range t.delta {
 		if t.idx[c] >= 0 && t.delta[c] {
-			out[c] = t.prev()[c].value()
+			out[c] = t.prev().get(c).value()
 		}
 	}
 	return out
@@ -285,7 +286,7 @@ func (t *tracked) transfer(prev []reader.Value) {
 		if c >= len(prev) || t.idx[c] < 0 || !t.delta[c] || prev[c].Kind() == reader.Invalid {
 			continue
 		}
-		t.prev()[c] = baseOf(addValues(t.prev()[c].value(), prev[c]))
+		t.prev().set(c, baseOf(addValues(t.prev().get(c).value(), prev[c])))
 	}
 }
 
