@@ -28,7 +28,8 @@ type tracked struct {
 	updated   int32 // the poll that last updated it (poller.tick)
 	seen      int32 // generation of the last scan that found it (poller.gen)
 	// wfd is a descriptor held on a cold file to read its words, plus 1
-	// (0: none) (cold.go).
+	// (0: none) (cold.go); below 0, the file's slot of the mapping
+	// helper, -1 - slot (mapper.go).
 	wfd int32
 	// nprev is the number of baselines (see prev): 0 before the first bind.
 	nprev int32
@@ -407,8 +408,8 @@ func share(prev, cur reader.Value, delta bool) reader.Value {
 func (t *tracked) close() {
 	if t.wfd > 0 {
 		closeWords(int(t.wfd) - 1)
-		t.wfd = 0
 	}
+	t.wfd = 0 // below 0: a slot of the mapping helper, which mapSync frees
 	if t.f != nil {
 		t.f.Close()
 		t.f = nil

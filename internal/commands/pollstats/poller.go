@@ -46,6 +46,7 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	mapper     mapper          // and the helper that maps some (mapper.go)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
 	checked    map[*bindings]int // files found bound as bound's (share)
@@ -230,6 +231,7 @@ func (p *poller) poll(now time.Time) {
 	changed := p.src.scan(now, p.warnErr)
 	if !changed && p.quiet() && p.heat() && p.nothingDue() {
 		p.tick++
+		p.mapBegin()
 		p.acc.Reset()
 		clear(p.agg)
 		p.nrow = 0
@@ -271,6 +273,7 @@ func (p *poller) poll(now time.Time) {
 	if p.dirty {
 		p.rebuild()
 	}
+	p.mapBegin()
 	p.acc.Reset()
 	clear(p.agg)
 	p.nrow = 0
@@ -305,6 +308,7 @@ func (p *poller) readFiles(k int) {
 // finish ends an interval: the lists made again if files failed, and
 // the line's results set.
 func (p *poller) finish() {
+	p.mapWait()
 	p.dirs.reset()
 	if p.dirty {
 		p.rebuild()
@@ -632,6 +636,7 @@ func (p *poller) rebuild() {
 		return cmp.Or(cmpBool(a.totals, b.totals), strings.Compare(a.path, b.path))
 	})
 	p.dirty = false
+	p.mapSync()
 }
 
 // cmpBool orders false before true.
@@ -650,6 +655,7 @@ func (p *poller) close() {
 	for _, t := range p.files {
 		t.close()
 	}
+	p.mapStop()
 	p.snap.Close()
 	p.dirs.reset()
 	p.src.close()

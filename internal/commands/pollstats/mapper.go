@@ -1,0 +1,596 @@
+package pollstats
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/mmstats/mmstats/internal/v1"
+	"github.com/mmstats/mmstats/pkg/reader"
+)
+
+// The mapping helper. The kernel's limits are per process: past its own
+// mappings (vm.max_map_count) pollstats reads its cold files with a
+// pread each, and past its descriptors it opens, reads and closes them
+// every interval (cold.go), ten times what a mapped file costs. A second
+// process has its own mappings: pollstats starts one helper, itself
+// again in a hidden mode (MapperMain), which maps the cold files read as
+// words (quickable) and, each interval, on pollstats' signal, copies
+// their words into a region of memory both share, while pollstats runs
+// its hot loop over the files it maps. pollstats then reads each such
+// file's words from the region where it would have read them with a
+// pread, and everything else stays as it was: the full looks at a file
+// (look) and every decision are pollstats'; the helper only loads.
+//
+// The protocol, over a stream socket: pollstats sends commands, each a
+// native-endian uint32 length, then an op byte and its arguments:
+//
+//	'S' set:   id u32, end u32, n u32, n offsets u32 (the words of a
+//	           wordRead; end: the layout's end marker, checked with byte 0)
+//	'A' add:   slot u32, set u32, phase u8, inode u64, path
+//	'D' drop:  slot u32
+//	'R' round: tick u32
+//
+// and the helper answers each round with its tick (u32) once the
+// region holds every slot's words. The region is, per slot, stride
+// words: a header (status, the check bytes, the round's tick) and the
+// words of its set, loaded with one atomic load each (reader.Words).
+// A slot due its full look at the round's tick (the phase given) has its
+// check bytes loaded too: its first byte and the two bytes of its end
+// marker, what lookWords reads with a pread.
+//
+// A slot's status says whether the helper maps its file (ok), could
+// not (gone: not opened or not a regular file; another: another inode
+// than pollstats found; full: no mapping left), or could not load its
+// words this round (short: the file shrank under the mapping). pollstats
+// hands a file the helper cannot take back to the cold path. A helper
+// that cannot start, fails to answer within mapperTimeout, or dies
+// leaves every file on the cold path, with one warning; it exits when
+// its socket closes, and on Linux when pollstats dies (PR_SET_PDEATHSIG).
+
+// The slots' statuses, in a header's low byte; mapChecked is set with
+// mapOK when the check bytes were loaded.
+const (
+	mapNone    = iota // never written
+	mapOK             // the words are this round's
+	mapShort          // the words could not be loaded: the file shrank
+	mapGone           // the file could not be opened, or is not a regular file
+	mapAnother        // the path names another inode
+	mapFull           // the helper has no mapping left
+	mapChecked = 0x80
+)
+
+// mapperTimeout is how long pollstats waits for the helper's answer to a
+// round, or to take a command, before it gives up on it: a live helper
+// answers in milliseconds. Mapping the files it is given takes longer:
+// mapperPerAdd more per file added since the last round.
+var mapperTimeout = 2 * time.Second
+
+const mapperPerAdd = 250 * time.Microsecond
+
+// mapperSlots is how many files a helper maps at most: its budget of
+// mappings at the default vm.max_map_count (the region's pages are
+// only made as the slots are used).
+const mapperSlots = 1 << 16
+
+// mapperConn is pollstats' end of a helper: its socket and the region.
+type mapperConn interface {
+	send(b []byte, timeout time.Duration) error
+	recv(b []byte, timeout time.Duration) error
+	region() []uint64 // read-only
+	stop()            // ends the helper (and waits for it)
+}
+
+// startMapper starts a helper for a region of slots slots of stride
+// words (nil: no helper, as in the package's tests unless they set it).
+var startMapper func(slots, stride int) (mapperConn, error) = startMapperProcess
+
+// mapperCount, when set (tests), counts the files' words read from a
+// helper's region, as pollers stop their helpers.
+var mapperCount *atomic.Int64
+
+// errNoMapper is startMapperProcess' error where there is no helper (not
+// Linux): no warning is given.
+var errNoMapper = errors.New("no mapping helper on this system")
+
+// mapper is pollstats' side of the helper.
+type mapper struct {
+	state  uint8 // mapperOff, mapperOn, mapperDead
+	conn   mapperConn
+	stride int
+	slots  []mapSlot // by slot: the file it holds (t nil: free)
+	free   []uint32
+	sets   map[mapSetKey]uint32
+	setOf  []mapSetKey // by set
+	out    []byte      // commands to send
+	adds   int         // files added since the last round
+	tick   uint32      // of the round under way
+	wait   bool        // a round is under way (its answer not read)
+	full   bool        // the helper said it has no mapping left: no more adds until a drop
+	// refused are the files the helper could not take, by the inode
+	// they had: left on the cold path while they are that file.
+	refused map[*tracked]fileID
+	served  int    // words of a file read from the region (tests)
+	seen    []bool // per slot (mapSync's scratch)
+}
+
+const (
+	mapperOff  = iota // not started
+	mapperOn          // running
+	mapperDead        // could not start, or failed: the cold path for all
+)
+
+// mapSlot is a slot's file, as added: its set and phase.
+type mapSlot struct {
+	t     *tracked
+	set   uint32
+	phase uint8
+}
+
+// mapSetKey is what a set of words is made of: a cold file's wordRead
+// and the layout whose end marker is checked.
+type mapSetKey struct {
+	read   *wordRead
+	layout *reader.Layout
+}
+
+// slotOf returns the helper's slot of t, and whether it has one.
+func slotOf(t *tracked) (int, bool) { return int(-t.wfd) - 1, t.wfd < 0 }
+
+// mapCandidate reports whether t can be read through the helper.
+func (p *poller) mapCandidate(t *tracked) bool {
+	m := &p.mapper
+	return t.cold && quickable(t) && t.layout != nil && len(t.fast.load) < m.stride &&
+		(m.refused == nil || m.refused[t] != t.id)
+}
+
+// mapSync brings the helper's slots in line with p.active (after
+// rebuild): slots of files no longer read through it dropped, cold
+// files given slots, the helper started first if there is none yet.
+func (p *poller) mapSync() {
+	m := &p.mapper
+	if m.state == mapperDead || startMapper == nil {
+		return
+	}
+	for t, id := range m.refused {
+		if t.id != id || !t.cold {
+			delete(m.refused, t)
+		}
+	}
+	if m.state == mapperOff {
+		stride := 1 + len(p.cols)
+		want := 0
+		for _, t := range p.active {
+			if t.cold && quickable(t) && t.layout != nil {
+				stride = max(stride, 1+len(t.fast.load))
+				want++
+			}
+		}
+		if want == 0 {
+			return
+		}
+		conn, err := startMapper(mapperSlots, stride)
+		if err != nil {
+			m.state = mapperDead
+			if err != errNoMapper {
+				p.log.warnf("cannot start the mapping helper (%v): the files past the mappings are read as before", err)
+			}
+			return
+		}
+		m.conn, m.stride, m.state = conn, stride, mapperOn
+		m.sets = map[mapSetKey]uint32{}
+		defer func() { p.log.infof("mapping %d files in a helper process", m.used()) }()
+	}
+	// A slot is kept for a file of p.active that is still what it was
+	// when added.
+	m.seen = append(m.seen[:0], make([]bool, len(m.slots))...)
+	for _, t := range p.active {
+		if i, ok := slotOf(t); ok && i < len(m.slots) && m.slots[i].t == t {
+			m.seen[i] = true
+		}
+	}
+	for i := range m.slots {
+		s := &m.slots[i]
+		if s.t != nil && (!m.seen[i] || !p.mapCandidate(s.t) || s.phase != s.t.phase ||
+			m.setOf[s.set] != (mapSetKey{s.t.fast, s.t.layout})) {
+			m.drop(i)
+		}
+	}
+	for _, t := range p.active {
+		if m.full {
+			break
+		}
+		if _, ok := slotOf(t); ok || !p.mapCandidate(t) {
+			continue
+		}
+		if t.wfd > 0 { // read from the region from now on
+			closeWords(int(t.wfd) - 1)
+			t.wfd = 0
+			p.fds--
+		}
+		if !m.add(t) {
+			break
+		}
+	}
+	p.mapFlush()
+}
+
+// used returns how many slots hold a file.
+func (m *mapper) used() int { return len(m.slots) - len(m.free) }
+
+// add gives t a slot, and reports whether there was one.
+func (m *mapper) add(t *tracked) bool {
+	key := mapSetKey{t.fast, t.layout}
+	set, ok := m.sets[key]
+	if !ok {
+		set = uint32(len(m.setOf))
+		m.sets[key] = set
+		m.setOf = append(m.setOf, key)
+		m.cmd('S', 12+4*len(key.read.load))
+		m.out = binary.NativeEndian.AppendUint32(m.out, set)
+		m.out = binary.NativeEndian.AppendUint32(m.out, uint32(key.layout.End))
+		m.out = binary.NativeEndian.AppendUint32(m.out, uint32(len(key.read.load)))
+		for _, off := range key.read.load {
+			m.out = binary.NativeEndian.AppendUint32(m.out, uint32(off))
+		}
+	}
+	var i int
+	switch {
+	case len(m.free) > 0:
+		i = int(m.free[len(m.free)-1])
+		m.free = m.free[:len(m.free)-1]
+	case len(m.slots) < mapperSlots:
+		i = len(m.slots)
+		m.slots = append(m.slots, mapSlot{})
+	default:
+		return false
+	}
+	m.slots[i] = mapSlot{t: t, set: set, phase: t.phase}
+	t.wfd = -int32(i) - 1
+	m.cmd('A', 17+len(t.path))
+	m.out = binary.NativeEndian.AppendUint32(m.out, uint32(i))
+	m.out = binary.NativeEndian.AppendUint32(m.out, set)
+	m.out = append(m.out, t.phase)
+	m.out = binary.NativeEndian.AppendUint64(m.out, uint64(t.id))
+	m.out = append(m.out, t.path...)
+	m.adds++
+	return true
+}
+
+// drop frees slot i: its file, if it still has it, goes back to the
+// cold path.
+func (m *mapper) drop(i int) {
+	s := &m.slots[i]
+	if j, ok := slotOf(s.t); ok && j == i {
+		s.t.wfd = 0
+	}
+	*s = mapSlot{}
+	m.free = append(m.free, uint32(i))
+	m.full = false
+	m.cmd('D', 4)
+	m.out = binary.NativeEndian.AppendUint32(m.out, uint32(i))
+}
+
+// cmd starts a command of op with n bytes of arguments.
+func (m *mapper) cmd(op byte, n int) {
+	m.out = binary.NativeEndian.AppendUint32(m.out, uint32(1+n))
+	m.out = append(m.out, op)
+}
+
+// mapFlush sends the commands made.
+func (p *poller) mapFlush() {
+	m := &p.mapper
+	if m.state != mapperOn || len(m.out) == 0 {
+		return
+	}
+	err := m.conn.send(m.out, mapperTimeout)
+	m.out = m.out[:0]
+	if cap(m.out) > 1<<16 {
+		m.out = nil // the start's adds: not kept
+	}
+	if err != nil {
+		p.mapFailed(err)
+	}
+}
+
+// mapBegin starts a round: the helper copies the words of every slot
+// while pollstats reads its own files. Called once p.tick is the
+// interval's; the round is waited for where a slot is first read, or at
+// the end of the interval.
+func (p *poller) mapBegin() {
+	m := &p.mapper
+	if m.state != mapperOn || m.used() == 0 {
+		return
+	}
+	m.tick = uint32(p.tick)
+	m.cmd('R', 4)
+	m.out = binary.NativeEndian.AppendUint32(m.out, m.tick)
+	p.mapFlush()
+	m.wait = m.state == mapperOn
+}
+
+// mapWait waits for the round under way, if any.
+func (p *poller) mapWait() {
+	m := &p.mapper
+	if !m.wait {
+		return
+	}
+	m.wait = false
+	timeout := mapperTimeout + time.Duration(m.adds)*mapperPerAdd
+	m.adds = 0
+	var b [4]byte
+	for {
+		if err := m.conn.recv(b[:], timeout); err != nil {
+			p.mapFailed(err)
+			return
+		}
+		if got := binary.NativeEndian.Uint32(b[:]); got == m.tick {
+			return
+		}
+		// an earlier round's answer (never left unread; but harmless)
+	}
+}
+
+// mapFailed ends the helper after err: every file goes back to the cold
+// path.
+func (p *poller) mapFailed(err error) {
+	m := &p.mapper
+	if m.state != mapperOn {
+		return
+	}
+	if err == io.EOF {
+		err = errors.New("it exited")
+	}
+	p.log.warnf("the mapping helper failed (%v): the %d files it read are read as before", err, m.used())
+	p.mapStop()
+	m.state = mapperDead
+}
+
+// mapStop ends the helper, and gives its files back to the cold path.
+func (p *poller) mapStop() {
+	m := &p.mapper
+	for i := range m.slots {
+		if m.slots[i].t != nil {
+			m.drop(i)
+		}
+	}
+	m.slots, m.free, m.out, m.wait = nil, nil, nil, false
+	if mapperCount != nil {
+		mapperCount.Add(int64(m.served))
+	}
+	m.served = 0
+	if m.conn != nil {
+		m.conn.stop()
+		m.conn = nil
+	}
+	if m.state == mapperOn {
+		m.state = mapperOff
+	}
+}
+
+// mapped reads cold file t's words from the region into dst, as
+// readWords reads them (with check, lookWords), and reports whether it
+// did, and whether they were there to read (served): if not, t has no
+// slot any more, or its slot is not this round's, and readWords reads
+// the file itself. A file the helper could not take is given back to
+// the cold path; one it could not load this round (it shrank) too,
+// which then finds what became of it.
+func (p *poller) mapped(t *tracked, dst []uint64, check bool) (ok, served bool) {
+	m := &p.mapper
+	p.mapWait()
+	i, _ := slotOf(t)
+	if m.state != mapperOn || i >= len(m.slots) || m.slots[i].t != t {
+		t.wfd = 0
+		return false, false
+	}
+	if m.tick != uint32(p.tick) {
+		return false, false // no round this interval
+	}
+	s := &m.slots[i]
+	if m.setOf[s.set] != (mapSetKey{t.fast, t.layout}) || s.phase != t.phase {
+		return false, false // bound again since: mapSync gives it another slot
+	}
+	r := m.conn.region()
+	at := i * m.stride
+	h := r[at]
+	if uint32(h>>32) != m.tick {
+		return false, false
+	}
+	switch st := uint8(h) &^ mapChecked; st {
+	case mapOK:
+	case mapFull:
+		m.full = true
+		fallthrough
+	default:
+		if m.refused == nil {
+			m.refused = map[*tracked]fileID{}
+		}
+		m.refused[t] = t.id
+		m.drop(i)
+		return false, false
+	}
+	if check {
+		if uint8(h)&mapChecked == 0 {
+			return false, false
+		}
+		if uint8(h>>8) == v1.Superseded || uint8(h>>16) != 0 || uint8(h>>24) != 0 {
+			return false, true
+		}
+	}
+	copy(dst[:len(t.fast.load)], r[at+1:])
+	m.served++
+	return true, true
+}
+
+// The helper's side.
+
+// mapHelper is the helper: the files it maps, by slot.
+type mapHelper struct {
+	region []uint64
+	stride int
+	slots  []helperSlot
+	sets   []helperSet
+	dirs   dirFDs
+	words  []byte // a command (scratch)
+}
+
+// helperSlot is a slot's file: its mapping (the zero Words: none), its
+// set, phase, and the status of its mapping.
+type helperSlot struct {
+	w      reader.Words
+	set    uint32
+	phase  uint8
+	status uint8 // mapNone: a free slot
+}
+
+// helperSet is a set's offsets, and those of its check bytes.
+type helperSet struct {
+	offs  []int
+	check [3]int
+}
+
+// serveMapper serves pollstats' commands from r, answering rounds on w,
+// until r ends (nil) or an error; region is the shared region, stride
+// words a slot.
+func serveMapper(r io.Reader, w io.Writer, region []uint64, stride int) error {
+	h := &mapHelper{region: region, stride: stride}
+	defer h.close()
+	br := bufio.NewReaderSize(r, 1<<16)
+	var head [4]byte
+	for {
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		n := binary.NativeEndian.Uint32(head[:])
+		if n == 0 || n > 1<<20 {
+			return fmt.Errorf("bad command length %d", n)
+		}
+		if cap(h.words) < int(n) {
+			h.words = make([]byte, n)
+		}
+		b := h.words[:n]
+		if _, err := io.ReadFull(br, b); err != nil {
+			return err
+		}
+		if err := h.do(b, br.Buffered() == 0); err != nil {
+			return err
+		}
+		if b[0] == 'R' {
+			var done [4]byte
+			copy(done[:], b[1:5])
+			if _, err := w.Write(done[:]); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// errCommand is a command the helper cannot make sense of.
+var errCommand = errors.New("bad command")
+
+// do carries out command b (op and arguments); idle says that no other
+// command is waiting.
+func (h *mapHelper) do(b []byte, idle bool) error {
+	u32 := func(k int) int { return int(binary.NativeEndian.Uint32(b[k:])) }
+	switch {
+	case b[0] == 'S' && len(b) >= 13 && len(b) == 13+4*u32(9):
+		id, end, n := u32(1), u32(5), u32(9)
+		if id != len(h.sets) || n >= h.stride {
+			return errCommand
+		}
+		s := helperSet{offs: make([]int, n), check: [3]int{0, end, end + 1}}
+		for k := range n {
+			s.offs[k] = u32(13 + 4*k)
+		}
+		h.sets = append(h.sets, s)
+	case b[0] == 'A' && len(b) > 18:
+		i, set := u32(1), u32(5)
+		if set >= len(h.sets) || i >= len(h.region)/h.stride {
+			return errCommand
+		}
+		for len(h.slots) <= i {
+			h.slots = append(h.slots, helperSlot{})
+		}
+		s := &h.slots[i]
+		s.w.Unmap()
+		*s = helperSlot{set: uint32(set), phase: b[9]}
+		s.status = h.mapFile(&s.w, string(b[18:]), binary.NativeEndian.Uint64(b[10:]))
+		if idle {
+			h.dirs.reset()
+		}
+	case b[0] == 'D' && len(b) == 5:
+		if i := u32(1); i < len(h.slots) {
+			h.slots[i].w.Unmap()
+			h.slots[i] = helperSlot{}
+		}
+	case b[0] == 'R' && len(b) == 5:
+		h.dirs.reset()
+		h.round(uint32(u32(1)))
+	default:
+		return errCommand
+	}
+	return nil
+}
+
+// mapFile maps the file at path into w, if it is the regular file of
+// inode ino, and returns the slot's status.
+func (h *mapHelper) mapFile(w *reader.Words, path string, ino uint64) uint8 {
+	fd, got, size, err := h.dirs.openWords(path)
+	if err != nil {
+		return mapGone
+	}
+	defer closeWords(fd)
+	if fileID(got) != fileID(ino) {
+		return mapAnother
+	}
+	if *w, err = reader.MapWords(fd, int(size)); err != nil {
+		if size <= 0 {
+			return mapShort
+		}
+		return mapFull
+	}
+	return mapOK
+}
+
+// round copies the words of every slot into the region, and for the
+// slots due their full look at tick, their check bytes.
+func (h *mapHelper) round(tick uint32) {
+	var chk [3]byte
+	for i := range h.slots {
+		s := &h.slots[i]
+		if s.status == mapNone {
+			continue
+		}
+		at := i * h.stride
+		st := s.status
+		chk = [3]byte{}
+		if st == mapOK {
+			set := &h.sets[s.set]
+			if s.w.Load(set.offs, h.region[at+1:at+1+len(set.offs)]) != nil {
+				st = mapShort
+			} else if (tick+uint32(s.phase))%updateEvery == 0 {
+				if s.w.LoadBytes(set.check[:], chk[:]) != nil {
+					st = mapShort
+				} else {
+					st |= mapChecked
+				}
+			}
+		}
+		h.region[at] = uint64(st) | uint64(chk[0])<<8 | uint64(chk[1])<<16 | uint64(chk[2])<<24 | uint64(tick)<<32
+	}
+}
+
+// close unmaps every file.
+func (h *mapHelper) close() {
+	for i := range h.slots {
+		h.slots[i].w.Unmap()
+	}
+	h.dirs.reset()
+}
