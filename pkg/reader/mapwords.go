@@ -36,9 +36,6 @@ func (w *Words) Unmap() error {
 	return err
 }
 
-// Len returns the length of the mapping: the file's size when mapped.
-func (w Words) Len() int { return len(w.data) }
-
 // LoadBytes loads the bytes of w at offs into dst (len(dst) >=
 // len(offs)), each atomically as part of its word, as the checks of
 // UnchangedEach load them, under one fault guard: a file that shrank
