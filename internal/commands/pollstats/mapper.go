@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mmstats/mmstats/internal/v1"
@@ -92,6 +93,9 @@ var startMapper func(slots, stride int) (mapperConn, error) = startMapperProcess
 // mapperCount, when set (tests), counts the files' words read from a
 // helper's region, as pollers stop their helpers.
 var mapperCount *atomic.Int64
+
+// errMapperExited says that the helper's socket closed.
+var errMapperExited = errors.New("it exited")
 
 // errNoMapper is startMapperProcess' error where there is no helper (not
 // Linux): no warning is given.
@@ -342,8 +346,8 @@ func (p *poller) mapFailed(err error) {
 	if m.state != mapperOn {
 		return
 	}
-	if err == io.EOF {
-		err = errors.New("it exited")
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		err = errMapperExited
 	}
 	p.log.warnf("the mapping helper failed (%v): the %d files it read are read as before", err, m.used())
 	p.mapStop()

@@ -1,7 +1,6 @@
 package pollstats
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -143,7 +142,7 @@ func (c *fdConn) recv(b []byte, timeout time.Duration) error {
 		case err != nil:
 			return err
 		case n == 0:
-			return errors.New("it exited")
+			return errMapperExited
 		}
 		b = b[n:]
 	}
