@@ -440,6 +440,8 @@ type mapHelper struct {
 	sets   []helperSet
 	dirs   dirFDs
 	words  []byte // a command (scratch)
+	added  int    // files added since the last round
+	settle func() // gives the heap's garbage back to the system
 }
 
 // helperSlot is a slot's file: its mapping (the zero Words: none), its
@@ -460,8 +462,8 @@ type helperSet struct {
 // serveMapper serves pollstats' commands from r, answering rounds on w,
 // until r ends (nil) or an error; region is the shared region, stride
 // words a slot.
-func serveMapper(r io.Reader, w io.Writer, region []uint64, stride int) error {
-	h := &mapHelper{region: region, stride: stride}
+func serveMapper(r io.Reader, w io.Writer, region []uint64, stride int, settle func()) error {
+	h := &mapHelper{region: region, stride: stride, settle: settle}
 	defer h.close()
 	br := bufio.NewReaderSize(r, 1<<16)
 	var head [4]byte
@@ -492,6 +494,12 @@ func serveMapper(r io.Reader, w io.Writer, region []uint64, stride int) error {
 			if _, err := w.Write(done[:]); err != nil {
 				return err
 			}
+			if h.added >= 1024 && h.settle != nil {
+				// The garbage of the adds (their commands, the slots
+				// grown) is given back while pollstats has the answer.
+				h.settle()
+			}
+			h.added = 0
 		}
 	}
 }
@@ -526,6 +534,7 @@ func (h *mapHelper) do(b []byte, idle bool) error {
 		s.w.Unmap()
 		*s = helperSlot{set: uint32(set), phase: b[9]}
 		s.status = h.mapFile(&s.w, string(b[18:]), binary.NativeEndian.Uint64(b[10:]))
+		h.added++
 		if idle {
 			h.dirs.reset()
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 	"unsafe"
@@ -194,6 +195,7 @@ func MapperMain() int {
 		return 1
 	}
 	runtime.GOMAXPROCS(1)
+	debug.SetGCPercent(gcPercent)
 	var st unix.Stat_t
 	if unix.Fstat(4, &st) != nil || st.Size <= 0 || st.Size%8 != 0 {
 		return 2
@@ -204,7 +206,7 @@ func MapperMain() int {
 	}
 	unix.Close(4)
 	sock := os.NewFile(3, "socket")
-	if serveMapper(sock, sock, regionWords(raw), stride) != nil {
+	if serveMapper(sock, sock, regionWords(raw), stride, debug.FreeOSMemory) != nil {
 		return 1
 	}
 	return 0

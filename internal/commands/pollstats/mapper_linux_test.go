@@ -58,7 +58,7 @@ func goMapper(t *testing.T) *goHelpers {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				if err := serveMapper(f, f, regionWords(raw), stride); err != nil {
+				if err := serveMapper(f, f, regionWords(raw), stride, nil); err != nil {
 					t.Logf("helper: %v", err)
 				}
 			}()
@@ -297,7 +297,7 @@ func TestServeMapper(t *testing.T) {
 	defer ours.Close()
 	region := make([]uint64, slots*stride)
 	done := make(chan error, 1)
-	go func() { done <- serveMapper(theirs, theirs, region, stride); theirs.Close() }()
+	go func() { done <- serveMapper(theirs, theirs, region, stride, nil); theirs.Close() }()
 
 	m := &mapper{stride: stride, sets: map[mapSetKey]uint32{}}
 	var cmds []byte
