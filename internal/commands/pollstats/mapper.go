@@ -255,14 +255,20 @@ func (m *mapper) add(t *tracked) bool {
 	}
 	m.slots[i] = mapSlot{t: t, set: set, phase: t.phase}
 	t.wfd = -int32(i) - 1
-	m.cmd('A', 17+len(t.path))
+	m.addCmd(i, set, t.phase, uint64(t.id), t.path)
+	return true
+}
+
+// addCmd makes the command that adds the file at path, of inode ino, as
+// slot i.
+func (m *mapper) addCmd(i int, set uint32, phase uint8, ino uint64, path string) {
+	m.cmd('A', 17+len(path))
 	m.out = binary.NativeEndian.AppendUint32(m.out, uint32(i))
 	m.out = binary.NativeEndian.AppendUint32(m.out, set)
-	m.out = append(m.out, t.phase)
-	m.out = binary.NativeEndian.AppendUint64(m.out, uint64(t.id))
-	m.out = append(m.out, t.path...)
+	m.out = append(m.out, phase)
+	m.out = binary.NativeEndian.AppendUint64(m.out, ino)
+	m.out = append(m.out, path...)
 	m.adds++
-	return true
 }
 
 // drop frees slot i: its file, if it still has it, goes back to the
@@ -404,17 +410,13 @@ func (p *poller) mapped(t *tracked, dst []uint64, check bool) (ok, served bool) 
 	if uint32(h>>32) != m.tick {
 		return false, false
 	}
-	switch st := uint8(h) &^ mapChecked; st {
-	case mapOK:
-	case mapFull:
-		m.full = true
-		fallthrough
-	default:
+	if st := uint8(h) &^ mapChecked; st != mapOK {
 		if m.refused == nil {
 			m.refused = map[*tracked]fileID{}
 		}
 		m.refused[t] = t.id
 		m.drop(i)
+		m.full = st == mapFull // no more adds until a slot is dropped
 		return false, false
 	}
 	if check {

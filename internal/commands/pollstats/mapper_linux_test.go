@@ -82,6 +82,7 @@ func TestColdFilesMapped(t *testing.T) {
 	goMapper(t)
 	before := mapperServed.Load()
 	runColdTests(t)
+	t.Run("Truncated", TestColdFileTruncated)
 	if served := mapperServed.Load() - before; served == 0 {
 		t.Error("no file's words were read from the helper's region")
 	} else {
@@ -227,6 +228,52 @@ func TestMapperLookCatchesChanges(t *testing.T) {
 	}
 }
 
+// A file the helper cannot take (here: it finds another inode than the
+// one pollstats gives) goes back to the cold path, read there, and is not
+// given to the helper again while it is that file.
+func TestMapperRefusedFile(t *testing.T) {
+	goMapper(t)
+	dir := t.TempDir()
+	a, b := newWriter(t, dir, "a.mmstats"), newWriter(t, dir, "b.mmstats")
+	a.OK.Add(5)
+	b.OK.Add(7)
+	p, log := mappedPoller(t, dir)
+	now := time.Now().Add(2 * racyWindow)
+	if got := pollAt(p, &now); got != 12 {
+		t.Fatalf("sum %d, want 12", got)
+	}
+	tr := p.files[a.f.Path()]
+	i, ok := slotOf(tr)
+	if !ok {
+		t.Fatalf("%s has no slot", tr.path)
+	}
+	m := &p.mapper
+	s := m.slots[i]
+	m.addCmd(i, s.set, s.phase, uint64(tr.id)+1, tr.path) // not its inode
+	p.mapFlush()
+	served := m.served
+	if got := pollAt(p, &now); got != 12 {
+		t.Errorf("sum %d once the helper refused a file, want 12", got)
+	}
+	if _, ok := slotOf(tr); ok || m.refused[tr] != tr.id {
+		t.Errorf("the refused file keeps its slot (wfd %d), or is not said refused", tr.wfd)
+	}
+	if m.served != served+1 {
+		t.Errorf("%d files read from the region, want 1 (b)", m.served-served)
+	}
+	p.dirty = true // mapSync again: the file is not given a slot
+	b.OK.Add(1)
+	if got := pollAt(p, &now); got != 13 {
+		t.Errorf("sum %d, want 13", got)
+	}
+	if _, ok := slotOf(tr); ok {
+		t.Error("the refused file was given a slot again")
+	}
+	if log.Len() != 0 {
+		t.Errorf("warnings:\n%s", log)
+	}
+}
+
 // A helper that dies in the middle of a run leaves every file on the cold
 // path: one warning, and the sums go on exact.
 func TestMapperDiesFallsBack(t *testing.T) {
@@ -310,12 +357,7 @@ func TestServeMapper(t *testing.T) {
 			}
 			m.setOf = append(m.setOf, mapSetKey{})
 		}
-		m.cmd('A', 17+len(path))
-		m.out = binary.NativeEndian.AppendUint32(m.out, uint32(slot))
-		m.out = binary.NativeEndian.AppendUint32(m.out, 0)
-		m.out = append(m.out, phase)
-		m.out = binary.NativeEndian.AppendUint64(m.out, ino)
-		m.out = append(m.out, path...)
+		m.addCmd(slot, 0, phase, ino, path)
 		cmds = append(cmds, m.out...)
 	}
 	round := func(tick uint32) {
