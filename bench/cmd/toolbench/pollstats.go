@@ -186,14 +186,22 @@ func runSteady(name string, args []string, skip, n int) (r steadyRun, err error)
 	return r, nil
 }
 
-// childrenOf returns the PIDs of the child processes of process pid.
+// childrenOf returns the PIDs of the child processes of process pid. A
+// child not yet past its exec is left out: it shares pid's memory (Go
+// starts a process with vfork), which /proc shows as its own, and would
+// count pid's memory twice.
 func childrenOf(pid int) []int {
 	var kids []int
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	self, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	for _, task := range tasks {
 		b, _ := os.ReadFile(task)
 		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
+			c, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c)); err == nil && !bytes.Equal(cmd, self) {
 				kids = append(kids, c)
 			}
 		}

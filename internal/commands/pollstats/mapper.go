@@ -115,6 +115,7 @@ type mapper struct {
 	tick   uint32      // of the round under way
 	wait   bool        // a round is under way (its answer not read)
 	full   bool        // the helper said it has no mapping left: no more adds until a drop
+	looked bool        // not started: no cold file for it since the last rebuild
 	// refused are the files the helper could not take, by the inode
 	// they had: left on the cold path while they are that file.
 	refused map[*tracked]fileID
@@ -154,10 +155,17 @@ func (p *poller) mapCandidate(t *tracked) bool {
 
 // mapSync brings the helper's slots in line with p.active (after
 // rebuild): slots of files no longer read through it dropped, cold
-// files given slots, the helper started first if there is none yet.
-func (p *poller) mapSync() {
+// files given slots. With start, the helper is started first if there
+// is none yet: at the first interval (mapBegin), not at start, when
+// pollstats still holds the garbage of parsing every file (the peak of
+// its memory, which the helper's is then not added to).
+func (p *poller) mapSync(start bool) {
 	m := &p.mapper
 	if m.state == mapperDead || startMapper == nil {
+		return
+	}
+	if m.state == mapperOff && !start {
+		m.looked = false // the files changed: worth another look
 		return
 	}
 	for t, id := range m.refused {
@@ -175,6 +183,7 @@ func (p *poller) mapSync() {
 			}
 		}
 		if want == 0 {
+			m.looked = true
 			return
 		}
 		conn, err := startMapper(mapperSlots, stride)
@@ -187,11 +196,16 @@ func (p *poller) mapSync() {
 		}
 		m.conn, m.stride, m.state = conn, stride, mapperOn
 		m.sets = map[mapSetKey]uint32{}
+		m.slots = make([]mapSlot, 0, min(want, mapperSlots))
 		defer func() { p.log.infof("mapping %d files in a helper process", m.used()) }()
 	}
 	// A slot is kept for a file of p.active that is still what it was
 	// when added.
-	m.seen = append(m.seen[:0], make([]bool, len(m.slots))...)
+	if cap(m.seen) < len(m.slots) {
+		m.seen = make([]bool, len(m.slots), cap(m.slots))
+	}
+	m.seen = m.seen[:len(m.slots)]
+	clear(m.seen)
 	for _, t := range p.active {
 		if i, ok := slotOf(t); ok && i < len(m.slots) && m.slots[i].t == t {
 			m.seen[i] = true
@@ -219,9 +233,16 @@ func (p *poller) mapSync() {
 		if !m.add(t) {
 			break
 		}
+		if len(m.out) >= mapperChunk {
+			p.mapFlush()
+		}
 	}
 	p.mapFlush()
 }
+
+// mapperChunk is how many bytes of commands are sent at once, at most
+// (a little more): the start's adds are not all made in memory first.
+const mapperChunk = 1 << 16
 
 // used returns how many slots hold a file.
 func (m *mapper) used() int { return len(m.slots) - len(m.free) }
@@ -299,9 +320,6 @@ func (p *poller) mapFlush() {
 	}
 	err := m.conn.send(m.out, mapperTimeout)
 	m.out = m.out[:0]
-	if cap(m.out) > 1<<16 {
-		m.out = nil // the start's adds: not kept
-	}
 	if err != nil {
 		p.mapFailed(err)
 	}
@@ -313,6 +331,12 @@ func (p *poller) mapFlush() {
 // the end of the interval.
 func (p *poller) mapBegin() {
 	m := &p.mapper
+	if m.state == mapperOff {
+		if p.warnedCold && !m.looked {
+			p.mapSync(true) // its first round is the next interval's: it maps the files meanwhile
+		}
+		return
+	}
 	if m.state != mapperOn || m.used() == 0 {
 		return
 	}
@@ -330,18 +354,23 @@ func (p *poller) mapWait() {
 		return
 	}
 	m.wait = false
-	timeout := mapperTimeout + time.Duration(m.adds)*mapperPerAdd
+	adds := m.adds
 	m.adds = 0
 	var b [4]byte
 	for {
-		if err := m.conn.recv(b[:], timeout); err != nil {
+		if err := m.conn.recv(b[:], mapperTimeout+time.Duration(adds)*mapperPerAdd); err != nil {
 			p.mapFailed(err)
 			return
 		}
 		if got := binary.NativeEndian.Uint32(b[:]); got == m.tick {
-			return
+			break
 		}
 		// an earlier round's answer (never left unread; but harmless)
+	}
+	if adds >= 1000 {
+		// The garbage of the adds (the slots made, the commands) is
+		// given back, as the start's is (settleHeap).
+		settleHeap(adds)
 	}
 }
 

@@ -49,13 +49,15 @@ func startMapperProcess(slots, stride int) (mapperConn, error) {
 			return nil, err
 		}
 		return func() {
+			// Its socket closed, it exits; one that does not is killed,
+			// and reaped when it goes (a process stuck in the kernel may
+			// take its time: pollstats does not wait for it).
 			exited := make(chan struct{})
 			go func() { cmd.Wait(); close(exited) }()
 			select {
 			case <-exited:
 			case <-time.After(mapperTimeout):
 				cmd.Process.Kill()
-				<-exited
 			}
 		}, nil
 	})

@@ -636,7 +636,7 @@ func (p *poller) rebuild() {
 		return cmp.Or(cmpBool(a.totals, b.totals), strings.Compare(a.path, b.path))
 	})
 	p.dirty = false
-	p.mapSync()
+	p.mapSync(false)
 }
 
 // cmpBool orders false before true.
