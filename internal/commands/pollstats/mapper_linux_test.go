@@ -2,6 +2,7 @@ package pollstats
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -271,6 +272,69 @@ func TestMapperRefusedFile(t *testing.T) {
 	}
 	if log.Len() != 0 {
 		t.Errorf("warnings:\n%s", log)
+	}
+}
+
+// A helper that cannot start leaves every file on the cold path, with
+// one warning.
+func TestMapperCannotStart(t *testing.T) {
+	goMapper(t)
+	startMapper = func(int, int) (mapperConn, error) { return nil, errors.New("no such thing") }
+	dir := t.TempDir()
+	a, b := newWriter(t, dir, "a.mmstats"), newWriter(t, dir, "b.mmstats")
+	p, log := mappedPoller(t, dir)
+	now := time.Now().Add(2 * racyWindow)
+	for i := range 5 {
+		a.OK.Add(2)
+		b.OK.Add(3)
+		if got := pollAt(p, &now); got != uint64(5*(i+1)) {
+			t.Fatalf("interval %d: %d, want %d", i, got, 5*(i+1))
+		}
+	}
+	if p.mapper.state != mapperDead {
+		t.Errorf("state %d, want given up on", p.mapper.state)
+	}
+	want := "pollstats: cannot start the mapping helper (no such thing): the files past the mappings are read as before\n"
+	if log.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", log, want)
+	}
+}
+
+// A helper that stops answering is given up on after mapperTimeout: one
+// warning, every file back on the cold path, the sums exact.
+func TestMapperHangs(t *testing.T) {
+	goMapper(t)
+	old := mapperTimeout
+	mapperTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { mapperTimeout = old })
+	startMapper = func(slots, stride int) (mapperConn, error) {
+		return startMapperWith(slots, stride, func(sock, _ *os.File) (func(), error) {
+			fd, err := unix.Dup(int(sock.Fd()))
+			if err != nil {
+				return nil, err
+			}
+			f := os.NewFile(uintptr(fd), "mute")
+			done := make(chan struct{})
+			go func() { io.Copy(io.Discard, f); close(done) }() // takes the commands, answers none
+			return func() { <-done; f.Close() }, nil
+		})
+	}
+	dir := t.TempDir()
+	a := newWriter(t, dir, "a.mmstats")
+	p, log := mappedPoller(t, dir)
+	now := time.Now().Add(2 * racyWindow)
+	for i := range 5 {
+		a.OK.Add(2)
+		if got := pollAt(p, &now); got != uint64(2*(i+1)) {
+			t.Fatalf("interval %d: %d, want %d", i, got, 2*(i+1))
+		}
+	}
+	if p.mapper.state != mapperDead {
+		t.Errorf("state %d, want given up on", p.mapper.state)
+	}
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "pollstats: the mapping helper failed (no answer in ") {
+		t.Errorf("want one warning that the helper failed, got:\n%s", log)
 	}
 }
 
