@@ -392,9 +392,12 @@ func (p *poller) mapFailed(err error) {
 // mapStop ends the helper, and gives its files back to the cold path.
 func (p *poller) mapStop() {
 	m := &p.mapper
-	for i := range m.slots {
-		if m.slots[i].t != nil {
-			m.drop(i)
+	for i, s := range m.slots {
+		if s.t == nil {
+			continue
+		}
+		if j, ok := slotOf(s.t); ok && j == i {
+			s.t.wfd = 0
 		}
 	}
 	m.slots, m.free, m.out, m.wait = nil, nil, nil, false
@@ -463,11 +466,13 @@ func (p *poller) mapped(t *tracked, dst []uint64, check bool) (ok, served bool) 
 
 // The helper's side.
 
-// mapHelper is the helper: the files it maps, by slot.
+// mapHelper is the helper: the files it maps, by slot, in chunks of
+// chunkSlots slots (made as the slots are used, never copied: the
+// helper's memory is the slots it holds).
 type mapHelper struct {
 	region []uint64
 	stride int
-	slots  []helperSlot
+	chunks []*helperChunk
 	sets   []helperSet
 	dirs   dirFDs
 	words  []byte // a command (scratch)
@@ -475,13 +480,29 @@ type mapHelper struct {
 	settle func() // gives the heap's garbage back to the system
 }
 
-// helperSlot is a slot's file: its mapping (the zero Words: none), its
-// set, phase, and the status of its mapping.
+const chunkSlots = 1 << 12
+
+// helperChunk is chunkSlots slots: each one's mapping (the zero Words:
+// none), apart from the rest, as reader.LoadSame takes them.
+type helperChunk struct {
+	words [chunkSlots]reader.Words
+	slots [chunkSlots]helperSlot
+}
+
+// helperSlot is a slot's set, phase, and the status of its mapping.
 type helperSlot struct {
-	w      reader.Words
 	set    uint32
 	phase  uint8
 	status uint8 // mapNone: a free slot
+}
+
+// slot returns slot i's mapping and the rest, its chunk made if need be.
+func (h *mapHelper) slot(i int) (*reader.Words, *helperSlot) {
+	for len(h.chunks) <= i/chunkSlots {
+		h.chunks = append(h.chunks, new(helperChunk))
+	}
+	c := h.chunks[i/chunkSlots]
+	return &c.words[i%chunkSlots], &c.slots[i%chunkSlots]
 }
 
 // helperSet is a set's offsets, and those of its check bytes.
@@ -558,21 +579,19 @@ func (h *mapHelper) do(b []byte, idle bool) error {
 		if set >= len(h.sets) || i >= len(h.region)/h.stride {
 			return errCommand
 		}
-		for len(h.slots) <= i {
-			h.slots = append(h.slots, helperSlot{})
-		}
-		s := &h.slots[i]
-		s.w.Unmap()
-		*s = helperSlot{set: uint32(set), phase: b[9]}
-		s.status = h.mapFile(&s.w, string(b[18:]), binary.NativeEndian.Uint64(b[10:]))
+		w, sl := h.slot(i)
+		w.Unmap()
+		*sl = helperSlot{set: uint32(set), phase: b[9]}
+		sl.status = h.mapFile(w, string(b[18:]), binary.NativeEndian.Uint64(b[10:]))
 		h.added++
 		if idle {
 			h.dirs.reset()
 		}
 	case b[0] == 'D' && len(b) == 5:
-		if i := u32(1); i < len(h.slots) {
-			h.slots[i].w.Unmap()
-			h.slots[i] = helperSlot{}
+		if i := u32(1); i < len(h.chunks)*chunkSlots {
+			w, sl := h.slot(i)
+			w.Unmap()
+			*sl = helperSlot{}
 		}
 	case b[0] == 'R' && len(b) == 5:
 		h.dirs.reset()
@@ -604,37 +623,64 @@ func (h *mapHelper) mapFile(w *reader.Words, path string, ino uint64) uint8 {
 }
 
 // round copies the words of every slot into the region, and for the
-// slots due their full look at tick, their check bytes.
+// slots due their full look at tick, their check bytes: the words of
+// each run of slots of one set in one pass (reader.LoadSame).
 func (h *mapHelper) round(tick uint32) {
-	var chk [3]byte
-	for i := range h.slots {
-		s := &h.slots[i]
-		if s.status == mapNone {
-			continue
-		}
-		at := i * h.stride
-		st := s.status
-		chk = [3]byte{}
-		if st == mapOK {
-			set := &h.sets[s.set]
-			if s.w.Load(set.offs, h.region[at+1:at+1+len(set.offs)]) != nil {
-				st = mapShort
-			} else if (tick+uint32(s.phase))%updateEvery == 0 {
-				if s.w.LoadBytes(set.check[:], chk[:]) != nil {
-					st = mapShort
-				} else {
-					st |= mapChecked
+	for ci, c := range h.chunks {
+		base := ci * chunkSlots
+		for i := 0; i < chunkSlots; {
+			sl := &c.slots[i]
+			if sl.status != mapOK {
+				if sl.status != mapNone {
+					h.header(base+i, sl.status, [3]byte{}, tick)
+				}
+				i++
+				continue
+			}
+			j := i + 1
+			for j < chunkSlots && c.slots[j].status == mapOK && c.slots[j].set == sl.set {
+				j++
+			}
+			set := &h.sets[sl.set]
+			for i < j {
+				k, err := reader.LoadSame(c.words[i:j], set.offs, h.region[(base+i)*h.stride+1:], h.stride)
+				for end := i + k; i < end; i++ {
+					h.loaded(base+i, &c.words[i], &c.slots[i], set, tick)
+				}
+				if err != nil { // the file shrank
+					h.header(base+i, mapShort, [3]byte{}, tick)
+					i++
 				}
 			}
 		}
-		h.region[at] = uint64(st) | uint64(chk[0])<<8 | uint64(chk[1])<<16 | uint64(chk[2])<<24 | uint64(tick)<<32
 	}
+}
+
+// loaded writes the header of slot i, whose words were loaded: with its
+// check bytes if it is due its full look at tick.
+func (h *mapHelper) loaded(i int, w *reader.Words, sl *helperSlot, set *helperSet, tick uint32) {
+	var chk [3]byte
+	st := uint8(mapOK)
+	if (tick+uint32(sl.phase))%updateEvery == 0 {
+		st = mapOK | mapChecked
+		if w.LoadBytes(set.check[:], chk[:]) != nil {
+			st = mapShort
+		}
+	}
+	h.header(i, st, chk, tick)
+}
+
+// header writes slot i's header: its status, check bytes and tick.
+func (h *mapHelper) header(i int, st uint8, chk [3]byte, tick uint32) {
+	h.region[i*h.stride] = uint64(st) | uint64(chk[0])<<8 | uint64(chk[1])<<16 | uint64(chk[2])<<24 | uint64(tick)<<32
 }
 
 // close unmaps every file.
 func (h *mapHelper) close() {
-	for i := range h.slots {
-		h.slots[i].w.Unmap()
+	for _, c := range h.chunks {
+		for i := range c.words {
+			c.words[i].Unmap()
+		}
 	}
 	h.dirs.reset()
 }
