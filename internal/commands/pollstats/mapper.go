@@ -44,6 +44,14 @@ import (
 // check bytes loaded too: its first byte and the two bytes of its end
 // marker, what lookWords reads with a pread.
 //
+// The words are those of a wordRead: 8-byte numbers that are no group's
+// members (reader.Field.WordAt refuses a field under a sequence word,
+// and a buffered one), each loaded with one atomic load, as the hot
+// loop loads a mapped file's; a file whose columns need more (a
+// histogram, a group) is not quickable, and stays on the cold path. The
+// helper is started at the first interval that has such files, past
+// the start's peak of memory.
+//
 // A slot's status says whether the helper maps its file (ok), could
 // not (gone: not opened or not a regular file; another: another inode
 // than pollstats found; full: no mapping left), or could not load its
