@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"syscall"
@@ -196,6 +197,9 @@ func MapperMain() int {
 	if unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0) != nil || os.Getppid() != parent {
 		return 1
 	}
+	// A signal to the whole group or cgroup (a terminal's, a service
+	// manager's) is pollstats' to take: the helper goes when it does.
+	signal.Ignore(unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	runtime.GOMAXPROCS(1)
 	debug.SetGCPercent(gcPercent)
 	var st unix.Stat_t
