@@ -113,6 +113,7 @@ var errNoMapper = errors.New("no mapping helper on this system")
 type mapper struct {
 	state  uint8 // mapperOff, mapperOn, mapperDead
 	conn   mapperConn
+	region []uint64 // conn's
 	stride int
 	slots  []mapSlot // by slot: the file it holds (t nil: free)
 	free   []uint32
@@ -202,7 +203,7 @@ func (p *poller) mapSync(start bool) {
 			}
 			return
 		}
-		m.conn, m.stride, m.state = conn, stride, mapperOn
+		m.conn, m.region, m.stride, m.state = conn, conn.region(), stride, mapperOn
 		m.sets = map[mapSetKey]uint32{}
 		m.slots = make([]mapSlot, 0, min(want, mapperSlots))
 		defer func() { p.log.infof("mapping %d files in a helper process", m.used()) }()
@@ -415,7 +416,7 @@ func (p *poller) mapStop() {
 	m.served = 0
 	if m.conn != nil {
 		m.conn.stop()
-		m.conn = nil
+		m.conn, m.region = nil, nil
 	}
 	if m.state == mapperOn {
 		m.state = mapperOff
@@ -444,7 +445,7 @@ func (p *poller) mapped(t *tracked, dst []uint64, check bool) (ok, served bool) 
 	if m.setOf[s.set] != (mapSetKey{t.fast, t.layout}) || s.phase != t.phase {
 		return false, false // bound again since: mapSync gives it another slot
 	}
-	r := m.conn.region()
+	r := m.region
 	at := i * m.stride
 	h := r[at]
 	if uint32(h>>32) != m.tick {

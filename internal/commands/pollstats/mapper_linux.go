@@ -15,8 +15,7 @@ import (
 )
 
 // The mapping helper on Linux (mapper.go): the process, its socket and
-// the region, a memfd both map. This file's unsafe is the region seen
-// as words (regionWords).
+// the region, a memfd both map.
 
 // mapperEnv names the environment variable that makes pollstats the
 // helper (MapperMain): its value is pollstats' PID and the region's
@@ -104,29 +103,33 @@ func startMapperWith(slots, stride int, run func(sock, mem *os.File) (stop func(
 }
 
 // regionWords is the region as words (its length a multiple of 8, its
-// start a page's).
+// start a page's). This file's unsafe: that, and the buffers of the raw
+// system calls (send, recv).
 func regionWords(b []byte) []uint64 {
 	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
 }
 
 func (c *fdConn) region() []uint64 { return c.words }
 
-// send writes b whole, waiting at most timeout for room each time.
+// send writes b whole, waiting at most timeout for room each time. The
+// socket is non-blocking: its writes and reads are raw system calls,
+// which cannot wait (a system call through the runtime wakes its
+// monitor, see lineWriter); only await waits, in the runtime's way.
 func (c *fdConn) send(b []byte, timeout time.Duration) error {
 	for len(b) > 0 {
-		n, err := unix.SendmsgN(c.fd, b, nil, nil, unix.MSG_NOSIGNAL)
-		switch {
-		case err == unix.EAGAIN:
+		n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+			unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			b = b[n:]
+		case unix.EAGAIN:
 			if err := c.await(unix.POLLOUT, timeout); err != nil {
 				return err
 			}
-			continue
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return err
+		case unix.EINTR:
+		default:
+			return e
 		}
-		b = b[n:]
 	}
 	return nil
 }
@@ -134,21 +137,20 @@ func (c *fdConn) send(b []byte, timeout time.Duration) error {
 // recv reads len(b) bytes, waiting at most timeout for each.
 func (c *fdConn) recv(b []byte, timeout time.Duration) error {
 	for len(b) > 0 {
-		n, err := unix.Read(c.fd, b)
+		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 		switch {
-		case err == unix.EAGAIN:
+		case e == unix.EAGAIN:
 			if err := c.await(unix.POLLIN, timeout); err != nil {
 				return err
 			}
-			continue
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return err
+		case e == unix.EINTR:
+		case e != 0:
+			return e
 		case n == 0:
 			return errMapperExited
+		default:
+			b = b[n:]
 		}
-		b = b[n:]
 	}
 	return nil
 }
