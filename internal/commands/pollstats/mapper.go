@@ -120,7 +120,7 @@ type mapper struct {
 	adds   int         // files added since the last round
 	tick   uint32      // of the round under way
 	wait   bool        // a round is under way (its answer not read)
-	full   bool        // the helper said it has no mapping left: no more adds until a drop
+	full   bool        // the helper said it has no mapping left: no more adds until a mapped file's slot is dropped
 	looked bool        // not started: no cold file for it since the last rebuild
 	// refused are the files the helper could not take, by the inode
 	// they had: left on the cold path while they are that file.
@@ -222,6 +222,7 @@ func (p *poller) mapSync(start bool) {
 		if s.t != nil && (!m.seen[i] || !p.mapCandidate(s.t) || s.phase != s.t.phase ||
 			m.setOf[s.set] != (mapSetKey{s.t.fast, s.t.layout})) {
 			m.drop(i)
+			m.full = false // the helper unmaps it: room for another
 		}
 	}
 	for _, t := range p.active {
@@ -307,7 +308,6 @@ func (m *mapper) drop(i int) {
 	}
 	*s = mapSlot{}
 	m.free = append(m.free, uint32(i))
-	m.full = false
 	m.cmd('D', 4)
 	m.out = binary.NativeEndian.AppendUint32(m.out, uint32(i))
 }
@@ -454,7 +454,7 @@ func (p *poller) mapped(t *tracked, dst []uint64, check bool) (ok, served bool) 
 		}
 		m.refused[t] = t.id
 		m.drop(i)
-		m.full = st == mapFull // no more adds until a slot is dropped
+		m.full = m.full || st == mapFull // no more adds until a mapped file's slot is dropped
 		return false, false
 	}
 	if check {

@@ -21,8 +21,9 @@ import (
 
 // goHelpers are the helpers of goMapper, to kill (tests).
 type goHelpers struct {
-	mu    sync.Mutex
-	socks []int // the helpers' ends of their sockets
+	mu      sync.Mutex
+	socks   []int      // the helpers' ends of their sockets
+	regions [][]uint64 // and their regions, writable
 }
 
 // kill ends every helper as its death would: its socket shut.
@@ -54,6 +55,7 @@ func goMapper(t *testing.T) *goHelpers {
 			}
 			g.mu.Lock()
 			g.socks = append(g.socks, fd)
+			g.regions = append(g.regions, regionWords(raw))
 			g.mu.Unlock()
 			f := os.NewFile(uintptr(fd), "helper")
 			done := make(chan struct{})
@@ -297,6 +299,55 @@ func TestMapperCannotStart(t *testing.T) {
 	want := "pollstats: cannot start the mapping helper (no such thing): the files past the mappings are read as before\n"
 	if log.String() != want {
 		t.Errorf("log:\n%s\nwant:\n%s", log, want)
+	}
+}
+
+// A file the helper has no mapping left for goes back to the cold path,
+// and no file is given to the helper until a mapped one leaves it.
+func TestMapperFull(t *testing.T) {
+	g := goMapper(t)
+	dir := t.TempDir()
+	a, b := newWriter(t, dir, "a.mmstats"), newWriter(t, dir, "b.mmstats")
+	a.OK.Add(5)
+	b.OK.Add(7)
+	p, log := mappedPoller(t, dir)
+	now := time.Now().Add(2 * racyWindow)
+	pollAt(p, &now)
+	pollAt(p, &now)
+	ta, tb := p.files[a.f.Path()], p.files[b.f.Path()]
+	i, ok := slotOf(ta)
+	if _, okb := slotOf(tb); !ok || !okb {
+		t.Fatal("the files have no slots")
+	}
+	// A round whose answer for a says: no mapping left.
+	p.tick++
+	p.mapBegin()
+	p.mapWait()
+	r := g.regions[0]
+	r[i*p.mapper.stride] = mapFull | uint64(p.mapper.tick)<<32
+	dst := make([]uint64, len(ta.fast.load))
+	if !p.coldWords(ta, dst) || dst[0] != 5 {
+		t.Errorf("a, refused: read %v, want [5] read the cold way", dst)
+	}
+	if _, ok := slotOf(ta); ok || !p.mapper.full {
+		t.Errorf("a keeps its slot (wfd %d), or the helper is not said full", ta.wfd)
+	}
+	p.finish()
+	c := newWriter(t, dir, "c.mmstats")
+	c.OK.Add(1)
+	now = now.Add(time.Hour) // past the directory's racy window
+	for range 2 {
+		if got := pollAt(p, &now); got != 13 {
+			t.Errorf("sum %d, want 13", got)
+		}
+	}
+	if tc := p.files[c.f.Path()]; tc == nil || !tc.cold {
+		t.Fatalf("c is not a cold file: %+v", tc)
+	} else if _, ok := slotOf(tc); ok {
+		t.Error("c was given to a full helper")
+	}
+	if log.Len() != 0 {
+		t.Errorf("warnings:\n%s", log)
 	}
 }
 
