@@ -103,23 +103,29 @@ func awaitSum(t *testing.T, p *testutil.Process, from, want uint64) {
 	}
 }
 
-// helperOf returns the PID of pollstats' mapping helper, its only child.
+// helperOf returns the PID of pollstats' mapping helper, its only child
+// (started at its first interval; until its exec, it shows as pollstats).
 func helperOf(t *testing.T, pid int) int {
 	t.Helper()
 	var kids []string
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, task := range tasks {
-		b, _ := os.ReadFile(task)
-		kids = append(kids, strings.Fields(string(b))...)
-	}
-	if len(kids) != 1 {
-		t.Fatalf("pollstats has children %v, want its mapping helper", kids)
-	}
+	var cmd string
+	testutil.Eventually(t, time.Minute, func() bool {
+		kids = kids[:0]
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		for _, task := range tasks {
+			b, _ := os.ReadFile(task)
+			kids = append(kids, strings.Fields(string(b))...)
+		}
+		if len(kids) != 1 {
+			return false
+		}
+		b, _ := os.ReadFile("/proc/" + kids[0] + "/cmdline")
+		cmd = strings.TrimRight(string(b), "\x00")
+		return cmd == "pollstats (mapping helper)"
+	}, func() string {
+		return fmt.Sprintf("pollstats has children %v (the last %q), want its mapping helper", kids, cmd)
+	})
 	child, _ := strconv.Atoi(kids[0])
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", child))
-	if got := strings.TrimRight(string(cmdline), "\x00"); got != "pollstats (mapping helper)" {
-		t.Fatalf("pollstats' child %d is %q, not its mapping helper", child, got)
-	}
 	return child
 }
 
