@@ -5,8 +5,15 @@
 package main
 
 import (
+	"os"
+
 	"github.com/mmstats/mmstats/internal/cli"
 	"github.com/mmstats/mmstats/internal/commands/pollstats"
 )
 
-func main() { cli.Exit(pollstats.NewCmd(cli.System(), nil)) }
+func main() {
+	if pollstats.MapperMode() { // pollstats' own helper (see MapperMain)
+		os.Exit(pollstats.MapperMain())
+	}
+	cli.Exit(pollstats.NewCmd(cli.System(), nil))
+}

@@ -45,8 +45,10 @@ type pollTargets struct {
 	Skip, Intervals int           // the CPU of intervals Skip+1 to Skip+Intervals of a running poller
 	CPU             time.Duration // pollstats, 4 counters: CPU per interval
 	AnchorCPU       time.Duration // pollanchor: CPU per interval
-	RssAnonKiB      int64         // pollstats, 4 counters: peak RssAnon (/proc/PID/status)
-	RssFileKiB      int64         // and its RssFile + RssShmem then: the files' pages mapped
+	RssAnonKiB      int64         // pollstats, 4 counters: peak RssAnon (/proc/PID/status), its children's (the mapping helper) added
+	RssFileKiB      int64         // and their RssFile + RssShmem then: the files' pages mapped
+	HelperCPU       time.Duration `json:",omitempty"` // of CPU: pollstats' children's (its mapping helper), per interval
+	HelperAnonKiB   int64         `json:",omitempty"` // of RssAnon: its children's, at their peak
 	AnchorAnon      int64         // pollanchor's peak RssAnon
 	Mapped          int           // files the anchor maps (the rest: pread)
 	Held            int           // files the anchor preads through a held descriptor (the rest: opened each time)
@@ -73,59 +75,80 @@ func measurePollTargets(r *sizeResults, tool, dir string, n, reps int) error {
 		return err
 	}
 	c := strconv.Itoa(t.Skip + t.Intervals + 2)
-	var polls, anchors []time.Duration
+	var polls, anchors, helpers []time.Duration
 	for range reps {
-		cpu, anon, file, err := runSteady(tool, []string{"-c", c, "-d", "0.05", "-p", "web.stats", pollCounters, dir}, t.Skip, t.Intervals)
+		r, err := runSteady(tool, []string{"-c", c, "-d", "0.05", "-p", "web.stats", pollCounters, dir}, t.Skip, t.Intervals)
 		if err != nil {
 			return err
 		}
-		polls = append(polls, cpu)
-		t.RssAnonKiB, t.RssFileKiB = max(t.RssAnonKiB, anon), max(t.RssFileKiB, file)
-		acpu, aanon, _, err := runSteady(self, []string{"pollanchor", "-c", c, "-d", "0.05", dir}, t.Skip, t.Intervals)
+		polls, helpers = append(polls, r.cpu), append(helpers, r.childCPU)
+		t.RssAnonKiB, t.RssFileKiB = max(t.RssAnonKiB, r.anon), max(t.RssFileKiB, r.file)
+		t.HelperAnonKiB = max(t.HelperAnonKiB, r.childAnon)
+		a, err := runSteady(self, []string{"pollanchor", "-c", c, "-d", "0.05", dir}, t.Skip, t.Intervals)
 		if err != nil {
 			t.AnchorError = err.Error()
 			continue
 		}
-		anchors = append(anchors, acpu)
-		t.AnchorAnon = max(t.AnchorAnon, aanon)
+		anchors = append(anchors, a.cpu)
+		t.AnchorAnon = max(t.AnchorAnon, a.anon)
 	}
 	t.Runs = reps
 	t.Mapped = min(n, anchorMapBudget())
 	t.Held = min(n-t.Mapped, anchorFDBudget())
-	t.CPU = median(polls)
+	t.CPU, t.HelperCPU = median(polls), median(helpers)
 	if t.AnchorError == "" {
 		t.AnchorCPU = median(anchors)
 	}
-	logf("%d files: pollstats (4 counters) %v CPU per interval (runs %v), anchor %v (runs %v); peak RssAnon %d KiB", n, t.CPU, polls, t.AnchorCPU, anchors, t.RssAnonKiB)
+	logf("%d files: pollstats (4 counters) %v CPU per interval (runs %v; its child processes', the mapping helper's, included: %v), anchor %v (runs %v); "+
+		"peak RssAnon %d KiB (its children's included: %d KiB at their peak)", n, t.CPU, polls, helpers, t.AnchorCPU, anchors, t.RssAnonKiB, t.HelperAnonKiB)
 	return nil
+}
+
+// steadyRun is what runSteady measured of a poller.
+type steadyRun struct {
+	cpu       time.Duration // per interval, its children's included
+	childCPU  time.Duration // of cpu: its children's
+	anon      int64         // peak RssAnon, its children's added (KiB)
+	file      int64         // RssFile + RssShmem then, its children's added
+	childAnon int64         // its children's peak RssAnon
 }
 
 // runSteady runs a poller that prints a line of numbers each interval
 // (its header lines are not counted), and returns the CPU time of its
 // threads from the end of its skip-th interval to the end of its
 // skip+n-th, divided by n, with its peak RssAnon and RssFile+RssShmem
-// over the whole run (KiB), sampled every 10 ms.
-func runSteady(name string, args []string, skip, n int) (perInterval time.Duration, anon, file int64, err error) {
+// over the whole run (KiB), sampled every 10 ms. Its child processes
+// (pollstats' mapping helper, /proc/PID/task/*/children) are counted
+// with it: their threads' CPU, their memory at each sample.
+func runSteady(name string, args []string, skip, n int) (r steadyRun, err error) {
 	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, 0, err
+		return r, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, err
+		return r, err
 	}
 	pid := cmd.Process.Pid
 	done := make(chan struct{})
-	var peakAnon, peakFile atomic.Int64
+	var peakAnon, peakFile, peakChild atomic.Int64
 	go func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			if a, f, ok := rssOf(pid); ok {
-				peakAnon.Store(max(peakAnon.Load(), a))
-				peakFile.Store(max(peakFile.Load(), f))
+				var ca, cf int64
+				for _, c := range childrenOf(pid) {
+					a1, f1, _ := rssOf(c)
+					ca, cf = ca+a1, cf+f1
+				}
+				if a+ca > peakAnon.Load() {
+					peakAnon.Store(a + ca)
+					peakFile.Store(f + cf)
+				}
+				peakChild.Store(max(peakChild.Load(), ca))
 			}
 			select {
 			case <-done:
@@ -136,7 +159,7 @@ func runSteady(name string, args []string, skip, n int) (perInterval time.Durati
 	}()
 	sc := bufio.NewScanner(out)
 	lines := 0
-	var from, to time.Duration
+	var from, to, cfrom, cto time.Duration
 	for sc.Scan() {
 		if !numbersLine(sc.Text()) {
 			continue
@@ -144,20 +167,55 @@ func runSteady(name string, args []string, skip, n int) (perInterval time.Durati
 		lines++
 		switch lines {
 		case skip:
-			from = threadsCPU(pid)
+			from, cfrom = threadsCPU(pid), childrenCPU(pid)
 		case skip + n:
-			to = threadsCPU(pid)
+			to, cto = threadsCPU(pid), childrenCPU(pid)
 		}
 	}
 	werr := cmd.Wait()
 	close(done)
 	if werr != nil {
-		return 0, 0, 0, fmt.Errorf("%s %s: %v: %s", name, shortArgs(args), werr, firstLines(stderr.String(), 3))
+		return r, fmt.Errorf("%s %s: %v: %s", name, shortArgs(args), werr, firstLines(stderr.String(), 3))
 	}
 	if lines < skip+n || from <= 0 || to <= from {
-		return 0, 0, 0, fmt.Errorf("%s %s: %d lines of numbers, CPU %v to %v: want %d lines", name, shortArgs(args), lines, from, to, skip+n)
+		return r, fmt.Errorf("%s %s: %d lines of numbers, CPU %v to %v: want %d lines", name, shortArgs(args), lines, from, to, skip+n)
 	}
-	return (to - from) / time.Duration(n), peakAnon.Load(), peakFile.Load(), nil
+	r.childCPU = max(cto-cfrom, 0) / time.Duration(n)
+	r.cpu = (to-from)/time.Duration(n) + r.childCPU
+	r.anon, r.file, r.childAnon = peakAnon.Load(), peakFile.Load(), peakChild.Load()
+	return r, nil
+}
+
+// childrenOf returns the PIDs of the child processes of process pid. A
+// child not yet past its exec is left out: it shares pid's memory (Go
+// starts a process with vfork), which /proc shows as its own, and would
+// count pid's memory twice.
+func childrenOf(pid int) []int {
+	var kids []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	self, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, f := range strings.Fields(string(b)) {
+			c, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c)); err == nil && !bytes.Equal(cmd, self) {
+				kids = append(kids, c)
+			}
+		}
+	}
+	return kids
+}
+
+// childrenCPU is threadsCPU of each child process of pid, added up.
+func childrenCPU(pid int) time.Duration {
+	var sum time.Duration
+	for _, c := range childrenOf(pid) {
+		sum += threadsCPU(c)
+	}
+	return sum
 }
 
 // numbersLine reports whether l is a line of numbers (a poller's
@@ -385,10 +443,19 @@ func pollRows(t *table, res toolResults, title string) {
 			anchor = fmt.Sprintf("%.1fx the anchor (%s)", ratio(p.CPU, p.AnchorCPU), dur(p.AnchorCPU))
 		}
 		t.row(what, count(s.Files)+" files × 4 counters", dur(p.CPU)+" CPU", anchor,
-			fmt.Sprintf("RssAnon %s (%s/file)", mib(p.RssAnonKiB), kib(p.RssAnonKiB*1024/int64(s.Files))),
+			fmt.Sprintf("RssAnon %s (%s/file)%s", mib(p.RssAnonKiB), kib(p.RssAnonKiB*1024/int64(s.Files)), helperNote(p)),
 			fmt.Sprintf("files mapped %s; anchor: %s mapped, the rest pread (%s through held descriptors), RssAnon %s; intervals %d to %d, -d 0.05, median of %d runs%s",
 				mib(p.RssFileKiB), count(p.Mapped), count(p.Held), mib(p.AnchorAnon), p.Skip+1, p.Skip+p.Intervals, p.Runs, target))
 	}
+}
+
+// helperNote says what pollstats' mapping helper took of the CPU and
+// RssAnon shown, if it ran.
+func helperNote(p pollTargets) string {
+	if p.HelperCPU == 0 && p.HelperAnonKiB == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; its mapping helper's included: %s CPU, RssAnon %s", dur(p.HelperCPU), mib(p.HelperAnonKiB))
 }
 
 // kib formats bytes as KiB.

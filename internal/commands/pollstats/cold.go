@@ -178,8 +178,13 @@ func (p *poller) lookWords(t *tracked, dst []uint64) bool { return p.readWords(t
 // readWords is coldWords, and with check lookWords.
 func (p *poller) readWords(t *tracked, dst []uint64, check bool) bool {
 	w := t.fast
+	if t.wfd < 0 { // read by the mapping helper
+		if ok, served := p.mapped(t, dst, check); served {
+			return ok
+		}
+	}
 	fd, own := int(t.wfd)-1, false
-	if t.wfd == 0 {
+	if t.wfd <= 0 {
 		var ino uint64
 		var err error
 		if fd, ino, _, err = p.dirs.openWords(t.path); err != nil {
@@ -189,7 +194,7 @@ func (p *poller) readWords(t *tracked, dst []uint64, check bool) bool {
 			closeWords(fd)
 			return false
 		}
-		if p.fds < p.fdMax {
+		if p.fds < p.fdMax && t.wfd == 0 {
 			t.wfd = int32(fd + 1)
 			p.fds++
 		} else {

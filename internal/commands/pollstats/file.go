@@ -30,7 +30,8 @@ type tracked struct {
 	// newborn: its sys.created is since pollstats started (see joined).
 	newborn bool
 	// wfd is a descriptor held on a cold file to read its words, plus 1
-	// (0: none) (cold.go).
+	// (0: none) (cold.go); below 0, the file's slot of the mapping
+	// helper, -1 - slot (mapper.go).
 	wfd int32
 	// slot is the row of its baselines in bases, plus 1 (0: none, before
 	// the first bind): see prev (bases.go).
@@ -345,8 +346,8 @@ func share(prev, cur reader.Value, delta bool) reader.Value {
 func (t *tracked) close() {
 	if t.wfd > 0 {
 		closeWords(int(t.wfd) - 1)
-		t.wfd = 0
 	}
+	t.wfd = 0 // below 0: a slot of the mapping helper, which mapSync frees
 	if t.f != nil {
 		t.f.Close()
 		t.f = nil

@@ -47,6 +47,7 @@ type poller struct {
 	foldsDue bool
 
 	snap       reader.Snapshot // reads the cold files (cold.go)
+	mapper     mapper          // and the helper that maps some (mapper.go)
 	dirs       dirFDs          // their directories, to open those past the descriptor budget
 	bound      map[bindKey]*bindings
 	checked    map[*bindings]int // files found bound as bound's (share)
@@ -238,6 +239,7 @@ func (p *poller) poll(now time.Time) {
 	changed := p.src.scan(now, p.warnErr)
 	if !changed && p.quiet() && p.heat() && p.nothingDue() {
 		p.tick++
+		p.mapBegin()
 		p.acc.Reset()
 		clear(p.agg)
 		p.nrow = 0
@@ -279,6 +281,7 @@ func (p *poller) poll(now time.Time) {
 	if p.dirty {
 		p.rebuild()
 	}
+	p.mapBegin()
 	p.acc.Reset()
 	clear(p.agg)
 	p.nrow = 0
@@ -313,6 +316,7 @@ func (p *poller) readFiles(k int) {
 // finish ends an interval: the lists made again if files failed, and
 // the line's results set.
 func (p *poller) finish() {
+	p.mapWait()
 	p.dirs.reset()
 	if p.dirty {
 		p.rebuild()
@@ -647,6 +651,7 @@ func (p *poller) rebuild() {
 		return cmp.Or(cmpBool(a.totals, b.totals), strings.Compare(a.path, b.path))
 	})
 	p.dirty = false
+	p.mapSync(false)
 }
 
 // cmpBool orders false before true.
@@ -665,6 +670,7 @@ func (p *poller) close() {
 	for _, t := range p.files {
 		t.close()
 	}
+	p.mapStop()
 	p.snap.Close()
 	p.dirs.reset()
 	p.src.close()
