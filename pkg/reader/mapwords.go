@@ -10,7 +10,9 @@ import "runtime/debug"
 // MapWords maps the first size bytes of the regular file open at fd
 // read-only and shared, as Words; the caller may close fd then. Past the
 // process's mapping budget (see Open), or where the system maps no
-// files, it fails and makes no copy. Unmap unmaps it.
+// files, it fails and makes no copy. Unmap unmaps it. Its layout is not
+// known, so UnchangedWords reports it changed; LoadBytes loads the
+// bytes to check.
 func MapWords(fd, size int) (Words, error) {
 	if copyOnly || liveMaps.Add(1) > mapBudget() {
 		liveMaps.Add(-1)
@@ -21,7 +23,8 @@ func MapWords(fd, size int) (Words, error) {
 		liveMaps.Add(-1)
 		return Words{}, err
 	}
-	return Words{data}, nil
+	// No layout is known: UnchangedWords never calls it unchanged.
+	return Words{data: data, end: len(data)}, nil
 }
 
 // Unmap unmaps w, a mapping of MapWords, and sets it to the zero Words

@@ -104,7 +104,7 @@ func TestHotLoopSameLinesMapped(t *testing.T) {
 			t.Error("no file's words were read from the helper's region")
 		}
 	})
-	hotLoopSameLines(t, true)
+	hotLoopSameLines(t, true, -1)
 }
 
 // mappedPoller is a poller over cold files in dir read through a
