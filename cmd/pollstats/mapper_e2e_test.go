@@ -19,18 +19,22 @@ import (
 	"github.com/mmstats/mmstats/pkg/reader"
 )
 
-// manyFiles is how many files the mapping helper's test writes: past the
-// mappings a process may have at the default vm.max_map_count (65,530),
-// or $MMSTATS_MANY_FILES (scripts/bench: 100,000).
-func manyFiles(t *testing.T) int {
+// manyFiles returns how many files the mapping helper's test writes, the
+// pollstats binary to run over them, and the environment to run it in:
+// $MMSTATS_MANY_FILES (scripts/bench: 100,000) for the binary as built
+// for users, past the machine's vm.max_map_count; by default 10,000
+// files for a binary built with the test hooks told that the limit is
+// 10,000 (5,904 files mapped by pollstats, the other 4,096 by its
+// helper), the same whatever the machine's limit.
+func manyFiles(t *testing.T) (n int, binary string, env []string) {
 	if s := os.Getenv("MMSTATS_MANY_FILES"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			t.Fatalf("MMSTATS_MANY_FILES=%q", s)
 		}
-		return n
+		return n, bin(t), nil
 	}
-	return 65600
+	return 10000, testutil.BinaryWithHooks(t, "cmd/pollstats"), []string{"MMSTATS_TEST_MAX_MAP_COUNT=10000"}
 }
 
 // manyDir writes n files of one counter (value 1) in a new directory, and
@@ -144,17 +148,19 @@ func gone(t *testing.T, pid int, what string) {
 // and exact sums; no helper outlives pollstats, whether it exits or is
 // killed.
 func TestMappingHelper(t *testing.T) {
-	n := manyFiles(t)
-	limit := 65530
-	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
-		limit, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
-	if n <= limit {
-		t.Skipf("vm.max_map_count is %d: %d files do not exceed it", limit, n)
+	n, binary, env := manyFiles(t)
+	if env == nil {
+		limit := 65530
+		if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
+			limit, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+		if n <= limit {
+			t.Fatalf("vm.max_map_count is %d: MMSTATS_MANY_FILES=%d does not exceed it", limit, n)
+		}
 	}
 	dir, off := manyDir(t, n)
 	run := func() *testutil.Process {
-		return testutil.Start(t, nil, bin(t), "-v", "-a", "-d", "0.2", "-p", "web.stats", "status.2XX", dir)
+		return testutil.Start(t, env, binary, "-v", "-a", "-d", "0.2", "-p", "web.stats", "status.2XX", dir)
 	}
 	pastMaps := "pollstats: out of memory mappings (vm.max_map_count): the files past them are read again every interval, "
 	stderrIs := func(p *testutil.Process, want ...string) {
@@ -218,4 +224,16 @@ func TestMappingHelper(t *testing.T) {
 		p.Wait(t, time.Minute)
 		gone(t, helper, "after pollstats was killed")
 	})
+}
+
+// TestMappingHelperVariableLeftSet: the helper's variable in a user's
+// environment is not a silent exit: pollstats says to unset it.
+func TestMappingHelperVariableLeftSet(t *testing.T) {
+	for _, v := range []string{"1", "1,8", "x"} {
+		r := testutil.Run(t, []string{"POLLSTATS_MAPPING_HELPER=" + v}, bin(t), "status.2XX")
+		want := "pollstats: POLLSTATS_MAPPING_HELPER is set: that variable is for pollstats' own helper; unset it\n"
+		if r.Code != 2 || r.Stderr != want || r.Stdout != "" {
+			t.Errorf("POLLSTATS_MAPPING_HELPER=%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", v, r.Code, r.Stdout, r.Stderr, want)
+		}
+	}
 }

@@ -46,6 +46,20 @@ func Root(t testing.TB) string {
 // tests through Main (see there), or Binary fails the test.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
+	return build(t, pkg, "")
+}
+
+// BinaryWithHooks is Binary built with the build tag mmstats_testhooks,
+// which lets a test lower limits the binary reads from the system (see
+// pkg/reader's testhooks.go), into a binary of its own.
+func BinaryWithHooks(t testing.TB, pkg string) string {
+	t.Helper()
+	return build(t, pkg, "mmstats_testhooks")
+}
+
+// build builds pkg with tags (none if empty) once per test process.
+func build(t testing.TB, pkg, tags string) string {
+	t.Helper()
 	if !mainCalled {
 		t.Fatal("testutil.Binary needs the package's tests to run under testutil.Main, " +
 			"which removes the binaries afterwards: add a main_test.go with " +
@@ -53,7 +67,8 @@ func Binary(t testing.TB, pkg string) string {
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if p, ok := built[pkg]; ok {
+	key := pkg + " " + tags
+	if p, ok := built[key]; ok {
 		return p
 	}
 	if binDir == "" {
@@ -68,12 +83,17 @@ func Binary(t testing.TB, pkg string) string {
 		binDir = d
 	}
 	out := filepath.Join(binDir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
+	args := []string{"build", "-o", out}
+	if tags != "" {
+		out += "-" + tags
+		args = []string{"build", "-tags", tags, "-o", out}
+	}
+	cmd := exec.Command("go", append(args, "./"+pkg)...)
 	cmd.Dir = Root(t)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
 	}
-	built[pkg] = out
+	built[key] = out
 	return out
 }
 

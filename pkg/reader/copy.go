@@ -56,7 +56,11 @@ func mapBudget() int64 {
 	if b := mapBudgetVal.Load(); b > 0 {
 		return b
 	}
-	budget := budgetFor(maxMapCount())
+	limit := maxMapCount()
+	if testMaxMapCount > 0 {
+		limit = testMaxMapCount
+	}
+	budget := budgetFor(limit)
 	mapBudgetVal.Store(budget)
 	return budget
 }

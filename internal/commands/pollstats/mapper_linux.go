@@ -191,7 +191,10 @@ func MapperMode() bool { return os.Getenv(mapperEnv) != "" }
 // dies. It prints nothing: pollstats says why it gave up on it.
 func MapperMain() int {
 	var parent, stride int
-	if _, err := fmt.Sscanf(os.Getenv(mapperEnv), "%d,%d", &parent, &stride); err != nil || stride < 2 {
+	if _, err := fmt.Sscanf(os.Getenv(mapperEnv), "%d,%d", &parent, &stride); err != nil || stride < 2 || os.Getppid() != parent {
+		// Not started by pollstats: a variable left in a user's
+		// environment says so rather than exiting without a word.
+		fmt.Fprintf(os.Stderr, "pollstats: %s is set: that variable is for pollstats' own helper; unset it\n", mapperEnv)
 		return 2
 	}
 	// Gone with pollstats even if the socket were kept open elsewhere;
