@@ -58,18 +58,34 @@ func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 // a directory or anything but a regular file is reported without being
 // opened, and the others are opened without a stat before.
 func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) error {
+	return c.cleanEntries(entries, report, false)
+}
+
+// CleanEntriesTransient is CleanEntries for a report that does not keep
+// the *Result it is given, nor anything it points to, once it returns:
+// every file's result is made in the same Result, rather than in a new
+// one each that the collector frees later (cleanstats prints a line
+// and counts).
+func (c *Cleaner) CleanEntriesTransient(entries []Entry, report func(*Result) error) error {
+	return c.cleanEntries(entries, report, true)
+}
+
+func (c *Cleaner) cleanEntries(entries []Entry, report func(*Result) error, transient bool) error {
 	r := c.start()
 	defer r.close()
 	pf := startPrefetch(c, entries)
 	defer pf.stop()
+	one := new(Result) // the Result of each file, if transient
 	for i := range entries {
-		// A Result each: report may keep it (one allocation a file,
-		// against a kernel's work of several system calls).
-		res := r.cleanNext(&entries[i], pf.next())
+		res := one
+		if !transient {
+			res = new(Result) // report may keep it
+		}
+		*res = r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
-		if err := report(&res); err != nil {
+		if err := report(res); err != nil {
 			return err
 		}
 	}
@@ -496,8 +512,8 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 		return l.loadLarge(fd, size)
 	}
 	defer l.snap.Close()
-	f, err := l.snap.ReadFD(fd, name, size)
-	if err != nil {
+	f := &l.file
+	if err := l.snap.ReadFDHint(f, fd, name, size, &l.hint); err != nil {
 		ioErr, err := readError(err)
 		return Writer{}, ioErr, err
 	}

@@ -33,6 +33,11 @@ import (
 type loader struct {
 	buf  []byte
 	snap reader.Snapshot // reads each file once, sharing layouts
+	// file is what snap read last, read into again for the next file
+	// (nothing left for the collector a file); hint the layout it had,
+	// tried first for the next file.
+	file reader.File
+	hint reader.ShapeHint
 	// The fields of the last shared layout the rules look at
 	// (wantedField), by index.
 	layout *reader.Layout
