@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -73,6 +74,7 @@ func (c *Cleaner) CleanEntriesTransient(entries []Entry, report func(*Result) er
 func (c *Cleaner) cleanEntries(entries []Entry, report func(*Result) error, transient bool) error {
 	r := c.start()
 	defer r.close()
+	r.files = len(entries)
 	pf := startPrefetch(c, entries)
 	defer pf.stop()
 	one := new(Result) // the Result of each file, if transient
@@ -119,6 +121,12 @@ type run struct {
 	// Keyed by movedKey: two files with one key (a hash) only cost
 	// a file judged again, as if moved.
 	moved map[uint64]struct{}
+	// movedBits filters moved: the bit movedBit of each key in it is
+	// set, so that a file whose bit is clear (most files read ahead)
+	// is known not moved without a look in the map. files (the
+	// number of entries of the Clean call) sizes it.
+	movedBits []uint64
+	files     int
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -145,14 +153,35 @@ func (c *Cleaner) start() *run {
 func (r *run) moving(id fileID) {
 	if r.moved == nil {
 		r.moved = map[uint64]struct{}{}
+		// Eight bits a file at least: a file not moved finds its
+		// bit set (and looks in the map) with a chance of one in
+		// eight when every file was moved, one in 16 when half were.
+		r.movedBits = make([]uint64, 1<<bits.Len(uint(max(r.files, 512)*8/64-1)))
 	}
-	r.moved[movedKey(id)] = struct{}{}
+	k := movedKey(id)
+	r.moved[k] = struct{}{}
+	w, b := r.movedBit(k)
+	r.movedBits[w] |= b
+}
+
+// movedBit returns the word of run.movedBits and the bit in it of the
+// key k of moved.
+func (r *run) movedBit(k uint64) (int, uint64) {
+	h := k * 0x9e3779b97f4a7c15 >> 32 // movedKey's low bits are the inode's
+	return int(h>>6) & (len(r.movedBits) - 1), 1 << (h & 63)
 }
 
 // wasMoved reports whether the run may have renamed or unlinked the
 // file id (moving).
 func (r *run) wasMoved(id fileID) bool {
-	_, ok := r.moved[movedKey(id)]
+	if r.moved == nil {
+		return false
+	}
+	k := movedKey(id)
+	if w, b := r.movedBit(k); r.movedBits[w]&b == 0 {
+		return false
+	}
+	_, ok := r.moved[k]
 	return ok
 }
 

@@ -122,3 +122,89 @@ func TestCleanAllocations(t *testing.T) {
 		t.Errorf("%.2f allocations a file, want at most 1", perFile)
 	}
 }
+
+// TestHardLinksReadAhead: the names of one stale file (hard links),
+// listed among live files so that both readers ahead try its lock, each
+// while the other holds it for another name: every name is found stale
+// (the lock held by this run is told from a writer's, heldSet), in a
+// dry run, which keeps them all. The live files stay alive.
+func TestHardLinksReadAhead(t *testing.T) {
+	dir := t.TempDir()
+	lockedSet(t, dir, 2*prefetchAhead) // f0000…: the even ones live
+	first := filepath.Join(dir, "f0001.mmstats")
+	var links []string
+	for i := range 3 * prefetchAhead {
+		p := filepath.Join(dir, fmt.Sprintf("g%04d.mmstats", i))
+		if err := os.Link(first, p); err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, p)
+	}
+	entries, err := MatchEntries(dir, DefaultPattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, transient := range []bool{false, true} {
+		c := &Cleaner{DryRun: true}
+		clean := c.CleanEntries
+		if transient {
+			clean = c.CleanEntriesTransient
+		}
+		stale := 0
+		err := clean(entries, func(r *Result) error {
+			name := filepath.Base(r.Path)
+			var i int
+			fmt.Sscanf(name[1:], "%d", &i)
+			want := WouldRemove
+			if name[0] == 'f' && i%2 == 0 {
+				want = Alive
+			}
+			if r.Decision != want {
+				t.Errorf("%s: %v (%v, %v), want %v", name, r.Decision, r.Reason, r.Err, want)
+			}
+			if r.Decision == WouldRemove {
+				stale++
+			}
+			return nil
+		})
+		if err != nil || stale != prefetchAhead+len(links) {
+			t.Fatalf("%d stale, %v; want %d", stale, err, prefetchAhead+len(links))
+		}
+	}
+}
+
+// TestMovedFilter: run.wasMoved says yes of every file moving noted, and
+// no of the others, whatever its filter (run.movedBits) lets through;
+// the filter answers most of them alone.
+func TestMovedFilter(t *testing.T) {
+	for _, files := range []int{0, 10, 1000, 100000} {
+		r := &run{files: files}
+		if r.wasMoved(fileID{Dev: 1, Ino: 1}) {
+			t.Fatalf("%d files: moved before any move", files)
+		}
+		moved := map[fileID]bool{}
+		for i := range max(files, 100) / 2 {
+			id := fileID{Dev: 66306, Ino: uint64(1000 + 2*i)}
+			if i%7 == 0 {
+				id.Dev = 45 // another file system
+			}
+			r.moving(id)
+			moved[id] = true
+		}
+		filtered := 0
+		for ino := range uint64(2 * max(files, 100)) {
+			for _, dev := range []uint64{66306, 45} {
+				id := fileID{Dev: dev, Ino: 1000 + ino}
+				if got := r.wasMoved(id); got != moved[id] {
+					t.Fatalf("%d files: wasMoved(%v) = %v, want %v", files, id, got, moved[id])
+				}
+				if w, b := r.movedBit(movedKey(id)); !moved[id] && r.movedBits[w]&b == 0 {
+					filtered++
+				}
+			}
+		}
+		if notMoved := 4*max(files, 100) - len(moved); filtered < notMoved*3/4 {
+			t.Errorf("%d files: the filter answered for %d of the %d files not moved", files, filtered, notMoved)
+		}
+	}
+}
