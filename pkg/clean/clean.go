@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/internal/fold"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -295,7 +296,12 @@ func looksClean(path string) bool {
 // marker, its lock tried).
 func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
 	path := e.Path
-	dirPath, name := splitPath(path)
+	var dirPath, name string
+	if pre != nil {
+		dirPath, name = pre.dir, pre.t.name // as the prefetcher split it
+	} else {
+		dirPath, name = splitPath(path)
+	}
 	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
@@ -550,22 +556,37 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	if sl := f.SharedLayout(); sl != nil && sl == l.layout {
 		fields = l.wanted
 	} else {
+		l.idx = l.idx[:0]
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
 				fields = append(fields, wanted{i, fl.Label, fieldOf(fl.Label)})
+				if fieldOf(fl.Label) != convention.Folded { // read: see writerScan.addAs
+					l.idx = append(l.idx, i)
+				}
 			}
 			return true
 		})
 		l.layout, l.wanted = sl, fields
 	}
+	// The values, in one call (one guard for them all), then taken in
+	// file order as writerScan takes them: an error of any is the
+	// file's, as when they are read one by one.
+	if cap(l.vals) < len(l.idx) {
+		l.vals = make([]reader.Value, len(l.idx))
+	}
+	vals := l.vals[:len(l.idx)]
 	var ws writerScan
+	if err := f.Values(l.idx, vals); err != nil {
+		if pe, ok := err.(*reader.PathError); ok {
+			err = pe.Err
+		}
+		ws.valErr = err
+	}
+	k := 0
 	for _, wf := range fields {
 		ws.addAs(wf.which, wf.label, func() (reader.Value, error) {
-			v, err := f.Value(wf.i)
-			if pe, ok := err.(*reader.PathError); ok {
-				err = pe.Err
-			}
-			return v, err
+			k++
+			return vals[k-1], nil
 		})
 	}
 	w, err = ws.result()

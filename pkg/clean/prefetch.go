@@ -42,6 +42,8 @@ type loader struct {
 	// (wantedField), by index.
 	layout *reader.Layout
 	wanted []wanted
+	idx    []int // the indexes of the wanted fields whose values are read
+	vals   []reader.Value
 }
 
 // prefetched is a file opened and read ahead: t (its descriptor open,
@@ -49,6 +51,7 @@ type loader struct {
 // found alive by its lock), and what reading it said: res and ok as
 // run.open and run.writer leave them, w, and the lock tried.
 type prefetched struct {
+	dir    string // the path of its directory (splitPath)
 	t      target
 	res    Result
 	w      Writer
@@ -275,7 +278,7 @@ func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{
 				}
 				if dfd >= 0 {
 					item = &b.items[i]
-					*item = prefetched{t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
+					*item = prefetched{dir: dir, t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
 					item.ok = ld.open(&item.t, &item.res)
 					item.opened = item.t.fd >= 0
 					if item.ok {
