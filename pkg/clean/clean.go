@@ -153,7 +153,9 @@ func (c *Cleaner) start() *run {
 // moving notes that the run is about to rename or unlink the file id.
 func (r *run) moving(id fileID) {
 	if r.moved == nil {
-		r.moved = map[uint64]struct{}{}
+		// Sized for half the files moved, as where half are stale:
+		// a map grown from nothing moves its keys again and again.
+		r.moved = make(map[uint64]struct{}, min(r.files/2, 1<<16))
 		// Eight bits a file at least: a file not moved finds its
 		// bit set (and looks in the map) with a chance of one in
 		// eight when every file was moved, one in 16 when half were.
