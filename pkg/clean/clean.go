@@ -298,13 +298,15 @@ func looksClean(path string) bool {
 // marker, its lock tried).
 func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
 	path := e.Path
+	res = Result{Path: path}
 	var dirPath, name string
 	if pre != nil {
-		dirPath, name = pre.dir, pre.t.name // as the prefetcher split it
+		// As the prefetcher split and named it.
+		dirPath, name, res.Kind = pre.dir, pre.t.name, pre.res.Kind
 	} else {
 		dirPath, name = splitPath(path)
+		res.Kind = KindOf(name)
 	}
-	res = Result{Path: path, Kind: KindOf(name)}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
 		if pre != nil {
