@@ -118,8 +118,12 @@ func TestCleanAllocations(t *testing.T) {
 	}
 	perFile := float64(after.Mallocs-before.Mallocs) / n
 	t.Logf("%.2f allocations a file", perFile)
-	if perFile > 1 {
-		t.Errorf("%.2f allocations a file, want at most 1", perFile)
+	limit := 1.0
+	if raceEnabled {
+		limit = 2 // a private name is two there; before, 4 and more
+	}
+	if perFile > limit {
+		t.Errorf("%.2f allocations a file, want at most %v", perFile, limit)
 	}
 }
 
