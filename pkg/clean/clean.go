@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/fileid"
 	"github.com/mmstats/mmstats/internal/fold"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -58,18 +60,35 @@ func (c *Cleaner) Clean(paths []string, report func(*Result) error) error {
 // a directory or anything but a regular file is reported without being
 // opened, and the others are opened without a stat before.
 func (c *Cleaner) CleanEntries(entries []Entry, report func(*Result) error) error {
+	return c.cleanEntries(entries, report, false)
+}
+
+// CleanEntriesTransient is CleanEntries for a report that does not keep
+// the *Result it is given, nor anything it points to, once it returns:
+// every file's result is made in the same Result, rather than in a new
+// one each that the collector frees later (cleanstats prints a line
+// and counts).
+func (c *Cleaner) CleanEntriesTransient(entries []Entry, report func(*Result) error) error {
+	return c.cleanEntries(entries, report, true)
+}
+
+func (c *Cleaner) cleanEntries(entries []Entry, report func(*Result) error, transient bool) error {
 	r := c.start()
 	defer r.close()
+	r.files = len(entries)
 	pf := startPrefetch(c, entries)
 	defer pf.stop()
+	one := new(Result) // the Result of each file, if transient
 	for i := range entries {
-		// A Result each: report may keep it (one allocation a file,
-		// against a kernel's work of several system calls).
-		res := r.cleanNext(&entries[i], pf.next())
+		res := one
+		if !transient {
+			res = new(Result) // report may keep it
+		}
+		*res = r.cleanNext(&entries[i], pf.next())
 		if res.Decision != Removed || res.FoldedInto == "" {
 			r.folder.Close() // the totals lock is kept across consecutive folds only
 		}
-		if err := report(&res); err != nil {
+		if err := report(res); err != nil {
 			return err
 		}
 	}
@@ -103,6 +122,12 @@ type run struct {
 	// Keyed by movedKey: two files with one key (a hash) only cost
 	// a file judged again, as if moved.
 	moved map[uint64]struct{}
+	// movedBits filters moved: the bit movedBit of each key in it is
+	// set, so that a file whose bit is clear (most files read ahead)
+	// is known not moved without a look in the map. files (the
+	// number of entries of the Clean call) sizes it.
+	movedBits []uint64
+	files     int
 	// settling is set while remove judges a file that was renamed over
 	// the name of the one it removes, so that doing so cannot recurse.
 	settling bool
@@ -128,15 +153,38 @@ func (c *Cleaner) start() *run {
 // moving notes that the run is about to rename or unlink the file id.
 func (r *run) moving(id fileID) {
 	if r.moved == nil {
-		r.moved = map[uint64]struct{}{}
+		// Sized for half the files moved, as where half are stale:
+		// a map grown from nothing moves its keys again and again.
+		r.moved = make(map[uint64]struct{}, min(r.files/2, 1<<16))
+		// Eight bits a file at least: a file not moved finds its
+		// bit set (and looks in the map) with a chance of one in
+		// eight when every file was moved, one in 16 when half were.
+		r.movedBits = make([]uint64, 1<<bits.Len(uint(max(r.files, 512)*8/64-1)))
 	}
-	r.moved[movedKey(id)] = struct{}{}
+	k := movedKey(id)
+	r.moved[k] = struct{}{}
+	w, b := r.movedBit(k)
+	r.movedBits[w] |= b
+}
+
+// movedBit returns the word of run.movedBits and the bit in it of the
+// key k of moved.
+func (r *run) movedBit(k uint64) (int, uint64) {
+	h := k * 0x9e3779b97f4a7c15 >> 32 // movedKey's low bits are the inode's
+	return int(h>>6) & (len(r.movedBits) - 1), 1 << (h & 63)
 }
 
 // wasMoved reports whether the run may have renamed or unlinked the
 // file id (moving).
 func (r *run) wasMoved(id fileID) bool {
-	_, ok := r.moved[movedKey(id)]
+	if r.moved == nil {
+		return false
+	}
+	k := movedKey(id)
+	if w, b := r.movedBit(k); r.movedBits[w]&b == 0 {
+		return false
+	}
+	_, ok := r.moved[k]
 	return ok
 }
 
@@ -250,8 +298,15 @@ func looksClean(path string) bool {
 // marker, its lock tried).
 func (r *run) cleanNext(e *Entry, pre *prefetched) (res Result) {
 	path := e.Path
-	dirPath, name := splitPath(path)
-	res = Result{Path: path, Kind: KindOf(name)}
+	res = Result{Path: path}
+	var dirPath, name string
+	if pre != nil {
+		// As the prefetcher split and named it.
+		dirPath, name, res.Kind = pre.dir, pre.t.name, pre.res.Kind
+	} else {
+		dirPath, name = splitPath(path)
+		res.Kind = KindOf(name)
+	}
 	dfd, err := r.dir(dirPath)
 	if err != nil {
 		if pre != nil {
@@ -496,8 +551,8 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 		return l.loadLarge(fd, size)
 	}
 	defer l.snap.Close()
-	f, err := l.snap.ReadFD(fd, name, size)
-	if err != nil {
+	f := &l.file
+	if err := l.snap.ReadFDHint(f, fd, name, size, &l.hint); err != nil {
 		ioErr, err := readError(err)
 		return Writer{}, ioErr, err
 	}
@@ -505,22 +560,37 @@ func (l *loader) load(fd int, size int64, name string) (w Writer, ioErr, err err
 	if sl := f.SharedLayout(); sl != nil && sl == l.layout {
 		fields = l.wanted
 	} else {
+		l.idx = l.idx[:0]
 		f.ScanFields(func(i int, fl *reader.Field) bool {
 			if wantedField(fl.Label) {
 				fields = append(fields, wanted{i, fl.Label, fieldOf(fl.Label)})
+				if fieldOf(fl.Label) != convention.Folded { // read: see writerScan.addAs
+					l.idx = append(l.idx, i)
+				}
 			}
 			return true
 		})
 		l.layout, l.wanted = sl, fields
 	}
+	// The values, in one call (one guard for them all), then taken in
+	// file order as writerScan takes them: an error of any is the
+	// file's, as when they are read one by one.
+	if cap(l.vals) < len(l.idx) {
+		l.vals = make([]reader.Value, len(l.idx))
+	}
+	vals := l.vals[:len(l.idx)]
 	var ws writerScan
+	if err := f.Values(l.idx, vals); err != nil {
+		if pe, ok := err.(*reader.PathError); ok {
+			err = pe.Err
+		}
+		ws.valErr = err
+	}
+	k := 0
 	for _, wf := range fields {
 		ws.addAs(wf.which, wf.label, func() (reader.Value, error) {
-			v, err := f.Value(wf.i)
-			if pe, ok := err.(*reader.PathError); ok {
-				err = pe.Err
-			}
-			return v, err
+			k++
+			return vals[k-1], nil
 		})
 	}
 	w, err = ws.result()

@@ -114,7 +114,13 @@
 // fstatat of its name, so that a file replaced since the open is never
 // moved, renameat2 to the private name, fstatat of it, unlinkat, and
 // the last close, which frees the file as rm's unlink does, made on another
-// goroutine). Thousands of files take well under a second.
+// goroutine). On Linux (amd64, arm64) a file costs the heap nothing but
+// its path, and when it is removed its private name: the directory is
+// listed with getdents(2), names reach the system calls from the stack,
+// a file is read into the buffer and reader.File of the one before and
+// checked against the layout that one had, and CleanEntriesTransient
+// reports every file through one Result. Thousands of files take well
+// under a second.
 //
 // # Other systems
 //

@@ -166,17 +166,16 @@ func MatchEntries(dir, pattern string) ([]Entry, error) {
 	if _, err := filepath.Match(pattern, ""); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(dir)
+	out, err := listMatching(dir, newListing(dir, pattern))
 	if err != nil {
 		return nil, err
 	}
-	// ReadDir gives the type that getdents(2) lists (d_type), and
-	// lstats a file whose type the file system does not list.
-	des, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// newListing returns what MatchEntries lists of dir for pattern (valid).
+func newListing(dir, pattern string) listing {
 	match := matcher(pattern)
 	var include func(name string) bool
 	include = func(name string) bool {
@@ -198,21 +197,58 @@ func MatchEntries(dir, pattern string) ([]Entry, error) {
 	// clean: a name from the directory has no separator, and is not "."
 	// or "..".
 	join := func(n string) string { return filepath.Join(dir, n) }
+	prefix := ""
 	if dir != "" && filepath.Clean(dir) == dir {
-		prefix := dir + string(filepath.Separator)
+		prefix = dir + string(filepath.Separator)
 		if strings.HasSuffix(dir, string(filepath.Separator)) {
 			prefix = dir // the root
 		}
 		join = func(n string) string { return prefix + n }
 	}
+	return listing{include: include, join: join, prefix: prefix, suffix: simpleSuffix(pattern)}
+}
+
+// listing is what listMatching needs of MatchEntries: which names it
+// includes, and their paths (join). When suffix is set (a pattern
+// "*SUFFIX") and prefix is not empty (a clean dir), the names that are
+// not hidden are included exactly when they end in suffix, and their
+// paths are prefix+name: a listing may then tell them without making
+// each name a string.
+type listing struct {
+	include        func(name string) bool
+	join           func(name string) string
+	prefix, suffix string
+}
+
+// listMatchingDir is listMatching through os.File.ReadDir, which gives
+// the type that getdents(2) lists (d_type), and lstats a file whose type
+// the file system does not list.
+func listMatchingDir(dir string, l listing) ([]Entry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	des, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
 	var out []Entry
 	for _, de := range des {
-		if n := de.Name(); include(n) {
-			out = append(out, Entry{Path: join(n), Type: de.Type(), Listed: true})
+		if n := de.Name(); l.include(n) {
+			out = append(out, Entry{Path: l.join(n), Type: de.Type(), Listed: true})
 		}
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// simpleSuffix returns SUFFIX for a pattern "*SUFFIX" that matches the
+// names ending in SUFFIX (no other metacharacter), or "".
+func simpleSuffix(pattern string) string {
+	if suffix, ok := strings.CutPrefix(pattern, "*"); ok && suffix != "" && !strings.ContainsAny(suffix, `*?[\`+string(filepath.Separator)) {
+		return suffix
+	}
+	return ""
 }
 
 // matcher returns filepath.Match(pattern, name) as a function of name,

@@ -33,10 +33,17 @@ import (
 type loader struct {
 	buf  []byte
 	snap reader.Snapshot // reads each file once, sharing layouts
+	// file is what snap read last, read into again for the next file
+	// (nothing left for the collector a file); hint the layout it had,
+	// tried first for the next file.
+	file reader.File
+	hint reader.ShapeHint
 	// The fields of the last shared layout the rules look at
 	// (wantedField), by index.
 	layout *reader.Layout
 	wanted []wanted
+	idx    []int // the indexes of the wanted fields whose values are read
+	vals   []reader.Value
 }
 
 // prefetched is a file opened and read ahead: t (its descriptor open,
@@ -44,6 +51,7 @@ type loader struct {
 // found alive by its lock), and what reading it said: res and ok as
 // run.open and run.writer leave them, w, and the lock tried.
 type prefetched struct {
+	dir    string // the path of its directory (splitPath)
 	t      target
 	res    Result
 	w      Writer
@@ -65,53 +73,102 @@ type lockTest struct {
 
 // heldSet is the files whose exclusive locks a Clean call holds, taken
 // through tryLock, by identity: a lock is noted as it is taken, and
-// forgotten as its descriptor is closed (close), both under one mutex,
-// so that a lock tried there that is not free is held by this process
-// exactly when the set has the file. (A file removed is forgotten
-// before it is closed: the run moved it, so that what was read of it
-// ahead is judged again anyway.)
+// forgotten as its descriptor is closed (close), both under the mutex
+// of the file's shard, so that a lock tried there that is not free is
+// held by this process exactly when the set has the file. (A file
+// removed is forgotten before it is closed: the run moved it, so that
+// what was read of it ahead is judged again anyway.) The shards keep
+// the readers ahead and the run, each working on a file of its own,
+// from waiting for each other's flock(2) under one mutex; each holds
+// the few files of its share read ahead and not yet done with, in a
+// slice. The zero value is an empty set.
 type heldSet struct {
-	mu sync.Mutex
-	m  map[fileID]int
+	shards [heldShards]heldShard
+}
+
+// heldShards is the number of shards of a heldSet: a power of two.
+const heldShards = 64
+
+// heldShard is a shard of a heldSet, one cache line with its mutex.
+type heldShard struct {
+	mu    sync.Mutex
+	files []heldFile
+	_     [64 - 8 - 24]byte
+}
+
+// heldFile is a file of a heldShard, with how many of the run's
+// descriptors hold its lock.
+type heldFile struct {
+	id fileID
+	n  int
+}
+
+// shard returns the shard of the file id.
+func (h *heldSet) shard(id fileID) *heldShard {
+	return &h.shards[(movedKey(id)*0x9e3779b97f4a7c15)>>(64-6)&(heldShards-1)]
 }
 
 // tryLock tries the exclusive lock of fd, the file id; ours reports
 // that a lock not free is held by this run, on another descriptor.
 func (h *heldSet) tryLock(fd int, id fileID) (free, ours bool, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	s := h.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch free, err = lockExclusive(fd); {
 	case err != nil:
 	case free:
-		if h.m == nil {
-			h.m = map[fileID]int{}
-		}
-		h.m[id]++
+		s.add(id)
 	default:
-		ours = h.m[id] > 0
+		ours = s.index(id) >= 0
 	}
 	return free, ours, err
 }
 
 // close closes fd, whose lock of the file id tryLock took.
 func (h *heldSet) close(fd int, id fileID) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.forgetLocked(id)
+	s := h.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget(id)
 	closeFD(fd)
 }
 
 // forget forgets fd's lock of the file id, which the run removed,
 // before fd is closed elsewhere.
 func (h *heldSet) forget(id fileID) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.forgetLocked(id)
+	s := h.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget(id)
 }
 
-func (h *heldSet) forgetLocked(id fileID) {
-	if h.m[id]--; h.m[id] <= 0 {
-		delete(h.m, id)
+// index returns the index of the file id in s.files, or -1.
+func (s *heldShard) index(id fileID) int {
+	for i := range s.files {
+		if s.files[i].id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *heldShard) add(id fileID) {
+	if i := s.index(id); i >= 0 {
+		s.files[i].n++
+		return
+	}
+	s.files = append(s.files, heldFile{id, 1})
+}
+
+func (s *heldShard) forget(id fileID) {
+	i := s.index(id)
+	if i < 0 {
+		return
+	}
+	if s.files[i].n--; s.files[i].n <= 0 {
+		last := len(s.files) - 1
+		s.files[i] = s.files[last]
+		s.files = s.files[:last]
 	}
 }
 
@@ -221,7 +278,7 @@ func (l *lane) run(entries []Entry, k, n int, held *heldSet, quit <-chan struct{
 				}
 				if dfd >= 0 {
 					item = &b.items[i]
-					*item = prefetched{t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
+					*item = prefetched{dir: dir, t: target{dir: dfd, name: name, fd: -1, typ: e.Type, listed: e.Listed}, res: Result{Path: e.Path, Kind: k}}
 					item.ok = ld.open(&item.t, &item.res)
 					item.opened = item.t.fd >= 0
 					if item.ok {

@@ -7,7 +7,7 @@ import "golang.org/x/sys/unix"
 // Where the file system cannot (EINVAL), linkNoReplace does it.
 func renameNoReplace(dir int, from, to string) error {
 	_, err := retry(func() (int, error) {
-		return 0, unix.Renameat2(dir, from, dir, to, unix.RENAME_NOREPLACE)
+		return 0, atRename2(dir, from, to, unix.RENAME_NOREPLACE)
 	})
 	if err != unix.EINVAL && err != unix.ENOSYS {
 		return err

@@ -172,7 +172,8 @@ func Run(o *Options) error {
 		}
 	}
 	c := &clean.Cleaner{DryRun: o.DryRun, Probe: o.Probe}
-	if err := c.CleanEntries(entries, p.result); err != nil {
+	// The printer keeps nothing of a result: one Result for every file.
+	if err := c.CleanEntriesTransient(entries, p.result); err != nil {
 		return err
 	}
 	if err := p.summary(); err != nil {
