@@ -131,7 +131,7 @@ func (s *Snapshot) ReadFDHint(f *File, fd int, name string, size int64, h *Shape
 		return err
 	}
 	// As Snapshot.read keeps a file of a cached shape.
-	f.data, f.idx, f.shape, f.layout = data, sh.idx, sh, &sh.layout
+	f.data, f.idx, f.shape, f.layout = data, &sh.idx, sh, &sh.layout
 	if f.snap == nil {
 		f.snap = new(snapState)
 	}
