@@ -66,10 +66,12 @@ type fileCache struct {
 	// readNumbers: under their lock).
 	coarse coarsePlans
 
-	// The goroutine that reads half of the files (readNumbers): given
-	// its files on halves, it answers on halfErr.
-	halves  chan numbersHalf
-	halfErr chan error
+	// The goroutine that works beside the request's (prom.Helper):
+	// it reads some of the files (readNumbers, numbers) and makes some
+	// of the pieces of the compressed text (prom.Plan.AppendGzipWith).
+	// Made when first needed, ended with the files (reset).
+	help    *prom.Helper
+	numbers numbersWork
 }
 
 // coarsePlans are the CoarsePlans of the groups of the files' layouts.
@@ -194,9 +196,9 @@ func (c *fileCache) reset() {
 	c.plan = metricsPlan{}
 	c.nums = nil
 	c.coarse.forget(nil)
-	if c.halves != nil {
-		close(c.halves) // its goroutine ends
-		c.halves = nil
+	if c.help != nil {
+		c.help.Close() // its goroutine ends
+		c.help = nil
 	}
 	c.ref = nil
 }
