@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mmstats/mmstats/pkg/mmstats"
 )
 
 // settledGoroutines waits until the number of goroutines is want (a
@@ -28,7 +30,10 @@ func settledGoroutines(t *testing.T, want int, what string) {
 // /metrics beside the request's (the cache's prom.Helper) is started
 // once, by the first answer over many files, and is the same one at
 // every answer after, changed files or not (no goroutine started per
-// answer); the server's Close ends it.
+// answer); the server's Close ends it. Among the files, a live writer's
+// adds a field in place, then grows its file into a copy: looked at by
+// the goroutine that reads it (entry.verify), it is opened again and in
+// the next answer.
 func TestMetricsHelper(t *testing.T) {
 	const n = 300 // past splitNumbers, and many pieces
 	dir := benchDir(t, n, true)
@@ -36,6 +41,16 @@ func TestMetricsHelper(t *testing.T) {
 	for i := range n {
 		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
 	}
+	var m struct {
+		Reqs mmstats.Counter `mmstats:"reqs"`
+	}
+	live, err := mmstats.New(&m, mmstats.Options{Dir: dir, Filename: "w000150-live.mmstats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Remove()
+	m.Reqs.Add(3)
+	var more []*mmstats.Counter
 	before := runtime.NumGoroutine()
 	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
 	if err != nil {
@@ -51,6 +66,26 @@ func TestMetricsHelper(t *testing.T) {
 		for i := range words {
 			if round%2 == 0 || i%10 == 0 {
 				words[i].request(t, 1, 5+round)
+			}
+		}
+		switch round {
+		case 2: // a field added in place
+			more = append(more, new(mmstats.Counter))
+			if err := live.Add("extra", more[0]); err != nil {
+				t.Fatal(err)
+			}
+			more[0].Add(8)
+		case 4: // so many that the writer grows its file into a copy
+			for size := live.Size(); live.Size() == size; {
+				c := new(mmstats.Counter)
+				if err := live.Add(fmt.Sprintf("more.%03d", len(more)), c); err != nil {
+					t.Fatal(err)
+				}
+				c.Add(uint64(len(more)))
+				more = append(more, c)
+				if len(more) > 10000 {
+					t.Fatal("the file never grew")
+				}
 			}
 		}
 		if got, want := scrapeMetrics(t, s, true), freshMetrics(t, dir, ""); got != want {

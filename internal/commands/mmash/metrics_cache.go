@@ -168,10 +168,13 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 		return nil, err
 	}
 	defer c.unlock()
-	if err := c.arrange(j); err != nil {
+	if err := c.arrange(j, true); err != nil {
 		return nil, err
 	}
 	if err := c.readNumbers(j, c.read); err != nil {
+		return nil, err
+	}
+	if err := c.restale(j); err != nil {
 		return nil, err
 	}
 	read := c.read[:0]
@@ -268,6 +271,31 @@ func (w *numbersWork) each() error {
 	}
 }
 
+// restale opens again the files that readNumbers found changed (stale),
+// if any, and then arranges and reads the files again, each looked at
+// in arrange as a request other than /metrics does: what arrange would
+// have done had it looked at them itself (a file opened again may have
+// another layout, or be a totals file, or be gone).
+func (c *fileCache) restale(j *job) error {
+	stale := false
+	for _, e := range c.read {
+		if e.stale {
+			stale = true
+			if err := c.reopen(j, e); err != nil {
+				return err
+			}
+		}
+	}
+	if !stale {
+		return nil
+	}
+	j.used -= int64(len(c.list) * labelCost) // counted by arrange again
+	if err := c.arrange(j, false); err != nil {
+		return err
+	}
+	return c.readNumbers(j, c.read)
+}
+
 // helper returns the cache's helper goroutine, started if it is not.
 func (c *fileCache) helper() *prom.Helper {
 	if c.help == nil {
@@ -276,11 +304,20 @@ func (c *fileCache) helper() *prom.Helper {
 	return c.help
 }
 
-// readEach is readNumbers of some of the files, on one goroutine.
+// readEach is readNumbers of some of the files, on one goroutine: a
+// file that arrange left to look at (verify) is looked at first, and
+// not read if it changed (stale).
 func readEach(j *job, read []*entry) error {
 	for _, e := range read {
 		if err := j.ctx.Err(); err != nil {
 			return err
+		}
+		if e.verify {
+			e.verify = false
+			if changed, err := e.rf.Update(); err != nil || changed {
+				e.stale = true
+				continue
+			}
 		}
 		if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
 			j.s.cache.coarse.plans(e)
