@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/mmstats/mmstats/pkg/reader"
@@ -38,9 +39,19 @@ type gzipState struct {
 	chunks []gzipPiece
 	prev   []writtenValue // of each segment, what its piece holds
 	zs     [2]compressor  // the second made when first needed
-	todo   []int          // the pieces to make again
+	all    []int          // the index of each piece
+	todo   []int          // the pieces to make again, of a Source that is not a ForkingSource
 	texts  [2][]byte      // the text of the pieces being made and compressed, one to a compressor
 	made   int            // the pieces compressed, for tests
+
+	// What the goroutines of remake share while it runs.
+	workers [2]gzipWorker
+	plan    *Plan
+	src     Source // the Source of AppendGzipWith
+	summary SummarySource
+	list    []int        // the pieces to take: all, or todo
+	check   bool         // make only the pieces whose values changed
+	next    atomic.Int32 // the index in list of the next piece to take
 }
 
 // newGzipState returns the state of AppendGzip for a Plan of segs
@@ -121,16 +132,23 @@ func (sg *segment) written(src Source) writtenValue {
 // as one gzip member (RFC 1952) of the text that Append appends, and
 // returns it. The pieces of the text whose values are those of the last
 // call are not made again (see SummarySource for histograms): the call
-// costs the values that changed. Once the pieces have their sizes, it
-// allocates nothing when none changed, and a few objects (a goroutine
-// that compresses them, see remake) when some did.
-func (p *Plan) AppendGzip(b []byte, src Source) []byte {
+// costs the values that changed. It makes and compresses the pieces on
+// the caller's goroutine alone (AppendGzipWith makes them on two). Once
+// the pieces have their sizes, it allocates nothing.
+func (p *Plan) AppendGzip(b []byte, src Source) []byte { return p.AppendGzipWith(b, src, nil) }
+
+// AppendGzipWith is AppendGzip with h, if not nil, making and
+// compressing pieces beside the caller (see remake): on two cores, the
+// answer of many changed values takes about half as long. It wakes h
+// only when a piece is made again, and allocates nothing once the
+// pieces have their sizes. A panic of the Source on h's goroutine is a
+// panic of AppendGzipWith, once both goroutines stopped.
+func (p *Plan) AppendGzipWith(b []byte, src Source, h *Helper) []byte {
 	g := p.gz
 	if g == nil {
 		g = newGzipState(gzipChunk, len(p.segs))
 		p.gz = g
 	}
-	summary, _ := src.(SummarySource)
 	b = append(b, 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255) // deflate, no name, no time, unknown OS
 	var crc uint32
 	var size uint32
@@ -149,19 +167,14 @@ func (p *Plan) AppendGzip(b []byte, src Source) []byte {
 				to++
 			}
 			g.chunks = append(g.chunks, gzipPiece{from: from, to: to})
+			g.all = append(g.all, len(g.all))
 			if to == len(p.segs) {
 				break
 			}
 			from = to
 		}
 	}
-	g.todo = g.todo[:0]
-	for k := range g.chunks {
-		if !p.unchanged(g, &g.chunks[k], src, summary) {
-			g.todo = append(g.todo, k)
-		}
-	}
-	p.remake(g, src, summary)
+	p.remake(g, src, h)
 	for k := range g.chunks {
 		add(&g.chunks[k])
 	}
@@ -200,94 +213,113 @@ func (p *Plan) unchanged(g *gzipState, c *gzipPiece, src Source, summary Summary
 	return true
 }
 
-// remake makes the text of the pieces of g.todo with the values of src
-// and compresses them. With two or more, this goroutine reads the
-// pieces' histograms (segment.prepare: the only calls of the Source's
-// Histogram and ClassicHistogram), piece after piece, and two others
-// each make the text of a piece it has prepared (the numbers read with
-// Value, on those goroutines) and compress it; a ForkingSource's
-// histograms are read on those two goroutines too, each through its
-// view: making the text and
-// compressing it cost more than reading, and on two cores the answer
-// takes about half their sum rather than the sum. A panic of the Source
-// on one of them is a panic of AppendGzip, once the others stopped.
-func (p *Plan) remake(g *gzipState, src Source, summary SummarySource) {
-	if len(g.todo) < 2 {
-		for _, k := range g.todo {
-			c := &g.chunks[k]
-			p.prepare(c, src, summary)
-			g.texts[0] = p.pieceText(g, c, g.texts[0][:0], src)
-			g.zs[0].compress(c, g.texts[0])
-		}
-		g.made += g.zs[0].made
-		g.zs[0].made = 0
-		return
-	}
-	work := make(chan int, len(g.todo))
-	done := make(chan any, len(g.zs))
+// remake makes again the text of the pieces whose values are not those
+// their compressed text holds, and compresses it. The pieces are taken
+// in order from a counter (g.next) by the caller and, once the caller
+// has found a piece to make and more remain, by h's goroutine too, each
+// with its compressor: a piece whose values have not changed is left
+// as it is, another has its histograms read (segment.prepare), its text
+// made (the numbers read with Value) and compressed, by the goroutine
+// that took it. A ForkingSource's histograms are read on both, each
+// through its view; a Source that is not one is read by the caller
+// only: it finds and prepares every piece to make first, and then both
+// make their text and compress them. Making the text and compressing it
+// cost more than reading: on two cores the answer takes about half
+// their sum rather than the sum. An answer of which no value changed
+// wakes no goroutine.
+func (p *Plan) remake(g *gzipState, src Source, h *Helper) {
+	summary, _ := src.(SummarySource)
 	forking, _ := src.(ForkingSource)
-	for w := range g.zs {
-		z := &g.zs[w]
-		if z.zw == nil {
-			z.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
-		}
-		var view Source
-		var viewSummary SummarySource
+	g.plan, g.src, g.summary = p, src, summary
+	g.list, g.check = g.all, true
+	g.next.Store(0)
+	g.workers[0] = gzipWorker{g: g, i: 0, src: src, summary: summary}
+	g.workers[1] = gzipWorker{g: g, i: 1}
+	w := &g.workers[0]
+	if h != nil && len(g.chunks) >= 2 {
+		w.h = h
 		if forking != nil {
-			view = forking.Fork(w)
-			viewSummary, _ = view.(SummarySource)
-		}
-		go func() {
-			var failed any
-			defer func() {
-				if r := recover(); r != nil {
-					failed = r
-					for range work { // the others' pieces: not made, left invalid
-					}
-				}
-				done <- failed
-			}()
-			for k := range work {
-				c := &g.chunks[k]
-				if view != nil {
-					p.prepare(c, view, viewSummary)
-				}
-				g.texts[w] = p.pieceText(g, c, g.texts[w][:0], src)
-				z.compress(c, g.texts[w])
+			for i := range g.workers {
+				v := forking.Fork(i)
+				g.workers[i].src = v
+				g.workers[i].summary, _ = v.(SummarySource)
 			}
-		}()
+		} else {
+			// Only this goroutine reads the histograms: the pieces to
+			// make found and prepared first.
+			g.todo = g.todo[:0]
+			for k := range g.chunks {
+				if c := &g.chunks[k]; !p.unchanged(g, c, src, summary) {
+					p.prepare(c, src, summary)
+					g.todo = append(g.todo, k)
+				}
+			}
+			g.list, g.check = g.todo, false
+		}
 	}
 	finished := false
 	defer func() {
-		// However this ends, the goroutines have made what they were
-		// given, and end, before g is used again.
-		if !finished {
-			close(work)
-		}
+		// However this ends, the helper has made the pieces it took
+		// before g is used again, and g keeps nothing of the Source.
 		var failed any
-		for range g.zs {
-			if r := <-done; r != nil && failed == nil {
-				failed = r
-			}
+		if w.started {
+			failed = h.Wait()
 		}
-		for w := range g.zs {
-			g.made += g.zs[w].made
-			g.zs[w].made = 0
+		for i := range g.workers {
+			g.made += g.zs[i].made
+			g.zs[i].made = 0
+			g.workers[i] = gzipWorker{}
 		}
+		g.plan, g.src, g.summary, g.list = nil, nil, nil, nil
 		if failed != nil && finished { // (else this goroutine's own panic goes on)
 			panic(failed)
 		}
 	}()
-	for _, k := range g.todo {
-		c := &g.chunks[k]
-		c.valid = false // until compressed: its prev no longer says what z holds
-		if forking == nil {
-			p.prepare(c, src, summary)
-		}
-		work <- k
-	}
-	close(work)
+	w.Run()
 	finished = true
+}
+
+// gzipWorker is a goroutine of remake: the caller (i 0) or its helper
+// (i 1), with its compressor and text (g.zs[i], g.texts[i]) and the
+// Source it reads histograms from.
+type gzipWorker struct {
+	g       *gzipState
+	i       int
+	src     Source
+	summary SummarySource
+	h       *Helper // the caller's: started at the first piece it makes
+	started bool
+}
+
+// Run takes pieces of g.list until none is left, and makes those whose
+// values changed (all of them if not g.check).
+func (w *gzipWorker) Run() {
+	g := w.g
+	p, z := g.plan, &g.zs[w.i]
+	for {
+		n := int(g.next.Add(1)) - 1
+		if n >= len(g.list) {
+			return
+		}
+		k := g.list[n]
+		c := &g.chunks[k]
+		if g.check && p.unchanged(g, c, g.src, g.summary) {
+			continue
+		}
+		if w.h != nil && !w.started && n+1 < len(g.list) {
+			// A piece to make, and more to look at: the helper joins.
+			if z1 := &g.zs[1]; z1.zw == nil {
+				z1.zw, _ = flate.NewWriter(nil, flate.BestSpeed) // a valid level: no error
+			}
+			w.h.Start(&g.workers[1])
+			w.started = true
+		}
+		if g.check {
+			p.prepare(c, w.src, w.summary)
+		}
+		g.texts[w.i] = p.pieceText(g, c, g.texts[w.i][:0], g.src)
+		z.compress(c, g.texts[w.i])
+	}
 }
 
 // prepare reads the histograms of c (segment.prepare).

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,10 +42,17 @@ func gunzip(t *testing.T, z []byte) []byte {
 // pieces: as built, unchanged (no piece made again), after one number
 // changed (one piece made again), one histogram, a histogram whose
 // summary is older than its buckets, another window, a value of
-// another length. Once made, it does not allocate.
+// another length; on the caller's goroutine alone (AppendGzip) and with
+// a Helper (AppendGzipWith). Once made, it does not allocate.
 func TestPlanAppendGzip(t *testing.T) {
+	h := NewHelper()
+	defer h.Close()
 	for classic := range MaxClassicSchema + 1 {
-		for _, mode := range []string{"summary", "summary and sums", "none", "forked"} {
+		for _, mode := range []string{"summary", "summary and sums", "none", "forked", "summary, alone", "forked, alone"} {
+			var helper *Helper
+			if !strings.HasSuffix(mode, ", alone") {
+				helper = h
+			}
 			summarized := mode != "none"
 			rng := rand.New(rand.NewPCG(9, 10))
 			var paths []string
@@ -61,7 +69,7 @@ func TestPlanAppendGzip(t *testing.T) {
 				src = &classicFiles{summaryFiles: sum}
 			}
 			forked := &forkFiles{summaryFiles: sum}
-			if mode == "forked" {
+			if strings.HasPrefix(mode, "forked") {
 				src = forked
 			}
 			plan := fs.set(classic).Compile()
@@ -72,7 +80,7 @@ func TestPlanAppendGzip(t *testing.T) {
 				var want bytes.Buffer
 				fs.set(classic).WriteTo(&want)
 				before := plan.gz.made
-				z := plan.AppendGzip(nil, src)
+				z := plan.AppendGzipWith(nil, src, helper)
 				if got := gunzip(t, z); !bytes.Equal(got, want.Bytes()) {
 					t.Fatalf("%s, %s: AppendGzip's text differs from WriteTo's (%d and %d bytes)", what, step, len(got), want.Len())
 				}
@@ -122,15 +130,14 @@ func TestPlanAppendGzip(t *testing.T) {
 			fs[140].groups[0].H = *randomHistogram(rng, 6, -1000, 77)
 			check("another window", -1)
 			check("another window, again", -1)
-			if mode == "forked" && forked.views[0].reads+forked.views[1].reads == 0 {
+			if src == forked && helper != nil && forked.views[0].reads+forked.views[1].reads == 0 {
 				t.Errorf("%s: no histogram read through the views", what)
 			}
 
 			// Without a summary, the pieces with histograms are made
-			// again, on a goroutine of their own: a few allocations for
-			// it, however many the pieces.
+			// again each time, with the helper: no allocation either.
 			b := make([]byte, 0, 4<<20)
-			if n := testing.AllocsPerRun(10, func() { b = plan.AppendGzip(b[:0], src) }); summarized && n != 0 || n > 5 {
+			if n := testing.AllocsPerRun(10, func() { b = plan.AppendGzipWith(b[:0], src, helper) }); n != 0 {
 				t.Errorf("%s: AppendGzip: %v allocations", what, n)
 			}
 		}
@@ -232,43 +239,48 @@ func (s panicky) Value(file, stat int) reader.Value {
 }
 
 // TestPlanAppendGzipPanic: a Source that panics while the pieces are
-// made and compressed leaves no goroutine behind, and the Plan writes
-// the right text after (a piece whose text was being made is made
-// again, not taken for the values it had read).
+// made and compressed, on the caller's goroutine or its helper's, makes
+// AppendGzip panic, leaves no goroutine behind (the helper still
+// works), and the Plan writes the right text after (a piece whose text
+// was being made is made again, not taken for the values it had read).
 func TestPlanAppendGzipPanic(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	var paths []string
-	for k := range 200 {
-		paths = append(paths, fmt.Sprintf("/d/w%04d.mmstats", k))
-	}
-	fs := planFixtureOf(rng, paths)
-	plan := fs.set(0).Compile()
-	plan.gz = newGzipState(16<<10, len(plan.segs))
-	plan.AppendGzip(nil, fs)
-	// The piece that ends web.neg and starts web.requests is made again
-	// for its web.neg, and breaks at its first web.requests.
-	for k := range fs {
-		fs[k].stats[4].Value = reader.IntValue(int64(-1000 - k))
-	}
-	before := runtime.NumGoroutine()
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("no panic")
-			}
-		}()
-		plan.AppendGzip(nil, panicky{fs})
-	}()
-	// The goroutine has compressed all it was given when AppendGzip
-	// panics on; its return may come a moment later.
-	for start := time.Now(); runtime.NumGoroutine() > before; runtime.Gosched() {
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("%d goroutines after, %d before", runtime.NumGoroutine(), before)
+	h := NewHelper()
+	defer h.Close()
+	for _, helper := range []*Helper{nil, h} {
+		rng := rand.New(rand.NewPCG(13, 14))
+		var paths []string
+		for k := range 200 {
+			paths = append(paths, fmt.Sprintf("/d/w%04d.mmstats", k))
 		}
-	}
-	var want bytes.Buffer
-	fs.set(0).WriteTo(&want)
-	if got := gunzip(t, plan.AppendGzip(nil, fs)); !bytes.Equal(got, want.Bytes()) {
-		t.Error("the text after the panic differs from WriteTo's")
+		fs := planFixtureOf(rng, paths)
+		plan := fs.set(0).Compile()
+		plan.gz = newGzipState(16<<10, len(plan.segs))
+		plan.AppendGzipWith(nil, fs, helper)
+		// The piece that ends web.neg and starts web.requests is made again
+		// for its web.neg, and breaks at its first web.requests.
+		for k := range fs {
+			fs[k].stats[4].Value = reader.IntValue(int64(-1000 - k))
+		}
+		before := runtime.NumGoroutine()
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("helper %v: no panic", helper != nil)
+				}
+			}()
+			plan.AppendGzipWith(nil, panicky{fs}, helper)
+		}()
+		// The goroutine has compressed all it was given when AppendGzip
+		// panics on; its return may come a moment later.
+		for start := time.Now(); runtime.NumGoroutine() > before; runtime.Gosched() {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("%d goroutines after, %d before", runtime.NumGoroutine(), before)
+			}
+		}
+		var want bytes.Buffer
+		fs.set(0).WriteTo(&want)
+		if got := gunzip(t, plan.AppendGzipWith(nil, fs, helper)); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("helper %v: the text after the panic differs from WriteTo's", helper != nil)
+		}
 	}
 }

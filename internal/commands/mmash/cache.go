@@ -66,10 +66,12 @@ type fileCache struct {
 	// readNumbers: under their lock).
 	coarse coarsePlans
 
-	// The goroutine that reads half of the files (readNumbers): given
-	// its files on halves, it answers on halfErr.
-	halves  chan numbersHalf
-	halfErr chan error
+	// The goroutine that works beside the request's (prom.Helper):
+	// it reads some of the files (readNumbers, numbers) and makes some
+	// of the pieces of the compressed text (prom.Plan.AppendGzipWith).
+	// Made when first needed, ended with the files (reset).
+	help    *prom.Helper
+	numbers numbersWork
 }
 
 // coarsePlans are the CoarsePlans of the groups of the files' layouts.
@@ -135,6 +137,11 @@ type entry struct {
 	seen   uint64 // the listing that saw it last
 	gen    uint64 // bumped when it is opened again
 	err    error  // why it could not be read this time
+	// verify says that the file kept open is to be looked at (Update)
+	// by readNumbers before its numbers are read (arrange, late), and
+	// stale that the look found it changed: it is opened again, and the
+	// files arranged and read again (see cachedMetrics).
+	verify, stale bool
 
 	values  []reader.Value       // its numbers, read at each request (ReadNumbers)
 	nums    *reader.NumberPlan   // how, shared by the files of its layout (see numberPlan)
@@ -194,9 +201,9 @@ func (c *fileCache) reset() {
 	c.plan = metricsPlan{}
 	c.nums = nil
 	c.coarse.forget(nil)
-	if c.halves != nil {
-		close(c.halves) // its goroutine ends
-		c.halves = nil
+	if c.help != nil {
+		c.help.Close() // its goroutine ends
+		c.help = nil
 	}
 	c.ref = nil
 }
@@ -221,8 +228,13 @@ func fastGlob(glob string) bool { return !strings.Contains(glob, "/") && glob !=
 
 // arrange lists the default files, opens those that are new or changed,
 // and leaves in c.read the files of this reading, in pkg/aggregate's
-// order. The caller holds the lock.
-func (c *fileCache) arrange(j *job) error {
+// order. The caller holds the lock. If late, the stats files kept open
+// are not looked at here (reader.File.Update) but by readNumbers, each
+// just before its numbers are read, on the goroutine that reads them
+// (see entry.verify): a thousand files' looks were a third of a
+// millisecond on one goroutine before the reading on two, each a miss
+// of the caches that the reading of the file then makes again.
+func (c *fileCache) arrange(j *job, late bool) error {
 	c.seen++
 	c.list = c.list[:0]
 	fast := false
@@ -265,7 +277,7 @@ func (c *fileCache) arrange(j *job) error {
 		if err := j.ctx.Err(); err != nil {
 			return err
 		}
-		if err := c.refresh(j, e); err != nil {
+		if err := c.refresh(j, e, late); err != nil {
 			return err
 		}
 		if e.rf == nil {
@@ -285,7 +297,7 @@ func (c *fileCache) arrange(j *job) error {
 	for _, e := range totals {
 		if ino, ok := c.inode(j, e); !ok || ino != e.ino {
 			e.ino = 0
-			if err := c.refresh(j, e); err != nil {
+			if err := c.refresh(j, e, false); err != nil {
 				return err
 			}
 		}
@@ -378,14 +390,24 @@ func (c *fileCache) inode(j *job, e *entry) (uint64, bool) {
 
 // refresh opens e if it is new, changed or was not readable, and tells
 // whether it has anything new otherwise; e.rf is nil when the file
-// cannot be read this time. Its error ends the request.
-func (c *fileCache) refresh(j *job, e *entry) error {
-	e.err = nil
+// cannot be read this time. Its error ends the request. If late, a
+// stats file kept open is left for readNumbers to look at (verify).
+func (c *fileCache) refresh(j *job, e *entry, late bool) error {
+	e.err, e.verify, e.stale = nil, false, false
 	if e.rf != nil && e.ino != 0 && !e.rf.IsCopy() {
+		if late && !e.totals {
+			e.verify = true
+			return nil
+		}
 		if changed, err := e.rf.Update(); err == nil && !changed {
 			return nil
 		}
 	}
+	return c.reopen(j, e)
+}
+
+// reopen opens e again (see refresh).
+func (c *fileCache) reopen(j *job, e *entry) error {
 	e.close()
 	e.gen++
 	o, err := j.openMatch(e.m)
@@ -598,7 +620,7 @@ func (j *job) eachCached(fn func(name string, f *reader.File, stats []reader.Sta
 		return err
 	}
 	defer c.unlock()
-	if err := c.arrange(j); err != nil {
+	if err := c.arrange(j, false); err != nil {
 		return err
 	}
 	for _, e := range c.read {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime/debug"
 	"slices"
+	"sync/atomic"
 
 	"github.com/mmstats/mmstats/internal/convention"
 	"github.com/mmstats/mmstats/internal/prom"
@@ -167,10 +168,13 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 		return nil, err
 	}
 	defer c.unlock()
-	if err := c.arrange(j); err != nil {
+	if err := c.arrange(j, true); err != nil {
 		return nil, err
 	}
 	if err := c.readNumbers(j, c.read); err != nil {
+		return nil, err
+	}
+	if err := c.restale(j); err != nil {
 		return nil, err
 	}
 	read := c.read[:0]
@@ -188,7 +192,7 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 			}
 		}
 		p.failed = false
-		body, err := p.answer(j, gz)
+		body, err := p.answer(j, gz, c)
 		if !p.failed || err != nil {
 			return body, err
 		}
@@ -206,52 +210,114 @@ func (j *job) cachedMetrics(gz bool) ([]byte, error) {
 }
 
 // splitNumbers is the number of files from which readNumbers reads on
-// two goroutines: a goroutine costs about what reading a few files does.
+// two goroutines: handing work over costs about what reading a few
+// files does.
 const splitNumbers = 128
+
+// numbersChunk is how many files a goroutine of readNumbers takes at a
+// time: small enough that both end together, whatever slows one.
+const numbersChunk = 32
 
 // readNumbers reads the numbers of the files read (readValues) and
 // finds their histogram groups the first time (loadGroups): a file that
 // cannot be read has its e.err set (arrange cleared it). Many files are
-// read half on another goroutine (kept from one request to the next:
-// starting one would cost allocations each request): each file is read
-// by one goroutine, and the reads of a thousand files are a few
-// milliseconds, mostly waits on memory that two cores overlap.
+// read on two goroutines, this one and the cache's helper (kept from
+// one request to the next: starting one would cost allocations and
+// wake-ups each request), which take them numbersChunk at a time: each
+// file is read by one goroutine, and the reads of a thousand files are
+// a few milliseconds, mostly waits on memory that two cores overlap.
 func (c *fileCache) readNumbers(j *job, read []*entry) error {
 	if len(read) < splitNumbers {
 		return readEach(j, read)
 	}
-	if c.halves == nil {
-		c.halves, c.halfErr = make(chan numbersHalf), make(chan error)
-		go readHalves(c.halves, c.halfErr)
+	w := &c.numbers
+	*w = numbersWork{j: j, read: read}
+	c.helper().Start(w)
+	err := w.each()
+	failed := c.help.Wait()
+	if failed != nil {
+		panic(failed)
 	}
-	half := len(read) / 2
-	c.halves <- numbersHalf{j, read[half:]}
-	err := readEach(j, read[:half])
-	if err2 := <-c.halfErr; err == nil {
-		err = err2
+	if err == nil {
+		err = w.err
 	}
+	*w = numbersWork{}
 	return err
 }
 
-// numbersHalf is the files of readNumbers read on its other goroutine.
-type numbersHalf struct {
+// numbersWork is the files of a readNumbers, which its goroutines take
+// numbersChunk at a time.
+type numbersWork struct {
 	j    *job
 	read []*entry
+	next atomic.Int64 // the first file not taken
+	err  error        // the helper's
 }
 
-// readHalves is readNumbers' other goroutine, until halves is closed
-// (fileCache.reset).
-func readHalves(halves <-chan numbersHalf, errs chan<- error) {
-	for h := range halves {
-		errs <- readEach(h.j, h.read)
+// Run implements prom.Job: the helper's share.
+func (w *numbersWork) Run() { w.err = w.each() }
+
+// each reads chunks of the files until none is left.
+func (w *numbersWork) each() error {
+	for {
+		end := int(w.next.Add(numbersChunk))
+		start := end - numbersChunk
+		if start >= len(w.read) {
+			return nil
+		}
+		if err := readEach(w.j, w.read[start:min(end, len(w.read))]); err != nil {
+			return err
+		}
 	}
 }
 
-// readEach is readNumbers of some of the files, on one goroutine.
+// restale opens again the files that readNumbers found changed (stale),
+// if any, and then arranges and reads the files again, each looked at
+// in arrange as a request other than /metrics does: what arrange would
+// have done had it looked at them itself (a file opened again may have
+// another layout, or be a totals file, or be gone).
+func (c *fileCache) restale(j *job) error {
+	stale := false
+	for _, e := range c.read {
+		if e.stale {
+			stale = true
+			if err := c.reopen(j, e); err != nil {
+				return err
+			}
+		}
+	}
+	if !stale {
+		return nil
+	}
+	j.used -= int64(len(c.list) * labelCost) // counted by arrange again
+	if err := c.arrange(j, false); err != nil {
+		return err
+	}
+	return c.readNumbers(j, c.read)
+}
+
+// helper returns the cache's helper goroutine, started if it is not.
+func (c *fileCache) helper() *prom.Helper {
+	if c.help == nil {
+		c.help = prom.NewHelper()
+	}
+	return c.help
+}
+
+// readEach is readNumbers of some of the files, on one goroutine: a
+// file that arrange left to look at (verify) is looked at first, and
+// not read if it changed (stale).
 func readEach(j *job, read []*entry) error {
 	for _, e := range read {
 		if err := j.ctx.Err(); err != nil {
 			return err
+		}
+		if e.verify {
+			e.verify = false
+			if changed, err := e.rf.Update(); err != nil || changed {
+				e.stale = true
+				continue
+			}
 		}
 		if e.readValues(false) == nil && e.loadGroups() == nil && len(e.coarse) != len(e.groups) {
 			j.s.cache.coarse.plans(e)
@@ -261,8 +327,8 @@ func readEach(j *job, read []*entry) error {
 }
 
 // answer writes the plan's text with the values read, gzip-compressed
-// if gz.
-func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
+// if gz (with the cache's helper).
+func (p *metricsPlan) answer(j *job, gz bool, c *fileCache) ([]byte, error) {
 	if err := j.grow(p.kept); err != nil {
 		return nil, err
 	}
@@ -276,7 +342,7 @@ func (p *metricsPlan) answer(j *job, gz bool) ([]byte, error) {
 	}
 	// The pieces of the text whose values have not changed since the
 	// last answer are sent as they were compressed (prom.Plan.AppendGzip).
-	body := p.plan.AppendGzip(make([]byte, 0, p.gzSize+4096), p.src)
+	body := p.plan.AppendGzipWith(make([]byte, 0, p.gzSize+4096), p.src, c.helper())
 	for i := range p.forks {
 		f := &p.forks[i]
 		p.failed = p.failed || f.failed
