@@ -98,7 +98,7 @@ func runMeasured(t *testing.T, bin string, args ...string) (code int, stderr str
 	if !ok {
 		t.Fatal("no rusage for the child")
 	}
-	return code, errb.String(), ru.Maxrss * 1024 // kilobytes on Linux
+	return code, errb.String(), int64(ru.Maxrss) * 1024 // kilobytes on Linux
 }
 
 // TestMemoryPerFileIsBounded runs slurpstats (text, JSON, table) and

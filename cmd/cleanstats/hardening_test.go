@@ -184,7 +184,7 @@ func TestMemoryBounded(t *testing.T) {
 	if want := fmt.Sprintf("PID %d not found. Deleting %s\nRemoved 1  -  0 alive\n", dead, path); stdout.String() != want {
 		t.Errorf("stdout %q, want %q", stdout.String(), want)
 	}
-	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // kilobytes on Linux
+	peak := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024 // kilobytes on Linux
 	limit := 8*st.Size() + 64<<20
 	t.Logf("result: cleanstats on a %d MB file of %d fields: peak RSS %d MB (bound %d MB), %v CPU",
 		st.Size()>>20, (st.Size()-1)/8, peak>>20, limit>>20, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())

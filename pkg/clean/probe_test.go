@@ -4,6 +4,7 @@ package clean
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -18,7 +19,7 @@ import (
 func TestSystemProbe(t *testing.T) {
 	p := SystemProbe()
 	t.Run("never signals a process group", func(t *testing.T) {
-		for _, pid := range []int{0, -1, -os.Getpid(), 1 << 31} {
+		for _, pid := range []int{0, -1, -os.Getpid(), int(min(1<<31, math.MaxInt))} {
 			if err := p.Signal(pid); err != unix.EINVAL {
 				t.Errorf("Signal(%d) = %v, want EINVAL without calling kill", pid, err)
 			}

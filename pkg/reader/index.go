@@ -54,7 +54,7 @@ func (x *index) extend(data []byte) error {
 		if next == x.end {
 			return nil
 		}
-		if x.end > maxIndexed || len(x.offs) >= maxIndexed {
+		if uint64(x.end) > maxIndexed || uint64(len(x.offs)) >= maxIndexed {
 			return &FormatError{Offset: x.end, Err: ErrTooLarge}
 		}
 		i := uint32(len(x.offs))

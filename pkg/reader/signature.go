@@ -2,6 +2,7 @@ package reader
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 )
@@ -28,9 +29,11 @@ type Signature struct {
 	ItemSize int
 }
 
-// maxSignatureSize bounds calcsize so that offsets never overflow an int;
-// no field can be larger than this anyway (it would not fit any file).
-const maxSignatureSize = 1 << 40
+// maxSignatureSize bounds calcsize so that offsets never overflow an int
+// (its sixteenth where an int has 32 bits, so that the repeat count's
+// digits cannot overflow it either); no field can be larger than this
+// anyway (it would not fit any file).
+const maxSignatureSize = min(1<<40, math.MaxInt>>4)
 
 // isStructSpace reports whether Python's struct module skips c (C isspace).
 func isStructSpace(c byte) bool {

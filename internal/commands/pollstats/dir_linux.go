@@ -27,7 +27,7 @@ func statDir(dir string) (dirStamp, error) {
 	if err := unix.Stat(dir, &st); err != nil {
 		return dirStamp{}, &os.PathError{Op: "stat", Path: dir, Err: err}
 	}
-	return dirStamp{dev: st.Dev, ino: st.Ino, mtime: st.Mtim, ctime: st.Ctim}, nil
+	return dirStamp{dev: uint64(st.Dev), ino: uint64(st.Ino), mtime: st.Mtim, ctime: st.Ctim}, nil
 }
 
 // lstatID returns the ID of the directory entry at path.
@@ -101,7 +101,7 @@ func fstatDir(fd int) (dirStamp, error) {
 	if err := fstatNow(fd, &st); err != nil {
 		return dirStamp{}, err
 	}
-	return dirStamp{dev: st.Dev, ino: st.Ino, mtime: st.Mtim, ctime: st.Ctim}, nil
+	return dirStamp{dev: uint64(st.Dev), ino: uint64(st.Ino), mtime: st.Mtim, ctime: st.Ctim}, nil
 }
 
 // closeDir closes a descriptor of openDir.
