@@ -171,14 +171,7 @@ func TestNumberPlanTruncated(t *testing.T) {
 	w := newWriter(t, s)
 	s.Hits.Add(3)
 	// A copy: the writer's own mapping would fault too.
-	data, err := os.ReadFile(w.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "copy.mmstats")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := copyOf(t, w.Path())
 	f, err := reader.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +188,21 @@ func TestNumberPlanTruncated(t *testing.T) {
 	}
 }
 
+// copyOf copies the file at path into the test's temporary directory,
+// and returns the copy's path: a file no writer touches.
+func copyOf(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "copy.mmstats")
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // TestNumberPlanStuckGroup: a group whose sequence word stays odd (its
 // writer died in the middle of an update) is read as ReadNumbers reads
 // it (after its wait), not from one try.
@@ -205,14 +213,7 @@ func TestNumberPlanStuckGroup(t *testing.T) {
 	// A copy: the live writer's publisher rewrites the timer's windows
 	// under the same sequence word on its own clock, and a group it is
 	// writing would then differ between the two reads.
-	data, err := os.ReadFile(w.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "copy.mmstats")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := copyOf(t, w.Path())
 	f, err := reader.Open(path)
 	if err != nil {
 		t.Fatal(err)
