@@ -121,15 +121,13 @@ func TestUnchanged(t *testing.T) {
 	}
 }
 
-// UnchangedEach finds the first file that is not Unchanged: a field
-// appended, a file truncated under its mapping (a fault, caught); and
-// UnchangedWords finds the same file through the files' Words.
-func TestUnchangedEach(t *testing.T) {
+// UnchangedWords finds the first file that is not Unchanged: a field
+// appended, a file truncated under its mapping (a fault, caught).
+func TestUnchangedWords(t *testing.T) {
 	type stats struct {
 		N mmstats.Counter `mmstats:"n"`
 	}
 	var writers []*mmstats.File
-	var ws []reader.Watch
 	var wds []reader.Words
 	for range 3 {
 		var s stats
@@ -139,26 +137,15 @@ func TestUnchangedEach(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		wt, ok := f.Watch()
-		if !ok {
-			t.Fatal("a mapped file has no Watch")
-		}
 		wd, ok := f.Words()
 		if !ok {
 			t.Fatal("a mapped file has no Words")
 		}
-		writers, ws, wds = append(writers, w), append(ws, wt), append(wds, wd)
+		writers, wds = append(writers, w), append(wds, wd)
 	}
-	each := func() int {
-		t.Helper()
-		k := reader.UnchangedEach(ws)
-		if kw := reader.UnchangedWords(wds); kw != k {
-			t.Errorf("UnchangedWords %d, UnchangedEach %d", kw, k)
-		}
-		return k
-	}
+	each := func() int { return reader.UnchangedWords(wds) }
 	if k := each(); k != 3 {
-		t.Fatalf("UnchangedEach of files just opened: %d, want 3", k)
+		t.Fatalf("UnchangedWords of files just opened: %d, want 3", k)
 	}
 	var extra mmstats.Counter
 	if err := writers[2].Add("appended", &extra); err != nil {
@@ -172,9 +159,6 @@ func TestUnchangedEach(t *testing.T) {
 	}
 	if k := each(); k != 1 {
 		t.Errorf("the second truncated: %d, want 1", k)
-	}
-	if k := reader.UnchangedEach([]reader.Watch{{}}); k != 0 {
-		t.Errorf("the zero Watch: %d, want 0", k)
 	}
 	if k := reader.UnchangedWords([]reader.Words{{}}); k != 0 {
 		t.Errorf("the zero Words: %d, want 0", k)

@@ -41,7 +41,7 @@ func (w *Words) Unmap() error {
 
 // LoadBytes loads the bytes of w at offs into dst (len(dst) >=
 // len(offs)), each atomically as part of its word, as the checks of
-// UnchangedEach load them, under one fault guard: a file that shrank
+// UnchangedWords load them, under one fault guard: a file that shrank
 // gives ErrFault, an offset past the mapping ErrTruncated.
 func (w Words) LoadBytes(offs []int, dst []byte) (err error) {
 	if w.data == nil {

@@ -81,10 +81,10 @@ func (f *File) Forget() {
 // closed or updated (Update may map it again): the caller takes it
 // again then, and never uses it after Close. It holds the end of the
 // File's layout too, for UnchangedWords: one record per file of a
-// poller, not two (a Words and a Watch).
+// poller for both its loads and that check.
 type Words struct {
 	data []byte
-	end  int // as Watch's
+	end  int // where the layout ends: its end marker, zero while no field is appended
 }
 
 // Words returns f's mapping, and false when f reads a private copy (see

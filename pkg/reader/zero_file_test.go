@@ -35,7 +35,6 @@ func TestZeroFile(t *testing.T) {
 	var c reader.CoarseHistogram
 	f.ReadCoarseHistogram(0, 0, &c)
 	f.ReadNumbers(make([]reader.Value, 1))
-	f.Watch()
 	f.Words()
 	f.LoadWords([]int{0}, make([]uint64, 1))
 	f.Forget()

@@ -166,7 +166,7 @@ func (p *poller) dueLook(t *tracked) bool {
 func (p *poller) coldWords(t *tracked, dst []uint64) bool { return p.readWords(t, dst, false) }
 
 // lookWords is coldWords for a cold file due its full look (see quick):
-// what reader.UnchangedEach checks of a mapped file every updateEvery
+// what reader.UnchangedWords checks of a mapped file every updateEvery
 // polls is checked too, read with the words: its first byte (the words
 // are read from the start of the file for it), which the writer clears
 // when it supersedes the file by a larger copy, and the two bytes at the

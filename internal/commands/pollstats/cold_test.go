@@ -87,7 +87,7 @@ func TestColdFileTruncated(t *testing.T) {
 }
 
 // A cold file due its full look in the hot loop (lookWords) is read with
-// the checks reader.UnchangedEach makes of a mapped file: a file its
+// the checks reader.UnchangedWords makes of a mapped file: a file its
 // writer superseded (first byte cleared), or a field appended to in
 // place (the end marker no longer zero), is not read as words but left
 // to look; the words read are the file's. With a descriptor kept on
