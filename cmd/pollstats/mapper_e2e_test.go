@@ -176,6 +176,20 @@ func TestMappingHelper(t *testing.T) {
 		}
 	}
 	N := uint64(n)
+	// roundTrip sets every file's counter to v and back to 1, each sum
+	// exact; then pollstats is stopped, exits 0 and prints stderr.
+	roundTrip := func(t *testing.T, p *testutil.Process, v uint64, stderr ...string) {
+		t.Helper()
+		setAll(t, dir, n, off, v)
+		awaitSum(t, p, N, v*N)
+		setAll(t, dir, n, off, 1)
+		awaitSum(t, p, v*N, N)
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		if err := p.Wait(t, time.Minute); err != nil {
+			t.Errorf("pollstats: %v, want exit 0", err)
+		}
+		stderrIs(p, stderr...)
+	}
 
 	t.Run("exits", func(t *testing.T) {
 		p := run()
@@ -184,15 +198,7 @@ func TestMappingHelper(t *testing.T) {
 		}
 		awaitSum(t, p, N, N)
 		helper := helperOf(t, p.Cmd.Process.Pid)
-		setAll(t, dir, n, off, 2)
-		awaitSum(t, p, N, 2*N)
-		setAll(t, dir, n, off, 1)
-		awaitSum(t, p, 2*N, N)
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		if err := p.Wait(t, time.Minute); err != nil {
-			t.Errorf("pollstats: %v, want exit 0", err)
-		}
-		stderrIs(p, pastMaps)
+		roundTrip(t, p, 2, pastMaps)
 		gone(t, helper, "after pollstats exited")
 	})
 
@@ -204,15 +210,7 @@ func TestMappingHelper(t *testing.T) {
 		if err := syscall.Kill(helper, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		setAll(t, dir, n, off, 3)
-		awaitSum(t, p, N, 3*N)
-		setAll(t, dir, n, off, 1)
-		awaitSum(t, p, 3*N, N)
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		if err := p.Wait(t, time.Minute); err != nil {
-			t.Errorf("pollstats: %v, want exit 0", err)
-		}
-		stderrIs(p, pastMaps, "pollstats: the mapping helper failed (it exited): the ")
+		roundTrip(t, p, 3, pastMaps, "pollstats: the mapping helper failed (it exited): the ")
 	})
 
 	t.Run("pollstats killed", func(t *testing.T) {
