@@ -1,8 +1,10 @@
 //go:build unix
 
-// Package fdio reads files through their descriptors with pread(2): the
-// one loop that the writer's, the folder's, cleanstats' and pollstats'
-// system-call files share.
+// Package fdio reads files through their descriptors with pread(2), and
+// parses the records getdents(2) lists a directory with (Linux, Dirent):
+// the one pread loop that the writer's, the folder's, cleanstats' and
+// pollstats' system-call files share, and the one parser of the
+// listings of pollstats, mmash and cleanstats.
 package fdio
 
 import "golang.org/x/sys/unix"

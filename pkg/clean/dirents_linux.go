@@ -4,12 +4,13 @@ package clean
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fdio"
 )
 
 // listMatching returns the entries of directory dir that l includes,
@@ -49,7 +50,7 @@ func listMatching(dir string, l listing) ([]Entry, error) {
 				return true
 			}
 			for recs := buf[:n]; len(recs) > 0; {
-				name, dtype, rest, ok := dirent(recs)
+				_, name, dtype, rest, ok := fdio.Dirent(recs)
 				if !ok {
 					break
 				}
@@ -93,25 +94,6 @@ func listMatching(dir string, l listing) ([]Entry, error) {
 		return nil, cerr
 	}
 	return out, nil
-}
-
-// dirent parses the first record of a linux_dirent64 list: its name
-// (up to its NUL), its d_type, and the records after it. ok is false for
-// a record cut short.
-func dirent(recs []byte) (name []byte, dtype uint8, rest []byte, ok bool) {
-	const nameOff = 19 // d_ino (8), d_off (8), d_reclen (2), d_type (1)
-	if len(recs) < nameOff {
-		return nil, 0, nil, false
-	}
-	reclen := int(binary.NativeEndian.Uint16(recs[16:18]))
-	if reclen < nameOff || reclen > len(recs) {
-		return nil, 0, nil, false
-	}
-	name = recs[nameOff:reclen]
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	return name, recs[18], recs[reclen:], true
 }
 
 // direntType returns the file type of a d_type as an fs.FileMode's

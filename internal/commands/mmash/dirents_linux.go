@@ -3,12 +3,13 @@
 package mmash
 
 import (
-	"encoding/binary"
 	"os"
 	"path"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fdio"
 )
 
 // dirLister lists the stats directory with getdents(2) into a buffer it
@@ -103,19 +104,12 @@ func (l *dirLister) list(glob string, c *fileCache) (bool, error) {
 		if n <= 0 {
 			break
 		}
-		for b := l.buf[:n]; len(b) >= 19; {
-			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
-			if reclen < 19 || reclen > len(b) {
+		for b := l.buf[:n]; len(b) > 0; {
+			ino, name, typ, rest, ok := fdio.Dirent(b)
+			if !ok {
 				return false, nil
 			}
-			ino, typ, name := binary.NativeEndian.Uint64(b[0:8]), b[18], b[19:reclen]
-			for k, c := range name {
-				if c == 0 {
-					name = name[:k]
-					break
-				}
-			}
-			b = b[reclen:]
+			b = rest
 			if work++; work > maxGlobWork {
 				c.list = c.list[:start]
 				return false, nil

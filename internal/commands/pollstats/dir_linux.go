@@ -1,12 +1,12 @@
 package pollstats
 
 import (
-	"bytes"
-	"encoding/binary"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mmstats/mmstats/internal/fdio"
 )
 
 // dirStamp is what changes when entries are added to, removed from or
@@ -39,14 +39,6 @@ func lstatID(path string) (fileID, error) {
 	return fileID(st.Ino), nil
 }
 
-// The layout of struct linux_dirent64.
-const (
-	direntIno    = 0
-	direntReclen = 16
-	direntType   = 18
-	direntName   = 19
-)
-
 // listDir calls fn with the name and inode number of each entry of dir
 // that is not a directory, reading them with getdents(2) into buf (grown
 // if nil), which it returns for the next call. Unlike os.ReadDir it needs
@@ -71,20 +63,16 @@ func listDir(dir string, buf []byte, fn func(name []byte, id fileID)) ([]byte, e
 		if n <= 0 {
 			return buf, nil
 		}
-		for off := 0; off+direntName <= n; {
-			rec := int(binary.NativeEndian.Uint16(buf[off+direntReclen:]))
-			if rec < direntName || off+rec > n {
+		for recs := buf[:n]; len(recs) > 0; {
+			ino, name, dtype, rest, ok := fdio.Dirent(recs)
+			if !ok {
 				return buf, &os.PathError{Op: "getdents", Path: dir, Err: unix.EIO} // the kernel never does this
 			}
-			name := buf[off+direntName : off+rec]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
+			recs = rest
 			isDot := string(name) == "." || string(name) == ".."
-			if buf[off+direntType] != unix.DT_DIR && !isDot {
-				fn(name, fileID(binary.NativeEndian.Uint64(buf[off+direntIno:])))
+			if dtype != unix.DT_DIR && !isDot {
+				fn(name, fileID(ino))
 			}
-			off += rec
 		}
 	}
 }
