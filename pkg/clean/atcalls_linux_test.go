@@ -9,7 +9,7 @@ import (
 )
 
 // TestAtCallsAllocateNothing: the calls a file costs copy its name on
-// the stack (atcalls_linux.go), not into a new slice each time.
+// the stack (internal/fdio/at_linux.go), not into a new slice each time.
 func TestAtCallsAllocateNothing(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "f.mmstats"), []byte("data"), 0o644); err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // TestAtCallsNames runs the calls that name a file in a directory
-// (atcalls_*.go) with the names at the edges of what they copy: the
+// (internal/fdio/at_*.go) with the names at the edges of what they copy: the
 // longest name a directory holds (255 bytes), one longer, and names
 // holding a NUL, which must fail as the system says and never name the
 // file before the NUL.

@@ -31,7 +31,7 @@ func openDir(path string) (int, error) {
 // lstatAt stats name in dir without following a symlink.
 func lstatAt(dir int, name string, st *unix.Stat_t) error {
 	_, err := retry(func() (int, error) {
-		return 0, atStat(dir, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		return 0, fdio.StatAt(dir, name, st, unix.AT_SYMLINK_NOFOLLOW)
 	})
 	return err
 }
@@ -40,7 +40,7 @@ func lstatAt(dir int, name string, st *unix.Stat_t) error {
 // without blocking, so that a FIFO swapped in cannot hang the run.
 func openAt(dir int, name string) (int, error) {
 	return retry(func() (int, error) {
-		return atOpen(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC)
+		return fdio.OpenAt(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC)
 	})
 }
 
@@ -57,7 +57,7 @@ func preadFull(fd int, buf []byte) ([]byte, error) {
 }
 
 // unlinkAt removes name from dir; it refuses a directory (EISDIR).
-func unlinkAt(dir int, name string) error { return atUnlink(dir, name, 0) }
+func unlinkAt(dir int, name string) error { return fdio.UnlinkAt(dir, name, 0) }
 
 // linkNoReplace renames from to to in dir where the system cannot rename
 // without replacing: a hard link does it for a file; for anything else,

@@ -90,7 +90,7 @@ func TestCleanEntriesTransient(t *testing.T) {
 // private name of each file removed (asideName), and a few for the
 // maps of the files moved and locked as they grow; nothing for each
 // file read (reader.Snapshot.ReadFDHint), named in a system call
-// (atcalls_linux.go) or reported.
+// (internal/fdio/at_linux.go) or reported.
 func TestCleanAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1,000 files")

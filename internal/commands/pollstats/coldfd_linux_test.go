@@ -25,12 +25,12 @@ func TestOpenWordsWithoutAtime(t *testing.T) {
 	t.Cleanup(func() { openFile = openAt })
 	for _, refuse := range []bool{false, true} {
 		var flags []int
-		openFile = func(dirfd int, name string, buf *[]byte, f int) (int, error) {
+		openFile = func(dirfd int, name string, f int) (int, error) {
 			flags = append(flags, f)
 			if refuse && f != 0 {
 				return -1, unix.EPERM
 			}
-			return openAt(dirfd, name, buf, f)
+			return openAt(dirfd, name, f)
 		}
 		var d dirFDs
 		for _, p := range paths {

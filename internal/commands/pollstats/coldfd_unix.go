@@ -17,7 +17,6 @@ import (
 // at its path is the new one at the next interval, as its path would be.
 type dirFDs struct {
 	fds map[string]int // by the directory's path, as in the files' paths
-	buf []byte         // a name, NUL-terminated (openAt)
 	// atime says that a file was refused O_NOATIME (not its owner's):
 	// the files are opened without it from then on.
 	atime bool
@@ -48,13 +47,13 @@ func (d *dirFDs) openWords(path string) (fd int, ino uint64, size int64, err err
 		return -1, 0, 0, unix.ENOENT
 	}
 	if !d.atime {
-		fd, err = openFile(dfd, name, &d.buf, noAtime)
+		fd, err = openFile(dfd, name, noAtime)
 		if err == unix.EPERM {
 			d.atime = true
 		}
 	}
 	if d.atime {
-		fd, err = openFile(dfd, name, &d.buf, 0)
+		fd, err = openFile(dfd, name, 0)
 	}
 	if err != nil {
 		return -1, 0, 0, err
@@ -65,6 +64,14 @@ func (d *dirFDs) openWords(path string) (fd int, ino uint64, size int64, err err
 		return -1, 0, 0, unix.EINVAL
 	}
 	return fd, uint64(st.Ino), st.Size, nil
+}
+
+// openAt opens name in the directory dirfd read-only without blocking,
+// with flags (0 or noAtime) added, as openWords opens a path, without
+// allocating a copy of the name for each of the thousands of files
+// opened every interval past the descriptor budget (fdio.OpenAt).
+func openAt(dirfd int, name string, flags int) (int, error) {
+	return fdio.OpenAt(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|flags)
 }
 
 // preadWords reads len(b) bytes of fd at off, and reports whether it

@@ -1,6 +1,6 @@
 //go:build linux && (amd64 || arm64)
 
-package clean
+package fdio
 
 // The *at system calls that name a file in a directory, made without
 // allocating: the unix package copies each name into a new slice with a
@@ -34,19 +34,27 @@ func (c *cName) set(name string) bool {
 // lists themselves, as unsafe.Pointer's rules ask: the name stays where
 // it is until the call returns.
 
-func atOpen(dir int, name string, flags int) (int, error) {
+// OpenAt opens name in directory dir with flags (openat(2), no mode: it
+// creates nothing), made again when a signal interrupts it.
+func OpenAt(dir int, name string, flags int) (int, error) {
 	var c cName
 	if !c.set(name) {
 		return unix.Openat(dir, name, flags, 0)
 	}
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dir), uintptr(unsafe.Pointer(&c[0])), uintptr(flags|unix.O_LARGEFILE), 0, 0, 0)
-	if e != 0 {
+	for {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dir), uintptr(unsafe.Pointer(&c[0])), uintptr(flags|unix.O_LARGEFILE), 0, 0, 0)
+		switch e {
+		case 0:
+			return int(fd), nil
+		case unix.EINTR:
+			continue
+		}
 		return -1, e
 	}
-	return int(fd), nil
 }
 
-func atStat(dir int, name string, st *unix.Stat_t, flags int) error {
+// StatAt is fstatat(2) of name in directory dir.
+func StatAt(dir int, name string, st *unix.Stat_t, flags int) error {
 	var c cName
 	if !c.set(name) {
 		return unix.Fstatat(dir, name, st, flags)
@@ -58,7 +66,8 @@ func atStat(dir int, name string, st *unix.Stat_t, flags int) error {
 	return nil
 }
 
-func atUnlink(dir int, name string, flags int) error {
+// UnlinkAt is unlinkat(2) of name in directory dir.
+func UnlinkAt(dir int, name string, flags int) error {
 	var c cName
 	if !c.set(name) {
 		return unix.Unlinkat(dir, name, flags)
@@ -70,7 +79,8 @@ func atUnlink(dir int, name string, flags int) error {
 	return nil
 }
 
-func atRename2(dir int, from, to string, flags uint) error {
+// Rename2At is renameat2(2) of from to to, both in directory dir.
+func Rename2At(dir int, from, to string, flags uint) error {
 	var f, t cName
 	if !f.set(from) || !t.set(to) {
 		return unix.Renameat2(dir, from, dir, to, flags)
