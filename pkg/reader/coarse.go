@@ -140,7 +140,7 @@ func (f *File) ReadCoarseHistogram(i, schema int, c *CoarseHistogram) (err error
 // schema as it loads them; it finds the group's carrier and .sum as
 // readHistogram does.
 func readCoarse(data []byte, src histSource, head, end, schema int, c *CoarseHistogram, wait *time.Duration) error {
-	p, err := findHistParts(data, src, head, end)
+	p, err := partsOf(data, src, head, end)
 	if err != nil {
 		return err
 	}

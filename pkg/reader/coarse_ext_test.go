@@ -136,8 +136,10 @@ func TestReadCoarseHistogramSources(t *testing.T) {
 }
 
 // BenchmarkReadCoarseHistogram: a Timer's 1,920 counts read summed at
-// schema 0, against ReadHistogram's copy of them, from one mapped file
-// (in the cache: the cost of the loads alone).
+// schema 0, against ReadHistogram's copy of them (those between the
+// group's .min and .max loaded, the others cleared), from one mapped file
+// (in the cache: the cost of the loads alone), and merged as a poller's
+// percentile merges them.
 func BenchmarkReadCoarseHistogram(b *testing.B) {
 	var s struct {
 		Lat mmstats.Timer `mmstats:"lat"`
@@ -169,6 +171,19 @@ func BenchmarkReadCoarseHistogram(b *testing.B) {
 		var h reader.Histogram
 		for b.Loop() {
 			if err := r.ReadHistogram(i, &h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// What a poller's percentile costs a file: its histogram read, and
+	// merged into the files' (whose counts stay in the cache).
+	b.Run("histogram+merge", func(b *testing.B) {
+		var h, m reader.Histogram
+		for b.Loop() {
+			if err := r.ReadHistogram(i, &h); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Merge(&h); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -235,3 +235,61 @@ func TestMetadataV1StillReads(t *testing.T) {
 		t.Errorf("member: %+v", m)
 	}
 }
+
+// TestReadHistogramBetweenExtremes: the counts of a group whose values
+// lie between its .min and .max are loaded there alone, and read as all
+// of them loaded would; a count outside them (a value the count does
+// not tell apart from the buckets loaded), or extremes that do not make
+// a range, have all of them loaded.
+func TestReadHistogramBetweenExtremes(t *testing.T) {
+	d := v1.Desc{Schema: 6, Lo: -1407, N: 1920}
+	base := craft{d: d, counts: make([]uint64, d.N), min: v1.BucketUpper(6, 199) * (1 + 1e-9), max: v1.BucketUpper(6, 250), under: 3, over: 4}
+	for i := 200; i <= 250; i++ {
+		base.counts[i+1407] = uint64(i)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(c *craft)
+		all    bool // every count loaded
+	}{
+		{"between", func(*craft) {}, false},
+		{"outlier below", func(c *craft) { c.counts[100]++ }, true},
+		{"outlier above", func(c *craft) { c.counts[1900] += 7 }, true},
+		{"min NaN", func(c *craft) { c.min = math.NaN() }, true},
+		{"min above max", func(c *craft) { c.min, c.max = c.max, c.min }, true},
+		{"no values", func(c *craft) { clear(c.counts); c.under, c.over, c.min, c.max = 0, 0, 0, 0 }, true},
+		{"max past the window", func(c *craft) { c.max = math.Inf(1) }, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cr := base
+			cr.counts = append([]uint64(nil), base.counts...)
+			c.change(&cr)
+			data := cr.bytes()
+			l, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// h already holds other counts: those not loaded must be cleared.
+			h := Histogram{Counts: make([]uint64, d.N)}
+			for i := range h.Counts {
+				h.Counts[i] = 99
+			}
+			if err := ReadHistogram(data, l, 1, &h); err != nil {
+				t.Fatal(err)
+			}
+			var total uint64
+			for i, want := range cr.counts {
+				if h.Counts[i] != want {
+					t.Fatalf("count %d = %d, want %d", i, h.Counts[i], want)
+				}
+				total += want
+			}
+			if h.Count != total+cr.under+cr.over || h.Total() != h.Count {
+				t.Errorf("count %d, total %d, want %d", h.Count, h.Total(), total+cr.under+cr.over)
+			}
+			if c.all && h.loaded != d.N || !c.all && h.loaded > 60 {
+				t.Errorf("%d counts loaded (all: %v)", h.loaded, c.all)
+			}
+		})
+	}
+}

@@ -265,9 +265,14 @@ func TestHistogramMerge(t *testing.T) {
 	if err := m.Merge(&reader.Histogram{Schema: 6, Lo: 1 << 20, Counts: []uint64{1}}); !errors.Is(err, reader.ErrMerge) {
 		t.Errorf("windows far apart: %v", err)
 	}
-	big := &reader.Histogram{Schema: 6, Lo: 1, Counts: []uint64{math.MaxUint64}}
+	before1, before2 := c.Counts[1], c.Counts[2]
+	big := &reader.Histogram{Schema: 6, Lo: 1, Counts: []uint64{math.MaxUint64, 3, math.MaxUint64 - before2}}
 	if err := c.Merge(big); !errors.Is(err, reader.ErrMerge) || c.Counts[0] != math.MaxUint64 {
 		t.Errorf("counts past 2^64: %v, %d", err, c.Counts[0])
+	}
+	// The counts that did not go past 2^64 are added as ever.
+	if c.Counts[1] != before1+3 || c.Counts[2] != math.MaxUint64 {
+		t.Errorf("beside a count past 2^64: %d (want %d), %d (want the most)", c.Counts[1], before1+3, c.Counts[2])
 	}
 	m.Reset()
 	if m.Total() != 0 || m.Quantile(0.5) != 0 || cap(m.Counts) == 0 {

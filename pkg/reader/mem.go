@@ -57,8 +57,9 @@ func loadWords(dst []uint64, data []byte, off int) {
 	}
 	if (uintptr(unsafe.Pointer(unsafe.SliceData(data)))+uintptr(off))&7 == 0 {
 		_ = data[off+8*len(dst)-1] // one bounds check for the loop
+		p := unsafe.Pointer(&data[off])
 		for k := range dst {
-			dst[k] = atomic.LoadUint64((*uint64)(unsafe.Pointer(&data[off+8*k])))
+			dst[k] = atomic.LoadUint64((*uint64)(unsafe.Add(p, 8*k)))
 		}
 		return
 	}

@@ -67,6 +67,8 @@ type shape struct {
 	// sequence word.
 	ranges  []byteRange
 	regions []region
+
+	hists shapeHists // its histogram groups, found as they are read
 }
 
 // Shapes are made only for files of at most this many fields and this

@@ -323,3 +323,77 @@ func TestSnapshotOfAShrunkFile(t *testing.T) {
 		}
 	}
 }
+
+// histShape is sameShape with a Timer: its group's parts are found once
+// for the shape.
+type histShape struct {
+	Hits mmstats.Counter   `mmstats:"hits"`
+	Lat  mmstats.Timer     `mmstats:"lat"`
+	Size mmstats.Histogram `mmstats:"size,windows=none"`
+}
+
+// TestSharedHistogramParts: the files of one layout read their own
+// histograms, whichever of them read its group first (the parts found
+// are the shape's, the counts each file's), before and after one of
+// them has a group appended that the others do not have.
+func TestSharedHistogramParts(t *testing.T) {
+	dir := t.TempDir()
+	var a, b histShape
+	wa, wb := newWriterIn(t, dir, "a.mmstats", &a), newWriterIn(t, dir, "b.mmstats", &b)
+	for range 3 {
+		a.Lat.Observe(time.Millisecond)
+	}
+	for range 5 {
+		b.Lat.Observe(time.Second)
+	}
+	a.Size.Observe(4096)
+	wa.Refresh()
+	wb.Refresh()
+	ra, err := reader.Open(wa.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ra.Close()
+	rb, err := reader.Open(wb.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	shared := ra.SharedLayout()
+	if shared == nil || rb.SharedLayout() != shared {
+		t.Fatal("the two files do not share their layout")
+	}
+	check := func(what string, r *reader.File, label string, count uint64, max float64) {
+		t.Helper()
+		var h reader.Histogram
+		i := indexOf(t, r, label)
+		if err := r.ReadHistogram(i, &h); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if h.Count != count || h.Total() != count || h.Max != max {
+			t.Fatalf("%s: count %d, total %d, max %v; want %d, %v", what, h.Count, h.Total(), h.Max, count, max)
+		}
+	}
+	for range 2 {
+		check("a", ra, "lat", 3, 0.001)
+		check("b", rb, "lat", 5, 1)
+		check("a's size", ra, "size", 1, 4096)
+		check("b's size", rb, "size", 0, 0)
+	}
+	// A group appended to a: read through a's own layout, and b's as it was.
+	var extra mmstats.Timer
+	if err := wa.Add("later", &extra); err != nil {
+		t.Fatal(err)
+	}
+	extra.Observe(2 * time.Second)
+	wa.Refresh()
+	if changed, err := ra.Update(); err != nil || !changed {
+		t.Fatalf("Update after an append = %v, %v", changed, err)
+	}
+	if ra.SharedLayout() == shared {
+		t.Fatal("a file with a group appended still reads through the layout it had")
+	}
+	check("a after the append", ra, "lat", 3, 0.001)
+	check("a's appended group", ra, "later", 1, 2)
+	check("b after a's append", rb, "lat", 5, 1)
+}
