@@ -1,10 +1,11 @@
 // Command toolbench measures the built tools on many stats files and
-// prints the table of scripts/bench. It has three verbs:
+// prints the table of scripts/bench. Its verbs:
 //
 //	toolbench tools -bin DIR -out FILE [-sizes 1000,10000,100000] [-reps 5]
 //	toolbench table -raw DIR
 //	toolbench mmash -bin DIR -out FILE [-files 1000] [-reps 15]  (mmash.go)
 //	toolbench files -n N DIR  (writes the files the tools are measured on, to time them by hand)
+//	toolbench steady -bins BIN[,BIN] [-reps 3] -- ARGS  (a poller's CPU an interval, any arguments: steady.go)
 //	toolbench hold            (internal: holds the writers' locks of live files)
 //	toolbench pollanchor -c K -d D DIR  (internal: the anchor of pollstats's targets, pollstats.go)
 //	toolbench cleananchor DIR  (internal: the anchor of cleanstats's target, clean.go)
@@ -41,6 +42,8 @@ func main() {
 		err = filesMain(os.Args[2:])
 	case "hold":
 		err = holdMain()
+	case "steady":
+		err = steadyMain(os.Args[2:])
 	case "pollanchor":
 		err = pollAnchorMain(os.Args[2:])
 	case "cleananchor":
@@ -55,6 +58,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: toolbench tools -bin DIR -out FILE [-sizes N,N] [-reps N] | mmash -bin DIR -out FILE [-files N] [-reps N] | table -raw DIR | files -n N DIR | hold")
+	fmt.Fprintln(os.Stderr, "usage: toolbench tools -bin DIR -out FILE [-sizes N,N] [-reps N] | mmash -bin DIR -out FILE [-files N] [-reps N] | table -raw DIR | files -n N DIR | steady -bins BIN[,BIN] [-reps N] -- ARGS | hold")
 	os.Exit(2)
 }
