@@ -53,6 +53,7 @@ type segment struct {
 	classic ClassicSchema
 	last    *written // what was written of a histogram last
 	bucket  []byte   // a histogram's bucket lines up to their le value: appendName(nil, "_bucket", true)
+	first   bool     // the first value of its family (AppendGzip cuts its pieces there)
 }
 
 // written is what a Plan wrote of a histogram last: its classic counts
@@ -149,6 +150,7 @@ func (s *Set) Compile() *Plan {
 		f := s.families[name]
 		slices.SortFunc(f.series, func(x, y series) int { return compareLabels(x.labels, y.labels) })
 		b = appendFamilyHeader(b, name, f)
+		first := len(p.segs)
 		for i := range f.series {
 			sr := &f.series[i]
 			switch {
@@ -175,6 +177,9 @@ func (s *Set) Compile() *Plan {
 			default:
 				b = appendSample(b, name, "", sr.labels, nil, AppendValue(nil, sr.value))
 			}
+		}
+		if first < len(p.segs) {
+			p.segs[first].first = true
 		}
 	}
 	p.text = b

@@ -284,3 +284,82 @@ func TestPlanAppendGzipPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanAppendGzipFamilyPieces: a family starts a piece once the piece
+// before holds gzipChunk/familyCut bytes of text, so that a value that
+// changed makes again the pieces of its family alone: a counter of one
+// family, and a histogram (with its summary), each make one piece, and
+// no piece holds two families' values unless the first one's text was
+// small.
+func TestPlanAppendGzipFamilyPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var paths []string
+	for k := range 300 {
+		paths = append(paths, fmt.Sprintf("/d/w%04d.mmstats", k))
+	}
+	fs := planFixtureOf(rng, paths)
+	sum := &summaryFiles{planFiles: fs, said: map[[2]int][2]float64{}}
+	const piece = 64 << 10
+	plan := fs.set(0).Compile()
+	plan.gz = newGzipState(piece, len(plan.segs))
+	plan.AppendGzip(nil, sum)
+	families := 0
+	for i, sg := range plan.segs {
+		if sg.first {
+			families++
+		}
+		if i > 0 && sg.first {
+			// The piece that ends before i either ends at i, or was small
+			// when family i began.
+			for _, c := range plan.gz.chunks {
+				if c.from < i && i < c.to {
+					text := plan.segs[i-1].end - plan.start(c.from)
+					if text >= piece/familyCut {
+						t.Errorf("family at segment %d is inside piece [%d, %d) after %d bytes of text", i, c.from, c.to, text)
+					}
+				}
+			}
+		}
+	}
+	if families < 5 || len(plan.gz.chunks) < families {
+		t.Fatalf("%d families in %d pieces", families, len(plan.gz.chunks))
+	}
+	check := func(step string, made int) {
+		t.Helper()
+		var want bytes.Buffer
+		fs.set(0).WriteTo(&want)
+		before := plan.gz.made
+		if got := gunzip(t, plan.AppendGzip(nil, sum)); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%s: AppendGzip's text differs from WriteTo's", step)
+		}
+		if plan.gz.made-before != made {
+			t.Errorf("%s: %d pieces made, want %d (of %d)", step, plan.gz.made-before, made, len(plan.gz.chunks))
+		}
+	}
+	check("unchanged", 0)
+	for k := range fs {
+		fs[k].stats[2].Value = reader.UintValue(fs[k].stats[2].Value.Uint() + 1) // web.requests, every file
+	}
+	if n := piecesOf(plan, "web_requests"); n < 1 {
+		t.Fatal("no piece holds web_requests")
+	} else {
+		check("every file's counter", n)
+	}
+	fs[7].groups[0].H = *randomHistogram(rng, 6, -1407+7, 300)
+	check("one histogram", 1)
+}
+
+// piecesOf returns how many pieces of plan hold a value of the family
+// whose name contains name.
+func piecesOf(plan *Plan, name string) int {
+	n := 0
+	for _, c := range plan.gz.chunks {
+		for i := c.from; i < c.to; i++ {
+			if bytes.Contains(plan.text[plan.start(i):plan.segs[i].end], []byte(name)) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
