@@ -209,7 +209,14 @@ func ReadHistogram(data []byte, l *Layout, i int, h *Histogram) (err error) {
 // index into Fields: the head or any member) belongs to: its bucket
 // counts, count, sum, min and max, as one consistent snapshot under the
 // group's sequence word, so that Count equals Underflow + Overflow + the
-// sum of Counts. h's Counts is reused: reading the same group again into
+// sum of Counts. The group's .min and .max, read in the same snapshot,
+// say where its values are: only the counts between them (and one
+// either side) are loaded when they, the underflow and the overflow add
+// up to the count (the others are then zero, counts being never
+// negative, and are set so), else all of them are; a crafted file whose
+// count is not its buckets' total (which the writer never writes) may
+// therefore read with zeros where it has other counts, never with a
+// fault. h's Counts is reused: reading the same group again into
 // the same h does not allocate, so a poller can read it every second.
 // A group without buckets gives ErrNoHistogram; a group whose buckets
 // are unusable (a crafted descriptor) gives ErrBuckets, and its stats
