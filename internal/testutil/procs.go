@@ -223,7 +223,23 @@ var mmashLine = regexp.MustCompile(`^mmash: serving (http://\S+)/ \(stats: (\S+)
 func StartMmash(t testing.TB, cred *syscall.Credential, dir string, args ...string) *Mmash {
 	t.Helper()
 	args = append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)
-	p := StartAs(t, cred, Binary(t, "cmd/mmash"), args...)
+	return startMmash(t, command(cred, Binary(t, "cmd/mmash"), args...))
+}
+
+// StartMmashWith is StartMmash, as this process, of the mmash binary bin
+// (BinaryWithHooks, say) with env added to its environment.
+func StartMmashWith(t testing.TB, bin string, env []string, dir string, args ...string) *Mmash {
+	t.Helper()
+	cmd := command(nil, bin, append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return startMmash(t, cmd)
+}
+
+// startMmash starts cmd, an mmash, and reads the line it prints when it
+// serves. When the test ends it gets SIGTERM.
+func startMmash(t testing.TB, cmd *exec.Cmd) *Mmash {
+	t.Helper()
+	p := StartCmd(t, cmd, 1<<14)
 	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGTERM) })
 	line := firstLine(t, p, time.Minute)
 	m := mmashLine.FindStringSubmatch(line)

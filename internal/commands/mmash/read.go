@@ -399,6 +399,9 @@ func (j *job) openMatch(m match) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rf.IsCopy() {
+		j.s.sayCopies(path.Join(j.s.dir.path, m.name))
+	}
 	if err := j.grow(4*rf.Len() + 256); err != nil {
 		rf.Close()
 		return nil, err
