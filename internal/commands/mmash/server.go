@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,9 +149,10 @@ func (s *server) fileLog(name, msg string) {
 // mapping left (vm.max_map_count), so that the file name and those
 // opened after it are copies read whole at every request: over 100,000
 // files, a /stats request took 15 s so and 1.2 s with a
-// vm.max_map_count of 262,144 (all mapped).
+// vm.max_map_count of 262,144 (all mapped). Only Linux has that limit
+// to raise; on Windows every file is read so, as the rule.
 func (s *server) sayCopies(name string) {
-	if s.copies.CompareAndSwap(false, true) {
+	if runtime.GOOS == "linux" && s.copies.CompareAndSwap(false, true) {
 		s.logf("out of memory mappings (vm.max_map_count): %s and the files opened past it are read whole at every request; "+
 			"a vm.max_map_count above the number of files keeps them all mapped, for a fraction of the time", cli.Quote(name))
 	}
