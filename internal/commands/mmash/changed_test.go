@@ -33,6 +33,17 @@ type requestWords struct {
 	n                      int   // the buckets of the window
 }
 
+// benchDirWords returns the words of a request in each of the n files
+// w000000.mmstats… of dir (benchDir's).
+func benchDirWords(t testing.TB, dir string, n int) []requestWords {
+	t.Helper()
+	var words []requestWords
+	for i := range n {
+		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
+	}
+	return words
+}
+
 func findRequestWords(t testing.TB, path string) requestWords {
 	t.Helper()
 	rf, err := reader.Open(path)
@@ -99,10 +110,7 @@ func TestMetricsChangedFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "w000150-plain.mmstats"), plain, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var words []requestWords
-	for i := range n {
-		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
-	}
+	words := benchDirWords(t, dir, n)
 	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -147,10 +155,7 @@ func TestMetricsChangedFiles(t *testing.T) {
 func TestMetricsHistogramFailsWhileMade(t *testing.T) {
 	const n = 300
 	dir := benchDir(t, n, true)
-	var words []requestWords
-	for i := range n {
-		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
-	}
+	words := benchDirWords(t, dir, n)
 	// A timer at another field than the workers' (their 2XX counter's).
 	var other struct {
 		L mmstats.Timer `mmstats:"lat"`

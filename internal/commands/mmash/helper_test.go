@@ -3,7 +3,6 @@ package mmash
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -37,10 +36,7 @@ func settledGoroutines(t *testing.T, want int, what string) {
 func TestMetricsHelper(t *testing.T) {
 	const n = 300 // past splitNumbers, and many pieces
 	dir := benchDir(t, n, true)
-	var words []requestWords
-	for i := range n {
-		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
-	}
+	words := benchDirWords(t, dir, n)
 	var m struct {
 		Reqs mmstats.Counter `mmstats:"reqs"`
 	}
@@ -111,10 +107,7 @@ func TestMetricsHelper(t *testing.T) {
 func TestMetricsConcurrentScrapes(t *testing.T) {
 	const n = 200
 	dir := benchDir(t, n, true)
-	var words []requestWords
-	for i := range n {
-		words = append(words, findRequestWords(t, filepath.Join(dir, fmt.Sprintf("w%06d.mmstats", i))))
-	}
+	words := benchDirWords(t, dir, n)
 	s, err := newServerConfig(dir, "*.mmstats", defaultConfig())
 	if err != nil {
 		t.Fatal(err)

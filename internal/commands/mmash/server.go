@@ -152,7 +152,9 @@ func (s *server) fileLog(name, msg string) {
 // vm.max_map_count of 262,144 (all mapped). Only Linux has that limit
 // to raise; on Windows every file is read so, as the rule.
 func (s *server) sayCopies(name string) {
-	if runtime.GOOS == "linux" && s.copies.CompareAndSwap(false, true) {
+	// (Loaded first: past the budget, every file opened is a copy, and
+	// a compare-and-swap would write the shared word each time.)
+	if runtime.GOOS == "linux" && !s.copies.Load() && s.copies.CompareAndSwap(false, true) {
 		s.logf("out of memory mappings (vm.max_map_count): %s and the files opened past it are read whole at every request; "+
 			"a vm.max_map_count above the number of files keeps them all mapped, for a fraction of the time", cli.Quote(name))
 	}
