@@ -166,10 +166,7 @@ func readCoarseParts(data []byte, p *histParts, schema int, c *CoarseHistogram, 
 		// the count tells, as the counts cannot be negative. If it does
 		// not (a value observed while the writer published, a crafted
 		// file), all are loaded.
-		from, to := 0, len(c.Counts)
-		if p.haveLo && p.haveHi {
-			from, to = extremeBuckets(data, &p.lo, &p.hi, cs, clo, cend)
-		}
+		from, to := extremeBuckets(data, p, cs, clo, cend)
 		clear(c.Counts[:from])
 		clear(c.Counts[to:])
 		part := sumCounts(c.Counts[from:to], data, b.Offset+16, b.Lo, b.N, factor, clo+from)
@@ -222,15 +219,19 @@ func sumCounts(counts []uint64, data []byte, off, lo, n, factor, clo int) (total
 	return total
 }
 
-// extremeBuckets returns the coarse buckets [from, to) (indexes into
-// Counts, of the coarse window [clo, cend) at schema cs) that can hold
-// the values between the group's .min and .max: those of the two, and
-// one more either side (a float's rounding), or the whole window when
+// extremeBuckets returns the buckets [from, to) (indexes into Counts, of
+// the window [clo, cend) at schema cs: the writer's own, or a coarser
+// one) that can hold the values between the .min and .max of the group
+// of parts p: those of the two, and one more either side (a float's
+// rounding), or the whole window when the group has no .min or .max, or
 // they cannot be read or are not a range of positive numbers.
-func extremeBuckets(data []byte, lo, hi *Field, cs, clo, cend int) (from, to int) {
+func extremeBuckets(data []byte, p *histParts, cs, clo, cend int) (from, to int) {
 	from, to = 0, cend-clo
-	lv, err1 := loadNumber(data, lo)
-	hv, err2 := loadNumber(data, hi)
+	if !p.haveLo || !p.haveHi {
+		return from, to
+	}
+	lv, err1 := loadNumber(data, &p.lo)
+	hv, err2 := loadNumber(data, &p.hi)
 	if err1 != nil || err2 != nil {
 		return from, to
 	}

@@ -442,10 +442,7 @@ func readGroupWords(data []byte, p *histParts, wait *time.Duration, load func() 
 // where its buckets are not, never with a fault.
 func loadBetweenExtremes(data []byte, p *histParts, h *Histogram) {
 	b := &p.carrier.Buckets
-	from, to := 0, b.N
-	if p.haveLo && p.haveHi {
-		from, to = extremeBuckets(data, &p.lo, &p.hi, b.Schema, b.Lo, b.Lo+b.N)
-	}
+	from, to := extremeBuckets(data, p, b.Schema, b.Lo, b.Lo+b.N)
 	clear(h.Counts[:from])
 	clear(h.Counts[to:])
 	in := h.Counts[from:to]
